@@ -1,0 +1,193 @@
+import { createRoute } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { auditActor, auditEntry } from "../audit/record";
+import { requireProjectAccess } from "../authz/access";
+import { API_KEY_SCOPES } from "../authz/permissions";
+import { apiKeys } from "../db/schema";
+import { currentUser } from "../identity/sessions";
+import { nowMs } from "../lib/clock";
+import { conflict, notFound, validationFailed } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { afterCursor, newestFirst, page } from "../lib/pagination";
+import { ProjectParams } from "../projects/schemas";
+import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
+import { newApiKeySecret } from "./secret";
+
+// Session auth for /v1/projects/* is applied by the projects router, mounted first.
+export const apiKeyRoutes = createRouter();
+
+const tags = ["API keys"];
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/projects/{project_id}/keys",
+    tags,
+    summary: "Create an API key (admin); the secret is shown only in this response",
+    security: bearerSecurity,
+    request: { params: ProjectParams, body: jsonBody(CreateApiKeyBody) },
+    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Created"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { project_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const db = c.var.db;
+    const access = await requireProjectAccess(db, userId, project_id, "key:write");
+    c.set("orgId", access.orgId);
+    c.set("projectId", project_id);
+    const at = nowMs();
+    const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
+    if (expiresAt !== null && expiresAt <= at) {
+      throw validationFailed("expires_at must be in the future.", [{ path: "expires_at", message: "Must be in the future" }]);
+    }
+    const scopes = body.scopes ?? [...API_KEY_SCOPES];
+    const { secret, prefix, hash } = await newApiKeySecret();
+    const key = {
+      id: newId("apiKey"),
+      projectId: project_id,
+      orgId: access.orgId,
+      name: body.name,
+      prefix,
+      keyHash: hash,
+      scopes: JSON.stringify(scopes),
+      createdBy: userId,
+      createdAt: at,
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    await db.batch([
+      db.insert(apiKeys).values(key),
+      auditEntry(
+        db,
+        auditActor(c),
+        {
+          action: "api_key.created",
+          resourceType: "api_key",
+          resourceId: key.id,
+          orgId: access.orgId,
+          projectId: project_id,
+          metadata: { name: body.name, prefix, scopes, expires_at: body.expires_at ?? null },
+        },
+        at,
+      ),
+    ]);
+    return c.json({ ...serializeApiKey(key), secret }, 201);
+  },
+);
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/projects/{project_id}/keys",
+    tags,
+    summary: "List a project's API keys (member); never includes secrets",
+    security: bearerSecurity,
+    request: { params: ProjectParams, query: ListQuery },
+    responses: { 200: jsonContent(listOf(ApiKeySchema), "Keys"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { project_id } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    const access = await requireProjectAccess(c.var.db, userId, project_id, "key:read");
+    c.set("orgId", access.orgId);
+    c.set("projectId", project_id);
+    const rows = await c.var.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.projectId, project_id), afterCursor(cursor, apiKeys.createdAt, apiKeys.id)))
+      .orderBy(...newestFirst(apiKeys.createdAt, apiKeys.id))
+      .limit(limit + 1)
+      .all();
+    const result = page(rows, limit);
+    return c.json({ data: result.rows.map(serializeApiKey), next_cursor: result.nextCursor }, 200);
+  },
+);
+
+async function loadKey(c: Parameters<Parameters<typeof apiKeyRoutes.openapi>[1]>[0], projectId: string, keyId: string) {
+  const key = await c.var.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.projectId, projectId)))
+    .get();
+  if (!key) throw notFound("API key");
+  return key;
+}
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/projects/{project_id}/keys/{key_id}",
+    tags,
+    summary: "Revoke an API key (admin); it stops working at once",
+    security: bearerSecurity,
+    request: { params: KeyParams },
+    responses: { 204: { description: "Revoked" }, ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { project_id, key_id } = c.req.valid("param");
+    const db = c.var.db;
+    const access = await requireProjectAccess(db, userId, project_id, "key:write");
+    c.set("orgId", access.orgId);
+    c.set("projectId", project_id);
+    const key = await loadKey(c, project_id, key_id);
+    if (key.revokedAt !== null) return c.body(null, 204);
+    const at = nowMs();
+    await db.batch([
+      db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, key_id)),
+      auditEntry(
+        db,
+        auditActor(c),
+        { action: "api_key.revoked", resourceType: "api_key", resourceId: key_id, orgId: access.orgId, projectId: project_id, metadata: { prefix: key.prefix } },
+        at,
+      ),
+    ]);
+    return c.body(null, 204);
+  },
+);
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/projects/{project_id}/keys/{key_id}/roll",
+    tags,
+    summary: "Replace a key's secret (admin); the old secret dies at once",
+    security: bearerSecurity,
+    request: { params: KeyParams },
+    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Rolled"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { project_id, key_id } = c.req.valid("param");
+    const db = c.var.db;
+    const access = await requireProjectAccess(db, userId, project_id, "key:write");
+    c.set("orgId", access.orgId);
+    c.set("projectId", project_id);
+    const key = await loadKey(c, project_id, key_id);
+    const at = nowMs();
+    if (key.revokedAt !== null) throw conflict("A revoked key cannot be rolled; create a new key.");
+    if (key.expiresAt !== null && key.expiresAt <= at) throw conflict("An expired key cannot be rolled; create a new key.");
+    const { secret, prefix, hash } = await newApiKeySecret();
+    const [updated] = await db.batch([
+      db.update(apiKeys).set({ keyHash: hash, prefix, lastUsedAt: null }).where(eq(apiKeys.id, key_id)).returning(),
+      auditEntry(
+        db,
+        auditActor(c),
+        {
+          action: "api_key.rolled",
+          resourceType: "api_key",
+          resourceId: key_id,
+          orgId: access.orgId,
+          projectId: project_id,
+          metadata: { old_prefix: key.prefix, new_prefix: prefix },
+        },
+        at,
+      ),
+    ]);
+    return c.json({ ...serializeApiKey(updated[0]!), secret }, 201);
+  },
+);

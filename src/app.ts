@@ -1,0 +1,91 @@
+/**
+ * The one place the HTTP application is assembled: cross-cutting middleware in order, then each
+ * domain's router, then the error, 404 and 405 handlers that guarantee the contract's envelope.
+ */
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import type { Context } from "hono";
+import { ConfigError } from "./config";
+import type { AppEnv } from "./env";
+import { ApiError, errorBody } from "./lib/errors";
+import { createLogger, describeError } from "./lib/logger";
+import { newId } from "./lib/ids";
+import { createRouter } from "./lib/openapi";
+import { cors } from "./middleware/cors";
+import { httpsOnly } from "./middleware/https-only";
+import { jsonBody } from "./middleware/json-body";
+import { requestContext, withConfig } from "./middleware/request-context";
+import { requestLog } from "./middleware/request-log";
+import { securityHeaders } from "./middleware/security-headers";
+import { apiKeyRoutes } from "./api-keys/routes";
+import { auditRoutes } from "./audit/routes";
+import { identityRoutes } from "./identity/routes";
+import { orgRoutes } from "./orgs/routes";
+import { projectRoutes } from "./projects/routes";
+import { statusRoutes } from "./status/routes";
+
+function respondWithError(c: Context<AppEnv>, error: ApiError) {
+  const requestId = c.var.requestId ?? newId("request");
+  return c.json(errorBody(error, requestId), error.status, { ...error.headers, "X-Request-Id": requestId });
+}
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestContext);
+  app.use("*", requestLog);
+  app.use("*", securityHeaders);
+  // A missing or malformed var throws a ConfigError here: 500 for the request, the var named in the log.
+  app.use("*", withConfig);
+  app.use("*", cors);
+  app.use("*", httpsOnly);
+  app.use("*", jsonBody);
+  app.use("*", methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      respondWithError(c as Context<AppEnv>, new ApiError("method_not_allowed", `Method ${c.req.method} is not allowed here.`, {
+        headers: { Allow: methods.join(", ") },
+      })),
+  }));
+
+  // Routers. Order matters only where paths overlap: projects (which applies session auth to
+  // /v1/projects/*) before the routers nested under it.
+  app.route("/", statusRoutes);
+  app.route("/", identityRoutes);
+  app.route("/", orgRoutes);
+  app.route("/", projectRoutes);
+  app.route("/", apiKeyRoutes);
+  app.route("/", auditRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A dashboard session token (`sess_…`) or a project API key (`pulse_…`), depending on the route.",
+  });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Pulse API", version: "1.0.0", description: "Multi-tenant control plane for LiveKit." },
+  });
+
+  app.notFound((c) => respondWithError(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return respondWithError(c, err);
+    const logger = c.var.logger ?? createLogger({ request_id: c.var.requestId });
+    if (err instanceof ConfigError) {
+      logger.error("config_invalid", { variable: err.variable, error_message: err.message });
+      return respondWithError(c, new ApiError("internal_error", "The service is misconfigured. The operators have been told."));
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own validators and helpers: map to the contract's codes.
+      if (err.status === 400 && /JSON/i.test(err.message)) return respondWithError(c, new ApiError("invalid_json", "The request body is not valid JSON."));
+      if (err.status === 413) return respondWithError(c, new ApiError("payload_too_large", "The request body is too large."));
+      if (err.status < 500) return respondWithError(c, new ApiError("validation_failed", err.message || "Invalid request."));
+    }
+    logger.error("unhandled_error", { route: c.req.routePath, ...describeError(err) });
+    return respondWithError(c, new ApiError("internal_error", "Something went wrong on our side. Quote the request id if you contact support."));
+  });
+
+  return app;
+}
+

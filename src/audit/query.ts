@@ -1,0 +1,81 @@
+/** Reading the audit log: one filter builder shared by list and export so they can never disagree. */
+import { and, eq, gte, lt, type SQL } from "drizzle-orm";
+import { z } from "@hono/zod-openapi";
+import type { Database } from "../db/client";
+import { auditLogs } from "../db/schema";
+import { toIso } from "../lib/clock";
+import { afterCursor, newestFirst } from "../lib/pagination";
+import { Timestamp } from "../lib/schemas";
+
+export const AuditFilters = z.object({
+  action: z.string().min(1).max(100).optional(),
+  actor_id: z.string().min(1).max(64).optional(),
+  resource_type: z.string().min(1).max(64).optional(),
+  resource_id: z.string().min(1).max(64).optional(),
+  project_id: z.string().min(1).max(64).optional(),
+  since: Timestamp.optional().openapi({ description: "Inclusive lower bound (RFC 3339)" }),
+  until: Timestamp.optional().openapi({ description: "Exclusive upper bound (RFC 3339)" }),
+});
+export type AuditFilters = z.infer<typeof AuditFilters>;
+
+export function auditWhere(orgId: string, f: AuditFilters, cursor?: string): SQL | undefined {
+  return and(
+    eq(auditLogs.orgId, orgId),
+    f.action ? eq(auditLogs.action, f.action) : undefined,
+    f.actor_id ? eq(auditLogs.actorId, f.actor_id) : undefined,
+    f.resource_type ? eq(auditLogs.resourceType, f.resource_type) : undefined,
+    f.resource_id ? eq(auditLogs.resourceId, f.resource_id) : undefined,
+    f.project_id ? eq(auditLogs.projectId, f.project_id) : undefined,
+    f.since ? gte(auditLogs.createdAt, Date.parse(f.since)) : undefined,
+    f.until ? lt(auditLogs.createdAt, Date.parse(f.until)) : undefined,
+    afterCursor(cursor, auditLogs.createdAt, auditLogs.id),
+  );
+}
+
+export function fetchAuditPage(db: Database, orgId: string, f: AuditFilters, limit: number, cursor?: string) {
+  return db
+    .select()
+    .from(auditLogs)
+    .where(auditWhere(orgId, f, cursor))
+    .orderBy(...newestFirst(auditLogs.createdAt, auditLogs.id))
+    .limit(limit)
+    .all();
+}
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    org_id: z.string().nullable(),
+    project_id: z.string().nullable(),
+    actor_type: z.string(),
+    actor_id: z.string().nullable(),
+    action: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    request_id: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi("AuditEntry");
+
+export type AuditEntryJson = z.infer<typeof AuditEntrySchema>;
+
+export function serializeAudit(r: typeof auditLogs.$inferSelect): AuditEntryJson {
+  return {
+    id: r.id,
+    org_id: r.orgId,
+    project_id: r.projectId,
+    actor_type: r.actorType,
+    actor_id: r.actorId,
+    action: r.action,
+    resource_type: r.resourceType,
+    resource_id: r.resourceId,
+    ip: r.ip,
+    user_agent: r.userAgent,
+    request_id: r.requestId,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    created_at: toIso(r.createdAt),
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Writing audit entries. An entry is returned as a query for the caller's `db.batch()`, so the
+ * change and its record commit or fail together; nothing here writes on its own.
+ */
+import type { Context } from "hono";
+import type { BatchItem, Database } from "../db/client";
+import { auditLogs } from "../db/schema";
+import type { AppEnv } from "../env";
+import { nowMs } from "../lib/clock";
+import { newId } from "../lib/ids";
+import { clientIp, userAgent } from "../middleware/request-context";
+
+export interface AuditActor {
+  actorType: "user" | "api_key" | "system" | "anonymous";
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export interface AuditEvent {
+  /** `resource.verb` in the past tense: `project.created`, `api_key.revoked`, `user.login_failed`. */
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  orgId?: string | null;
+  projectId?: string | null;
+  /** Small, non-secret facts (names, roles, changed fields). */
+  metadata?: Record<string, unknown>;
+}
+
+/** The actor of the current request, from whatever authenticated it. */
+export function auditActor(c: Context<AppEnv>): AuditActor {
+  const caller = c.var.caller;
+  return {
+    actorType: caller ? caller.kind : "anonymous",
+    actorId: caller ? (caller.kind === "user" ? caller.userId : caller.keyId) : null,
+    ip: clientIp(c),
+    userAgent: userAgent(c),
+    requestId: c.var.requestId,
+  };
+}
+
+export const SYSTEM_ACTOR: AuditActor = { actorType: "system", actorId: null, ip: null, userAgent: null, requestId: null };
+
+// Defence in depth: even if a caller passes one by mistake, these never reach the log.
+const SECRET_KEY = /secret|password|token|key_hash|credential/i;
+
+function scrub(metadata: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (SECRET_KEY.test(k)) continue;
+    out[k] = v && typeof v === "object" && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, at = nowMs()): BatchItem {
+  return db.insert(auditLogs).values({
+    id: newId("audit"),
+    orgId: event.orgId ?? null,
+    projectId: event.projectId ?? null,
+    actorType: actor.actorType,
+    actorId: actor.actorId,
+    action: event.action,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    requestId: actor.requestId,
+    metadata: JSON.stringify(scrub(event.metadata ?? {})),
+    createdAt: at,
+  });
+}

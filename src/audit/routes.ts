@@ -1,0 +1,95 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { requireOrgAccess } from "../authz/access";
+import { auditLogs } from "../db/schema";
+import { currentUser, requireUser } from "../identity/sessions";
+import { notFound } from "../lib/errors";
+import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { page } from "../lib/pagination";
+import { idParam } from "../lib/schemas";
+import { OrgParams } from "../orgs/schemas";
+import { exportAudit } from "./export";
+import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
+
+export const auditRoutes = createRouter();
+auditRoutes.use("/v1/orgs/:org_id/audit-logs", requireUser);
+auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
+
+const tags = ["Audit log"];
+
+auditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/orgs/{org_id}/audit-logs",
+    tags,
+    summary: "List audit entries, newest first, with filters",
+    security: bearerSecurity,
+    request: { params: OrgParams, query: ListQuery.extend(AuditFilters.shape) },
+    responses: { 200: jsonContent(listOf(AuditEntrySchema), "Entries"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { org_id } = c.req.valid("param");
+    const { limit, cursor, ...filters } = c.req.valid("query");
+    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
+    c.set("orgId", org_id);
+    const rows = await fetchAuditPage(c.var.db, org_id, filters, limit + 1, cursor);
+    const result = page(rows, limit);
+    return c.json({ data: result.rows.map(serializeAudit), next_cursor: result.nextCursor }, 200);
+  },
+);
+
+auditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/orgs/{org_id}/audit-logs/export",
+    tags,
+    summary: "Export the whole filtered range as NDJSON or CSV (streamed)",
+    security: bearerSecurity,
+    request: { params: OrgParams, query: AuditFilters.extend({ format: z.enum(["ndjson", "csv"]).default("ndjson") }) },
+    responses: {
+      200: {
+        description: "The entries",
+        content: { "application/x-ndjson": { schema: z.string() }, "text/csv": { schema: z.string() } },
+      },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { org_id } = c.req.valid("param");
+    const { format, ...filters } = c.req.valid("query");
+    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
+    c.set("orgId", org_id);
+    const stream = exportAudit(c.var.db, org_id, filters, format);
+    const filename = `audit-${org_id}.${format === "csv" ? "csv" : "ndjson"}`;
+    return new Response(stream, {
+      status: 200,
+      headers: {
+        "Content-Type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${filename}"`,
+      },
+    }) as never;
+  },
+);
+
+auditRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/orgs/{org_id}/audit-logs/{id}",
+    tags,
+    summary: "Read one audit entry",
+    security: bearerSecurity,
+    request: { params: OrgParams.extend({ id: idParam("id", "aud") }) },
+    responses: { 200: jsonContent(AuditEntrySchema, "The entry"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { org_id, id } = c.req.valid("param");
+    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
+    c.set("orgId", org_id);
+    const row = await c.var.db.select().from(auditLogs).where(and(eq(auditLogs.id, id), eq(auditLogs.orgId, org_id))).get();
+    if (!row) throw notFound("Audit entry");
+    return c.json(serializeAudit(row), 200);
+  },
+);

@@ -1,0 +1,63 @@
+/**
+ * The authorization model, in one table a reviewer can read top to bottom.
+ *
+ * Roles are ordered owner > admin > member > viewer. Each permission names the lowest role that
+ * holds it; anything not listed here is denied (deny by default). Every session-authenticated route
+ * that takes an org, project, key, member, invitation or webhook id resolves the caller's
+ * membership through `authz/access.ts`, which consults this table.
+ */
+export const ROLES = ["viewer", "member", "admin", "owner"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  // Organization
+  "org:read": "viewer",
+  "org:update": "admin",
+  "org:delete": "owner",
+  // Projects
+  "project:read": "viewer",
+  "project:create": "admin",
+  "project:update": "admin",
+  "project:delete": "admin",
+  // API keys: metadata is readable from member up; secrets are only ever shown at creation.
+  "key:read": "member",
+  "key:write": "admin",
+  // Team
+  "member:read": "viewer",
+  "member:write": "admin",
+  "invitation:read": "viewer",
+  "invitation:write": "admin",
+  /** Granting, revoking or otherwise touching the owner role. */
+  "owner:manage": "owner",
+  // Audit log
+  "audit:read": "viewer",
+  // Webhook endpoints (secrets shown once at creation/rotation)
+  "webhook:read": "viewer",
+  "webhook:write": "admin",
+  // Dashboard token minting for testing a room
+  "token:create": "member",
+  // Usage and billing
+  "usage:read": "viewer",
+  "billing:read": "viewer",
+  "plan:change": "owner",
+} as const satisfies Record<string, Role>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function roleRank(role: Role): number {
+  return ROLES.indexOf(role);
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  const minimum = PERMISSIONS[permission] as Role | undefined;
+  if (!minimum) return false;
+  return roleRank(role) >= roleRank(minimum);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** API key scopes (servers). A key holds a subset; routes name the one they need. */
+export const API_KEY_SCOPES = ["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

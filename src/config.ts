@@ -1,0 +1,107 @@
+/**
+ * Configuration from wrangler `[vars]` and secrets, validated once per Worker `env` object.
+ * A missing or malformed var never crashes the isolate: `loadConfig` throws a `ConfigError` that
+ * names the variable, the request fails with 500 `internal_error`, and the log line says which.
+ */
+import { z } from "zod";
+import type { Bindings } from "./env";
+
+const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
+const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
+const DEV_ENCRYPTION_KEY = "pulse-dev-encryption-key-change-me-0123456789";
+
+const intVar = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const boolVar = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
+
+const schema = z.object({
+  PULSE_ENV: z.enum(["development", "production"]).default("development"),
+  LIVEKIT_URL: z.url({ protocol: /^wss?$/ }).default("ws://127.0.0.1:7880"),
+  LIVEKIT_API_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal("").transform(() => undefined)),
+  LIVEKIT_API_KEY: z.string().min(1),
+  LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters"),
+  PULSE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  PULSE_ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters"),
+  RATE_LIMIT_IP_PER_MIN: intVar(1, 1_000_000).default(100),
+  RATE_LIMIT_PROJECT_PER_MIN: intVar(1, 10_000_000).default(1000),
+  CORS_ORIGINS: z.string().default(""),
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolVar.optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8787"),
+  SESSION_TTL_HOURS: intVar(1, 24 * 365).default(24 * 30),
+  AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
+  PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
+});
+
+export interface Config {
+  env: "development" | "production";
+  isProduction: boolean;
+  livekit: { url: string; apiUrl: string; apiKey: string; apiSecret: string };
+  adminToken: string;
+  encryptionKey: string;
+  rateLimits: { ipPerMinute: number; projectPerMinute: number };
+  corsOrigins: string[];
+  webhookAllowPrivateUrls: boolean;
+  publicUrl: string;
+  sessionTtlHours: number;
+  auditRetentionDays: number;
+  participantSessionTimeoutHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** LiveKit's Twirp API lives on the same host as signalling, over http(s) instead of ws(s). */
+function deriveApiUrl(livekitUrl: string): string {
+  return livekitUrl.replace(/^ws(s?):\/\//, "http$1://").replace(/\/+$/, "");
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function loadConfig(env: Bindings): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = (env as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "configuration");
+    throw new ConfigError(variable, issue.code === "invalid_type" && raw[variable] === undefined ? "is required" : issue.message);
+  }
+  const v = parsed.data;
+  const isProduction = v.PULSE_ENV === "production";
+  if (isProduction) {
+    // Shipping the development defaults to production would make every secret public.
+    if (v.LIVEKIT_API_SECRET === DEV_LIVEKIT_SECRET) throw new ConfigError("LIVEKIT_API_SECRET", "is the development default; set a wrangler secret");
+    if (v.PULSE_ADMIN_TOKEN === DEV_ADMIN_TOKEN) throw new ConfigError("PULSE_ADMIN_TOKEN", "is the development default; set a wrangler secret");
+    if (v.PULSE_ENCRYPTION_KEY === DEV_ENCRYPTION_KEY) throw new ConfigError("PULSE_ENCRYPTION_KEY", "is the development default; set a wrangler secret");
+  }
+  const config: Config = {
+    env: v.PULSE_ENV,
+    isProduction,
+    livekit: {
+      url: v.LIVEKIT_URL,
+      apiUrl: (v.LIVEKIT_API_URL ?? deriveApiUrl(v.LIVEKIT_URL)).replace(/\/+$/, ""),
+      apiKey: v.LIVEKIT_API_KEY,
+      apiSecret: v.LIVEKIT_API_SECRET,
+    },
+    adminToken: v.PULSE_ADMIN_TOKEN,
+    encryptionKey: v.PULSE_ENCRYPTION_KEY,
+    rateLimits: { ipPerMinute: v.RATE_LIMIT_IP_PER_MIN, projectPerMinute: v.RATE_LIMIT_PROJECT_PER_MIN },
+    corsOrigins: v.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+    // Production never delivers to private networks, whatever the flag says (SSRF).
+    webhookAllowPrivateUrls: !isProduction && (v.WEBHOOK_ALLOW_PRIVATE_URLS ?? true),
+    publicUrl: v.PUBLIC_URL.replace(/\/+$/, ""),
+    sessionTtlHours: v.SESSION_TTL_HOURS,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,451 @@
+/**
+ * The whole Pulse domain in D1. Times are integer milliseconds since the epoch (UTC); JSON columns
+ * are TEXT holding JSON. Tenancy: every tenant-owned row carries `org_id` and, where it belongs to a
+ * project, `project_id`, so every query can be filtered by the caller's tenant.
+ *
+ * Organizations, projects and webhook endpoints are soft-deleted (`deleted_at`): the audit log and
+ * invoices outlive them, and nothing that refers to a deleted one may authenticate or deliver.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    /** lower-cased email: the case-insensitive unique key. */
+    emailNormalized: text("email_normalized").notNull(),
+    name: text("name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    emailVerifiedAt: integer("email_verified_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("users_email_normalized_uq").on(t.emailNormalized)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("sessions_token_hash_uq").on(t.tokenHash),
+    index("sessions_user_id_idx").on(t.userId),
+    index("sessions_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+export const plans = sqliteTable("plans", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  monthlyPriceCents: integer("monthly_price_cents").notNull(),
+  currency: text("currency").notNull().default("usd"),
+  /** JSON: { participant_minutes: n, egress_minutes: n, ingress_minutes: n, tokens_issued: n } included per month. */
+  included: text("included").notNull(),
+  /** JSON: overage price per unit in micro-cents, by meter; absent meter = no overage billing. */
+  overageRates: text("overage_rates").notNull(),
+  /** Free-tier style plans stop at the quota (402 `quota_exceeded`) instead of billing overage. */
+  hardCap: integer("hard_cap", { mode: "boolean" }).notNull().default(false),
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const organizations = sqliteTable(
+  "organizations",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    planId: text("plan_id").notNull().default("free").references(() => plans.id),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("organizations_plan_id_idx").on(t.planId), index("organizations_created_at_idx").on(t.createdAt)],
+);
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["owner", "admin", "member", "viewer"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("memberships_user_id_idx").on(t.userId)],
+);
+
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    emailNormalized: text("email_normalized").notNull(),
+    role: text("role", { enum: ["owner", "admin", "member", "viewer"] }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    invitedBy: text("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    acceptedAt: integer("accepted_at"),
+    acceptedBy: text("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("invitations_token_hash_uq").on(t.tokenHash),
+    index("invitations_org_id_created_at_idx").on(t.orgId, t.createdAt),
+    index("invitations_org_email_idx").on(t.orgId, t.emailNormalized),
+    index("invitations_invited_by_idx").on(t.invitedBy),
+    index("invitations_accepted_by_idx").on(t.acceptedBy),
+    index("invitations_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+export const projects = sqliteTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** Per-project override of RATE_LIMIT_PROJECT_PER_MIN; null = the default. */
+    rateLimitPerMin: integer("rate_limit_per_min"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [index("projects_org_id_created_at_idx").on(t.orgId, t.createdAt)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The secret's first characters, shown in lists so people can recognise a key. Not secret. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the full secret; the secret itself is never stored. */
+    keyHash: text("key_hash").notNull(),
+    /** JSON array of scopes. */
+    scopes: text("scopes").notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_uq").on(t.keyHash),
+    index("api_keys_project_id_created_at_idx").on(t.projectId, t.createdAt),
+    index("api_keys_org_id_idx").on(t.orgId),
+    index("api_keys_created_by_idx").on(t.createdBy),
+  ],
+);
+
+export const auditLogs = sqliteTable(
+  "audit_logs",
+  {
+    id: text("id").primaryKey(),
+    /** Null for events outside any org (signup, login). */
+    orgId: text("org_id"),
+    projectId: text("project_id"),
+    actorType: text("actor_type", { enum: ["user", "api_key", "system", "anonymous"] }).notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    /** JSON object; never secrets. */
+    metadata: text("metadata").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+  },
+  // No foreign keys on purpose: the audit log must outlive what it describes.
+  (t) => [
+    index("audit_logs_org_created_idx").on(t.orgId, t.createdAt, t.id),
+    index("audit_logs_org_action_idx").on(t.orgId, t.action, t.createdAt),
+    index("audit_logs_org_actor_idx").on(t.orgId, t.actorId, t.createdAt),
+    index("audit_logs_org_resource_idx").on(t.orgId, t.resourceType, t.resourceId, t.createdAt),
+    index("audit_logs_org_project_idx").on(t.orgId, t.projectId, t.createdAt),
+    index("audit_logs_created_at_idx").on(t.createdAt),
+  ],
+);
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON array of event types, or null for every event. */
+    events: text("events"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    /** AES-GCM sealed `whsec_…` (see lib/secrets.ts). */
+    secretEncrypted: text("secret_encrypted").notNull(),
+    /** During rotation the previous secret keeps signing until this time. */
+    previousSecretEncrypted: text("previous_secret_encrypted"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at"),
+    /** First failure of the current failing streak; null while healthy. */
+    failingSince: integer("failing_since"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt),
+    index("webhook_endpoints_org_id_idx").on(t.orgId),
+  ],
+);
+
+export const webhookMessages = sqliteTable(
+  "webhook_messages",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    /** The exact JSON body delivered (signed bytes). */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** The LiveKit event (or other source) this message was made from, for idempotent fan-out. */
+    sourceId: text("source_id"),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastAttemptAt: integer("last_attempt_at"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("webhook_messages_endpoint_created_idx").on(t.endpointId, t.createdAt),
+    index("webhook_messages_project_id_idx").on(t.projectId),
+    index("webhook_messages_status_idx").on(t.status),
+    uniqueIndex("webhook_messages_endpoint_source_uq").on(t.endpointId, t.sourceId),
+  ],
+);
+
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey(),
+    messageId: text("message_id").notNull().references(() => webhookMessages.id, { onDelete: "cascade" }),
+    endpointId: text("endpoint_id").notNull().references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    /** First few KiB of the receiver's answer. */
+    responseBody: text("response_body"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("webhook_attempts_message_id_idx").on(t.messageId, t.createdAt),
+    index("webhook_attempts_endpoint_id_idx").on(t.endpointId, t.createdAt),
+  ],
+);
+
+export const livekitEvents = sqliteTable(
+  "livekit_events",
+  {
+    id: text("id").primaryKey(),
+    /** LiveKit's `EV_…` id: the deduplication key. */
+    eventId: text("event_id").notNull(),
+    event: text("event").notNull(),
+    /** The namespaced room as LiveKit knows it. */
+    roomName: text("room_name"),
+    /** Null when the room belongs to no project (stored and ignored). */
+    projectId: text("project_id").references(() => projects.id, { onDelete: "set null" }),
+    payload: text("payload").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    processedAt: integer("processed_at"),
+  },
+  (t) => [
+    uniqueIndex("livekit_events_event_id_uq").on(t.eventId),
+    index("livekit_events_project_id_idx").on(t.projectId, t.occurredAt),
+    index("livekit_events_room_name_idx").on(t.roomName),
+    index("livekit_events_received_at_idx").on(t.receivedAt),
+  ],
+);
+
+export const participantSessions = sqliteTable(
+  "participant_sessions",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    /** The tenant's own room name (namespace stripped). */
+    room: text("room").notNull(),
+    roomSid: text("room_sid"),
+    participantSid: text("participant_sid").notNull(),
+    identity: text("identity").notNull(),
+    joinedAt: integer("joined_at").notNull(),
+    leftAt: integer("left_at"),
+    /** Whole minutes, rounded up, once closed. */
+    minutes: integer("minutes"),
+    endReason: text("end_reason"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("participant_sessions_participant_sid_uq").on(t.participantSid),
+    index("participant_sessions_project_joined_idx").on(t.projectId, t.joinedAt),
+    index("participant_sessions_org_id_idx").on(t.orgId),
+    index("participant_sessions_open_idx").on(t.leftAt, t.joinedAt),
+    index("participant_sessions_room_sid_idx").on(t.roomSid),
+  ],
+);
+
+export const egresses = sqliteTable(
+  "egresses",
+  {
+    id: text("id").primaryKey(),
+    /** LiveKit's `EG_…` id. */
+    egressId: text("egress_id").notNull(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    type: text("type", { enum: ["room_composite", "track", "web"] }).notNull(),
+    /** Tenant's own room name (null for web egress). */
+    room: text("room"),
+    status: text("status").notNull(),
+    /** JSON of the requested outputs with every credential removed. */
+    outputs: text("outputs").notNull().default("[]"),
+    error: text("error"),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("egresses_egress_id_uq").on(t.egressId),
+    index("egresses_project_created_idx").on(t.projectId, t.createdAt),
+    index("egresses_project_room_idx").on(t.projectId, t.room),
+    index("egresses_project_status_idx").on(t.projectId, t.status),
+    index("egresses_org_id_idx").on(t.orgId),
+  ],
+);
+
+export const ingresses = sqliteTable(
+  "ingresses",
+  {
+    id: text("id").primaryKey(),
+    /** LiveKit's `IN_…` id. */
+    ingressId: text("ingress_id").notNull(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    inputType: text("input_type", { enum: ["rtmp", "whip", "url"] }).notNull(),
+    name: text("name").notNull().default(""),
+    room: text("room").notNull(),
+    participantIdentity: text("participant_identity").notNull(),
+    url: text("url"),
+    /** AES-GCM sealed stream key (returned to the tenant, never stored in the clear). */
+    streamKeyEncrypted: text("stream_key_encrypted"),
+    status: text("status").notNull(),
+    error: text("error"),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("ingresses_ingress_id_uq").on(t.ingressId),
+    index("ingresses_project_created_idx").on(t.projectId, t.createdAt),
+    index("ingresses_project_room_idx").on(t.projectId, t.room),
+    index("ingresses_org_id_idx").on(t.orgId),
+  ],
+);
+
+export const usageEvents = sqliteTable(
+  "usage_events",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    meter: text("meter", { enum: ["participant_minutes", "egress_minutes", "ingress_minutes", "tokens_issued"] }).notNull(),
+    quantity: real("quantity").notNull(),
+    /** When the usage happened (what the rollup buckets by). */
+    occurredAt: integer("occurred_at").notNull(),
+    /** Idempotency key: the same source never meters twice. */
+    sourceId: text("source_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("usage_events_source_uq").on(t.meter, t.sourceId),
+    index("usage_events_project_occurred_idx").on(t.projectId, t.occurredAt),
+    index("usage_events_org_id_idx").on(t.orgId),
+    index("usage_events_occurred_at_idx").on(t.occurredAt),
+  ],
+);
+
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    meter: text("meter").notNull(),
+    granularity: text("granularity", { enum: ["hour", "day"] }).notNull(),
+    bucketStart: integer("bucket_start").notNull(),
+    quantity: real("quantity").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.meter, t.granularity, t.bucketStart] }),
+    index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart),
+    index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart),
+  ],
+);
+
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    planId: text("plan_id").notNull().references(() => plans.id),
+    periodStart: integer("period_start").notNull(),
+    periodEnd: integer("period_end").notNull(),
+    status: text("status", { enum: ["draft", "open", "paid", "void"] }).notNull(),
+    currency: text("currency").notNull().default("usd"),
+    subtotalCents: integer("subtotal_cents").notNull(),
+    totalCents: integer("total_cents").notNull(),
+    createdAt: integer("created_at").notNull(),
+    finalizedAt: integer("finalized_at"),
+  },
+  (t) => [
+    uniqueIndex("invoices_org_period_uq").on(t.orgId, t.periodStart),
+    index("invoices_org_created_idx").on(t.orgId, t.createdAt),
+    index("invoices_plan_id_idx").on(t.planId),
+    index("invoices_status_idx").on(t.status),
+  ],
+);
+
+export const invoiceLines = sqliteTable(
+  "invoice_lines",
+  {
+    id: text("id").primaryKey(),
+    invoiceId: text("invoice_id").notNull().references(() => invoices.id, { onDelete: "cascade" }),
+    /** A meter name, or `plan` for the base fee. */
+    kind: text("kind").notNull(),
+    description: text("description").notNull(),
+    quantity: real("quantity").notNull(),
+    includedQuantity: real("included_quantity").notNull().default(0),
+    unitPriceMicros: integer("unit_price_micros").notNull().default(0),
+    amountCents: integer("amount_cents").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("invoice_lines_invoice_id_idx").on(t.invoiceId)],
+);
+

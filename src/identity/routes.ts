@@ -1,0 +1,105 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, eq, isNull } from "drizzle-orm";
+import { auditActor, auditEntry } from "../audit/record";
+import { memberships, organizations, sessions, users } from "../db/schema";
+import { nowMs, toIso } from "../lib/clock";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { unauthenticated } from "../lib/errors";
+import { rateLimitByIp } from "../rate-limit/middleware";
+import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
+import { login, signup } from "./service";
+import { currentUser, requireUser } from "./sessions";
+
+export const identityRoutes = createRouter();
+
+identityRoutes.use("/v1/auth/signup", rateLimitByIp);
+identityRoutes.use("/v1/auth/login", rateLimitByIp);
+identityRoutes.use("/v1/auth/logout", requireUser);
+identityRoutes.use("/v1/me", requireUser);
+
+identityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/auth/signup",
+    tags: ["Identity"],
+    summary: "Create an account and sign in",
+    request: { body: jsonBody(SignupBody) },
+    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], 409: { description: "Email taken" } },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const result = await signup(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
+    return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 201);
+  },
+);
+
+identityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/auth/login",
+    tags: ["Identity"],
+    summary: "Sign in with email and password",
+    request: { body: jsonBody(LoginBody) },
+    responses: { 200: jsonContent(SessionResponse, "Signed in"), 400: errorResponses[400], 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const result = await login(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
+    return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 200);
+  },
+);
+
+identityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/auth/logout",
+    tags: ["Identity"],
+    summary: "Revoke the presented session",
+    security: bearerSecurity,
+    responses: { 204: { description: "Signed out" }, 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const user = currentUser(c);
+    const db = c.var.db;
+    const at = nowMs();
+    await db.batch([
+      db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, user.sessionId), isNull(sessions.revokedAt))),
+      auditEntry(db, auditActor(c), { action: "user.logged_out", resourceType: "session", resourceId: user.sessionId }, at),
+    ]);
+    return c.body(null, 204);
+  },
+);
+
+const MeResponse = z
+  .object({
+    user: UserSchema,
+    organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
+  })
+  .openapi("Me");
+
+identityRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/me",
+    tags: ["Identity"],
+    summary: "The signed-in user and their organizations",
+    security: bearerSecurity,
+    responses: { 200: jsonContent(MeResponse, "You"), 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const db = c.var.db;
+    const [user, orgs] = await Promise.all([
+      db.select().from(users).where(eq(users.id, userId)).get(),
+      db
+        .select({ id: organizations.id, name: organizations.name, role: memberships.role })
+        .from(memberships)
+        .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+        .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt)))
+        .orderBy(organizations.createdAt)
+        .all(),
+    ]);
+    if (!user) throw unauthenticated();
+    return c.json({ user: serializeUser(user), organizations: orgs }, 200);
+  },
+);

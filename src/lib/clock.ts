@@ -1,0 +1,28 @@
+/**
+ * The one source of "now" for everything that expires, meters or rate-limits.
+ * Tests run in the same isolate as the Worker (vitest-pool-workers), so they can move time with
+ * `setClock()` instead of sleeping; production never calls it.
+ */
+let override: (() => number) | null = null;
+
+export function nowMs(): number {
+  return override ? override() : Date.now();
+}
+
+export function now(): Date {
+  return new Date(nowMs());
+}
+
+/** RFC 3339 UTC without milliseconds, the contract's time format. */
+export function toIso(date: Date | number): string {
+  return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function nowIso(): string {
+  return toIso(nowMs());
+}
+
+/** Test hook: pin or move the clock; pass `null` to return to real time. */
+export function setClock(fn: (() => number) | null): void {
+  override = fn;
+}

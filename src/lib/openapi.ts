@@ -1,0 +1,79 @@
+/**
+ * Route definitions use @hono/zod-openapi so the OpenAPI document is generated from the very
+ * schemas that validate requests. Every router is made here so they all share the validation hook
+ * that turns zod issues into the contract's `validation_failed` envelope.
+ */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ZodError } from "zod";
+import type { AppEnv } from "../env";
+import { ApiError } from "./errors";
+
+export function zodIssuesToError(error: ZodError, prefix?: string): ApiError {
+  const details = error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== "").join(".");
+    return { path: path || "(root)", message: issue.message };
+  });
+  const first = details[0];
+  return new ApiError("validation_failed", first ? `Invalid request: ${first.path}: ${first.message}` : "Invalid request.", {
+    details,
+  });
+}
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    strict: true,
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        // `target` is json | query | param | header; keep the body paths bare, as the contract shows.
+        const target = (result as { target?: string }).target;
+        throw zodIssuesToError(result.error as ZodError, target && target !== "json" ? target : undefined);
+      }
+    },
+  });
+}
+
+export type Router = ReturnType<typeof createRouter>;
+
+/** The contract's error envelope, for OpenAPI responses. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      request_id: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+const errorContent = { "application/json": { schema: ErrorSchema } };
+
+/** The standard error responses every authenticated route may return. */
+export const errorResponses = {
+  400: { description: "Validation failed or malformed JSON", content: errorContent },
+  401: { description: "Missing or invalid credentials", content: errorContent },
+  403: { description: "Not allowed for your role or key scopes", content: errorContent },
+  404: { description: "Not found (including other tenants' resources)", content: errorContent },
+  429: { description: "Rate limited", content: errorContent },
+} as const;
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A required JSON request body. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } };
+}
+
+/** `?limit=&cursor=` shared by every list endpoint. */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "1..100, default 20" }),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+}
+
+export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,0 +1,140 @@
+/**
+ * Everything Pulse does with secret material lives here: generating secrets, hashing them for
+ * storage, comparing in constant time, password hashing, and encrypting the few secrets that
+ * must be recoverable (webhook signing secrets).
+ */
+import { base62, randomBytes } from "./ids";
+
+const encoder = new TextEncoder();
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+export function base64ToBytes(b64: string): Uint8Array {
+  const binary = atob(b64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** A random secret string: `prefix` + base62 of `bytes` random bytes. */
+export function generateSecret(prefix: string, bytes = 32): string {
+  return `${prefix}${base62(randomBytes(bytes))}`;
+}
+
+/** SHA-256 hex digest. API keys, session tokens and invitation tokens are stored only as this. */
+export async function sha256Hex(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
+  return bytesToHex(new Uint8Array(digest));
+}
+
+/** Constant-time string comparison (length leaks, content does not). */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const ab = encoder.encode(a);
+  const bb = encoder.encode(b);
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (x: ArrayBufferView, y: ArrayBufferView) => boolean };
+  if (ab.byteLength !== bb.byteLength) {
+    // Still do the work so a length mismatch costs about the same.
+    if (subtle.timingSafeEqual) subtle.timingSafeEqual(ab, ab);
+    return false;
+  }
+  if (subtle.timingSafeEqual) return subtle.timingSafeEqual(ab, bb);
+  let diff = 0;
+  for (let i = 0; i < ab.length; i++) diff |= ab[i]! ^ bb[i]!;
+  return diff === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords: PBKDF2-HMAC-SHA256 through WebCrypto (native, so the Worker's CPU budget goes to the
+// KDF rather than to JavaScript). 100,000 iterations is the most workerd allows; the algorithm and
+// its parameters are stored with each hash, so raising them later only changes new hashes and
+// `needsRehash()` tells login to upgrade old ones.
+// ---------------------------------------------------------------------------------------------
+export const PASSWORD_ITERATIONS = 100_000;
+const PASSWORD_ALGORITHM = "pbkdf2-sha256";
+
+async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256);
+  return new Uint8Array(bits);
+}
+
+/** Returns `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await pbkdf2(password, salt, PASSWORD_ITERATIONS);
+  return `${PASSWORD_ALGORITHM}$${PASSWORD_ITERATIONS}$${bytesToBase64(salt)}$${bytesToBase64(hash)}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [algorithm, iterationsText, saltB64, hashB64] = stored.split("$");
+  const iterations = Number(iterationsText);
+  if (algorithm !== PASSWORD_ALGORITHM || !Number.isInteger(iterations) || !saltB64 || !hashB64) return false;
+  const hash = await pbkdf2(password, base64ToBytes(saltB64), iterations);
+  return timingSafeEqual(bytesToBase64(hash), hashB64);
+}
+
+export function needsRehash(stored: string): boolean {
+  const [algorithm, iterationsText] = stored.split("$");
+  return algorithm !== PASSWORD_ALGORITHM || Number(iterationsText) < PASSWORD_ITERATIONS;
+}
+
+/**
+ * A hash of a random password nobody knows. Login verifies against it when the email is unknown,
+ * so a miss costs the same KDF time as a wrong password and reveals nothing.
+ */
+let dummyHash: Promise<string> | null = null;
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(generateSecret("", 16));
+  return dummyHash;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encryption at rest for secrets Pulse must use later (webhook signing secrets, which sign every
+// delivery). AES-256-GCM, key derived with HKDF from PULSE_ENCRYPTION_KEY. Format `v1.<iv>.<ct>`.
+// ---------------------------------------------------------------------------------------------
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function encryptionKey(masterKey: string): Promise<CryptoKey> {
+  let key = keyCache.get(masterKey);
+  if (!key) {
+    key = (async () => {
+      const material = await crypto.subtle.importKey("raw", encoder.encode(masterKey), "HKDF", false, ["deriveKey"]);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("pulse-at-rest-v1"), info: new Uint8Array() },
+        material,
+        { name: "AES-GCM", length: 256 },
+        false,
+        ["encrypt", "decrypt"],
+      );
+    })();
+    keyCache.set(masterKey, key);
+  }
+  return key;
+}
+
+export async function encryptSecret(plaintext: string, masterKey: string): Promise<string> {
+  const iv = randomBytes(12);
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await encryptionKey(masterKey), encoder.encode(plaintext));
+  return `v1.${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ct))}`;
+}
+
+export async function decryptSecret(sealed: string, masterKey: string): Promise<string> {
+  const [version, ivB64, ctB64] = sealed.split(".");
+  if (version !== "v1" || !ivB64 || !ctB64) throw new Error("Unrecognised sealed secret format");
+  const pt = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: base64ToBytes(ivB64) },
+    await encryptionKey(masterKey),
+    base64ToBytes(ctB64),
+  );
+  return new TextDecoder().decode(pt);
+}

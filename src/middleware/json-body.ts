@@ -1,0 +1,67 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError } from "../lib/errors";
+
+/** Largest request body accepted (LiveKit webhooks and 64 KiB token metadata fit comfortably). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * Reads and parses every request body once, before routing: over the size limit → 413, a body
+ * that is not JSON-typed → 415, unparseable → 400 `invalid_json`. The parsed value is left in
+ * Hono's body cache, so validators and handlers read it without parsing again, and the raw text
+ * stays available for signature checks (LiveKit webhooks hash the exact bytes).
+ */
+export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const method = c.req.method;
+  if (method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "DELETE") return next();
+
+  const declared = Number(c.req.header("Content-Length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+
+  const text = await readLimited(c.req.raw);
+  // The stream is consumed now; Hono's body cache serves `c.req.text()`/`json()` from here on.
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  if (text.length === 0) return next();
+
+  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
+  if (!JSON_TYPE.test(mediaType)) {
+    throw new ApiError("unsupported_media_type", "Request bodies must be JSON (Content-Type: application/json).");
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new ApiError("invalid_json", "The request body is not valid JSON.");
+  }
+  await next();
+};
+
+function tooLarge() {
+  return new ApiError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+}
+
+/** Reads the body as text, stopping as soon as it passes the limit (chunked bodies have no length). */
+async function readLimited(request: Request): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}

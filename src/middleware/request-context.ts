@@ -1,0 +1,35 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { loadConfig } from "../config";
+import { createDb } from "../db/client";
+import type { AppEnv } from "../env";
+import { newId } from "../lib/ids";
+import { createLogger } from "../lib/logger";
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * First middleware: request id, logger and database on `c.var`; nothing here can fail.
+ */
+export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header("X-Request-Id");
+  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newId("request");
+  c.set("requestId", requestId);
+  c.set("logger", createLogger({ request_id: requestId }));
+  c.set("db", createDb(c.env.DB));
+  await next();
+};
+
+/** Validated configuration on `c.var.config`; runs after the log middleware so a bad var is logged. */
+export const withConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("config", loadConfig(c.env));
+  await next();
+};
+
+/** The client's address as Cloudflare reports it; never a client-supplied X-Forwarded-For. */
+export function clientIp(c: Context): string {
+  return c.req.header("CF-Connecting-IP") ?? "127.0.0.1";
+}
+
+export function userAgent(c: Context): string | null {
+  return c.req.header("User-Agent")?.slice(0, 512) ?? null;
+}

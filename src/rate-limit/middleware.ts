@@ -1,0 +1,72 @@
+/**
+ * Applying the rate limiter to routes. Limits come from config (and per project from
+ * `projects.rate_limit_per_min`); each response carries the IETF draft `RateLimit-Policy` and
+ * `RateLimit` headers, and a 429 adds `Retry-After`.
+ *
+ * When the limiter itself is unreachable we must not take the API down silently:
+ * - API-key routes fail OPEN: a tenant's production traffic matters more than exact limits for
+ *   the minutes the limiter is down; every such request logs `rate_limiter_unavailable`.
+ * - Unauthenticated routes (signup, login, invitation accept) fail CLOSED with 503: without a
+ *   limiter they are open to credential stuffing.
+ * - The inbound LiveKit webhook fails OPEN: it is signature-checked, and refusing it would lose
+ *   events LiveKit may not retry.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError } from "../lib/errors";
+import { clientIp } from "../middleware/request-context";
+import type { RateLimitDecision } from "./rate-limiter-do";
+
+export const WINDOW_MS = 60_000;
+
+export type FailMode = "open" | "closed";
+
+export async function checkRateLimit(c: Context<AppEnv>, key: string, limit: number): Promise<RateLimitDecision> {
+  const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key));
+  return stub.hit(limit, WINDOW_MS);
+}
+
+function applyHeaders(c: Context<AppEnv>, policy: string, decision: RateLimitDecision) {
+  const resetSeconds = Math.ceil(decision.resetMs / 1000);
+  c.header("RateLimit-Policy", `"${policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`);
+  c.header("RateLimit", `"${policy}";r=${decision.remaining};t=${resetSeconds}`);
+}
+
+export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: string; key: string; limit: number; failMode: FailMode }) {
+  let decision: RateLimitDecision;
+  try {
+    decision = await checkRateLimit(c, opts.key, opts.limit);
+  } catch (error) {
+    c.var.logger.error("rate_limiter_unavailable", {
+      policy: opts.policy,
+      fail_mode: opts.failMode,
+      error_message: error instanceof Error ? error.message : String(error),
+    });
+    if (opts.failMode === "open") return;
+    throw new ApiError("service_unavailable", "Rate limiting is temporarily unavailable; try again shortly.", {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  applyHeaders(c, opts.policy, decision);
+  if (!decision.allowed) {
+    const retryAfter = String(Math.ceil(decision.resetMs / 1000));
+    throw new ApiError("rate_limited", `Rate limit of ${decision.limit} requests per minute exceeded; retry in ${retryAfter} s.`, {
+      headers: {
+        "Retry-After": retryAfter,
+        "RateLimit-Policy": `"${opts.policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`,
+        RateLimit: `"${opts.policy}";r=0;t=${retryAfter}`,
+      },
+    });
+  }
+}
+
+/** Per client IP, for unauthenticated routes that create accounts or check credentials. */
+export const rateLimitByIp: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await enforceRateLimit(c, {
+    policy: "ip",
+    key: `ip:${clientIp(c)}`,
+    limit: c.var.config.rateLimits.ipPerMinute,
+    failMode: "closed",
+  });
+  await next();
+};

@@ -1,0 +1,68 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import type { AppEnv } from "../env";
+import { createRouter, jsonContent } from "../lib/openapi";
+import type { Context } from "hono";
+import { ApiError, errorBody } from "../lib/errors";
+
+export const statusRoutes = createRouter();
+
+statusRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/health",
+    tags: ["Status"],
+    summary: "Liveness: answers without touching any dependency",
+    responses: { 200: jsonContent(z.object({ status: z.literal("ok") }), "Alive") },
+  }),
+  (c) => c.json({ status: "ok" as const }, 200),
+);
+
+const Component = z.object({ status: z.enum(["ok", "down"]), latency_ms: z.number(), error: z.string().optional() });
+const StatusResponse = z
+  .object({ status: z.enum(["ok", "degraded"]), components: z.object({ database: Component, rate_limiter: Component }) })
+  .openapi("Status");
+
+/** How long a readiness probe waits for one component before calling it down. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Component>> {
+  const started = Date.now();
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS)),
+    ]);
+    return { status: "ok", latency_ms: Date.now() - started };
+  } catch (error) {
+    return { status: "down", latency_ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function checkComponents(c: Context<AppEnv>) {
+  const [database, rate_limiter] = await Promise.all([
+    probe(() => c.var.db.run(sql`SELECT 1`)),
+    probe(() => c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName("status-probe")).ping()),
+  ]);
+  return { database, rate_limiter };
+}
+
+statusRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/status",
+    tags: ["Status"],
+    summary: "Readiness: D1 and the rate limiter answer; 503 names the component that does not",
+    responses: { 200: jsonContent(StatusResponse, "Ready"), 503: { description: "A component is down (error envelope plus `components`)" } },
+  }),
+  async (c) => {
+    const components = await checkComponents(c);
+    const down = Object.entries(components).filter(([, v]) => v.status === "down");
+    if (down.length === 0) return c.json({ status: "ok" as const, components }, 200);
+    for (const [name, value] of down) c.var.logger.error("component_down", { component: name, error_message: value.error });
+    const names = down.map(([name, v]) => `${name} (${v.error})`).join(", ");
+    // Every non-2xx is the contract's envelope; the per-component detail rides alongside it.
+    const error = new ApiError("service_unavailable", `Not ready: ${names} down.`);
+    return c.json({ ...errorBody(error, c.var.requestId), status: "degraded", components }, 503) as never;
+  },
+);

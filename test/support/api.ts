@@ -1,0 +1,54 @@
+/**
+ * Calling Pulse from tests exactly as a client would: through the Worker's `fetch` (the same module
+ * instance the pool runs), with JSON bodies and bearer tokens.
+ */
+import { exports } from "cloudflare:workers";
+
+export const BASE = "https://pulse.test";
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Raw body text sent as is (for malformed-input tests). */
+  raw?: string;
+  headers?: Record<string, string>;
+  ip?: string;
+}
+
+export async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { "CF-Connecting-IP": opts.ip ?? "203.0.113.10", ...opts.headers };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (exports, health text); keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+/** Asserts the contract's error envelope and returns its `error` object. */
+export function expectEnvelope(res: ApiResponse, status: number, code: string) {
+  if (res.status !== status || res.body?.error?.code !== code) {
+    throw new Error(`Expected ${status} ${code}, got ${res.status} ${res.text.slice(0, 500)}`);
+  }
+  const error = res.body.error;
+  if (error.request_id !== res.headers.get("X-Request-Id")) throw new Error("request_id differs from X-Request-Id");
+  if (typeof error.message !== "string" || error.message.length === 0) throw new Error("error.message missing");
+  return error as { code: string; message: string; request_id: string; details?: { path: string; message: string }[] };
+}

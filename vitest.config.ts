@@ -1,0 +1,27 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      main: "./src/index.ts",
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // The migrations are read here in Node and applied inside workerd by test/setup.ts.
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          // Fake LiveKit Twirp API (answered by test fetch stubs; never a real host).
+          LIVEKIT_API_URL: "http://livekit.test",
+        },
+      },
+    })),
+  ],
+  test: {
+    setupFiles: ["./test/setup.ts"],
+    include: ["test/**/*.test.ts"],
+    // Request logs are part of what tests check; show them only for failing tests.
+    silent: "passed-only",
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
