@@ -1,0 +1,80 @@
+/**
+ * JWTs in LiveKit's format, signed and verified with the deployment's API key and secret (HS256,
+ * key = UTF-8 bytes of the secret, `iss` = API key). Used for participant access tokens, for the
+ * short-lived service tokens Pulse sends to LiveKit's Twirp API, and to verify LiveKit's webhooks.
+ */
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { Config } from "../config";
+import { nowMs } from "../lib/clock";
+
+const encoder = new TextEncoder();
+const keyCache = new Map<string, Uint8Array>();
+
+function secretKey(secret: string): Uint8Array {
+  let key = keyCache.get(secret);
+  if (!key) {
+    key = encoder.encode(secret);
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
+/** LiveKit's `video` grant, camelCase exactly as LiveKit reads it. */
+export interface VideoGrant {
+  roomCreate?: boolean;
+  roomList?: boolean;
+  roomRecord?: boolean;
+  roomAdmin?: boolean;
+  roomJoin?: boolean;
+  room?: string;
+  canPublish?: boolean;
+  canSubscribe?: boolean;
+  canPublishData?: boolean;
+  canPublishSources?: string[];
+  canUpdateOwnMetadata?: boolean;
+  ingressAdmin?: boolean;
+  hidden?: boolean;
+  recorder?: boolean;
+  agent?: boolean;
+}
+
+export interface LivekitClaims {
+  sub?: string;
+  name?: string;
+  metadata?: string;
+  attributes?: Record<string, string>;
+  video?: VideoGrant;
+  sha256?: string;
+}
+
+/**
+ * Signs `claims` for LiveKit. `nbf` is the issue time (LiveKit's TokenVerifier allows only 10 s
+ * of skew, and RemoveParticipant revokes by `nbf`), `exp` = now + ttl.
+ */
+export async function signLivekitJwt(livekit: Config["livekit"], claims: LivekitClaims, ttlSeconds: number) {
+  const issuedAt = Math.floor(nowMs() / 1000);
+  const expiresAt = issuedAt + ttlSeconds;
+  let jwt = new SignJWT({ ...claims } as JWTPayload)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer(livekit.apiKey)
+    .setNotBefore(issuedAt)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt);
+  if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
+  const token = await jwt.sign(secretKey(livekit.apiSecret));
+  return { token, expiresAt: expiresAt * 1000 };
+}
+
+/**
+ * Verifies a LiveKit-format JWT against the deployment secret. `clockToleranceSeconds` follows
+ * what LiveKit itself allows (60 s on the server).
+ */
+export async function verifyLivekitJwt(livekit: Config["livekit"], token: string, clockToleranceSeconds = 60) {
+  const { payload } = await jwtVerify(token, secretKey(livekit.apiSecret), {
+    algorithms: ["HS256"],
+    issuer: livekit.apiKey,
+    clockTolerance: clockToleranceSeconds,
+    currentDate: new Date(nowMs()),
+  });
+  return payload as JWTPayload & LivekitClaims;
+}
