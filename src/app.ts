@@ -18,6 +18,7 @@ import { requestContext, withConfig } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { apiKeyRoutes } from "./api-keys/routes";
+import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
 import { identityRoutes } from "./identity/routes";
 import { orgRoutes } from "./orgs/routes";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
+  app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
