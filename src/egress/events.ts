@@ -1,0 +1,75 @@
+/**
+ * Applying LiveKit's egress webhooks (`egress_started`, `egress_updated`, `egress_ended`) to the
+ * project's egress records. Called by the inbound webhook processor, which has already verified
+ * the signature, deduplicated the event and attributed it to a project; this returns statements
+ * for that processor's `db.batch()` so the event's bookkeeping and its effects commit together.
+ *
+ * LiveKit may deliver events late or out of order, so a status never moves backwards and a
+ * terminal status is final. Minutes are metered once, idempotently by the egress id, when the
+ * egress reaches a terminal status having started.
+ */
+import { and, eq } from "drizzle-orm";
+import type { BatchItem, Database } from "../db/client";
+import { egresses } from "../db/schema";
+import { nowMs } from "../lib/clock";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import { billableMinutes, usageEventInsert } from "../usage/record";
+import { egressStatusAdvances, isTerminalEgressStatus, parseEgressStatus } from "./status";
+
+export interface EgressEvent {
+  event: string;
+  /** LiveKit's event id (`EV_…`). */
+  id: string;
+  /** When LiveKit created the event, unix ms. */
+  createdAt: number;
+  /** protojson EgressInfo: camelCase keys, defaults omitted, int64 as strings (times in ns). */
+  egressInfo: Record<string, unknown>;
+}
+
+export async function applyEgressEvent(
+  db: Database,
+  project: { projectId: string; orgId: string },
+  event: EgressEvent,
+): Promise<BatchItem[]> {
+  const info = event.egressInfo ?? {};
+  const egressId = typeof info.egressId === "string" ? info.egressId : typeof info.egress_id === "string" ? info.egress_id : "";
+  if (!egressId) return [];
+  const row = await db
+    .select()
+    .from(egresses)
+    .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, project.projectId)))
+    .get();
+  // Not started through Pulse (or another project's): nothing of ours to update or bill.
+  if (!row) return [];
+
+  const incoming = parseEgressStatus(info.status);
+  const advances = egressStatusAdvances(row.status, incoming);
+  const status = advances ? incoming : row.status;
+  const terminal = isTerminalEgressStatus(status);
+  const startedAt = row.startedAt ?? livekitTimeToMs(info.startedAt ?? info.started_at);
+  const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(info.endedAt ?? info.ended_at) ?? event.createdAt) : null;
+  const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
+
+  const statements: BatchItem[] = [];
+  if (status !== row.status || startedAt !== row.startedAt || endedAt !== row.endedAt || error !== row.error) {
+    statements.push(
+      db
+        .update(egresses)
+        .set({ status, startedAt, endedAt, error, updatedAt: nowMs() })
+        .where(and(eq(egresses.id, row.id), eq(egresses.projectId, project.projectId))),
+    );
+  }
+  if (terminal && startedAt !== null && endedAt !== null) {
+    statements.push(
+      usageEventInsert(db, {
+        projectId: project.projectId,
+        orgId: project.orgId,
+        meter: "egress_minutes",
+        quantity: billableMinutes(startedAt, endedAt),
+        occurredAt: endedAt,
+        sourceId: egressId,
+      }),
+    );
+  }
+  return statements;
+}
