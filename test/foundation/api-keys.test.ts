@@ -1,0 +1,117 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { setClock } from "../../src/lib/clock";
+import { call, expectEnvelope } from "../support/api";
+import { createApiKey, createTenant } from "../support/factories";
+
+const whoami = (secret: string) => call("GET", "/v1/api-key", { token: secret });
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("project API keys", () => {
+  it("authenticate until revoked, then 401 at once", async () => {
+    const { user, project, key } = await createTenant();
+    expect((await whoami(key.secret)).status).toBe(200);
+    const revoke = await call("DELETE", `/v1/projects/${project.id}/keys/${key.id}`, { token: user.token });
+    expect(revoke.status).toBe(204);
+    expectEnvelope(await whoami(key.secret), 401, "unauthenticated");
+    // Revoking again is harmless.
+    expect((await call("DELETE", `/v1/projects/${project.id}/keys/${key.id}`, { token: user.token })).status).toBe(204);
+    const list = await call("GET", `/v1/projects/${project.id}/keys`, { token: user.token });
+    expect(list.body.data[0].revoked_at).not.toBeNull();
+  });
+
+  it("kill the old secret at once when rolled, and the new one works", async () => {
+    const { user, project, key } = await createTenant();
+    const rolled = await call("POST", `/v1/projects/${project.id}/keys/${key.id}/roll`, { token: user.token });
+    expect(rolled.status).toBe(201);
+    expect(rolled.body.id).toBe(key.id);
+    expect(rolled.body.secret).not.toBe(key.secret);
+    expect(rolled.body.prefix).not.toBe(key.prefix);
+    expectEnvelope(await whoami(key.secret), 401, "unauthenticated");
+    expect((await whoami(rolled.body.secret)).status).toBe(200);
+  });
+
+  it("refuse to roll a revoked key", async () => {
+    const { user, project, key } = await createTenant();
+    await call("DELETE", `/v1/projects/${project.id}/keys/${key.id}`, { token: user.token });
+    expectEnvelope(await call("POST", `/v1/projects/${project.id}/keys/${key.id}/roll`, { token: user.token }), 409, "conflict");
+  });
+
+  it("stop working at their expiry", async () => {
+    const { user, project } = await createTenant();
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    const key = await createApiKey(user, project.id, { expires_at: expiresAt });
+    expect((await whoami(key.secret)).status).toBe(200);
+    setClock(() => Date.parse(expiresAt) + 1000);
+    expectEnvelope(await whoami(key.secret), 401, "unauthenticated");
+  });
+
+  it("refuse an expiry in the past", async () => {
+    const { user, project } = await createTenant();
+    const res = await call("POST", `/v1/projects/${project.id}/keys`, {
+      token: user.token,
+      body: { name: "old", expires_at: "2020-01-01T00:00:00Z" },
+    });
+    const error = expectEnvelope(res, 400, "validation_failed");
+    expect(error.details?.[0]?.path).toBe("expires_at");
+  });
+
+  it("carry only the scopes asked for, and refuse unknown scopes", async () => {
+    const { user, project } = await createTenant();
+    const key = await createApiKey(user, project.id, { scopes: ["usage:read"] });
+    expect(key.scopes).toEqual(["usage:read"]);
+    expect((await whoami(key.secret)).body.scopes).toEqual(["usage:read"]);
+    const bad = await call("POST", `/v1/projects/${project.id}/keys`, { token: user.token, body: { name: "x", scopes: ["rooms:admin"] } });
+    expectEnvelope(bad, 400, "validation_failed");
+  });
+
+  it("are refused for unknown, malformed or missing secrets", async () => {
+    await createTenant();
+    expectEnvelope(await whoami("pulse_live_notarealkey"), 401, "unauthenticated");
+    expectEnvelope(await call("GET", "/v1/api-key"), 401, "unauthenticated");
+    // A session token is not an API key.
+    const { user } = await createTenant();
+    expectEnvelope(await call("GET", "/v1/api-key", { token: user.token }), 401, "unauthenticated");
+  });
+
+  it("stop authenticating when their project or org is deleted", async () => {
+    const a = await createTenant();
+    expect((await call("DELETE", `/v1/projects/${a.project.id}`, { token: a.user.token })).status).toBe(204);
+    expectEnvelope(await whoami(a.key.secret), 401, "unauthenticated");
+    expectEnvelope(await call("GET", `/v1/projects/${a.project.id}`, { token: a.user.token }), 404, "not_found");
+
+    const b = await createTenant();
+    expect((await call("DELETE", `/v1/orgs/${b.org.id}`, { token: b.user.token })).status).toBe(204);
+    expectEnvelope(await whoami(b.key.secret), 401, "unauthenticated");
+    const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(b.key.id).first<{ revoked_at: number | null }>();
+    expect(row?.revoked_at).not.toBeNull();
+    expect((await call("GET", "/v1/orgs", { token: b.user.token })).body.data).toEqual([]);
+  });
+
+  it("never show the secret in lists, logs or audit entries", async () => {
+    const lines: string[] = [];
+    for (const method of ["log", "warn", "error", "info", "debug"] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    }
+    const { user, org, project, key } = await createTenant();
+    await whoami(key.secret);
+    const rolled = await call("POST", `/v1/projects/${project.id}/keys/${key.id}/roll`, { token: user.token });
+    await whoami(rolled.body.secret);
+    await whoami("pulse_live_wrong");
+
+    const list = await call("GET", `/v1/projects/${project.id}/keys`, { token: user.token });
+    const audit = await call("GET", `/v1/orgs/${org.id}/audit-logs/export?format=ndjson`, { token: user.token });
+    const stored = JSON.stringify((await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(key.id).all()).results);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const secret of [key.secret, rolled.body.secret]) {
+      expect(list.text).not.toContain(secret);
+      expect(audit.text).not.toContain(secret);
+      expect(stored).not.toContain(secret);
+      for (const line of lines) expect(line).not.toContain(secret);
+    }
+    for (const line of lines) expect(line).not.toContain(user.token);
+    expect(audit.text).toContain("api_key.created");
+    expect(audit.text).toContain("api_key.rolled");
+  });
+});
