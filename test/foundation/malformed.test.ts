@@ -1,0 +1,117 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/middleware/json-body";
+import { BASE, call, expectEnvelope } from "../support/api";
+import { createTenant, createUser } from "../support/factories";
+
+describe("malformed requests", () => {
+  it("answers bad JSON with 400 invalid_json", async () => {
+    const user = await createUser();
+    for (const raw of ["{", '{"name": }', "not json", '{"name":"a"}}']) {
+      const res = await call("POST", "/v1/orgs", { token: user.token, raw, headers: { "Content-Type": "application/json" } });
+      expectEnvelope(res, 400, "invalid_json");
+    }
+  });
+
+  it("answers a wrong field type with 400 validation_failed naming the field", async () => {
+    const user = await createUser();
+    const error = expectEnvelope(await call("POST", "/v1/orgs", { token: user.token, body: { name: 42 } }), 400, "validation_failed");
+    expect(error.details).toEqual([expect.objectContaining({ path: "name" })]);
+  });
+
+  it("rejects unknown fields instead of ignoring them", async () => {
+    const user = await createUser();
+    const error = expectEnvelope(
+      await call("POST", "/v1/orgs", { token: user.token, body: { name: "ok", plan: "enterprise" } }),
+      400,
+      "validation_failed",
+    );
+    expect(JSON.stringify(error.details)).toContain("plan");
+  });
+
+  it("rejects a missing body on a route that needs one", async () => {
+    const user = await createUser();
+    expectEnvelope(await call("POST", "/v1/orgs", { token: user.token }), 400, "validation_failed");
+  });
+
+  it("answers an oversize body with 413, with or without Content-Length", async () => {
+    const user = await createUser();
+    const big = JSON.stringify({ name: "x".repeat(MAX_BODY_BYTES + 10) });
+    expectEnvelope(await call("POST", "/v1/orgs", { token: user.token, raw: big, headers: { "Content-Type": "application/json" } }), 413, "payload_too_large");
+
+    // A streamed body has no Content-Length; the limit still holds.
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > MAX_BODY_BYTES + chunk.length) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await exports.default.fetch(
+      new Request(`${BASE}/v1/orgs`, {
+        method: "POST",
+        body: stream,
+        headers: { Authorization: `Bearer ${user.token}`, "Content-Type": "application/json" },
+        // @ts-expect-error workerd accepts duplex for streamed request bodies
+        duplex: "half",
+      }),
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+  });
+
+  it("answers a non-JSON content type with 415", async () => {
+    const user = await createUser();
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const res = await call("POST", "/v1/orgs", { token: user.token, raw: '{"name":"a"}', headers: { "Content-Type": type } });
+      expectEnvelope(res, 415, "unsupported_media_type");
+    }
+    const missing = await call("POST", "/v1/orgs", { token: user.token, raw: '{"name":"a"}' });
+    expectEnvelope(missing, 415, "unsupported_media_type");
+  });
+
+  it("answers an unknown route with the 404 envelope", async () => {
+    const user = await createUser();
+    for (const path of ["/nope", "/v1/nope", "/v1/orgs/org_x/nope/deeper"]) {
+      expectEnvelope(await call("GET", path, { token: user.token }), 404, "not_found");
+    }
+    // Like Stripe, a protected prefix authenticates before it routes: no credentials, no map of the API.
+    expectEnvelope(await call("GET", "/v1/orgs/org_x/nope/deeper"), 401, "unauthenticated");
+  });
+
+  it("answers a wrong method on a known path with 405 and Allow", async () => {
+    const user = await createUser();
+    const res = await call("PUT", "/v1/orgs", { token: user.token });
+    expectEnvelope(res, 405, "method_not_allowed");
+    expect(res.headers.get("Allow")).toContain("POST");
+    expect(res.headers.get("Allow")).toContain("GET");
+    const health = await call("DELETE", "/health");
+    expectEnvelope(health, 405, "method_not_allowed");
+  });
+
+  it("answers bad list parameters with 400", async () => {
+    const user = await createUser();
+    for (const q of ["limit=0", "limit=101", "limit=abc", "cursor=%%%"]) {
+      expectEnvelope(await call("GET", `/v1/orgs?${q}`, { token: user.token }), 400, "validation_failed");
+    }
+  });
+
+  it("never answers 500 to hostile ids in paths", async () => {
+    const { user } = await createTenant();
+    for (const id of ["'; DROP TABLE projects; --", "%00", "proj_" + "a".repeat(60), "..%2F..%2Fetc", "{$where:1}"]) {
+      const res = await call("GET", `/v1/projects/${encodeURIComponent(id)}`, { token: user.token });
+      expect([400, 404]).toContain(res.status);
+      expect(res.body.error.code).toMatch(/not_found|validation_failed/);
+    }
+  });
+
+  it("echoes a sane X-Request-Id and replaces an unsafe one", async () => {
+    const sane = await call("GET", "/v1/nope", { headers: { "X-Request-Id": "client-req-12345678" } });
+    expect(sane.headers.get("X-Request-Id")).toBe("client-req-12345678");
+    expect(sane.body.error.request_id).toBe("client-req-12345678");
+    const unsafe = await call("GET", "/health", { headers: { "X-Request-Id": "<script>alert(1)</script>" } });
+    expect(unsafe.headers.get("X-Request-Id")).toMatch(/^req_/);
+  });
+});
