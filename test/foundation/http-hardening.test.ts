@@ -1,0 +1,181 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import type { Bindings } from "../../src/env";
+import { call, expectEnvelope } from "../support/api";
+import { createUser } from "../support/factories";
+
+/** Runs one request through the Worker with some vars overridden (like `wrangler dev --var`). */
+async function fetchWith(vars: Partial<Record<keyof Bindings, unknown>>, request: Request) {
+  const patched = Object.assign(Object.create(null), env, vars) as Bindings;
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, patched, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+const PRODUCTION = {
+  PULSE_ENV: "production",
+  LIVEKIT_API_SECRET: "prod-secret-0123456789-0123456789-abcdef",
+  PULSE_ADMIN_TOKEN: "prod-admin-token-0123456789",
+  PULSE_ENCRYPTION_KEY: "prod-encryption-key-0123456789-0123456789",
+};
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("security headers", () => {
+  it("are on every response, errors included", async () => {
+    for (const res of [await call("GET", "/health"), await call("GET", "/v1/nope"), await call("GET", "/v1/me")]) {
+      expect(res.headers.get("Strict-Transport-Security")).toMatch(/max-age=\d+/);
+      expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(res.headers.get("Content-Security-Policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(res.headers.get("X-XSS-Protection")).toBe("0");
+      expect(res.headers.get("Server")).toBeNull();
+      expect(res.headers.get("X-Powered-By")).toBeNull();
+      expect(res.headers.get("X-Request-Id")).toBeTruthy();
+    }
+  });
+
+  it("mark authenticated responses no-store", async () => {
+    const user = await createUser();
+    const res = await call("GET", "/v1/me", { token: user.token });
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+  });
+});
+
+describe("CORS", () => {
+  it("sends no CORS headers when CORS_ORIGINS is empty", async () => {
+    const res = await fetchWith({}, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("allows exactly the configured origins, preflight included", async () => {
+    const vars = { CORS_ORIGINS: "https://app.example.com, https://admin.example.com" };
+    const ok = await fetchWith(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
+    expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+    const evil = await fetchWith(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://evil.example.com" } }));
+    expect(evil.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const preflight = await fetchWith(
+      vars,
+      new Request("https://pulse.test/v1/orgs", {
+        method: "OPTIONS",
+        headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+      }),
+    );
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+  });
+});
+
+describe("HTTPS in production", () => {
+  it("redirects GET over plain HTTP to HTTPS", async () => {
+    const res = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/v1/status?x=1", { redirect: "manual" }));
+    expect(res.status).toBe(308);
+    expect(res.headers.get("Location")).toBe("https://pulse.example.com/v1/status?x=1");
+  });
+
+  it("refuses other methods over plain HTTP with 403", async () => {
+    const res = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/v1/auth/login", { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+  });
+
+  it("honours X-Forwarded-Proto from the proxy in front", async () => {
+    const proxied = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "https" } }));
+    expect(proxied.status).toBe(200);
+    const plain = await fetchWith(PRODUCTION, new Request("https://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "http" }, redirect: "manual" }));
+    expect(plain.status).toBe(308);
+  });
+
+  it("does not enforce HTTPS in development", async () => {
+    expect((await fetchWith({}, new Request("http://127.0.0.1:8787/health"))).status).toBe(200);
+  });
+});
+
+describe("configuration", () => {
+  it("fails requests with 500 and logs the bad variable's name when one is malformed", async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
+    const res = await fetchWith({ RATE_LIMIT_IP_PER_MIN: "lots" }, new Request("https://pulse.test/health"));
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("internal_error");
+    expect(body.error.message).not.toContain("RATE_LIMIT");
+    expect(errors.join("\n")).toContain("RATE_LIMIT_IP_PER_MIN");
+  });
+
+  it("names a missing required secret", async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
+    const res = await fetchWith({ LIVEKIT_API_SECRET: undefined }, new Request("https://pulse.test/health"));
+    expect(res.status).toBe(500);
+    expect(errors.join("\n")).toContain("LIVEKIT_API_SECRET");
+  });
+
+  it("refuses to run production with the development secrets", async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
+    const res = await fetchWith({ PULSE_ENV: "production" }, new Request("https://pulse.test/health"));
+    expect(res.status).toBe(500);
+    expect(errors.join("\n")).toMatch(/development default/);
+  });
+});
+
+describe("status", () => {
+  it("answers /health without I/O and /v1/status with each component", async () => {
+    expect((await call("GET", "/health")).body).toEqual({ status: "ok" });
+    const status = await call("GET", "/v1/status");
+    expect(status.status).toBe(200);
+    expect(status.body.components.database.status).toBe("ok");
+    expect(status.body.components.rate_limiter.status).toBe("ok");
+  });
+
+  it("answers 503 naming the rate limiter when it is down", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const brokenLimiter = {
+      idFromName: () => ({}),
+      get: () => ({ ping: () => Promise.reject(new Error("Durable Object unreachable")) }),
+    };
+    const res = await fetchWith({ RATE_LIMITER: brokenLimiter }, new Request("https://pulse.test/v1/status"));
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string }; components: Record<string, { status: string }> };
+    expect(body.error.message).toContain("rate_limiter");
+    expect(body.components.rate_limiter!.status).toBe("down");
+    expect(body.components.database!.status).toBe("ok");
+  });
+
+  it("answers 503 naming the database when D1 is down", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const brokenDb = {
+      prepare: () => {
+        throw new Error("D1_ERROR: database unavailable");
+      },
+    };
+    const res = await fetchWith({ DB: brokenDb }, new Request("https://pulse.test/v1/status"));
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { message: string }; components: Record<string, { status: string }> };
+    expect(body.error.message).toContain("database");
+    expect(body.components.database!.status).toBe("down");
+  });
+});
+
+describe("request logs", () => {
+  it("write one JSON line per request with the route template, never the raw ids or bodies", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    const user = await createUser();
+    lines.length = 0;
+    await call("POST", "/v1/orgs", { token: user.token, body: { name: "Secret Project Name" } });
+    const requestLines = lines.map((l) => JSON.parse(l)).filter((l) => l.message === "request");
+    expect(requestLines).toHaveLength(1);
+    expect(requestLines[0]).toMatchObject({ method: "POST", route: "/v1/orgs", status: 201, actor_id: user.id });
+    expect(requestLines[0].org_id).toMatch(/^org_/);
+    expect(typeof requestLines[0].duration_ms).toBe("number");
+    expect(lines.join("\n")).not.toContain("Secret Project Name");
+    expect(lines.join("\n")).not.toContain(user.token);
+  });
+});
