@@ -26,6 +26,54 @@ export interface EgressEvent {
   egressInfo: Record<string, unknown>;
 }
 
+type EgressRow = typeof egresses.$inferSelect;
+
+/**
+ * What an EgressInfo from LiveKit (a webhook's, or StopEgress's answer) does to a record: the
+ * record's next state, and the statements that write it and meter the minutes once it has ended.
+ * `fallbackEndMs` dates an end LiveKit did not time-stamp.
+ */
+export function reconcileEgress(
+  db: Database,
+  project: { projectId: string; orgId: string },
+  row: EgressRow,
+  info: Record<string, unknown>,
+  fallbackEndMs: number,
+): { next: EgressRow; statements: BatchItem[] } {
+  const incoming = parseEgressStatus(info.status);
+  const advances = egressStatusAdvances(row.status, incoming);
+  const status = advances ? incoming : row.status;
+  const terminal = isTerminalEgressStatus(status);
+  const startedAt = row.startedAt ?? livekitTimeToMs(info.startedAt ?? info.started_at);
+  const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(info.endedAt ?? info.ended_at) ?? fallbackEndMs) : null;
+  const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
+
+  const statements: BatchItem[] = [];
+  let next = row;
+  if (status !== row.status || startedAt !== row.startedAt || endedAt !== row.endedAt || error !== row.error) {
+    next = { ...row, status, startedAt, endedAt, error, updatedAt: nowMs() };
+    statements.push(
+      db
+        .update(egresses)
+        .set({ status, startedAt, endedAt, error, updatedAt: next.updatedAt })
+        .where(and(eq(egresses.id, row.id), eq(egresses.projectId, project.projectId))),
+    );
+  }
+  if (terminal && startedAt !== null && endedAt !== null) {
+    statements.push(
+      usageEventInsert(db, {
+        projectId: project.projectId,
+        orgId: project.orgId,
+        meter: "egress_minutes",
+        quantity: billableMinutes(startedAt, endedAt),
+        occurredAt: endedAt,
+        sourceId: row.egressId,
+      }),
+    );
+  }
+  return { next, statements };
+}
+
 export async function applyEgressEvent(
   db: Database,
   project: { projectId: string; orgId: string },
@@ -41,35 +89,5 @@ export async function applyEgressEvent(
     .get();
   // Not started through Pulse (or another project's): nothing of ours to update or bill.
   if (!row) return [];
-
-  const incoming = parseEgressStatus(info.status);
-  const advances = egressStatusAdvances(row.status, incoming);
-  const status = advances ? incoming : row.status;
-  const terminal = isTerminalEgressStatus(status);
-  const startedAt = row.startedAt ?? livekitTimeToMs(info.startedAt ?? info.started_at);
-  const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(info.endedAt ?? info.ended_at) ?? event.createdAt) : null;
-  const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
-
-  const statements: BatchItem[] = [];
-  if (status !== row.status || startedAt !== row.startedAt || endedAt !== row.endedAt || error !== row.error) {
-    statements.push(
-      db
-        .update(egresses)
-        .set({ status, startedAt, endedAt, error, updatedAt: nowMs() })
-        .where(and(eq(egresses.id, row.id), eq(egresses.projectId, project.projectId))),
-    );
-  }
-  if (terminal && startedAt !== null && endedAt !== null) {
-    statements.push(
-      usageEventInsert(db, {
-        projectId: project.projectId,
-        orgId: project.orgId,
-        meter: "egress_minutes",
-        quantity: billableMinutes(startedAt, endedAt),
-        occurredAt: endedAt,
-        sourceId: egressId,
-      }),
-    );
-  }
-  return statements;
+  return reconcileEgress(db, project, row, info, event.createdAt).statements;
 }
