@@ -18,20 +18,39 @@ import { clientIp } from "../middleware/request-context";
 import type { RateLimitDecision } from "./rate-limiter-do";
 
 export const WINDOW_MS = 60_000;
+/**
+ * A limiter that does not answer within this long counts as unavailable: a hung Durable Object
+ * must not hang the API. A healthy check takes milliseconds.
+ */
+export const LIMITER_TIMEOUT_MS = 2_000;
 
 export type FailMode = "open" | "closed";
 
 export async function checkRateLimit(c: Context<AppEnv>, key: string, limit: number): Promise<RateLimitDecision> {
   const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key));
-  return stub.hit(limit, WINDOW_MS);
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([stub.hit(limit, WINDOW_MS), timeout]);
+  } finally {
+    if (timer !== null) clearTimeout(timer);
+  }
 }
 
-function applyHeaders(c: Context<AppEnv>, policy: string, decision: RateLimitDecision) {
-  const resetSeconds = Math.ceil(decision.resetMs / 1000);
-  c.header("RateLimit-Policy", `"${policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`);
-  c.header("RateLimit", `"${policy}";r=${decision.remaining};t=${resetSeconds}`);
+/** The IETF draft headers (draft-ietf-httpapi-ratelimit-headers): quota, window, remaining, reset. */
+export function rateLimitHeaders(policy: string, decision: RateLimitDecision): Record<string, string> {
+  return {
+    "RateLimit-Policy": `"${policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`,
+    RateLimit: `"${policy}";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`,
+  };
 }
 
+/**
+ * Counts this request against `key` and throws 429 when over `limit`. The headers are set on the
+ * context, so every response of a limited route carries them, errors included.
+ */
 export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: string; key: string; limit: number; failMode: FailMode }) {
   let decision: RateLimitDecision;
   try {
@@ -47,15 +66,12 @@ export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: strin
       headers: { "Retry-After": "5" },
     });
   }
-  applyHeaders(c, opts.policy, decision);
+  const headers = rateLimitHeaders(opts.policy, decision);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (!decision.allowed) {
     const retryAfter = String(Math.ceil(decision.resetMs / 1000));
     throw new ApiError("rate_limited", `Rate limit of ${decision.limit} requests per minute exceeded; retry in ${retryAfter} s.`, {
-      headers: {
-        "Retry-After": retryAfter,
-        "RateLimit-Policy": `"${opts.policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`,
-        RateLimit: `"${opts.policy}";r=0;t=${retryAfter}`,
-      },
+      headers: { ...headers, "Retry-After": retryAfter },
     });
   }
 }

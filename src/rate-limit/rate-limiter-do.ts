@@ -27,6 +27,8 @@ export class RateLimiter extends DurableObject<Bindings> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL)");
+      // Pruning deletes by time; without the index each prune scans the whole window.
+      this.ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS hits_ts_idx ON hits (ts)");
       this.hits = this.ctx.storage.sql
         .exec<{ ts: number }>("SELECT ts FROM hits ORDER BY id")
         .toArray()

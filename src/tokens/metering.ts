@@ -1,0 +1,97 @@
+/**
+ * `tokens_issued` metering without a D1 write on the request's path.
+ *
+ * Each mint adds one to an in-memory tally for (project, hour) and hands `flushTokenUsage()` to
+ * `waitUntil`, so the write happens after the response. Tallies coalesce: while one request's
+ * flush is writing, later requests only add to the tally and the running flush picks their counts
+ * up on its next round, so under load one D1 batch carries many tokens. A flush that fails keeps
+ * its batch (with the same source ids) for the next flush, so a retry of a write that actually
+ * committed is absorbed by usage events' (meter, source_id) idempotency: counts are neither lost
+ * nor doubled. The one window for loss is an isolate dying while a failed batch waits for the
+ * next request; the failure is logged (`usage_flush_failed`) with the counts.
+ */
+import { runBatch, type Database } from "../db/client";
+import { nowMs } from "../lib/clock";
+import { newId } from "../lib/ids";
+import type { Logger } from "../lib/logger";
+import { usageEventInsert } from "../usage/record";
+
+const HOUR_MS = 3_600_000;
+/** A flush hands over to the next request after this long, well inside waitUntil's 30 s budget. */
+const MAX_FLUSH_MS = 5_000;
+
+interface Tally {
+  projectId: string;
+  orgId: string;
+  count: number;
+  /** When the first token of this tally was minted (inside one UTC hour, so rollups bucket it right). */
+  occurredAt: number;
+}
+
+interface PendingBatch extends Tally {
+  sourceId: string;
+}
+
+const tallies = new Map<string, Tally>();
+let failed: PendingBatch[] = [];
+let flushing = false;
+
+/** Counts one minted token; cheap and synchronous. */
+export function countTokenIssued(projectId: string, orgId: string, at = nowMs()): void {
+  const hour = Math.floor(at / HOUR_MS);
+  const key = `${projectId}:${hour}`;
+  const tally = tallies.get(key);
+  if (tally) tally.count += 1;
+  else tallies.set(key, { projectId, orgId, count: 1, occurredAt: at });
+}
+
+function takeBatches(): PendingBatch[] {
+  const batches = failed;
+  failed = [];
+  for (const tally of tallies.values()) batches.push({ ...tally, sourceId: `tokens:${newId("usageEvent")}` });
+  tallies.clear();
+  return batches;
+}
+
+const hasPending = () => tallies.size > 0 || failed.length > 0;
+
+/** One D1 batch for `batches`; on failure they wait (same source ids) for the next flush. */
+async function write(db: Database, logger: Logger, batches: PendingBatch[]): Promise<boolean> {
+  try {
+    await runBatch(
+      db,
+      batches.map((b) =>
+        usageEventInsert(db, { projectId: b.projectId, orgId: b.orgId, meter: "tokens_issued", quantity: b.count, occurredAt: b.occurredAt, sourceId: b.sourceId }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    failed.push(...batches);
+    logger.error("usage_flush_failed", {
+      meter: "tokens_issued",
+      pending_tokens: batches.reduce((n, b) => n + b.count, 0),
+      error_message: error instanceof Error ? error.message : String(error),
+    });
+    return false;
+  }
+}
+
+/**
+ * Writes every pending tally. Returns at once when another flush is running: that flush writes
+ * this request's count before it stops. A failed write is not retried in a loop (the database is
+ * struggling); the next request's flush retries it.
+ */
+export async function flushTokenUsage(db: Database, logger: Logger): Promise<void> {
+  if (flushing) return;
+  flushing = true;
+  const started = Date.now();
+  let ok = true;
+  try {
+    while (ok && hasPending() && Date.now() - started < MAX_FLUSH_MS) ok = await write(db, logger, takeBatches());
+  } finally {
+    flushing = false;
+  }
+  // Out of time with counts left: they belong to requests that relied on this flush, so write
+  // them once more; requests arriving from now on start their own flush.
+  if (ok && hasPending()) await write(db, logger, takeBatches());
+}

@@ -1,0 +1,51 @@
+import { createRoute } from "@hono/zod-openapi";
+import { currentApiKey, requireApiKey } from "../api-keys/auth";
+import { toIso } from "../lib/clock";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { countTokenIssued, flushTokenUsage } from "./metering";
+import { mintParticipantToken } from "./mint";
+import { CreateTokenBody, TokenResponse, VerifyTokenBody, VerifyTokenResponse } from "./schemas";
+import { verifyParticipantToken } from "./verify";
+
+export const tokenRoutes = createRouter();
+
+const tags = ["Tokens"];
+
+// Both routes need a key with `tokens:write`; requireApiKey also applies the per-project rate limit.
+tokenRoutes.use("/v1/tokens", requireApiKey("tokens:write"));
+tokenRoutes.use("/v1/tokens/verify", requireApiKey("tokens:write"));
+
+tokenRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/tokens",
+    tags,
+    summary: "Mint a LiveKit access token for a participant of one of your rooms",
+    security: bearerSecurity,
+    request: { body: jsonBody(CreateTokenBody) },
+    responses: { 201: jsonContent(TokenResponse, "Minted"), ...errorResponses },
+  }),
+  async (c) => {
+    const { projectId, orgId } = currentApiKey(c);
+    const minted = await mintParticipantToken(c.var.config.livekit, projectId, c.req.valid("json"));
+    countTokenIssued(projectId, orgId);
+    c.executionCtx.waitUntil(flushTokenUsage(c.var.db, c.var.logger));
+    return c.json({ token: minted.token, url: minted.url, room: minted.room, identity: minted.identity, expires_at: toIso(minted.expiresAt) }, 201);
+  },
+);
+
+tokenRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/tokens/verify",
+    tags,
+    summary: "Check a token: valid for one of this project's rooms, or why not",
+    security: bearerSecurity,
+    request: { body: jsonBody(VerifyTokenBody) },
+    responses: { 200: jsonContent(VerifyTokenResponse, "Verification result"), ...errorResponses },
+  }),
+  async (c) => {
+    const { projectId } = currentApiKey(c);
+    return c.json(await verifyParticipantToken(c.var.config.livekit, projectId, c.req.valid("json").token), 200);
+  },
+);
