@@ -21,9 +21,12 @@ import { apiKeyRoutes } from "./api-keys/routes";
 import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
 import { identityRoutes } from "./identity/routes";
+import { invitationRoutes } from "./invitations/routes";
+import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
+import { tokenRoutes } from "./tokens/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
@@ -58,6 +61,9 @@ export function createApp() {
   app.route("/", apiKeyRoutes);
   app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
+  app.route("/", memberRoutes);
+  app.route("/", invitationRoutes);
+  app.route("/", tokenRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
