@@ -20,7 +20,9 @@ import { securityHeaders } from "./middleware/security-headers";
 import { apiKeyRoutes } from "./api-keys/routes";
 import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
+import { egressRoutes } from "./egress/routes";
 import { identityRoutes } from "./identity/routes";
+import { ingressRoutes } from "./ingress/routes";
 import { invitationRoutes } from "./invitations/routes";
 import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
@@ -64,6 +66,8 @@ export function createApp() {
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);
+  app.route("/", egressRoutes);
+  app.route("/", ingressRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

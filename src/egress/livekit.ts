@@ -1,0 +1,35 @@
+/**
+ * The egress calls Pulse makes to LiveKit (`livekit.Egress`), with the answers validated as
+ * LiveKit sends them: snake_case, defaults included, int64 times as strings in nanoseconds.
+ */
+import { z } from "zod";
+import type { Config } from "../config";
+import type { Logger } from "../lib/logger";
+import { twirpCall } from "../livekit/twirp";
+
+const Int64 = z.union([z.string(), z.number()]).nullish();
+
+export const EgressInfoAnswer = z.object({
+  egress_id: z.string().min(1),
+  room_name: z.string().nullish(),
+  status: z.union([z.string(), z.number()]).nullish(),
+  started_at: Int64,
+  ended_at: Int64,
+  error: z.string().nullish(),
+});
+export type EgressInfoAnswer = z.infer<typeof EgressInfoAnswer>;
+
+export type StartEgressMethod = "StartRoomCompositeEgress" | "StartTrackEgress" | "StartWebEgress";
+
+export function startEgress(
+  livekit: Config["livekit"],
+  method: StartEgressMethod,
+  request: Record<string, unknown>,
+  logger?: Logger,
+): Promise<EgressInfoAnswer> {
+  return twirpCall(livekit, "Egress", method, request, EgressInfoAnswer, { logger });
+}
+
+export function stopEgress(livekit: Config["livekit"], egressId: string, logger?: Logger): Promise<EgressInfoAnswer> {
+  return twirpCall(livekit, "Egress", "StopEgress", { egressId }, EgressInfoAnswer, { logger });
+}

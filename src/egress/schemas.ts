@@ -1,0 +1,186 @@
+/**
+ * The public shapes of egress: the start request (snake_case, strict) and the record Pulse returns.
+ * Output settings mirror LiveKit's (`EncodedFileOutput`, `StreamOutput`, `SegmentedFileOutput`,
+ * `DirectFileOutput`); `outputs.ts` translates them to LiveKit's JSON and strips credentials.
+ */
+import { z } from "@hono/zod-openapi";
+import type { egresses } from "../db/schema";
+import { toIso } from "../lib/clock";
+import { idParam } from "../lib/schemas";
+import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
+
+const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
+const Path = z.string().min(1).max(1024);
+const Secret = z.string().min(1).max(16_384);
+
+export const S3Upload = z
+  .strictObject({
+    access_key: Secret.optional(),
+    secret: Secret.optional(),
+    session_token: Secret.optional(),
+    region: z.string().max(64).optional(),
+    endpoint: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    bucket: z.string().min(1).max(255),
+    force_path_style: z.boolean().optional(),
+    metadata: z.record(z.string().max(256), z.string().max(2048)).optional(),
+    tagging: z.string().max(2048).optional(),
+    content_disposition: z.string().max(1024).optional(),
+  })
+  .openapi("EgressS3Upload", { description: "Credentials (`access_key`, `secret`, `session_token`) go to LiveKit only; Pulse never stores or returns them." });
+
+export const GcpUpload = z
+  .strictObject({
+    credentials: Secret.optional().openapi({ description: "Service account JSON; sent to LiveKit only." }),
+    bucket: z.string().min(1).max(255),
+  })
+  .openapi("EgressGcpUpload");
+
+export const AzureUpload = z
+  .strictObject({
+    account_name: z.string().min(1).max(256),
+    account_key: Secret.openapi({ description: "Sent to LiveKit only." }),
+    container_name: z.string().min(1).max(256),
+  })
+  .openapi("EgressAzureUpload");
+
+const storageFields = { s3: S3Upload.optional(), gcp: GcpUpload.optional(), azure: AzureUpload.optional() };
+
+function atMostOneStorage(output: { s3?: unknown; gcp?: unknown; azure?: unknown }) {
+  return [output.s3, output.gcp, output.azure].filter((s) => s !== undefined).length <= 1;
+}
+const oneStorageMessage = { message: "Give at most one of s3, gcp, azure" };
+
+export const FileOutput = z
+  .strictObject({
+    filepath: Path,
+    file_type: z.enum(["default", "mp4", "ogg", "mp3"]).optional(),
+    disable_manifest: z.boolean().optional(),
+    ...storageFields,
+  })
+  .refine(atMostOneStorage, oneStorageMessage)
+  .openapi("EgressFileOutput");
+
+export const StreamOutput = z
+  .strictObject({
+    protocol: z.enum(["rtmp", "srt"]).optional().openapi({ description: "Default rtmp." }),
+    urls: z
+      .array(z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048))
+      .min(1)
+      .max(10),
+  })
+  .refine((o) => o.urls.every((u) => ((o.protocol ?? "rtmp") === "srt") === u.startsWith("srt:")), {
+    message: "URLs must match the protocol (rtmp:// or rtmps:// for rtmp, srt:// for srt)",
+    path: ["urls"],
+  })
+  .openapi("EgressStreamOutput");
+
+export const SegmentOutput = z
+  .strictObject({
+    filename_prefix: Path,
+    playlist_name: Path,
+    live_playlist_name: Path.optional(),
+    segment_duration: z.number().int().min(1).max(600).optional(),
+    filename_suffix: z.enum(["index", "timestamp"]).optional(),
+    disable_manifest: z.boolean().optional(),
+    ...storageFields,
+  })
+  .refine(atMostOneStorage, oneStorageMessage)
+  .openapi("EgressSegmentOutput");
+
+export const DirectFileOutput = z
+  .strictObject({ filepath: Path, disable_manifest: z.boolean().optional(), ...storageFields })
+  .refine(atMostOneStorage, oneStorageMessage)
+  .openapi("EgressTrackFileOutput");
+
+const encodedOutputs = {
+  file_outputs: z.array(FileOutput).max(1).optional(),
+  stream_outputs: z.array(StreamOutput).max(1).optional(),
+  segment_outputs: z.array(SegmentOutput).max(1).optional(),
+};
+const mediaOptions = { audio_only: z.boolean().optional(), video_only: z.boolean().optional() };
+
+function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknown[]; segment_outputs?: unknown[] }) {
+  return (b.file_outputs?.length ?? 0) + (b.stream_outputs?.length ?? 0) + (b.segment_outputs?.length ?? 0) > 0;
+}
+const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs or segment_outputs)", path: ["file_outputs"] };
+const notBoth = { message: "audio_only and video_only cannot both be true", path: ["audio_only"] };
+
+const RoomCompositeEgress = z
+  .strictObject({
+    type: z.literal("room_composite"),
+    room: Room,
+    layout: z.string().min(1).max(128).optional().openapi({ description: "LiveKit layout: grid, speaker, single-speaker, …" }),
+    ...mediaOptions,
+    ...encodedOutputs,
+  })
+  .refine(hasEncodedOutput, needsOutput)
+  .refine((b) => !(b.audio_only && b.video_only), notBoth);
+
+const WebEgress = z
+  .strictObject({
+    type: z.literal("web"),
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    ...mediaOptions,
+    ...encodedOutputs,
+  })
+  .refine(hasEncodedOutput, needsOutput)
+  .refine((b) => !(b.audio_only && b.video_only), notBoth);
+
+const TrackEgress = z
+  .strictObject({
+    type: z.literal("track"),
+    room: Room,
+    track_id: z.string().min(1).max(128),
+    file: DirectFileOutput.optional(),
+    websocket_url: z.url({ protocol: /^wss?$/ }).max(2048).optional(),
+  })
+  .refine((b) => (b.file === undefined) !== (b.websocket_url === undefined), {
+    message: "Give exactly one of file or websocket_url",
+    path: ["file"],
+  });
+
+export const StartEgressBody = z
+  .discriminatedUnion("type", [RoomCompositeEgress, WebEgress, TrackEgress])
+  .openapi("StartEgress");
+export type StartEgressBody = z.infer<typeof StartEgressBody>;
+
+export const EgressSchema = z
+  .object({
+    id: z.string().openapi({ example: "eg_3kT9xYz" }),
+    egress_id: z.string().openapi({ example: "EG_abc123" }),
+    type: z.enum(["room_composite", "track", "web"]),
+    room: z.string().nullable(),
+    status: z.string().openapi({ description: "LiveKit's status: EGRESS_STARTING, EGRESS_ACTIVE, EGRESS_ENDING, EGRESS_COMPLETE, EGRESS_FAILED, EGRESS_ABORTED, EGRESS_LIMIT_REACHED" }),
+    outputs: z.record(z.string(), z.unknown()).openapi({ description: "The requested outputs, without credentials and with stream keys redacted." }),
+    error: z.string().nullable(),
+    started_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("Egress");
+
+export function serializeEgress(e: typeof egresses.$inferSelect) {
+  return {
+    id: e.id,
+    egress_id: e.egressId,
+    type: e.type,
+    room: e.room,
+    status: e.status,
+    outputs: JSON.parse(e.outputs) as Record<string, unknown>,
+    error: e.error,
+    started_at: e.startedAt === null ? null : toIso(e.startedAt),
+    ended_at: e.endedAt === null ? null : toIso(e.endedAt),
+    created_at: toIso(e.createdAt),
+  };
+}
+
+export const EgressParams = z.object({ eg_id: idParam("eg_id", "eg") });
+
+export const EgressListQuery = z.object({
+  room: Room.optional(),
+  active: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .openapi({ description: "true: only starting/active/ending egresses; false: only ended ones." }),
+});
