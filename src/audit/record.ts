@@ -2,6 +2,7 @@
  * Writing audit entries. An entry is returned as a query for the caller's `db.batch()`, so the
  * change and its record commit or fail together; nothing here writes on its own.
  */
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import type { BatchItem, Database } from "../db/client";
 import { auditLogs } from "../db/schema";
@@ -55,8 +56,8 @@ function scrub(metadata: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, at = nowMs()): BatchItem {
-  return db.insert(auditLogs).values({
+function auditRow(actor: AuditActor, event: AuditEvent, at: number): typeof auditLogs.$inferInsert {
+  return {
     id: newId("audit"),
     orgId: event.orgId ?? null,
     projectId: event.projectId ?? null,
@@ -70,5 +71,22 @@ export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, a
     requestId: actor.requestId,
     metadata: JSON.stringify(scrub(event.metadata ?? {})),
     createdAt: at,
-  });
+  };
+}
+
+export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, at = nowMs()): BatchItem {
+  return db.insert(auditLogs).values(auditRow(actor, event, at));
+}
+
+/**
+ * An entry written only if `condition` holds when the statement runs (INSERT … SELECT … WHERE).
+ * For guarded changes (`UPDATE … WHERE <guard>`): put this BEFORE the change in the same batch
+ * with the same guard. A batch is one transaction, so both see the same state and the entry
+ * exists exactly when the change happened.
+ */
+export function auditEntryWhen(db: Database, actor: AuditActor, event: AuditEvent, condition: SQL, at = nowMs()): BatchItem {
+  const row = auditRow(actor, event, at) as Record<string, unknown>;
+  // drizzle's INSERT … SELECT lists every column in definition order; the SELECT must match it.
+  const values = Object.keys(getTableColumns(auditLogs)).map((key) => sql`${row[key] ?? null}`);
+  return db.insert(auditLogs).select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`);
 }

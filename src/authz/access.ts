@@ -3,11 +3,12 @@
  * no membership for is `not_found` (never reveal that another tenant's id exists); a membership
  * whose role lacks the permission is `forbidden`.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
 import { memberships, organizations, projects } from "../db/schema";
 import { forbidden, notFound } from "../lib/errors";
-import { can, type Permission, type Role } from "./permissions";
+import { can, rolesWith, type Permission, type Role } from "./permissions";
 
 export interface OrgAccess {
   orgId: string;
@@ -47,4 +48,30 @@ export async function requireProjectAccess(
   if (!row) throw notFound("Project");
   if (!can(row.role, permission)) throw forbidden();
   return { orgId: row.project.orgId, projectId, role: row.role, project: row.project };
+}
+
+const actorMembership = alias(memberships, "actor_membership");
+const actorOrg = alias(organizations, "actor_org");
+
+/**
+ * The same question as `requireOrgAccess`, as a SQL condition for a write's WHERE clause. D1 has
+ * no interactive transactions, so a change that depends on the caller's role re-checks that role in
+ * the very statement that makes it: a caller demoted or removed between the check and the write
+ * changes nothing.
+ */
+export function stillHolds(db: Database, orgId: string, userId: string, permission: Permission): SQL {
+  return exists(
+    db
+      .select({ one: actorMembership.userId })
+      .from(actorMembership)
+      .innerJoin(actorOrg, eq(actorOrg.id, actorMembership.orgId))
+      .where(
+        and(
+          eq(actorMembership.orgId, orgId),
+          eq(actorMembership.userId, userId),
+          inArray(actorMembership.role, rolesWith(permission)),
+          isNull(actorOrg.deletedAt),
+        ),
+      ),
+  );
 }

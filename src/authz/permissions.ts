@@ -54,6 +54,21 @@ export function can(role: Role, permission: Permission): boolean {
   return roleRank(role) >= roleRank(minimum);
 }
 
+/** Every role holding `permission`, for guards that re-check a role inside a SQL statement. */
+export function rolesWith(permission: Permission): Role[] {
+  return ROLES.filter((role) => can(role, permission));
+}
+
+/**
+ * The permission needed to give someone `role`, or to change or remove someone who holds it.
+ * Owners only touch owners; below that, admins manage the team, so an admin can raise anyone up to
+ * admin but never to owner. Inviting with a role follows the same rule (`invitation:write` instead
+ * of `member:write`).
+ */
+export function permissionToManage(role: Role, base: "member:write" | "invitation:write" = "member:write"): Permission {
+  return role === "owner" ? "owner:manage" : base;
+}
+
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }

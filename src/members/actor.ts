@@ -1,0 +1,18 @@
+import type { Context } from "hono";
+import { auditActor } from "../audit/record";
+import { requireOrgAccess } from "../authz/access";
+import type { Permission } from "../authz/permissions";
+import type { AppEnv } from "../env";
+import { currentUser } from "../identity/sessions";
+import type { TeamActor } from "./service";
+
+/**
+ * The signed-in caller as a team actor for `orgId`: 404 if they are not a member (other tenants
+ * never learn the org exists), 403 if their role lacks `permission`.
+ */
+export async function teamActor(c: Context<AppEnv>, orgId: string, permission: Permission): Promise<TeamActor> {
+  const { userId } = currentUser(c);
+  const access = await requireOrgAccess(c.var.db, userId, orgId, permission);
+  c.set("orgId", orgId);
+  return { userId, role: access.role, audit: auditActor(c) };
+}
