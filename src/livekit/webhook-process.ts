@@ -1,0 +1,164 @@
+/**
+ * What Pulse does with a verified LiveKit event. The raw event is stored first, on its own, so a
+ * failure in anything after it never loses the event: the request answers 5xx (LiveKit retries)
+ * and the stored, unprocessed row is finished by the retry or by the re-processing cron job.
+ *
+ * Processing (one batch): attribute the event to a project by its namespaced room (or, for web
+ * egress without a room, by our egress/ingress record), update participant sessions and meter
+ * their minutes, apply egress/ingress state (their modules), and create the tenant's webhook
+ * messages. Then the new messages are enqueued and the event is marked processed. Every step is
+ * idempotent, so processing an event twice changes nothing the second time.
+ */
+import { and, eq, isNull, lt } from "drizzle-orm";
+import { runBatch, type BatchItem, type Database } from "../db/client";
+import { egresses, ingresses, livekitEvents, organizations, projects } from "../db/schema";
+import { applyEgressEvent } from "../egress/events";
+import { applyIngressEvent } from "../ingress/events";
+import { nowMs } from "../lib/clock";
+import { newId } from "../lib/ids";
+import type { Logger } from "../lib/logger";
+import { describeError } from "../lib/logger";
+import { closeRoomSessions, closeSession, openSession, type ProjectRef } from "../usage/participant-sessions";
+import { tenantEventFor } from "../webhooks/event-types";
+import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
+import { parseNamespacedRoom } from "./rooms";
+import { livekitTimeToMs } from "./timestamps";
+import { eventRoomName, infoField, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "./webhook-event";
+
+export interface InboundDeps {
+  db: Database;
+  queue: Queue<unknown>;
+  logger: Logger;
+}
+
+type StoredEvent = typeof livekitEvents.$inferSelect;
+
+interface Attribution extends ProjectRef {
+  /** The tenant's own room name, when the event names one. */
+  room: string | null;
+}
+
+async function liveProject(db: Database, projectId: string): Promise<ProjectRef | null> {
+  const row = await db
+    .select({ projectId: projects.id, orgId: projects.orgId })
+    .from(projects)
+    .innerJoin(organizations, eq(organizations.id, projects.orgId))
+    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt), isNull(organizations.deletedAt)))
+    .get();
+  return row ?? null;
+}
+
+/** Which project an event belongs to; null for rooms outside any live project (stored, ignored). */
+async function attribute(db: Database, event: LivekitWebhookEvent): Promise<Attribution | null> {
+  const name = eventRoomName(event);
+  const parsed = name ? parseNamespacedRoom(name) : null;
+  let projectId = parsed?.projectId ?? null;
+  if (!projectId && !name) {
+    // Web egress has no room: our own record of the LiveKit id says whose it is.
+    const egressId = infoField(event.egressInfo, "egressId", "egress_id");
+    const ingressId = infoField(event.ingressInfo, "ingressId", "ingress_id");
+    if (egressId) projectId = (await db.select({ p: egresses.projectId }).from(egresses).where(eq(egresses.egressId, egressId)).get())?.p ?? null;
+    else if (ingressId) projectId = (await db.select({ p: ingresses.projectId }).from(ingresses).where(eq(ingresses.ingressId, ingressId)).get())?.p ?? null;
+  }
+  if (!projectId) return null;
+  const project = await liveProject(db, projectId);
+  return project ? { ...project, room: parsed?.room ?? null } : null;
+}
+
+async function stateStatements(db: Database, event: LivekitWebhookEvent, project: Attribution, occurredAt: number): Promise<BatchItem[]> {
+  const room = project.room;
+  const roomSid = event.room?.sid || null;
+  const p = event.participant;
+  switch (event.event) {
+    case "participant_joined": {
+      if (!room || !p?.sid) return [];
+      const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
+      return [openSession(db, project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, joinedAt)];
+    }
+    case "participant_left":
+    case "participant_connection_aborted": {
+      if (!room || !p?.sid) return [];
+      const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt);
+      const reason = event.event === "participant_left" ? "left" : "connection_aborted";
+      return closeSession(db, project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, { joinedAt, leftAt: occurredAt }, reason);
+    }
+    case "room_finished":
+      return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
+    case "egress_started":
+    case "egress_updated":
+    case "egress_ended":
+      return applyEgressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, egressInfo: event.egressInfo ?? {} });
+    case "ingress_started":
+    case "ingress_ended":
+      return applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, ingressInfo: event.ingressInfo ?? {} });
+    default:
+      return [];
+  }
+}
+
+/** Applies a stored event and fans it out; marks it processed last, so a failure leaves it to redo. */
+export async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
+  const { db } = deps;
+  const event = LivekitWebhookEventSchema.parse(JSON.parse(stored.payload));
+  const project = await attribute(db, event);
+  if (!project) {
+    await db.update(livekitEvents).set({ processedAt: nowMs() }).where(eq(livekitEvents.id, stored.id));
+    return;
+  }
+  const statements = await stateStatements(db, event, project, stored.occurredAt);
+  const tenantEvent = tenantEventFor(event, project.projectId, stored.occurredAt);
+  if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id)));
+  statements.push(db.update(livekitEvents).set({ projectId: project.projectId }).where(eq(livekitEvents.id, stored.id)));
+  await runBatch(db, statements);
+  if (tenantEvent) await enqueueNewMessages(db, deps.queue, project.projectId, event.id);
+  await db.update(livekitEvents).set({ processedAt: nowMs() }).where(eq(livekitEvents.id, stored.id));
+}
+
+/**
+ * Stores and processes one verified event. A replay of a processed event changes nothing; a replay
+ * of one whose processing failed earlier finishes it.
+ */
+export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebhookEvent, rawBody: string): Promise<{ duplicate: boolean }> {
+  const { db } = deps;
+  const receivedAt = nowMs();
+  const row: StoredEvent = {
+    id: newId("livekitEvent"),
+    eventId: event.id,
+    event: event.event,
+    roomName: eventRoomName(event),
+    projectId: null,
+    payload: rawBody,
+    occurredAt: livekitTimeToMs(event.createdAt) ?? receivedAt,
+    receivedAt,
+    processedAt: null,
+  };
+  const inserted = await db.insert(livekitEvents).values(row).onConflictDoNothing({ target: livekitEvents.eventId }).returning({ id: livekitEvents.id });
+  if (inserted.length > 0) {
+    await processStoredEvent(deps, row);
+    return { duplicate: false };
+  }
+  const existing = await db.select().from(livekitEvents).where(eq(livekitEvents.eventId, event.id)).get();
+  if (existing && existing.processedAt === null) await processStoredEvent(deps, existing);
+  return { duplicate: true };
+}
+
+/** Cron job: finishes events stored but left unprocessed (a failure after storing, LiveKit gave up). */
+export async function reprocessStoredEvents(deps: InboundDeps, limit = 50): Promise<{ processed: number; failed: number }> {
+  const stale = await deps.db
+    .select()
+    .from(livekitEvents)
+    .where(and(isNull(livekitEvents.processedAt), lt(livekitEvents.receivedAt, nowMs() - 60_000)))
+    .orderBy(livekitEvents.receivedAt)
+    .limit(limit)
+    .all();
+  let failed = 0;
+  for (const row of stale) {
+    try {
+      await processStoredEvent(deps, row);
+    } catch (error) {
+      failed++;
+      deps.logger.error("livekit_event_reprocess_failed", { event_id: row.eventId, ...describeError(error) });
+    }
+  }
+  return { processed: stale.length - failed, failed };
+}

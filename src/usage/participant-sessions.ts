@@ -1,0 +1,132 @@
+/**
+ * Participant sessions and participant-minute metering. A session opens on `participant_joined`
+ * and closes on `participant_left`, `participant_connection_aborted`, `room_finished`, or (when
+ * LiveKit's events were lost) the stale-session job. Closing meters the session once, rounded up
+ * to whole minutes, idempotently by the participant sid (LiveKit's sid is unique per session).
+ *
+ * Everything returns statements for the caller's batch; a close is guarded by `left_at IS NULL`,
+ * and the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
+ */
+import { and, eq, gte, isNull, lt, max } from "drizzle-orm";
+import { runBatch, type BatchItem, type Database } from "../db/client";
+import { livekitEvents, participantSessions } from "../db/schema";
+import { nowMs } from "../lib/clock";
+import { newId } from "../lib/ids";
+import { namespacedRoom } from "../livekit/rooms";
+import { billableMinutes, usageEventInsert } from "./record";
+
+export interface ProjectRef {
+  projectId: string;
+  orgId: string;
+}
+
+export interface ParticipantRef {
+  room: string;
+  roomSid: string | null;
+  participantSid: string;
+  identity: string;
+}
+
+type SessionRow = typeof participantSessions.$inferSelect;
+
+export type EndReason = "left" | "connection_aborted" | "room_finished" | "timeout";
+
+export function openSession(db: Database, project: ProjectRef, p: ParticipantRef, joinedAt: number): BatchItem {
+  const at = nowMs();
+  return db
+    .insert(participantSessions)
+    .values({ id: newId("participantSession"), ...project, ...p, joinedAt, createdAt: at, updatedAt: at })
+    .onConflictDoNothing({ target: participantSessions.participantSid });
+}
+
+function closeStatements(db: Database, session: Pick<SessionRow, "id" | "projectId" | "orgId" | "participantSid" | "joinedAt">, leftAt: number, reason: EndReason): BatchItem[] {
+  const minutes = billableMinutes(session.joinedAt, leftAt);
+  const statements: BatchItem[] = [
+    db
+      .update(participantSessions)
+      .set({ leftAt, minutes, endReason: reason, updatedAt: nowMs() })
+      .where(and(eq(participantSessions.id, session.id), isNull(participantSessions.leftAt))),
+  ];
+  if (minutes > 0) {
+    statements.push(
+      usageEventInsert(db, {
+        projectId: session.projectId,
+        orgId: session.orgId,
+        meter: "participant_minutes",
+        quantity: minutes,
+        occurredAt: leftAt,
+        sourceId: session.participantSid,
+      }),
+    );
+  }
+  return statements;
+}
+
+/**
+ * Closes one participant's session. A leave whose join was lost still meters, from the
+ * participant's own `joinedAt` when LiveKit sent it (else the session has no known length).
+ */
+export async function closeSession(
+  db: Database,
+  project: ProjectRef,
+  p: ParticipantRef,
+  at: { joinedAt: number | null; leftAt: number },
+  reason: EndReason,
+): Promise<BatchItem[]> {
+  const existing = await db
+    .select()
+    .from(participantSessions)
+    .where(and(eq(participantSessions.participantSid, p.participantSid), eq(participantSessions.projectId, project.projectId)))
+    .get();
+  if (existing) return existing.leftAt === null ? closeStatements(db, existing, at.leftAt, reason) : [];
+  const created = nowMs();
+  const session = { id: newId("participantSession"), ...project, ...p, joinedAt: at.joinedAt ?? at.leftAt, createdAt: created, updatedAt: created };
+  return [
+    db.insert(participantSessions).values(session).onConflictDoNothing({ target: participantSessions.participantSid }),
+    ...closeStatements(db, session, at.leftAt, reason),
+  ];
+}
+
+/** `room_finished`: every session still open in that room ends with it. */
+export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<BatchItem[]> {
+  const open = await db
+    .select()
+    .from(participantSessions)
+    .where(
+      and(
+        eq(participantSessions.projectId, project.projectId),
+        room.roomSid ? eq(participantSessions.roomSid, room.roomSid) : eq(participantSessions.room, room.room),
+        isNull(participantSessions.leftAt),
+      ),
+    )
+    .all();
+  return open.flatMap((s) => closeStatements(db, s, Math.max(leftAt, s.joinedAt), "room_finished"));
+}
+
+/**
+ * Closes sessions open longer than `timeoutHours` (their leave and the room's end were lost).
+ * They end at the last sign of life Pulse saw for their room (the newest LiveKit event for it),
+ * never at "now": billing a tenant for hours of our missing events would be wrong.
+ */
+export async function closeStaleSessions(db: Database, timeoutHours: number, limit = 200): Promise<number> {
+  const cutoff = nowMs() - timeoutHours * 3600_000;
+  const stale = await db
+    .select()
+    .from(participantSessions)
+    .where(and(isNull(participantSessions.leftAt), lt(participantSessions.joinedAt, cutoff)))
+    .limit(limit)
+    .all();
+  const statements: BatchItem[] = [];
+  for (const s of stale) {
+    const last = await db
+      .select({ at: max(livekitEvents.occurredAt) })
+      .from(livekitEvents)
+      .where(and(eq(livekitEvents.roomName, namespacedRoom(s.projectId, s.room)), gte(livekitEvents.occurredAt, s.joinedAt)))
+      .get();
+    const leftAt = Math.min(Math.max(last?.at ?? s.joinedAt, s.joinedAt), s.joinedAt + timeoutHours * 3600_000);
+    statements.push(...closeStatements(db, s, leftAt, "timeout"));
+  }
+  await runBatch(db, statements);
+  return stale.length;
+}
+

@@ -1,0 +1,106 @@
+/**
+ * The tenant-facing event types (LiveKit's names in dotted form) and how a LiveKit event becomes
+ * the `data` of one. Rooms are the tenant's own names: the namespace never leaks. Only documented,
+ * stable fields are forwarded, in snake_case with RFC 3339 times, like the rest of the API.
+ */
+import { toIso } from "../lib/clock";
+import type { LivekitWebhookEvent } from "../livekit/webhook-event";
+import { infoField } from "../livekit/webhook-event";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import { roomOfProject } from "../livekit/rooms";
+
+export const WEBHOOK_EVENT_TYPES = [
+  "room.started",
+  "room.finished",
+  "participant.joined",
+  "participant.left",
+  "track.published",
+  "track.unpublished",
+  "egress.started",
+  "egress.updated",
+  "egress.ended",
+  "ingress.started",
+  "ingress.ended",
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | "webhook.test";
+
+/** LiveKit event name → tenant event type. `participant_connection_aborted` is a leave to tenants. */
+const TYPE_OF: Record<string, (typeof WEBHOOK_EVENT_TYPES)[number]> = {
+  room_started: "room.started",
+  room_finished: "room.finished",
+  participant_joined: "participant.joined",
+  participant_left: "participant.left",
+  participant_connection_aborted: "participant.left",
+  track_published: "track.published",
+  track_unpublished: "track.unpublished",
+  egress_started: "egress.started",
+  egress_updated: "egress.updated",
+  egress_ended: "egress.ended",
+  ingress_started: "ingress.started",
+  ingress_ended: "ingress.ended",
+};
+
+export interface TenantEvent {
+  type: WebhookEventType;
+  /** When it happened, unix ms. */
+  occurredAt: number;
+  data: Record<string, unknown>;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : toIso(ms));
+
+function tenantRoom(name: string | null, projectId: string): string | null {
+  return name === null ? null : roomOfProject(name, projectId);
+}
+
+/** The tenant-facing event for a LiveKit event of `projectId`, or null for events tenants don't get. */
+export function tenantEventFor(event: LivekitWebhookEvent, projectId: string, occurredAt: number): TenantEvent | null {
+  const type = TYPE_OF[event.event];
+  if (!type) return null;
+  const data: Record<string, unknown> = { livekit_event_id: event.id };
+  if (/^(room|participant|track)\./.test(type)) {
+    data.room = { name: tenantRoom(event.room?.name ?? null, projectId), sid: event.room?.sid ?? null };
+  }
+  if (event.participant && (type.startsWith("participant.") || type.startsWith("track."))) {
+    const p = event.participant;
+    data.participant = {
+      sid: p.sid ?? null,
+      identity: p.identity ?? "",
+      name: p.name ?? "",
+      metadata: p.metadata ?? "",
+      joined_at: iso(livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt)),
+    };
+    if (event.event === "participant_connection_aborted") data.reason = "connection_aborted";
+  }
+  if (event.track && type.startsWith("track.")) {
+    const t = event.track;
+    data.track = { sid: t.sid ?? null, type: t.type ?? "AUDIO", source: t.source ?? "UNKNOWN", name: t.name ?? "", mime_type: t.mimeType ?? "", muted: t.muted ?? false };
+  }
+  if (event.egressInfo && type.startsWith("egress.")) {
+    const info = event.egressInfo;
+    data.egress = {
+      egress_id: infoField(info, "egressId", "egress_id"),
+      room: tenantRoom(infoField(info, "roomName", "room_name"), projectId),
+      status: infoField(info, "status", "status") ?? "EGRESS_STARTING",
+      started_at: iso(livekitTimeToMs(info.startedAt ?? info.started_at)),
+      ended_at: iso(livekitTimeToMs(info.endedAt ?? info.ended_at)),
+      error: infoField(info, "error", "error"),
+    };
+  }
+  if (event.ingressInfo && type.startsWith("ingress.")) {
+    const info = event.ingressInfo;
+    const state = (info.state && typeof info.state === "object" ? info.state : {}) as Record<string, unknown>;
+    data.ingress = {
+      ingress_id: infoField(info, "ingressId", "ingress_id"),
+      name: infoField(info, "name", "name") ?? "",
+      room: tenantRoom(infoField(info, "roomName", "room_name"), projectId),
+      participant_identity: infoField(info, "participantIdentity", "participant_identity"),
+      status: infoField(state, "status", "status") ?? "ENDPOINT_INACTIVE",
+      started_at: iso(livekitTimeToMs(state.startedAt ?? state.started_at)),
+      ended_at: iso(livekitTimeToMs(state.endedAt ?? state.ended_at)),
+      error: infoField(state, "error", "error"),
+    };
+  }
+  return { type, occurredAt, data };
+}
