@@ -28,6 +28,8 @@ import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
+import { livekitWebhookRoutes } from "./livekit/webhook-routes";
+import { webhookRoutes } from "./webhooks/routes";
 import { tokenRoutes } from "./tokens/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
@@ -63,6 +65,8 @@ export function createApp() {
   app.route("/", apiKeyRoutes);
   app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
+  app.route("/", livekitWebhookRoutes);
+  app.route("/", webhookRoutes);
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);
