@@ -28,6 +28,7 @@ import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
+import { metricsRoutes } from "./admin/metrics";
 import { livekitWebhookRoutes } from "./livekit/webhook-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { tokenRoutes } from "./tokens/routes";
@@ -59,6 +60,7 @@ export function createApp() {
   // Routers. Order matters only where paths overlap: projects (which applies session auth to
   // /v1/projects/*) before the routers nested under it.
   app.route("/", statusRoutes);
+  app.route("/", metricsRoutes);
   app.route("/", identityRoutes);
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
