@@ -1,0 +1,69 @@
+/**
+ * Records follow LiveKit's webhooks, delivered through the real `POST /v1/livekit/webhook` and
+ * signed the way a LiveKit server signs them; minutes are metered once the stream has ended.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { call } from "../support/api";
+import { createTenant } from "../support/factories";
+import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { ns, sendLivekitWebhook } from "../support/livekit-webhook";
+
+let livekit: FakeLivekit;
+beforeEach(() => {
+  livekit = installFakeLivekit();
+});
+afterEach(() => {
+  livekit.uninstall();
+  expect(livekit.violations).toEqual([]);
+});
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+async function usage(projectId: string, meter: string) {
+  const { results } = await env.DB.prepare("SELECT quantity, source_id, occurred_at FROM usage_events WHERE project_id = ? AND meter = ? ORDER BY occurred_at")
+    .bind(projectId, meter)
+    .all<{ quantity: number; source_id: string; occurred_at: number }>();
+  return results;
+}
+
+async function deliver(event: Record<string, unknown>) {
+  const res = await sendLivekitWebhook(event);
+  expect(res.status, res.text).toBe(200);
+  return res;
+}
+
+describe("ingress lifecycle from LiveKit's webhooks", () => {
+  it("shows each publishing session and meters every ended one once", async () => {
+    const t = await createTenant();
+    const created = await call("POST", "/v1/ingress", { token: t.key.secret, body: { input_type: "rtmp", room: "stage", participant_identity: "obs" } });
+    const ingressId = created.body.ingress_id;
+    const wireRoom = `${t.project.id}:stage`;
+    const info = (state: Record<string, unknown>) => ({ ingressId, roomName: wireRoom, inputType: "RTMP_INPUT", participantIdentity: "obs", state });
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 30 * 60_000;
+
+    await deliver({ event: "ingress_started", ingressInfo: info({ status: "ENDPOINT_PUBLISHING", startedAt: ns(t0) }) });
+    let got = await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret });
+    expect(got.body).toMatchObject({ status: "ENDPOINT_PUBLISHING", started_at: iso(t0), ended_at: null });
+    expect(got.body.stream_key).toBe(created.body.stream_key);
+
+    // 61 s: 2 minutes. The ended state leaves status at its default (omitted = ENDPOINT_INACTIVE).
+    const firstEnd = { event: "ingress_ended", ingressInfo: info({ startedAt: ns(t0), endedAt: ns(t0 + 61_000) }) };
+    await deliver(firstEnd);
+    got = await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret });
+    expect(got.body).toMatchObject({ status: "ENDPOINT_INACTIVE", started_at: iso(t0), ended_at: iso(t0 + 61_000) });
+
+    // The same key publishes again later: a second session, metered on its own.
+    const t1 = t0 + 10 * 60_000;
+    await deliver({ event: "ingress_started", ingressInfo: info({ status: "ENDPOINT_PUBLISHING", startedAt: ns(t1) }) });
+    await deliver({ event: "ingress_ended", ingressInfo: info({ status: "ENDPOINT_ERROR", error: "stream timed out", startedAt: ns(t1), endedAt: ns(t1 + 5_000) }) });
+    // A late copy of the first session's end neither rewinds the record nor bills again.
+    await deliver({ ...firstEnd, id: "EV_late_copy_" + ingressId });
+    got = await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret });
+    expect(got.body).toMatchObject({ status: "ENDPOINT_ERROR", error: "stream timed out", started_at: iso(t1), ended_at: iso(t1 + 5_000) });
+    expect(await usage(t.project.id, "ingress_minutes")).toEqual([
+      { quantity: 2, source_id: `${ingressId}:${t0}`, occurred_at: t0 + 61_000 },
+      { quantity: 1, source_id: `${ingressId}:${t1}`, occurred_at: t1 + 5_000 },
+    ]);
+  });
+});
