@@ -8,8 +8,10 @@
  *   the minutes the limiter is down; every such request logs `rate_limiter_unavailable`.
  * - Unauthenticated routes (signup, login, invitation accept) fail CLOSED with 503: without a
  *   limiter they are open to credential stuffing.
- * - The inbound LiveKit webhook fails OPEN: it is signature-checked, and refusing it would lose
- *   events LiveKit may not retry.
+ * - The inbound LiveKit webhook counts only requests whose signature fails (LiveKit's own traffic
+ *   from one address easily exceeds a per-IP budget) and fails OPEN: refusing it would lose events
+ *   LiveKit may not retry, and a bad signature is refused anyway.
+ * A limiter that does not answer within LIMITER_TIMEOUT_MS counts as unavailable.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";

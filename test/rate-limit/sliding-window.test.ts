@@ -2,7 +2,6 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import type { RateLimiter } from "../../src/rate-limit/rate-limiter-do";
 import { createApiKey, createTenant } from "../support/factories";
 import { countStatuses, mintToken, setProjectLimit } from "./helpers";
 
@@ -54,14 +53,14 @@ describe("the sliding-window rate limiter", () => {
     setClock(() => t0);
     for (let i = 0; i < 3; i++) expect((await mintToken(key.secret)).status).toBe(201);
 
-    const before = await runInDurableObject(limiterOf(project.id), (instance: RateLimiter) => instance);
+    const before = await runInDurableObject(limiterOf(project.id), (instance) => instance);
     await abortAllDurableObjects();
-    const fresh = await runInDurableObject(limiterOf(project.id), (instance: RateLimiter) => instance);
+    const fresh = await runInDurableObject(limiterOf(project.id), (instance) => instance);
     expect(fresh).not.toBe(before);
     // A fresh instance reloads the three hits from storage: one slot is left, not four.
     const after = await Promise.all(Array.from({ length: 3 }, (_, i) => mintToken(key.secret, i)));
     expect(countStatuses(after.map((r) => r.status))).toEqual({ 201: 1, 429: 2 });
-    const stored = await runInDurableObject(limiterOf(project.id), (_: RateLimiter, state) =>
+    const stored = await runInDurableObject(limiterOf(project.id), (_, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM hits").one().n,
     );
     expect(stored).toBe(4);
@@ -69,7 +68,7 @@ describe("the sliding-window rate limiter", () => {
     // Refused requests are not recorded; once the window has passed, old entries are deleted.
     setClock(() => t0 + 61_000);
     expect((await mintToken(key.secret)).status).toBe(201);
-    const remaining = await runInDurableObject(limiterOf(project.id), (_: RateLimiter, state) =>
+    const remaining = await runInDurableObject(limiterOf(project.id), (_, state) =>
       state.storage.sql.exec<{ ts: number }>("SELECT ts FROM hits").toArray().map((r) => r.ts),
     );
     expect(remaining).toEqual([t0 + 61_000]);
