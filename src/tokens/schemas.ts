@@ -10,14 +10,15 @@ export const DEFAULT_TTL_SECONDS = 6 * 60 * 60;
 const utf8 = new TextEncoder();
 
 /**
- * A refused grant is declared as a field that can never hold a value, so the error names it
+ * A refused grant is declared as a field no value passes, so the error names it
  * (`grants.room_create`) and says why instead of zod's generic "Unrecognized key".
  */
 const refusedGrant = (name: string) =>
   z
-    .never({ error: `'${name}' would reach rooms outside this project on the shared LiveKit deployment; it cannot be granted.` })
+    .unknown()
+    .refine(() => false, { error: `'${name}' would reach rooms outside this project on the shared LiveKit deployment; it cannot be granted.` })
     .optional()
-    .openapi({ description: "Refused: reaches outside the tenant." });
+    .openapi({ description: "Refused (400): reaches outside the tenant on the shared LiveKit deployment." });
 
 const refusedGrants = Object.fromEntries(REFUSED_GRANT_NAMES.map((name) => [name, refusedGrant(name)])) as {
   [K in RefusedGrantName]: ReturnType<typeof refusedGrant>;

@@ -167,3 +167,14 @@ describe("POST /v1/tokens", () => {
     expectEnvelope(await call("POST", "/v1/tokens", { token: key.secret, body }), 401, "unauthenticated");
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("describes both token routes and the refused grants", async () => {
+    const res = await call("GET", "/v1/openapi.json");
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(["/v1/tokens", "/v1/tokens/verify"]));
+    const grants = res.body.components.schemas.TokenGrants;
+    expect(Object.keys(grants.properties)).toEqual(expect.arrayContaining(["can_publish", "can_publish_sources", "room_admin", "room_create"]));
+    expect(grants.additionalProperties).toBe(false);
+  });
+});
