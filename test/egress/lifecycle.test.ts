@@ -113,3 +113,29 @@ describe("egress lifecycle from LiveKit's webhooks", () => {
     expect(await usage(b.project.id, "egress_minutes")).toEqual([]);
   });
 });
+
+describe("egress events out of order", () => {
+  it("keeps an egress complete when its start arrives after its end", async () => {
+    const t = await createTenant();
+    const started = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "track", room: "r", track_id: "TR_1", file: { filepath: "t.ogg" } } });
+    const wireRoom = `${t.project.id}:r`;
+    const t0 = Date.now() - 3 * 60_000;
+    const egressId = started.body.egress_id;
+    await deliver({ event: "egress_ended", egressInfo: { egressId, roomName: wireRoom, status: "EGRESS_COMPLETE", startedAt: ns(t0), endedAt: ns(t0 + 90_000) } });
+    await deliver({ event: "egress_started", egressInfo: { egressId, roomName: wireRoom, status: "EGRESS_ACTIVE", startedAt: ns(t0) } });
+    const got = await call("GET", `/v1/egress/${started.body.id}`, { token: t.key.secret });
+    expect(got.body).toMatchObject({ status: "EGRESS_COMPLETE", started_at: iso(t0), ended_at: iso(t0 + 90_000) });
+    expect((await usage(t.project.id, "egress_minutes")).map((u) => u.quantity)).toEqual([2]);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("describes the egress and ingress routes", async () => {
+    const res = await call("GET", "/v1/openapi.json");
+    expect(res.status).toBe(200);
+    for (const path of ["/v1/egress", "/v1/egress/{eg_id}", "/v1/egress/{eg_id}/stop", "/v1/ingress", "/v1/ingress/{ing_id}"]) {
+      expect(Object.keys(res.body.paths)).toContain(path);
+    }
+    expect(res.body.components.schemas.StartEgress).toBeDefined();
+  });
+});
