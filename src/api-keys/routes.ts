@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
-import { requireProjectAccess } from "../authz/access";
+import { projectAccess } from "../authz/access";
 import { API_KEY_SCOPES } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
 import { currentUser } from "../identity/sessions";
@@ -34,9 +34,7 @@ apiKeyRoutes.openapi(
     const { project_id } = c.req.valid("param");
     const body = c.req.valid("json");
     const db = c.var.db;
-    const access = await requireProjectAccess(db, userId, project_id, "key:write");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "key:write");
     const at = nowMs();
     const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
     if (expiresAt !== null && expiresAt <= at) {
@@ -89,12 +87,9 @@ apiKeyRoutes.openapi(
     responses: { 200: jsonContent(listOf(ApiKeySchema), "Keys"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    const access = await requireProjectAccess(c.var.db, userId, project_id, "key:read");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "key:read");
     const rows = await c.var.db
       .select()
       .from(apiKeys)
@@ -128,12 +123,9 @@ apiKeyRoutes.openapi(
     responses: { 204: { description: "Revoked" }, ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id, key_id } = c.req.valid("param");
     const db = c.var.db;
-    const access = await requireProjectAccess(db, userId, project_id, "key:write");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "key:write");
     const key = await loadKey(c, project_id, key_id);
     if (key.revokedAt !== null) return c.body(null, 204);
     const at = nowMs();
@@ -161,12 +153,9 @@ apiKeyRoutes.openapi(
     responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Rolled"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id, key_id } = c.req.valid("param");
     const db = c.var.db;
-    const access = await requireProjectAccess(db, userId, project_id, "key:write");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "key:write");
     const key = await loadKey(c, project_id, key_id);
     const at = nowMs();
     if (key.revokedAt !== null) throw conflict("A revoked key cannot be rolled; create a new key.");

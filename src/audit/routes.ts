@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { requireOrgAccess } from "../authz/access";
+import { orgAccess } from "../authz/access";
 import { auditLogs } from "../db/schema";
-import { currentUser, requireUser } from "../identity/sessions";
+import { requireUser } from "../identity/sessions";
 import { notFound } from "../lib/errors";
 import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { page } from "../lib/pagination";
@@ -28,11 +28,9 @@ auditRoutes.openapi(
     responses: { 200: jsonContent(listOf(AuditEntrySchema), "Entries"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const { limit, cursor, ...filters } = c.req.valid("query");
-    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "audit:read");
     const rows = await fetchAuditPage(c.var.db, org_id, filters, limit + 1, cursor);
     const result = page(rows, limit);
     return c.json({ data: result.rows.map(serializeAudit), next_cursor: result.nextCursor }, 200);
@@ -56,11 +54,9 @@ auditRoutes.openapi(
     },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const { format, ...filters } = c.req.valid("query");
-    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "audit:read");
     const stream = exportAudit(c.var.db, org_id, filters, format);
     const filename = `audit-${org_id}.${format === "csv" ? "csv" : "ndjson"}`;
     return new Response(stream, {
@@ -84,10 +80,8 @@ auditRoutes.openapi(
     responses: { 200: jsonContent(AuditEntrySchema, "The entry"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id, id } = c.req.valid("param");
-    await requireOrgAccess(c.var.db, userId, org_id, "audit:read");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "audit:read");
     const row = await c.var.db.select().from(auditLogs).where(and(eq(auditLogs.id, id), eq(auditLogs.orgId, org_id))).get();
     if (!row) throw notFound("Audit entry");
     return c.json(serializeAudit(row), 200);

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
-import { requireOrgAccess } from "../authz/access";
+import { orgAccess } from "../authz/access";
 import { invitations, memberships, organizations } from "../db/schema";
 import { runBatch } from "../db/client";
 import { currentUser, requireUser } from "../identity/sessions";
@@ -82,10 +82,8 @@ orgRoutes.openapi(
     responses: { 200: jsonContent(OrgSchema, "The organization"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
-    const access = await requireOrgAccess(c.var.db, userId, org_id, "org:read");
-    c.set("orgId", org_id);
+    const access = await orgAccess(c, org_id, "org:read");
     const org = await c.var.db.select().from(organizations).where(eq(organizations.id, org_id)).get();
     if (!org) throw notFound("Organization");
     return c.json(serializeOrg(org, access.role), 200);
@@ -103,12 +101,10 @@ orgRoutes.openapi(
     responses: { 200: jsonContent(OrgSchema, "Updated"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const { name } = c.req.valid("json");
     const db = c.var.db;
-    const access = await requireOrgAccess(db, userId, org_id, "org:update");
-    c.set("orgId", org_id);
+    const access = await orgAccess(c, org_id, "org:update");
     const at = nowMs();
     const [updated] = await db.batch([
       db.update(organizations).set({ name, updatedAt: at }).where(and(eq(organizations.id, org_id), isNull(organizations.deletedAt))).returning(),
@@ -131,11 +127,9 @@ orgRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const db = c.var.db;
-    await requireOrgAccess(db, userId, org_id, "org:delete");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "org:delete");
     const at = nowMs();
     await runBatch(db, [
       ...retireProjects(db, { orgId: org_id }, at),

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
-import { requireOrgAccess, requireProjectAccess } from "../authz/access";
+import { orgAccess, projectAccess } from "../authz/access";
 import { projects } from "../db/schema";
 import { runBatch } from "../db/client";
-import { currentUser, requireUser } from "../identity/sessions";
+import { requireUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -31,14 +31,12 @@ projectRoutes.openapi(
     responses: { 201: jsonContent(ProjectSchema, "Created"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const { name } = c.req.valid("json");
     const db = c.var.db;
-    await requireOrgAccess(db, userId, org_id, "project:create");
+    await orgAccess(c, org_id, "project:create");
     const at = nowMs();
     const project = { id: newId("project"), orgId: org_id, name, rateLimitPerMin: null, createdAt: at, updatedAt: at, deletedAt: null };
-    c.set("orgId", org_id);
     c.set("projectId", project.id);
     await db.batch([
       db.insert(projects).values(project),
@@ -64,11 +62,9 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(listOf(ProjectSchema), "Projects"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    await requireOrgAccess(c.var.db, userId, org_id, "project:read");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "project:read");
     const rows = await c.var.db
       .select()
       .from(projects)
@@ -92,11 +88,8 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(ProjectSchema, "The project"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
-    const access = await requireProjectAccess(c.var.db, userId, project_id, "project:read");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "project:read");
     return c.json(serializeProject(access.project), 200);
   },
 );
@@ -112,13 +105,10 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(ProjectSchema, "Updated"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
     const body = c.req.valid("json");
     const db = c.var.db;
-    const access = await requireProjectAccess(db, userId, project_id, "project:update");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "project:update");
     const at = nowMs();
     const [updated] = await db.batch([
       db
@@ -150,12 +140,9 @@ projectRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
     const db = c.var.db;
-    const access = await requireProjectAccess(db, userId, project_id, "project:delete");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    const access = await projectAccess(c, project_id, "project:delete");
     const at = nowMs();
     await runBatch(db, [
       ...retireProjects(db, { projectId: project_id }, at),
