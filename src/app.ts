@@ -31,6 +31,7 @@ import { statusRoutes } from "./status/routes";
 import { metricsRoutes } from "./admin/metrics";
 import { livekitWebhookRoutes } from "./livekit/webhook-routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
@@ -69,6 +70,7 @@ export function createApp() {
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);
+  app.route("/", usageRoutes);
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);

@@ -4,11 +4,22 @@
  */
 import type { Bindings } from "../env";
 import { createLogger } from "../lib/logger";
+import { consumeDeadLetters, consumeWebhookBatch } from "../webhooks/delivery";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) => Promise<void>;
 
-/** Queue name → consumer. Webhook delivery registers here (see webhooks/). */
-export const QUEUE_HANDLERS: Record<string, QueueHandler> = {};
+/**
+ * Queue name → consumer, for every environment's queue names in wrangler.toml (top level, staging,
+ * production). Webhook delivery and its dead-letter queue.
+ */
+export const QUEUE_HANDLERS: Record<string, QueueHandler> = {
+  "pulse-webhooks": consumeWebhookBatch,
+  "pulse-webhooks-dlq": consumeDeadLetters,
+  "pulse-staging-webhooks": consumeWebhookBatch,
+  "pulse-staging-webhooks-dlq": consumeDeadLetters,
+  "pulse-production-webhooks": consumeWebhookBatch,
+  "pulse-production-webhooks-dlq": consumeDeadLetters,
+};
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
   const handler = QUEUE_HANDLERS[batch.queue];

@@ -2,16 +2,45 @@
  * Cron Trigger entry: each cron expression in wrangler.toml maps to the jobs it runs, here and
  * nowhere else. Jobs run independently: one failing does not stop the others, and each logs.
  */
+import { loadConfig } from "../config";
+import { createDb } from "../db/client";
 import type { Bindings } from "../env";
+import { nowMs } from "../lib/clock";
 import { createLogger, describeError } from "../lib/logger";
+import { reprocessStoredEvents } from "../livekit/webhook-process";
+import { closeStaleSessions } from "../usage/participant-sessions";
+import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
+import { disableFailingEndpoints } from "../webhooks/delivery";
+import { cleanupExpired } from "./cleanup";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
 
 /** Cron expression (exactly as in wrangler.toml `[triggers]`) → named jobs. */
 export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
-  "*/5 * * * *": {},
-  "7 * * * *": {},
-  "17 3 * * *": {},
+  "*/5 * * * *": {
+    /** LiveKit events stored but not processed (a failure after storing): finish them. */
+    reprocess_livekit_events: (env) =>
+      reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }) }),
+    /** Sessions whose leave and room end were both lost. */
+    close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
+  },
+  "7 * * * *": {
+    /** Recent hours and days, wide enough for usage recorded late (up to the stale-session timeout). */
+    usage_rollup: (env) => {
+      const now = nowMs();
+      const lookback = Math.max(48, loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS;
+      return rollUpUsage(createDb(env.DB), now - lookback, now + 1);
+    },
+    disable_failing_webhook_endpoints: (env) => disableFailingEndpoints(env),
+  },
+  "17 3 * * *": {
+    ttl_cleanup: (env) => cleanupExpired(createDb(env.DB), { now: nowMs(), auditRetentionDays: loadConfig(env).auditRetentionDays }),
+    /** Everything a bill can still depend on (this and last month), recomputed once a day. */
+    usage_rollup_backfill: (env) => {
+      const now = nowMs();
+      return rollUpUsage(createDb(env.DB), now - 35 * DAY_MS, now + 1);
+    },
+  },
 };
 
 export async function handleScheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {

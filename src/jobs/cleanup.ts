@@ -1,0 +1,59 @@
+/**
+ * TTL cleanup. Each table is cleaned in bounded batches (`DELETE … WHERE rowid IN (SELECT rowid …
+ * LIMIT n)`) with a cap on batches per run, so one run never holds D1 for long or exceeds a
+ * Worker's limits on a large table; whatever is left is taken by the next run.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { Database } from "../db/client";
+
+export const CLEANUP_BATCH_SIZE = 500;
+export const CLEANUP_MAX_BATCHES = 20;
+
+/** Invitations that expired or were revoked stay visible this long before they are deleted. */
+export const INVITATION_GRACE_MS = 30 * 24 * 3600_000;
+
+/** Deletes rows of `table` matching `where`, `batchSize` at a time, at most `maxBatches` times. */
+export async function deleteInBatches(
+  db: Database,
+  table: "sessions" | "invitations" | "audit_logs",
+  where: SQL,
+  opts: { batchSize?: number; maxBatches?: number } = {},
+): Promise<{ deleted: number; batches: number; complete: boolean }> {
+  const batchSize = opts.batchSize ?? CLEANUP_BATCH_SIZE;
+  const maxBatches = opts.maxBatches ?? CLEANUP_MAX_BATCHES;
+  let deleted = 0;
+  let batches = 0;
+  while (batches < maxBatches) {
+    const result = await db.run(
+      sql`DELETE FROM ${sql.identifier(table)} WHERE rowid IN (SELECT rowid FROM ${sql.identifier(table)} WHERE ${where} LIMIT ${batchSize})`,
+    );
+    batches++;
+    const changes = result.meta.changes ?? 0;
+    deleted += changes;
+    if (changes < batchSize) return { deleted, batches, complete: true };
+  }
+  return { deleted, batches, complete: false };
+}
+
+export interface CleanupPolicy {
+  now: number;
+  auditRetentionDays: number;
+  batchSize?: number;
+  maxBatches?: number;
+}
+
+export async function cleanupExpired(db: Database, policy: CleanupPolicy) {
+  const { now } = policy;
+  const opts = { batchSize: policy.batchSize, maxBatches: policy.maxBatches };
+  // A revoked session can never authenticate again; an expired one neither.
+  const sessions = await deleteInBatches(db, "sessions", sql`expires_at <= ${now} OR revoked_at IS NOT NULL`, opts);
+  // Accepted invitations are history (who invited whom) and are kept.
+  const invitations = await deleteInBatches(
+    db,
+    "invitations",
+    sql`accepted_at IS NULL AND (expires_at <= ${now - INVITATION_GRACE_MS} OR revoked_at <= ${now - INVITATION_GRACE_MS})`,
+    opts,
+  );
+  const auditLogs = await deleteInBatches(db, "audit_logs", sql`created_at < ${now - policy.auditRetentionDays * 24 * 3600_000}`, opts);
+  return { sessions, invitations, auditLogs };
+}

@@ -1,0 +1,99 @@
+/**
+ * Usage series for a project or an organization: the rolled-up buckets, plus the hours the hourly
+ * rollup may not have covered yet (the current and the previous hour) computed from raw events, so
+ * the numbers are current without waiting for the cron.
+ */
+import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { usageEvents, usageRollups } from "../db/schema";
+import { nowMs, toIso } from "../lib/clock";
+import { validationFailed } from "../lib/errors";
+import { METERS, type Meter } from "./record";
+import { DAY_MS, floorTo, HOUR_MS } from "./rollup";
+
+export type Granularity = "hour" | "day";
+export type UsageScope = { projectId: string } | { orgId: string };
+
+const MAX_BUCKETS: Record<Granularity, number> = { hour: 24 * 31, day: 366 };
+
+type Totals = Record<Meter, number>;
+const zero = (): Totals => ({ participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 0 });
+
+/** The current calendar month in UTC: the default range, and the billing period. */
+export function currentMonth(at = nowMs()): { since: number; until: number } {
+  const d = new Date(at);
+  return { since: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), until: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+}
+
+/** Resolves `?since&until&granularity` to bucket-aligned bounds, or a validation error. */
+export function usageRange(query: { since?: string; until?: string; granularity: Granularity }) {
+  const unit = query.granularity === "hour" ? HOUR_MS : DAY_MS;
+  const month = currentMonth();
+  const rawSince = query.since ? Date.parse(query.since) : month.since;
+  const rawUntil = query.until ? Date.parse(query.until) : month.until;
+  if (!(rawUntil > rawSince)) throw validationFailed("until must be after since.", [{ path: "until", message: "Must be after since" }]);
+  const since = floorTo(rawSince, unit);
+  const until = floorTo(rawUntil - 1, unit) + unit;
+  if ((until - since) / unit > MAX_BUCKETS[query.granularity]) {
+    const message = `At most ${MAX_BUCKETS[query.granularity]} ${query.granularity} buckets per request`;
+    throw validationFailed(message + ".", [{ path: "since", message }]);
+  }
+  return { since, until, granularity: query.granularity, unit };
+}
+
+function rollupScope(scope: UsageScope): SQL {
+  return "projectId" in scope ? eq(usageRollups.projectId, scope.projectId) : eq(usageRollups.orgId, scope.orgId);
+}
+
+function eventScope(scope: UsageScope): SQL {
+  return "projectId" in scope ? eq(usageEvents.projectId, scope.projectId) : eq(usageEvents.orgId, scope.orgId);
+}
+
+export async function usageSeries(db: Database, scope: UsageScope, range: ReturnType<typeof usageRange>) {
+  const { since, until, unit, granularity } = range;
+  const liveFrom = Math.max(since, Math.min(until, floorTo(nowMs(), HOUR_MS) - HOUR_MS));
+  const buckets = new Map<number, Totals>();
+  for (let b = since; b < until; b += unit) buckets.set(b, zero());
+  const add = (start: number, meter: string, quantity: number) => {
+    const bucket = buckets.get(floorTo(start, unit));
+    if (bucket && (METERS as readonly string[]).includes(meter)) bucket[meter as Meter] += quantity;
+  };
+
+  const rollups = (g: Granularity, from: number, to: number) =>
+    from < to
+      ? db
+          .select({ start: usageRollups.bucketStart, meter: usageRollups.meter, quantity: sql<number>`SUM(${usageRollups.quantity})` })
+          .from(usageRollups)
+          .where(and(rollupScope(scope), eq(usageRollups.granularity, g), gte(usageRollups.bucketStart, from), lt(usageRollups.bucketStart, to)))
+          .groupBy(usageRollups.bucketStart, usageRollups.meter)
+          .all()
+      : Promise.resolve([]);
+
+  const rolled =
+    granularity === "hour"
+      ? await rollups("hour", since, liveFrom)
+      : [
+          // Whole days before the live window from day buckets; the start of the live window's day from hour buckets.
+          ...(await rollups("day", since, floorTo(liveFrom, DAY_MS))),
+          ...(await rollups("hour", Math.max(since, floorTo(liveFrom, DAY_MS)), liveFrom)),
+        ];
+  for (const r of rolled) add(r.start, r.meter, r.quantity);
+
+  if (liveFrom < until) {
+    const hourExpr = sql<number>`(${usageEvents.occurredAt} / ${HOUR_MS}) * ${HOUR_MS}`;
+    const live = await db
+      .select({ start: hourExpr, meter: usageEvents.meter, quantity: sql<number>`SUM(${usageEvents.quantity})` })
+      .from(usageEvents)
+      .where(and(eventScope(scope), gte(usageEvents.occurredAt, liveFrom), lt(usageEvents.occurredAt, until)))
+      .groupBy(hourExpr, usageEvents.meter)
+      .all();
+    for (const r of live) add(r.start, r.meter, r.quantity);
+  }
+
+  const totals = zero();
+  const series = [...buckets.entries()].map(([start, t]) => {
+    for (const m of METERS) totals[m] += t[m];
+    return { start: toIso(start), ...t };
+  });
+  return { since: toIso(since), until: toIso(until), granularity, totals, series };
+}

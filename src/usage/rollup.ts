@@ -1,0 +1,37 @@
+/**
+ * Rolling raw usage events up into hour and day buckets per project and meter. Idempotent by
+ * construction: a window is recomputed from the raw events and REPLACES the buckets
+ * (INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE SET quantity = excluded.quantity), so running
+ * it twice, or over overlapping windows, never counts anything twice.
+ *
+ * Usage is bucketed by when it happened (`occurred_at`, e.g. a session's end), and may be recorded
+ * late (a leave event delayed, a stale session closed by the timeout job), so the hourly job
+ * recomputes a trailing window, and the daily job a whole billing period's worth.
+ */
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { nowMs } from "../lib/clock";
+
+export const HOUR_MS = 3600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+export const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+
+/** Recomputes every hour and day bucket overlapping [from, to); returns the windows used. */
+export async function rollUpUsage(db: Database, from: number, to: number) {
+  const at = nowMs();
+  const hourFrom = floorTo(from, HOUR_MS);
+  const hourTo = floorTo(to - 1, HOUR_MS) + HOUR_MS;
+  const dayFrom = floorTo(from, DAY_MS);
+  const dayTo = floorTo(to - 1, DAY_MS) + DAY_MS;
+  const bucket = (unit: number, granularity: "hour" | "day", start: number, end: number) => sql`
+    INSERT INTO usage_rollups (project_id, org_id, meter, granularity, bucket_start, quantity, updated_at)
+    SELECT project_id, org_id, meter, ${granularity}, (occurred_at / ${unit}) * ${unit} AS bucket, SUM(quantity), ${at}
+    FROM usage_events
+    WHERE occurred_at >= ${start} AND occurred_at < ${end}
+    GROUP BY project_id, org_id, meter, bucket
+    ON CONFLICT (project_id, meter, granularity, bucket_start)
+    DO UPDATE SET quantity = excluded.quantity, org_id = excluded.org_id, updated_at = excluded.updated_at`;
+  await db.batch([db.run(bucket(HOUR_MS, "hour", hourFrom, hourTo)), db.run(bucket(DAY_MS, "day", dayFrom, dayTo))]);
+  return { hours: [hourFrom, hourTo], days: [dayFrom, dayTo] };
+}

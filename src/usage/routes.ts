@@ -1,0 +1,99 @@
+/**
+ * Usage series: `GET /v1/usage` (API key with `usage:read`, the key's project),
+ * `GET /v1/projects/{project_id}/usage` and `GET /v1/orgs/{org_id}/usage` (members, `usage:read`).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireApiKey, currentApiKey } from "../api-keys/auth";
+import { requireOrgAccess, requireProjectAccess } from "../authz/access";
+import { currentUser } from "../identity/sessions";
+import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
+import { Timestamp } from "../lib/schemas";
+import { OrgParams } from "../orgs/schemas";
+import { ProjectParams } from "../projects/schemas";
+import { usageRange, usageSeries } from "./query";
+
+export const usageRoutes = createRouter();
+// Session auth for /v1/projects/* and /v1/orgs/* comes from the projects and orgs routers.
+usageRoutes.use("/v1/usage", requireApiKey("usage:read"));
+
+const tags = ["Usage"];
+
+const UsageQuery = z.object({
+  since: Timestamp.optional().openapi({ description: "Start (RFC 3339); default: start of the current UTC month. Rounded down to the bucket." }),
+  until: Timestamp.optional().openapi({ description: "End, exclusive; default: start of next UTC month. Rounded up to the bucket." }),
+  granularity: z.enum(["hour", "day"]).default("day"),
+});
+
+const Meters = {
+  participant_minutes: z.number(),
+  egress_minutes: z.number(),
+  ingress_minutes: z.number(),
+  tokens_issued: z.number(),
+};
+
+const UsageSchema = z
+  .object({
+    since: z.string(),
+    until: z.string(),
+    granularity: z.enum(["hour", "day"]),
+    totals: z.object(Meters),
+    series: z.array(z.object({ start: z.string(), ...Meters })),
+  })
+  .openapi("Usage");
+
+usageRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/usage",
+    tags,
+    summary: "This API key's project usage, by hour or day",
+    security: bearerSecurity,
+    request: { query: UsageQuery },
+    responses: { 200: jsonContent(UsageSchema, "Usage"), ...errorResponses },
+  }),
+  async (c) => {
+    const { projectId } = currentApiKey(c);
+    return c.json(await usageSeries(c.var.db, { projectId }, usageRange(c.req.valid("query"))), 200);
+  },
+);
+
+usageRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/projects/{project_id}/usage",
+    tags,
+    summary: "A project's usage, by hour or day",
+    security: bearerSecurity,
+    request: { params: ProjectParams, query: UsageQuery },
+    responses: { 200: jsonContent(UsageSchema, "Usage"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { project_id } = c.req.valid("param");
+    const range = usageRange(c.req.valid("query"));
+    const access = await requireProjectAccess(c.var.db, userId, project_id, "usage:read");
+    c.set("orgId", access.orgId);
+    c.set("projectId", project_id);
+    return c.json(await usageSeries(c.var.db, { projectId: project_id }, range), 200);
+  },
+);
+
+usageRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/orgs/{org_id}/usage",
+    tags,
+    summary: "An organization's usage across its projects, by hour or day",
+    security: bearerSecurity,
+    request: { params: OrgParams, query: UsageQuery },
+    responses: { 200: jsonContent(UsageSchema, "Usage"), ...errorResponses },
+  }),
+  async (c) => {
+    const { userId } = currentUser(c);
+    const { org_id } = c.req.valid("param");
+    const range = usageRange(c.req.valid("query"));
+    await requireOrgAccess(c.var.db, userId, org_id, "usage:read");
+    c.set("orgId", org_id);
+    return c.json(await usageSeries(c.var.db, { orgId: org_id }, range), 200);
+  },
+);

@@ -1,0 +1,199 @@
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RESPONSE_BODY_LIMIT } from "../../src/webhooks/send";
+import { call } from "../support/api";
+import { createTenant } from "../support/factories";
+import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "./helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function setup(extra: Record<string, unknown> = {}) {
+  const tenant = await createTenant();
+  const host = receiverHost();
+  const endpoint = await createEndpoint(tenant.user.token, tenant.project.id, { url: `https://${host}/hooks`, ...extra });
+  return { ...tenant, host, endpoint };
+}
+
+describe("webhook delivery consumer", () => {
+  it("delivers a Standard Webhooks message that the standardwebhooks library verifies", async () => {
+    const { project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [200]);
+    const msg = await pendingMessage(project.id, endpoint.id, { greeting: "héllo" });
+    const result = await consume(msg.id, 1);
+    expect(result.explicitAcks).toEqual([expect.any(String)]);
+    expect(result.retryMessages).toEqual([]);
+    expect(received).toHaveLength(1);
+    const [hit] = received;
+    expect(hit!.headers["webhook-id"]).toBe(msg.id);
+    expect(hit!.headers["content-type"]).toBe("application/json");
+    const payload = new Webhook(endpoint.secret).verify(hit!.body, hit!.headers) as Record<string, any>;
+    expect(payload).toMatchObject({ type: "webhook.test", data: { greeting: "héllo" } });
+    expect(payload.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    // Another secret must not verify it: the signature is real.
+    expect(() => new Webhook("whsec_" + btoa("x".repeat(32))).verify(hit!.body, hit!.headers)).toThrow();
+    expect(await messageRow(msg.id)).toMatchObject({ status: "delivered", attempts: 1 });
+  });
+
+  it("retries a receiver that fails twice, then succeeds: three requests with the same webhook-id, all three attempts logged", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [500, 503, 204]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+
+    const first = await consume(msg.id, 1);
+    expect(first.retries).toEqual([{ delaySeconds: 5 }]);
+    expect(first.retryMessages).toHaveLength(1);
+    const second = await consume(msg.id, 2);
+    expect(second.retries).toEqual([{ delaySeconds: 60 }]);
+    const third = await consume(msg.id, 3);
+    expect(third.retryMessages).toEqual([]);
+    expect(third.retries).toEqual([]);
+    expect(third.explicitAcks).toHaveLength(1);
+
+    expect(received.map((r) => r.headers["webhook-id"])).toEqual([msg.id, msg.id, msg.id]);
+    for (const r of received) new Webhook(endpoint.secret).verify(r.body, r.headers);
+
+    const log = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries`, { token: user.token });
+    expect(log.status).toBe(200);
+    const [entry] = log.body.data;
+    expect(entry).toMatchObject({ id: msg.id, status: "delivered", attempt_count: 3, event_type: "webhook.test" });
+    expect(entry.attempts.map((a: any) => [a.attempt, a.status_code])).toEqual([
+      [1, 500],
+      [2, 503],
+      [3, 204],
+    ]);
+    expect(entry.attempts[0].response_body).toBe("answer 1");
+    expect(entry.attempts[0].duration_ms).toBeGreaterThanOrEqual(0);
+    expect(entry.delivered_at).not.toBeNull();
+  });
+
+  it("follows the whole retry schedule for a receiver that always fails, then the dead-letter consumer records it failed", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [500]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    const delays: (number | undefined)[] = [];
+    for (let attempt = 1; attempt <= 9; attempt++) {
+      const result = await consume(msg.id, attempt);
+      expect(result.retryMessages).toHaveLength(1);
+      expect(result.retries).toHaveLength(1);
+      delays.push(result.retries[0]!.delaySeconds);
+      const row = await messageRow(msg.id);
+      // The log shows when the next attempt is due (none after the last).
+      if (attempt < 9) expect(row.next_attempt_at - row.last_attempt_at).toBeGreaterThanOrEqual(delays[attempt - 1]! * 1000);
+      else expect(row.next_attempt_at).toBeNull();
+    }
+    // Eight scheduled retries (~27.6 h in all, none over Queues' 12 h cap); the ninth failure is
+    // retried without delay so Queues, out of retries (max_retries = 8), dead-letters it.
+    expect(delays).toEqual([5, 60, 300, 1800, 7200, 18000, 36000, 36000, undefined]);
+    expect(received).toHaveLength(9);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "pending", attempts: 9 });
+
+    const dead = await consume(msg.id, 1, { queue: "pulse-webhooks-dlq" });
+    expect(dead.explicitAcks).toHaveLength(1);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "failed" });
+    const log = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries?status=failed`, { token: user.token });
+    expect(log.body.data).toHaveLength(1);
+    expect(log.body.data[0].attempts).toHaveLength(9);
+    expect(log.body.data[0].next_attempt_at).toBeNull();
+    // The endpoint is marked failing (the health job disables it after 5 days).
+    const ep = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token });
+    expect(ep.body.failing_since).not.toBeNull();
+    expect(ep.body.enabled).toBe(true);
+  });
+
+  it("records a network error as a failed attempt and retries it", async () => {
+    const { project, host, endpoint } = await setup();
+    fakeReceiver(host, ["network-error"]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    const result = await consume(msg.id, 1);
+    expect(result.retries).toEqual([{ delaySeconds: 5 }]);
+    const attempt = await env.DB.prepare("SELECT * FROM webhook_attempts WHERE message_id = ?").bind(msg.id).first<Record<string, any>>();
+    expect(attempt).toMatchObject({ status_code: null, attempt: 1 });
+    expect(attempt!.error).toMatch(/Network error/);
+  });
+
+  it("keeps at most 2 KiB of the receiver's answer", async () => {
+    const { project, host, endpoint } = await setup();
+    fakeReceiver(host, [{ status: 400, body: "é".repeat(5000) }]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await consume(msg.id, 1);
+    const attempt = await env.DB.prepare("SELECT response_body FROM webhook_attempts WHERE message_id = ?").bind(msg.id).first<{ response_body: string }>();
+    expect(attempt!.response_body.length).toBeLessThanOrEqual(RESPONSE_BODY_LIMIT);
+    expect(attempt!.response_body.startsWith("éé")).toBe(true);
+  });
+
+  it("sends an attempt once even when Queues delivers its message twice", async () => {
+    const { project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [500]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await consume(msg.id, 1);
+    const duplicate = await consume(msg.id, 1);
+    expect(duplicate.explicitAcks).toHaveLength(1);
+    expect(duplicate.retryMessages).toEqual([]);
+    expect(received).toHaveLength(1);
+  });
+
+  it("disables the endpoint when the receiver answers 410 Gone, audited as the system", async () => {
+    const { user, org, project, host, endpoint } = await setup();
+    fakeReceiver(host, [410]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    const result = await consume(msg.id, 1);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "failed" });
+    const ep = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token });
+    expect(ep.body).toMatchObject({ enabled: false, disabled_reason: expect.stringMatching(/410/) });
+    const audit = await call("GET", `/v1/orgs/${org.id}/audit-logs?action=webhook_endpoint.disabled`, { token: user.token });
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0]).toMatchObject({ resource_id: endpoint.id });
+    expect(JSON.stringify(audit.body.data[0])).toMatch(/system/);
+
+    // Later messages for the disabled endpoint are not sent.
+    const later = await pendingMessage(project.id, endpoint.id);
+    const skipped = await consume(later.id, 1);
+    expect(skipped.explicitAcks).toHaveLength(1);
+    expect(await messageRow(later.id)).toMatchObject({ status: "failed" });
+  });
+
+  it("signs with both secrets during a rotation, and each verifies on its own", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const rotated = await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/rotate-secret`, { token: user.token });
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(endpoint.secret);
+    const received = fakeReceiver(host, [200]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await consume(msg.id, 1);
+    const signatures = received[0]!.headers["webhook-signature"]!.split(" ");
+    expect(signatures).toHaveLength(2);
+    expect(signatures.every((s) => s.startsWith("v1,"))).toBe(true);
+    new Webhook(endpoint.secret).verify(received[0]!.body, received[0]!.headers);
+    new Webhook(rotated.body.secret).verify(received[0]!.body, received[0]!.headers);
+  });
+
+  it("stops signing with the previous secret 24 hours after a rotation", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const rotated = await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/rotate-secret`, { token: user.token });
+    const { setClock } = await import("../../src/lib/clock");
+    const later = Date.now() + 24 * 3600_000 + 1000;
+    setClock(() => later);
+    const received = fakeReceiver(host, [200]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await consume(msg.id, 1);
+    expect(received[0]!.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+    // The receiver checks timestamps against its own clock; give the library the message's time.
+    const headers = received[0]!.headers;
+    const verifyAt = (secret: string) => {
+      vi.useFakeTimers({ now: later, toFake: ["Date"] });
+      try {
+        return new Webhook(secret).verify(received[0]!.body, headers);
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    expect(verifyAt(rotated.body.secret)).toBeTruthy();
+    expect(() => verifyAt(endpoint.secret)).toThrow();
+  });
+});
