@@ -1,0 +1,218 @@
+/**
+ * The authorization matrix: every session-authenticated route that acts on an org or a project,
+ * called by each role of the same org (allowed → its success status, else 403 `forbidden`), by a
+ * signed-in user of another org (404 `not_found`, never revealing the resource exists) and with no
+ * session (401).
+ *
+ * The expected minimum role of each row is written here from the contract, NOT read from
+ * `src/authz/permissions.ts`, so a route that checks the wrong permission (or none) fails. The
+ * first test enumerates the app's registered routes and fails when a route under
+ * /v1/orgs/:org_id or /v1/projects/:project_id has no row here, so a new route cannot ship
+ * without being classified.
+ */
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { nowMs } from "../../src/lib/clock";
+import { call, expectEnvelope } from "../support/api";
+import { createApiKey, createOrg, createProject, createUser, type TestUser } from "../support/factories";
+
+type Role = "owner" | "admin" | "member" | "viewer";
+const ROLES: Role[] = ["viewer", "member", "admin", "owner"];
+const rank = (r: Role) => ROLES.indexOf(r);
+
+interface World {
+  orgId: string;
+  projectId: string;
+  keyId: string;
+  webhookId: string;
+  messageId: string;
+  invitationId: string;
+  auditId: string;
+  /** A viewer that member routes act on (never the caller, so removing them is not "leaving"). */
+  targetId: string;
+}
+
+interface Row {
+  /** Exactly as Hono registers it: `METHOD /v1/…/:param`. */
+  route: string;
+  min: Role;
+  ok: number;
+  body?: (w: World) => unknown;
+  /** False for GETs: one shared world serves every caller. */
+  mutates: boolean;
+}
+
+const row = (route: string, min: Role, ok: number, body?: Row["body"]): Row => ({ route, min, ok, body, mutates: !route.startsWith("GET ") });
+
+const WEBHOOK_HOST = "hooks.matrix.test";
+
+const TABLE: Row[] = [
+  // Organizations
+  row("GET /v1/orgs/:org_id", "viewer", 200),
+  row("PATCH /v1/orgs/:org_id", "admin", 200, () => ({ name: "Renamed" })),
+  row("DELETE /v1/orgs/:org_id", "owner", 204),
+  // Projects
+  row("POST /v1/orgs/:org_id/projects", "admin", 201, () => ({ name: "Another" })),
+  row("GET /v1/orgs/:org_id/projects", "viewer", 200),
+  row("GET /v1/projects/:project_id", "viewer", 200),
+  row("PATCH /v1/projects/:project_id", "admin", 200, () => ({ name: "Renamed" })),
+  row("DELETE /v1/projects/:project_id", "admin", 204),
+  // API keys: metadata from member up, changes by admins
+  row("POST /v1/projects/:project_id/keys", "admin", 201, () => ({ name: "ci" })),
+  row("GET /v1/projects/:project_id/keys", "member", 200),
+  row("DELETE /v1/projects/:project_id/keys/:key_id", "admin", 204),
+  row("POST /v1/projects/:project_id/keys/:key_id/roll", "admin", 201),
+  // Audit log
+  row("GET /v1/orgs/:org_id/audit-logs", "viewer", 200),
+  row("GET /v1/orgs/:org_id/audit-logs/export", "viewer", 200),
+  row("GET /v1/orgs/:org_id/audit-logs/:id", "viewer", 200),
+  // Team
+  row("GET /v1/orgs/:org_id/members", "viewer", 200),
+  row("PATCH /v1/orgs/:org_id/members/:user_id", "admin", 200, () => ({ role: "member" })),
+  row("DELETE /v1/orgs/:org_id/members/:user_id", "admin", 204),
+  row("POST /v1/orgs/:org_id/invitations", "admin", 201, () => ({ email: `new-${crypto.randomUUID()}@example.com`, role: "member" })),
+  row("GET /v1/orgs/:org_id/invitations", "viewer", 200),
+  row("DELETE /v1/orgs/:org_id/invitations/:inv_id", "admin", 204),
+  // Webhook endpoints
+  row("POST /v1/projects/:project_id/webhooks", "admin", 201, () => ({ url: `https://${WEBHOOK_HOST}/another` })),
+  row("GET /v1/projects/:project_id/webhooks", "viewer", 200),
+  row("GET /v1/projects/:project_id/webhooks/:whk_id", "viewer", 200),
+  row("PATCH /v1/projects/:project_id/webhooks/:whk_id", "admin", 200, () => ({ description: "changed" })),
+  row("DELETE /v1/projects/:project_id/webhooks/:whk_id", "admin", 204),
+  row("POST /v1/projects/:project_id/webhooks/:whk_id/rotate-secret", "admin", 201),
+  row("POST /v1/projects/:project_id/webhooks/:whk_id/test", "admin", 202),
+  row("GET /v1/projects/:project_id/webhooks/:whk_id/deliveries", "viewer", 200),
+  row("POST /v1/projects/:project_id/webhooks/:whk_id/deliveries/:msg_id/retry", "admin", 202),
+  // Usage
+  row("GET /v1/projects/:project_id/usage", "viewer", 200),
+  row("GET /v1/orgs/:org_id/usage", "viewer", 200),
+];
+
+/** Routes that sit under the scoped prefixes; everything here must be classified in TABLE. */
+const SCOPED = /^\/v1\/(orgs\/:org_id|projects\/:project_id)(\/|$)/;
+
+function registeredScopedRoutes(): string[] {
+  const seen = new Set<string>();
+  for (const r of createApp().routes) {
+    // Middleware is registered as ALL; real endpoints have a method.
+    if (r.method === "ALL" || !SCOPED.test(r.path)) continue;
+    seen.add(`${r.method} ${r.path}`);
+  }
+  return [...seen].sort();
+}
+
+function concretePath(route: string, w: World): { method: string; path: string } {
+  const [method, template] = route.split(" ") as [string, string];
+  const ids: Record<string, string> = {
+    org_id: w.orgId,
+    project_id: w.projectId,
+    key_id: w.keyId,
+    whk_id: w.webhookId,
+    msg_id: w.messageId,
+    inv_id: w.invitationId,
+    id: w.auditId,
+    user_id: w.targetId,
+  };
+  const path = template.replace(/:([a-z_]+)/g, (_, name: string) => {
+    const id = ids[name];
+    if (!id) throw new Error(`No fixture for :${name} in ${route}; add one to World`);
+    return id;
+  });
+  return { method, path };
+}
+
+let users: Record<Role | "target" | "outsider", TestUser>;
+
+async function buildWorld(): Promise<World> {
+  const founder = users.owner;
+  const org = await createOrg(founder, "Matrix");
+  const at = nowMs();
+  const insert = env.DB.prepare("INSERT INTO memberships (org_id, user_id, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+  await env.DB.batch([
+    insert.bind(org.id, users.admin.id, "admin", at, at),
+    insert.bind(org.id, users.member.id, "member", at, at),
+    insert.bind(org.id, users.viewer.id, "viewer", at, at),
+    insert.bind(org.id, users.target.id, "viewer", at, at),
+  ]);
+  const project = await createProject(founder, org.id);
+  const key = await createApiKey(founder, project.id);
+  const webhook = await call("POST", `/v1/projects/${project.id}/webhooks`, { token: founder.token, body: { url: `https://${WEBHOOK_HOST}/hook` } });
+  expect(webhook.status, webhook.text).toBe(201);
+  const message = await call("POST", `/v1/projects/${project.id}/webhooks/${webhook.body.id}/test`, { token: founder.token });
+  expect(message.status, message.text).toBe(202);
+  const invitation = await call("POST", `/v1/orgs/${org.id}/invitations`, {
+    token: founder.token,
+    body: { email: `pending-${crypto.randomUUID()}@example.com`, role: "viewer" },
+  });
+  expect(invitation.status, invitation.text).toBe(201);
+  const audit = await env.DB.prepare("SELECT id FROM audit_logs WHERE org_id = ? ORDER BY created_at LIMIT 1").bind(org.id).first<{ id: string }>();
+  return {
+    orgId: org.id,
+    projectId: project.id,
+    keyId: key.id,
+    webhookId: webhook.body.id,
+    messageId: message.body.id,
+    invitationId: invitation.body.id,
+    auditId: audit!.id,
+    targetId: users.target.id,
+  };
+}
+
+function request(r: Row, w: World, token?: string) {
+  const { method, path } = concretePath(r.route, w);
+  return call(method, path, { token, body: r.body?.(w) });
+}
+
+// Webhook deliveries triggered by the fixtures go to a host that exists only here.
+const realFetch = globalThis.fetch;
+let shared: World;
+
+beforeAll(async () => {
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname === WEBHOOK_HOST) return new Response("ok", { status: 200 });
+    return realFetch(input, init);
+  }) as typeof fetch;
+  const [owner, admin, member, viewer, target, outsider] = await Promise.all(
+    ["owner", "admin", "member", "viewer", "target", "outsider"].map((name) => createUser({ name })),
+  );
+  users = { owner: owner!, admin: admin!, member: member!, viewer: viewer!, target: target!, outsider: outsider! };
+  await createOrg(users.outsider, "Elsewhere");
+  shared = await buildWorld();
+});
+
+afterAll(() => {
+  globalThis.fetch = realFetch;
+});
+
+describe("the role matrix", () => {
+  it("classifies every registered route under /v1/orgs/:org_id and /v1/projects/:project_id", () => {
+    const registered = registeredScopedRoutes();
+    const classified = TABLE.map((r) => r.route);
+    expect(registered.filter((r) => !classified.includes(r)), "routes with no row in the role matrix").toEqual([]);
+    expect(classified.filter((r) => !registered.includes(r)), "rows for routes that no longer exist").toEqual([]);
+    expect(new Set(classified).size).toBe(classified.length);
+  });
+
+  for (const r of TABLE) {
+    const expectations = ROLES.map((role) => `${role} ${rank(role) >= rank(r.min) ? r.ok : 403}`).join(", ");
+    it(`${r.route}: ${expectations}, another org's user 404, no session 401`, async () => {
+      expectEnvelope(await request(r, shared), 401, "unauthenticated");
+      expectEnvelope(await request(r, shared, users.outsider.token), 404, "not_found");
+      for (const role of ROLES) {
+        if (rank(role) >= rank(r.min)) continue;
+        const res = await request(r, shared, users[role].token);
+        if (res.status !== 403) throw new Error(`${role} on ${r.route}: expected 403, got ${res.status} ${res.text.slice(0, 300)}`);
+        expectEnvelope(res, 403, "forbidden");
+      }
+      for (const role of ROLES) {
+        if (rank(role) < rank(r.min)) continue;
+        // A change gets a world of its own so one role's success cannot mask another's.
+        const world = r.mutates ? await buildWorld() : shared;
+        const res = await request(r, world, users[role].token);
+        if (res.status !== r.ok) throw new Error(`${role} on ${r.route}: expected ${r.ok}, got ${res.status} ${res.text.slice(0, 300)}`);
+      }
+    });
+  }
+});
