@@ -26,7 +26,8 @@ import { EgressListQuery, EgressParams, EgressSchema, serializeEgress, StartEgre
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
 export const egressRoutes = createRouter();
-egressRoutes.use("/v1/egress", requireApiKey("egress:write"));
+// Hono's "/v1/egress/*" also matches "/v1/egress" itself: one registration, so a request is
+// authenticated and rate-limited once.
 egressRoutes.use("/v1/egress/*", requireApiKey("egress:write"));
 
 const tags = ["Egress"];

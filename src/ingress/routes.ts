@@ -25,7 +25,8 @@ import { CreateIngressBody, IngressListQuery, IngressParams, IngressSchema, LIVE
 import { parseIngressStatus } from "./status";
 
 export const ingressRoutes = createRouter();
-ingressRoutes.use("/v1/ingress", requireApiKey("ingress:write"));
+// Hono's "/v1/ingress/*" also matches "/v1/ingress" itself: one registration, so a request is
+// authenticated and rate-limited once.
 ingressRoutes.use("/v1/ingress/*", requireApiKey("ingress:write"));
 
 const tags = ["Ingress"];

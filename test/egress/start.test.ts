@@ -234,3 +234,20 @@ describe("POST /v1/egress/{eg_id}/stop", () => {
     expect(audit.body.data[0]).toMatchObject({ resource_id: started.body.id, actor_id: t.key.id });
   });
 });
+
+describe("rate limiting of egress and ingress routes", () => {
+  it("counts each request once against the project's limit", async () => {
+    const t = await createTenant();
+    const remaining: number[] = [];
+    let quota = NaN;
+    for (const path of ["/v1/egress", "/v1/egress/eg_missing", "/v1/ingress", "/v1/ingress/ing_missing"]) {
+      const res = await call("GET", path, { token: t.key.secret });
+      remaining.push(Number(/r=(\d+)/.exec(res.headers.get("RateLimit") ?? "")?.[1]));
+      quota = Number(/q=(\d+)/.exec(res.headers.get("RateLimit-Policy") ?? "")?.[1]);
+    }
+    expect(remaining.every(Number.isFinite)).toBe(true);
+    // Earlier requests of this project (none are API-key requests) cost nothing here.
+    expect(remaining[0]).toBe(quota - 1);
+    expect(remaining.slice(1).map((r, i) => remaining[i]! - r)).toEqual([1, 1, 1]);
+  });
+});
