@@ -90,6 +90,9 @@ async function countOwners(db: Database, orgId: string): Promise<number> {
 
 const LAST_OWNER = "An organization needs at least one owner: make someone else an owner first.";
 
+/** A member about to be changed, with the org the change is in. */
+type Target = MemberRow & { orgId: string };
+
 /** The permissions a change to `target` needs from the actor (leaving yourself needs none). */
 function requiredPermissions(actor: TeamActor, target: Target, newRole?: Role): Permission[] {
   if (newRole === undefined && target.userId === actor.userId) return [];
@@ -97,9 +100,6 @@ function requiredPermissions(actor: TeamActor, target: Target, newRole?: Role): 
   if (newRole) needed.add(permissionToManage(newRole));
   return [...needed];
 }
-
-/** A member about to be changed, with the org the change is in. */
-type Target = MemberRow & { orgId: string };
 
 /**
  * Throws the precise reason a change to `target` is refused, given the state just read. Called

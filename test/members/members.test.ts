@@ -231,3 +231,16 @@ describe("removing and leaving", () => {
     expectEnvelope(await call("DELETE", `/v1/orgs/${org.id}/members/${member.id}`), 401, "unauthenticated");
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("describes every team and invitation route", async () => {
+    const doc = await call("GET", "/v1/openapi.json");
+    expect(doc.status).toBe(200);
+    const paths = doc.body.paths;
+    expect(Object.keys(paths["/v1/orgs/{org_id}/members"])).toEqual(["get"]);
+    expect(Object.keys(paths["/v1/orgs/{org_id}/members/{user_id}"]).sort()).toEqual(["delete", "patch"]);
+    expect(Object.keys(paths["/v1/orgs/{org_id}/invitations"]).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(paths["/v1/orgs/{org_id}/invitations/{inv_id}"])).toEqual(["delete"]);
+    expect(Object.keys(paths["/v1/invitations/accept"])).toEqual(["post"]);
+  });
+});
