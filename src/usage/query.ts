@@ -80,7 +80,8 @@ export async function usageSeries(db: Database, scope: UsageScope, range: Return
   for (const r of rolled) add(r.start, r.meter, r.quantity);
 
   if (liveFrom < until) {
-    const hourExpr = sql<number>`(${usageEvents.occurredAt} / ${HOUR_MS}) * ${HOUR_MS}`;
+    // Bound numbers arrive as REAL in D1; the casts keep the division integral.
+    const hourExpr = sql<number>`(${usageEvents.occurredAt} / CAST(${HOUR_MS} AS INTEGER)) * CAST(${HOUR_MS} AS INTEGER)`;
     const live = await db
       .select({ start: hourExpr, meter: usageEvents.meter, quantity: sql<number>`SUM(${usageEvents.quantity})` })
       .from(usageEvents)

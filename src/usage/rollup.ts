@@ -8,7 +8,6 @@
  * late (a leave event delayed, a stale session closed by the timeout job), so the hourly job
  * recomputes a trailing window, and the daily job a whole billing period's worth.
  */
-import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { nowMs } from "../lib/clock";
 
@@ -24,14 +23,20 @@ export async function rollUpUsage(db: Database, from: number, to: number) {
   const hourTo = floorTo(to - 1, HOUR_MS) + HOUR_MS;
   const dayFrom = floorTo(from, DAY_MS);
   const dayTo = floorTo(to - 1, DAY_MS) + DAY_MS;
-  const bucket = (unit: number, granularity: "hour" | "day", start: number, end: number) => sql`
-    INSERT INTO usage_rollups (project_id, org_id, meter, granularity, bucket_start, quantity, updated_at)
-    SELECT project_id, org_id, meter, ${granularity}, (occurred_at / ${unit}) * ${unit} AS bucket, SUM(quantity), ${at}
-    FROM usage_events
-    WHERE occurred_at >= ${start} AND occurred_at < ${end}
-    GROUP BY project_id, org_id, meter, bucket
-    ON CONFLICT (project_id, meter, granularity, bucket_start)
-    DO UPDATE SET quantity = excluded.quantity, org_id = excluded.org_id, updated_at = excluded.updated_at`;
-  await db.batch([db.run(bucket(HOUR_MS, "hour", hourFrom, hourTo)), db.run(bucket(DAY_MS, "day", dayFrom, dayTo))]);
+  // Raw D1 statements: drizzle's batch cannot carry `db.run(sql)` queries.
+  const d1 = db.$client;
+  const bucket = (unit: number, granularity: "hour" | "day", start: number, end: number) =>
+    d1
+      .prepare(
+        `INSERT INTO usage_rollups (project_id, org_id, meter, granularity, bucket_start, quantity, updated_at)
+         SELECT project_id, org_id, meter, ?1, (occurred_at / CAST(?2 AS INTEGER)) * CAST(?2 AS INTEGER) AS bucket, SUM(quantity), ?3
+         FROM usage_events
+         WHERE occurred_at >= ?4 AND occurred_at < ?5
+         GROUP BY project_id, org_id, meter, bucket
+         ON CONFLICT (project_id, meter, granularity, bucket_start)
+         DO UPDATE SET quantity = excluded.quantity, org_id = excluded.org_id, updated_at = excluded.updated_at`,
+      )
+      .bind(granularity, unit, at, start, end);
+  await d1.batch([bucket(HOUR_MS, "hour", hourFrom, hourTo), bucket(DAY_MS, "day", dayFrom, dayTo)]);
   return { hours: [hourFrom, hourTo], days: [dayFrom, dayTo] };
 }
