@@ -254,6 +254,21 @@ describe("accepting", () => {
     expect(res.headers.get("RateLimit")).toMatch(/^"ip";r=\d+;t=\d+$/);
   });
 
+  it("answers 429 to a client past the per-IP limit even without a session, so tokens cannot be brute-forced", async () => {
+    const ip = `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const limit = 100; // RATE_LIMIT_IP_PER_MIN default
+    for (let i = 0; i < limit; i++) {
+      const res = await call("POST", "/v1/invitations/accept", { body: { token: `inv_tok_guess${i}` }, ip });
+      if (res.status !== 401) throw new Error(`request ${i}: expected 401, got ${res.status}`);
+    }
+    const limited = await call("POST", "/v1/invitations/accept", { body: { token: "inv_tok_guess" }, ip });
+    expectEnvelope(limited, 429, "rate_limited");
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // The same client with a valid session is limited too: the limit comes before authentication.
+    const user = await createUser();
+    expectEnvelope(await call("POST", "/v1/invitations/accept", { token: user.token, body: { token: "inv_tok_guess" }, ip }), 429, "rate_limited");
+  });
+
   it("stops working once the org is deleted", async () => {
     const { owner, org } = await orgWithOwner();
     const invitee = await createUser();
