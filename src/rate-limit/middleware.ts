@@ -17,6 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { clientIp } from "../middleware/request-context";
+import { clientAddressKey } from "./client-key";
 import type { RateLimitDecision } from "./rate-limiter-do";
 
 export const WINDOW_MS = 60_000;
@@ -78,11 +79,11 @@ export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: strin
   }
 }
 
-/** Per client IP, for unauthenticated routes that create accounts or check credentials. */
+/** Per client IP (IPv6: per /64), for unauthenticated routes that create accounts or check credentials. */
 export const rateLimitByIp: MiddlewareHandler<AppEnv> = async (c, next) => {
   await enforceRateLimit(c, {
     policy: "ip",
-    key: `ip:${clientIp(c)}`,
+    key: `ip:${clientAddressKey(clientIp(c))}`,
     limit: c.var.config.rateLimits.ipPerMinute,
     failMode: "closed",
   });
