@@ -29,6 +29,7 @@ interface World {
   messageId: string;
   invitationId: string;
   auditId: string;
+  invoiceId: string;
   /** A viewer that member routes act on (never the caller, so removing them is not "leaving"). */
   targetId: string;
 }
@@ -41,6 +42,8 @@ interface Row {
   body?: (w: World) => unknown;
   /** False for GETs: one shared world serves every caller. */
   mutates: boolean;
+  /** Classified from the contract ahead of the route landing: skipped (not failed) while unregistered. */
+  upcoming?: boolean;
 }
 
 const row = (route: string, min: Role, ok: number, body?: Row["body"]): Row => ({ route, min, ok, body, mutates: !route.startsWith("GET ") });
@@ -87,6 +90,11 @@ const TABLE: Row[] = [
   // Usage
   row("GET /v1/projects/:project_id/usage", "viewer", 200),
   row("GET /v1/orgs/:org_id/usage", "viewer", 200),
+  // Billing (contract: viewers read, owners change the plan)
+  { ...row("GET /v1/orgs/:org_id/billing", "viewer", 200), upcoming: true },
+  { ...row("GET /v1/orgs/:org_id/invoices", "viewer", 200), upcoming: true },
+  { ...row("GET /v1/orgs/:org_id/invoices/:in_id", "viewer", 200), upcoming: true },
+  { ...row("PUT /v1/orgs/:org_id/plan", "owner", 200, () => ({ plan: "pro" })), upcoming: true },
 ];
 
 /** Routes that sit under the scoped prefixes; everything here must be classified in TABLE. */
@@ -112,6 +120,7 @@ function concretePath(route: string, w: World): { method: string; path: string }
     msg_id: w.messageId,
     inv_id: w.invitationId,
     id: w.auditId,
+    in_id: w.invoiceId,
     user_id: w.targetId,
   };
   const path = template.replace(/:([a-z_]+)/g, (_, name: string) => {
@@ -147,6 +156,13 @@ async function buildWorld(): Promise<World> {
   });
   expect(invitation.status, invitation.text).toBe(201);
   const audit = await env.DB.prepare("SELECT id FROM audit_logs WHERE org_id = ? ORDER BY created_at LIMIT 1").bind(org.id).first<{ id: string }>();
+  // Invoices are made by the billing cron; a closed past period stands in for one here.
+  const invoiceId = `in_matrix${crypto.randomUUID().replace(/-/g, "")}`;
+  await env.DB.prepare(
+    "INSERT INTO invoices (id, org_id, plan_id, period_start, period_end, status, currency, subtotal_cents, total_cents, created_at, finalized_at) VALUES (?, ?, 'free', ?, ?, 'open', 'usd', 0, 0, ?, ?)",
+  )
+    .bind(invoiceId, org.id, Date.parse("2026-10-01T00:00:00Z"), Date.parse("2026-11-01T00:00:00Z"), at, at)
+    .run();
   return {
     orgId: org.id,
     projectId: project.id,
@@ -155,6 +171,7 @@ async function buildWorld(): Promise<World> {
     messageId: message.body.id,
     invitationId: invitation.body.id,
     auditId: audit!.id,
+    invoiceId,
     targetId: users.target.id,
   };
 }
@@ -191,13 +208,15 @@ describe("the role matrix", () => {
     const registered = registeredScopedRoutes();
     const classified = TABLE.map((r) => r.route);
     expect(registered.filter((r) => !classified.includes(r)), "routes with no row in the role matrix").toEqual([]);
-    expect(classified.filter((r) => !registered.includes(r)), "rows for routes that no longer exist").toEqual([]);
+    const stale = TABLE.filter((r) => !r.upcoming && !registered.includes(r.route)).map((r) => r.route);
+    expect(stale, "rows for routes that no longer exist").toEqual([]);
     expect(new Set(classified).size).toBe(classified.length);
   });
 
+  const registered = new Set(registeredScopedRoutes());
   for (const r of TABLE) {
     const expectations = ROLES.map((role) => `${role} ${rank(role) >= rank(r.min) ? r.ok : 403}`).join(", ");
-    it(`${r.route}: ${expectations}, another org's user 404, no session 401`, async () => {
+    it.skipIf(!registered.has(r.route))(`${r.route}: ${expectations}, another org's user 404, no session 401`, async () => {
       expectEnvelope(await request(r, shared), 401, "unauthenticated");
       expectEnvelope(await request(r, shared, users.outsider.token), 404, "not_found");
       for (const role of ROLES) {
