@@ -1,0 +1,65 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CRON_JOBS } from "../../src/jobs/scheduled";
+import { call } from "../support/api";
+import { createTenant } from "../support/factories";
+import { eventId, participant, secs, sendEvent, sessionsOf } from "../livekit-webhook/helpers";
+import { createEndpoint } from "../webhooks/helpers";
+import { rows, runCron } from "./helpers";
+
+const HOUR = 3600_000;
+
+describe("scheduled jobs", () => {
+  it("maps exactly wrangler.toml's cron expressions", async () => {
+    // Kept in sync by hand; this catches a drift in either direction.
+    expect(Object.keys(CRON_JOBS).sort()).toEqual(["*/5 * * * *", "17 3 * * *", "7 * * * *"].sort());
+  });
+
+  it("closes a session whose leave and room end were lost at the room's last sign of life, and meters it", async () => {
+    const { project } = await createTenant();
+    const room = { sid: "RM_stale", name: `${project.id}:stale` };
+    const joined = Date.now() - 30 * HOUR;
+    await sendEvent({ event: "participant_joined", createdAt: secs(joined), room, participant: participant("PA_stale", "s", joined) });
+    await sendEvent({ event: "track_published", createdAt: secs(joined + HOUR), room, participant: participant("PA_stale", "s", joined), track: { sid: "TR_s" } });
+    const fresh = Date.now() - HOUR;
+    const otherRoom = { sid: "RM_other", name: `${project.id}:other` };
+    await sendEvent({ event: "participant_joined", createdAt: secs(fresh), room: otherRoom, participant: participant("PA_fresh", "f", fresh) });
+
+    await runCron("*/5 * * * *");
+    const sessions = await sessionsOf(project.id);
+    const stale = sessions.find((s) => s.participant_sid === "PA_stale")!;
+    expect(stale).toMatchObject({ end_reason: "timeout", minutes: 60, left_at: Math.floor((joined + HOUR) / 1000) * 1000 });
+    expect(sessions.find((s) => s.participant_sid === "PA_fresh")).toMatchObject({ left_at: null });
+    expect((await rows("SELECT quantity FROM usage_events WHERE project_id = ? AND source_id = 'PA_stale'", project.id))[0]).toEqual({ quantity: 60 });
+  });
+
+  it("finishes an event that was stored but never processed", async () => {
+    const { project } = await createTenant();
+    const id = eventId();
+    const payload = JSON.stringify({ event: "participant_joined", id, createdAt: secs(Date.now()), room: { name: `${project.id}:r` }, participant: { sid: "PA_re", identity: "r" } });
+    await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, room_name, payload, occurred_at, received_at) VALUES (?, ?, 'participant_joined', ?, ?, ?, ?)")
+      .bind(`lke_${id}`, id, `${project.id}:r`, payload, Date.now(), Date.now() - 5 * 60_000)
+      .run();
+    await runCron("*/5 * * * *");
+    expect((await sessionsOf(project.id)).map((s) => s.participant_sid)).toEqual(["PA_re"]);
+    const [row] = await rows("SELECT project_id, processed_at FROM livekit_events WHERE event_id = ?", id);
+    expect(row!.project_id).toBe(project.id);
+    expect(row!.processed_at).not.toBeNull();
+  });
+
+  it("disables endpoints failing for more than 5 days, audited as the system, and leaves the others", async () => {
+    const { user, org, project } = await createTenant();
+    const old = await createEndpoint(user.token, project.id, { url: "https://old.example.com/" });
+    const recent = await createEndpoint(user.token, project.id, { url: "https://recent.example.com/" });
+    await env.DB.batch([
+      env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?").bind(Date.now() - 6 * 24 * HOUR, old.id),
+      env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?").bind(Date.now() - 4 * 24 * HOUR, recent.id),
+    ]);
+    await runCron("7 * * * *");
+    const get = (id: string) => call("GET", `/v1/projects/${project.id}/webhooks/${id}`, { token: user.token });
+    expect((await get(old.id)).body).toMatchObject({ enabled: false, disabled_reason: expect.stringMatching(/5 days/) });
+    expect((await get(recent.id)).body.enabled).toBe(true);
+    const audit = await call("GET", `/v1/orgs/${org.id}/audit-logs?action=webhook_endpoint.disabled`, { token: user.token });
+    expect(audit.body.data.map((a: any) => a.resource_id)).toEqual([old.id]);
+  });
+});
