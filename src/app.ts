@@ -33,6 +33,7 @@ import { livekitWebhookRoutes } from "./livekit/webhook-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
+import { billingRoutes } from "./billing/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
@@ -76,6 +77,7 @@ export function createApp() {
   app.route("/", tokenRoutes);
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
+  app.route("/", billingRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

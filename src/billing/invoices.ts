@@ -1,0 +1,257 @@
+/**
+ * Monthly invoices. The job invoices every organization once per calendar month (UTC) for the
+ * month just ended: a base-fee line plus one line per meter with billable overage, amounts in
+ * integer cents (see pricing.ts for the rounding rule).
+ *
+ * - Idempotent: invoices are unique per (org_id, period_start). The job only picks orgs without an
+ *   invoice for the period, and an invoice, its lines and its audit entry are one `db.batch()`, so a
+ *   concurrent run that loses the race on the unique key writes nothing at all.
+ * - Bounded: at most `batchSize` orgs per batch and `maxBatches` batches per run; the rest are
+ *   taken by the next run (the job runs hourly, so a large backlog drains within hours).
+ * - Waits for late usage: a month is invoiced only `graceMs` after it ends (usage can be recorded
+ *   late, e.g. sessions closed by the stale-session job), and the job recomputes that month's
+ *   rollups itself before pricing it, so it never depends on the order of cron jobs.
+ * - Plan: the one in effect at the end of the month (from the `org.plan_changed` audit trail, so
+ *   an upgrade on the 1st does not re-price the month before). No proration.
+ */
+import { and, asc, eq, exists, gt, gte, isNull, lt, not, or } from "drizzle-orm";
+import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
+import { isUniqueViolation, runBatch, type Database } from "../db/client";
+import { auditLogs, invoiceLines, invoices, organizations } from "../db/schema";
+import { toIso } from "../lib/clock";
+import { newId } from "../lib/ids";
+import { describeError, type Logger } from "../lib/logger";
+import { afterCursor, newestFirst } from "../lib/pagination";
+import { currentMonth } from "../usage/query";
+import { METERS, type Meter } from "../usage/record";
+import { rollUpUsage } from "../usage/rollup";
+import { findPlan } from "./plans";
+import { MICROS_PER_CENT, priceUsage } from "./pricing";
+import { orgUsageTotals } from "./usage-totals";
+
+export const INVOICE_BATCH_SIZE = 25;
+export const INVOICE_MAX_BATCHES = 8;
+
+export const PLAN_CHANGED_ACTION = "org.plan_changed";
+
+const METER_LABEL: Record<Meter, string> = {
+  participant_minutes: "Participant minutes",
+  egress_minutes: "Egress minutes",
+  ingress_minutes: "Ingress minutes",
+  tokens_issued: "Tokens issued",
+};
+
+export type InvoiceRow = typeof invoices.$inferSelect;
+export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
+
+/** The calendar month (UTC) before the one containing `at`. */
+export function previousMonth(at: number): { since: number; until: number } {
+  return currentMonth(currentMonth(at).since - 1);
+}
+
+function monthName(start: number): string {
+  return new Date(start).toLocaleString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+}
+
+/** The org's plan at `at`: the `from` of the first plan change at or after it, else its plan now. */
+async function planAt(db: Database, orgId: string, currentPlanId: string, at: number): Promise<string> {
+  const change = await db
+    .select({ metadata: auditLogs.metadata })
+    .from(auditLogs)
+    .where(and(eq(auditLogs.orgId, orgId), eq(auditLogs.action, PLAN_CHANGED_ACTION), gte(auditLogs.createdAt, at)))
+    .orderBy(asc(auditLogs.createdAt), asc(auditLogs.id))
+    .limit(1)
+    .get();
+  if (!change) return currentPlanId;
+  const from = (JSON.parse(change.metadata) as { from?: unknown }).from;
+  return typeof from === "string" ? from : currentPlanId;
+}
+
+/** Creates one org's invoice for `period`; false when it already had one (lost a race). */
+export async function invoiceOrg(
+  db: Database,
+  org: { id: string; planId: string },
+  period: { since: number; until: number },
+  at: number,
+): Promise<boolean> {
+  const planId = await planAt(db, org.id, org.planId, period.until);
+  const plan = await findPlan(db, planId);
+  if (!plan) throw new Error(`plan ${planId} of org ${org.id} does not exist`);
+  const priced = priceUsage(plan, await orgUsageTotals(db, org.id, period.since, period.until));
+
+  const invoiceId = newId("invoice");
+  const line = (l: Omit<typeof invoiceLines.$inferInsert, "id" | "invoiceId" | "createdAt">) => ({ id: newId("invoiceLine"), invoiceId, createdAt: at, ...l });
+  const lines = [
+    line({
+      kind: "plan",
+      description: `${plan.name} plan, ${monthName(period.since)}`,
+      quantity: 1,
+      includedQuantity: 0,
+      unitPriceMicros: Number(BigInt(plan.monthlyPriceCents) * MICROS_PER_CENT),
+      amountCents: priced.baseFeeCents,
+    }),
+  ];
+  for (const m of METERS) {
+    const charge = priced.meters[m];
+    if (charge.overageUnits === 0 || charge.unitPriceMicros === null) continue;
+    lines.push(
+      line({
+        kind: m,
+        description: `${METER_LABEL[m]} over the ${charge.included} included`,
+        quantity: charge.used,
+        includedQuantity: charge.included,
+        unitPriceMicros: charge.unitPriceMicros,
+        amountCents: charge.amountCents,
+      }),
+    );
+  }
+  const totalCents = lines.reduce((sum, l) => sum + l.amountCents, 0);
+  try {
+    await runBatch(db, [
+      db.insert(invoices).values({
+        id: invoiceId,
+        orgId: org.id,
+        planId: plan.id,
+        periodStart: period.since,
+        periodEnd: period.until,
+        // Final as issued: there is no draft stage; `open` means issued and unpaid.
+        status: "open",
+        currency: plan.currency,
+        subtotalCents: totalCents,
+        totalCents,
+        createdAt: at,
+        finalizedAt: at,
+      }),
+      db.insert(invoiceLines).values(lines),
+      auditEntry(
+        db,
+        SYSTEM_ACTOR,
+        {
+          action: "invoice.created",
+          resourceType: "invoice",
+          resourceId: invoiceId,
+          orgId: org.id,
+          metadata: { period_start: toIso(period.since), period_end: toIso(period.until), plan: plan.id, total_cents: totalCents, currency: plan.currency },
+        },
+        at,
+      ),
+    ]);
+    return true;
+  } catch (error) {
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+}
+
+export interface InvoiceRunResult {
+  period_start: string;
+  created: number;
+  existing: number;
+  failed: number;
+  /** False when the run stopped at its batch bound with orgs left for the next run. */
+  complete: boolean;
+  waiting_for_grace?: boolean;
+}
+
+/** Invoices the previous month for orgs that lack an invoice for it, in bounded batches. */
+export async function createMonthlyInvoices(
+  db: Database,
+  opts: { now: number; graceMs: number; batchSize?: number; maxBatches?: number; logger?: Logger },
+): Promise<InvoiceRunResult> {
+  const period = previousMonth(opts.now);
+  const result: InvoiceRunResult = { period_start: toIso(period.since), created: 0, existing: 0, failed: 0, complete: true };
+  if (opts.now < period.until + opts.graceMs) return { ...result, waiting_for_grace: true };
+  const batchSize = opts.batchSize ?? INVOICE_BATCH_SIZE;
+  const maxBatches = opts.maxBatches ?? INVOICE_MAX_BATCHES;
+
+  // Orgs that existed during the period and have no invoice for it; keyset by id so an org that
+  // keeps failing cannot make a run loop on it.
+  const pending = (afterId: string) =>
+    db
+      .select({ id: organizations.id, planId: organizations.planId })
+      .from(organizations)
+      .where(
+        and(
+          gt(organizations.id, afterId),
+          lt(organizations.createdAt, period.until),
+          or(isNull(organizations.deletedAt), gte(organizations.deletedAt, period.since)),
+          not(exists(db.select({ one: invoices.id }).from(invoices).where(and(eq(invoices.orgId, organizations.id), eq(invoices.periodStart, period.since))))),
+        ),
+      )
+      .orderBy(asc(organizations.id))
+      .limit(batchSize)
+      .all();
+
+  let afterId = "";
+  for (let batch = 0; ; batch++) {
+    if (batch === maxBatches) {
+      result.complete = (await pending(afterId)).length === 0;
+      break;
+    }
+    const orgs = await pending(afterId);
+    if (orgs.length === 0) break;
+    // Once per run with work: the month's rollups, recomputed from raw events (idempotent).
+    if (batch === 0) await rollUpUsage(db, period.since, period.until);
+    for (const org of orgs) {
+      try {
+        if (await invoiceOrg(db, org, period, opts.now)) result.created++;
+        else result.existing++;
+      } catch (error) {
+        result.failed++;
+        opts.logger?.error("invoice_failed", { org_id: org.id, period_start: result.period_start, ...describeError(error) });
+      }
+    }
+    afterId = orgs[orgs.length - 1]!.id;
+  }
+  return result;
+}
+
+// Reads -------------------------------------------------------------------------------------------
+
+export async function listInvoices(db: Database, orgId: string, limit: number, cursor: string | undefined): Promise<InvoiceRow[]> {
+  return db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.orgId, orgId), afterCursor(cursor, invoices.createdAt, invoices.id)))
+    .orderBy(...newestFirst(invoices.createdAt, invoices.id))
+    .limit(limit)
+    .all();
+}
+
+const LINE_ORDER = ["plan", ...METERS];
+
+export async function findInvoice(db: Database, orgId: string, invoiceId: string): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] } | null> {
+  const invoice = await db.select().from(invoices).where(and(eq(invoices.id, invoiceId), eq(invoices.orgId, orgId))).get();
+  if (!invoice) return null;
+  const lines = await db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoice.id)).all();
+  lines.sort((a, b) => LINE_ORDER.indexOf(a.kind) - LINE_ORDER.indexOf(b.kind));
+  return { invoice, lines };
+}
+
+export function serializeInvoice(invoice: InvoiceRow, lines?: InvoiceLineRow[]) {
+  return {
+    id: invoice.id,
+    org_id: invoice.orgId,
+    plan: invoice.planId,
+    status: invoice.status,
+    currency: invoice.currency,
+    period_start: toIso(invoice.periodStart),
+    period_end: toIso(invoice.periodEnd),
+    subtotal_cents: invoice.subtotalCents,
+    total_cents: invoice.totalCents,
+    created_at: toIso(invoice.createdAt),
+    finalized_at: invoice.finalizedAt === null ? null : toIso(invoice.finalizedAt),
+    ...(lines
+      ? {
+          lines: lines.map((l) => ({
+            kind: l.kind,
+            description: l.description,
+            quantity: l.quantity,
+            included_quantity: l.includedQuantity,
+            unit_price_micros: l.unitPriceMicros,
+            amount_cents: l.amountCents,
+          })),
+        }
+      : {}),
+  };
+}

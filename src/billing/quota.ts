@@ -1,0 +1,111 @@
+/**
+ * Hard caps: on a hard-cap plan (free), a request that would consume a meter whose included
+ * quantity for this calendar month is used up is refused with 402 `quota_exceeded`. Paid plans
+ * are never blocked here; they pay overage.
+ *
+ * The token endpoint is hot, so the check must not cost a D1 query per request. Each isolate keeps,
+ * per org, the plan and the month's usage (from `orgUsageTotals`: rollups plus the open hours) for
+ * QUOTA_CACHE_MS, and counts the tokens it mints itself on top, so a burst inside one isolate stops
+ * at the cap rather than a minute later. Concurrent misses for one org share one computation.
+ *
+ * Accepted imprecision (documented in docs/billing.md): other isolates' tokens and usage recorded
+ * after the snapshot are seen within QUOTA_CACHE_MS, so a free org can overshoot its cap by what it
+ * uses in that window; a plan change is seen at once in the isolate that made it, and within
+ * QUOTA_CACHE_MS elsewhere. If the snapshot cannot be computed (D1 failing), the request is let
+ * through and the failure logged: the cap is a billing limit, not a security boundary.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Database } from "../db/client";
+import type { AppEnv } from "../env";
+import { nowMs } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { describeError } from "../lib/logger";
+import { currentMonth } from "../usage/query";
+import type { Meter } from "../usage/record";
+import { orgPlan, type Plan } from "./plans";
+import { orgUsageTotals } from "./usage-totals";
+
+export const QUOTA_CACHE_MS = 60_000;
+
+const METER_LABEL: Record<Meter, string> = {
+  participant_minutes: "participant minutes",
+  egress_minutes: "egress minutes",
+  ingress_minutes: "ingress minutes",
+  tokens_issued: "tokens",
+};
+
+interface Snapshot {
+  periodStart: number;
+  expiresAt: number;
+  plan: Plan;
+  used: Record<Meter, number>;
+}
+
+const snapshots = new Map<string, Snapshot>();
+const inFlight = new Map<string, Promise<Snapshot | null>>();
+
+async function computeSnapshot(db: Database, orgId: string, at: number): Promise<Snapshot | null> {
+  const month = currentMonth(at);
+  const plan = await orgPlan(db, orgId);
+  if (!plan) return null;
+  // Paid plans are never blocked: no usage query for them.
+  const used = plan.hardCap
+    ? await orgUsageTotals(db, orgId, month.since, month.until)
+    : { participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 0 };
+  const snapshot = { periodStart: month.since, expiresAt: at + QUOTA_CACHE_MS, plan, used };
+  snapshots.set(orgId, snapshot);
+  return snapshot;
+}
+
+async function snapshotFor(db: Database, orgId: string): Promise<Snapshot | null> {
+  const at = nowMs();
+  const cached = snapshots.get(orgId);
+  // A new month resets quotas at once, whatever the cache age.
+  if (cached && cached.expiresAt > at && cached.periodStart === currentMonth(at).since) return cached;
+  let pending = inFlight.get(orgId);
+  if (!pending) {
+    pending = computeSnapshot(db, orgId, at).finally(() => inFlight.delete(orgId));
+    inFlight.set(orgId, pending);
+  }
+  return pending;
+}
+
+/** The first of `meters` whose hard-cap quota is used up this month, or null. */
+export function exhaustedMeter(snapshot: Pick<Snapshot, "plan" | "used">, meters: readonly Meter[]): Meter | null {
+  if (!snapshot.plan.hardCap) return null;
+  return meters.find((m) => snapshot.used[m] >= snapshot.plan.included[m]) ?? null;
+}
+
+/** Forget an org's cached state (after its plan changed in this isolate). */
+export function forgetQuota(orgId: string): void {
+  snapshots.delete(orgId);
+}
+
+/**
+ * Refuses the request with 402 when the API key's org is on a hard-cap plan and any of `meters` is
+ * used up this month. Mount after `requireApiKey`. When the request succeeds and it consumes
+ * `tokens_issued`, the isolate's snapshot counts the token at once.
+ */
+export function enforceQuota(...meters: Meter[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const caller = c.var.caller;
+    if (caller?.kind !== "api_key") return next();
+    let snapshot: Snapshot | null = null;
+    try {
+      snapshot = await snapshotFor(c.var.db, caller.orgId);
+    } catch (error) {
+      c.var.logger.error("quota_check_failed", { org_id: caller.orgId, ...describeError(error) });
+    }
+    if (snapshot) {
+      const meter = exhaustedMeter(snapshot, meters);
+      if (meter) {
+        throw new ApiError(
+          "quota_exceeded",
+          `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
+        );
+      }
+    }
+    await next();
+    if (snapshot && meters.includes("tokens_issued") && c.res.status >= 200 && c.res.status < 300) snapshot.used.tokens_issued += 1;
+  };
+}

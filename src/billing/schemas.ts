@@ -1,0 +1,128 @@
+import { z } from "@hono/zod-openapi";
+import { idParam, Name } from "../lib/schemas";
+
+const MeterCounts = z.object({
+  participant_minutes: z.number(),
+  egress_minutes: z.number(),
+  ingress_minutes: z.number(),
+  tokens_issued: z.number(),
+});
+
+const MICROS_DESCRIPTION = "Overage price per unit in micros: millionths of the plan's currency unit (500 = $0.0005). A meter absent here has no overage billing.";
+
+export const PlanSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    currency: z.string().openapi({ description: "ISO 4217, lower case" }),
+    monthly_price_cents: z.number().int().openapi({ description: "Base fee per calendar month, in cents" }),
+    hard_cap: z.boolean().openapi({ description: "Usage stops at the included quantities (402 quota_exceeded) instead of billing overage" }),
+    active: z.boolean().openapi({ description: "Offered: organizations can switch to it" }),
+    included: MeterCounts.openapi({ description: "Units included per calendar month (UTC), by meter" }),
+    overage_rates_micros: z
+      .object({
+        participant_minutes: z.number().int().optional(),
+        egress_minutes: z.number().int().optional(),
+        ingress_minutes: z.number().int().optional(),
+        tokens_issued: z.number().int().optional(),
+      })
+      .openapi({ description: MICROS_DESCRIPTION }),
+  })
+  .openapi("Plan");
+
+export const ChangePlanBody = z.strictObject({ plan: z.string().min(1).max(64) }).openapi("ChangePlan");
+
+const MeterCharge = z.object({
+  used: z.number().int(),
+  included: z.number().int(),
+  overage_units: z.number().int(),
+  overage_unit_price_micros: z.number().int().nullable().openapi({ description: "Null: this meter's overage is not billed on this plan" }),
+  overage_cents: z.number().int(),
+  exhausted: z.boolean().openapi({ description: "Hard-cap plans: the quota is used up and new usage is refused until next month" }),
+});
+
+export const BillingSchema = z
+  .object({
+    org_id: z.string(),
+    plan: z.object({ id: z.string(), name: z.string(), hard_cap: z.boolean() }),
+    currency: z.string(),
+    period_start: z.string(),
+    period_end: z.string(),
+    meters: z.object({
+      participant_minutes: MeterCharge,
+      egress_minutes: MeterCharge,
+      ingress_minutes: MeterCharge,
+      tokens_issued: MeterCharge,
+    }),
+    base_fee_cents: z.number().int(),
+    overage_cents: z.number().int(),
+    total_cents: z.number().int().openapi({ description: "Base fee plus overage so far this period" }),
+    quota_exhausted: z.boolean(),
+  })
+  .openapi("Billing");
+
+const InvoiceLine = z.object({
+  kind: z.string().openapi({ description: "`plan` for the base fee, else the meter" }),
+  description: z.string(),
+  quantity: z.number(),
+  included_quantity: z.number(),
+  unit_price_micros: z.number().int(),
+  amount_cents: z.number().int(),
+});
+
+const invoiceFields = {
+  id: z.string(),
+  org_id: z.string(),
+  plan: z.string(),
+  status: z.enum(["draft", "open", "paid", "void"]),
+  currency: z.string(),
+  period_start: z.string(),
+  period_end: z.string(),
+  subtotal_cents: z.number().int(),
+  total_cents: z.number().int(),
+  created_at: z.string(),
+  finalized_at: z.string().nullable(),
+};
+
+export const InvoiceSummarySchema = z.object(invoiceFields).openapi("InvoiceSummary");
+export const InvoiceSchema = z.object({ ...invoiceFields, lines: z.array(InvoiceLine) }).openapi("Invoice");
+
+export const InvoiceParams = z.object({ org_id: idParam("org_id", "org"), in_id: idParam("in_id", "in") });
+
+// Platform admin ----------------------------------------------------------------------------------
+
+const Count = z.number().int().min(0).max(1_000_000_000_000);
+const Micros = z.number().int().min(0).max(1_000_000_000);
+
+const IncludedInput = z.strictObject({ participant_minutes: Count, egress_minutes: Count, ingress_minutes: Count, tokens_issued: Count });
+const RatesInput = z
+  .strictObject({ participant_minutes: Micros.optional(), egress_minutes: Micros.optional(), ingress_minutes: Micros.optional(), tokens_issued: Micros.optional() })
+  .openapi({ description: MICROS_DESCRIPTION });
+const PriceCents = z.number().int().min(0).max(100_000_000);
+
+export const CreatePlanBody = z
+  .strictObject({
+    id: z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/, "2..32 characters: lower-case letters, digits, _ or -, starting with a letter"),
+    name: Name,
+    currency: z.string().regex(/^[a-z]{3}$/, "ISO 4217 code in lower case").default("usd"),
+    monthly_price_cents: PriceCents,
+    included: IncludedInput,
+    overage_rates_micros: RatesInput.default({}),
+    hard_cap: z.boolean().default(false),
+    active: z.boolean().default(true),
+  })
+  .openapi("CreatePlan");
+
+export const UpdatePlanBody = z
+  .strictObject({
+    name: Name.optional(),
+    monthly_price_cents: PriceCents.optional(),
+    included: IncludedInput.optional(),
+    overage_rates_micros: RatesInput.optional(),
+    hard_cap: z.boolean().optional(),
+    active: z.boolean().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
+  .openapi("UpdatePlan");
+
+export const PlanParams = z.object({ plan_id: z.string().min(1).max(64).openapi({ param: { name: "plan_id", in: "path" }, example: "pro" }) });
