@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { auditActor } from "../audit/record";
-import { requireOrgAccess } from "../authz/access";
+import { orgAccess } from "../authz/access";
 import type { Permission } from "../authz/permissions";
 import type { AppEnv } from "../env";
 import { currentUser } from "../identity/sessions";
@@ -11,8 +11,6 @@ import type { TeamActor } from "./service";
  * never learn the org exists), 403 if their role lacks `permission`.
  */
 export async function teamActor(c: Context<AppEnv>, orgId: string, permission: Permission): Promise<TeamActor> {
-  const { userId } = currentUser(c);
-  const access = await requireOrgAccess(c.var.db, userId, orgId, permission);
-  c.set("orgId", orgId);
-  return { userId, role: access.role, audit: auditActor(c) };
+  const access = await orgAccess(c, orgId, permission);
+  return { userId: currentUser(c).userId, role: access.role, audit: auditActor(c) };
 }
