@@ -16,7 +16,7 @@ import { permissionToManage, can, type Role } from "../authz/permissions";
 import { isUniqueViolation, runBatch, type BatchItem, type Database } from "../db/client";
 import { invitations, memberships, organizations, users } from "../db/schema";
 import { normalizeEmail } from "../identity/service";
-import { nowMs } from "../lib/clock";
+import { nowMs, toIso } from "../lib/clock";
 import { conflict, forbidden, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
@@ -113,7 +113,7 @@ export async function createInvitation(
         metadata: {
           email: input.email,
           role: input.role,
-          expires_at: new Date(invitation.expiresAt).toISOString(),
+          expires_at: toIso(invitation.expiresAt),
           replaced: replaced.map((r) => r.id),
         },
       },
