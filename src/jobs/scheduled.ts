@@ -2,6 +2,7 @@
  * Cron Trigger entry: each cron expression in wrangler.toml maps to the jobs it runs, here and
  * nowhere else. Jobs run independently: one failing does not stop the others, and each logs.
  */
+import { createMonthlyInvoices } from "../billing/invoices";
 import { loadConfig } from "../config";
 import { createDb } from "../db/client";
 import type { Bindings } from "../env";
@@ -32,6 +33,13 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
       return rollUpUsage(createDb(env.DB), now - lookback, now + 1);
     },
     disable_failing_webhook_endpoints: (env) => disableFailingEndpoints(env),
+    /** Last month's invoices, once its late usage is in (bounded batches; idempotent per org and month). */
+    monthly_invoices: (env) =>
+      createMonthlyInvoices(createDb(env.DB), {
+        now: nowMs(),
+        graceMs: (loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS,
+        logger: createLogger({ job: "monthly_invoices" }),
+      }),
   },
   "17 3 * * *": {
     ttl_cleanup: (env) => cleanupExpired(createDb(env.DB), { now: nowMs(), auditRetentionDays: loadConfig(env).auditRetentionDays }),
