@@ -8,6 +8,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { Context } from "hono";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
+import { enforceQuota } from "../billing/quota";
 import { auditActor, auditEntry } from "../audit/record";
 import { runBatch } from "../db/client";
 import { egresses } from "../db/schema";
@@ -29,6 +30,7 @@ export const egressRoutes = createRouter();
 // Hono's "/v1/egress/*" also matches "/v1/egress" itself: one registration, so a request is
 // authenticated and rate-limited once.
 egressRoutes.use("/v1/egress/*", requireApiKey("egress:write"));
+egressRoutes.on("POST", "/v1/egress", enforceQuota("egress_minutes"));
 
 const tags = ["Egress"];
 const upstreamResponse = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded" } } as const;

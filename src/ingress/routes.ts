@@ -8,6 +8,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context } from "hono";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
+import { enforceQuota } from "../billing/quota";
 import { auditActor, auditEntry } from "../audit/record";
 import { ingresses } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -28,6 +29,7 @@ export const ingressRoutes = createRouter();
 // Hono's "/v1/ingress/*" also matches "/v1/ingress" itself: one registration, so a request is
 // authenticated and rate-limited once.
 ingressRoutes.use("/v1/ingress/*", requireApiKey("ingress:write"));
+ingressRoutes.on("POST", "/v1/ingress", enforceQuota("ingress_minutes"));
 
 const tags = ["Ingress"];
 const upstreamResponse = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded" } } as const;

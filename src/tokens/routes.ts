@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
+import { enforceQuota } from "../billing/quota";
 import { toIso } from "../lib/clock";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { countTokenIssued, flushTokenUsage } from "./metering";
@@ -13,6 +14,7 @@ const tags = ["Tokens"];
 
 // Both routes need a key with `tokens:write`; requireApiKey also applies the per-project rate limit.
 tokenRoutes.use("/v1/tokens", requireApiKey("tokens:write"));
+tokenRoutes.use("/v1/tokens", enforceQuota("tokens_issued", "participant_minutes"));
 tokenRoutes.use("/v1/tokens/verify", requireApiKey("tokens:write"));
 
 tokenRoutes.openapi(
