@@ -12,7 +12,6 @@ import { exportAudit } from "./export";
 import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
 
 export const auditRoutes = createRouter();
-auditRoutes.use("/v1/orgs/:org_id/audit-logs", requireUser);
 auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
 
 const tags = ["Audit log"];

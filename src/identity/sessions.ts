@@ -40,6 +40,8 @@ export function bearerToken(header: string | undefined): string | null {
 
 /** Requires a live dashboard session; sets `c.var.caller` to the user. */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Routers mounted on overlapping prefixes may each apply this; authenticate once per request.
+  if (c.var.caller?.kind === "user") return next();
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) throw unauthenticated("Sign in: send Authorization: Bearer <session token>.");
   if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw unauthenticated("This endpoint needs a user session, not an API key.");

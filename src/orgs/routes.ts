@@ -14,7 +14,7 @@ import { retireProjects } from "../projects/retire";
 import { CreateOrgBody, OrgParams, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
 
 export const orgRoutes = createRouter();
-orgRoutes.use("/v1/orgs", requireUser);
+// "/v1/orgs/*" also matches "/v1/orgs" itself.
 orgRoutes.use("/v1/orgs/*", requireUser);
 
 const tags = ["Organizations"];
