@@ -11,7 +11,7 @@ import { createLogger, describeError } from "../lib/logger";
 import { reprocessStoredEvents } from "../livekit/webhook-process";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
-import { disableFailingEndpoints } from "../webhooks/delivery";
+import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
 import { cleanupExpired } from "./cleanup";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
@@ -24,6 +24,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
       reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }) }),
     /** Sessions whose leave and room end were both lost. */
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
+    /** Webhook messages whose queue send was lost. */
+    requeue_overdue_webhook_messages: (env) => requeueOverdueMessages(env),
   },
   "7 * * * *": {
     /** Recent hours and days, wide enough for usage recorded late (up to the stale-session timeout). */

@@ -7,7 +7,7 @@
  * Everything returns statements for the caller's batch; a close is guarded by `left_at IS NULL`,
  * and the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, gte, isNull, lt, max } from "drizzle-orm";
+import { and, eq, gte, isNull, lt, max, or } from "drizzle-orm";
 import { runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents, participantSessions } from "../db/schema";
 import { nowMs } from "../lib/clock";
@@ -95,7 +95,10 @@ export async function closeRoomSessions(db: Database, project: ProjectRef, room:
     .where(
       and(
         eq(participantSessions.projectId, project.projectId),
-        room.roomSid ? eq(participantSessions.roomSid, room.roomSid) : eq(participantSessions.room, room.room),
+        // This instance of the room by sid; sessions opened without a sid by name.
+        room.roomSid
+          ? or(eq(participantSessions.roomSid, room.roomSid), and(isNull(participantSessions.roomSid), eq(participantSessions.room, room.room)))
+          : eq(participantSessions.room, room.room),
         isNull(participantSessions.leftAt),
       ),
     )

@@ -21,7 +21,7 @@ import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { createLogger, describeError, type Logger } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
-import { parseDeliveryJob } from "./messages";
+import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
 import { webhookHeaders } from "./signing";
 import { webhookUrlProblem } from "./url";
@@ -40,6 +40,31 @@ export const FAILING_ENDPOINT_DISABLE_AFTER_MS = 5 * 24 * 3600_000;
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 type MessageRow = typeof webhookMessages.$inferSelect;
+
+/** Webhook URLs often carry a secret in their path or query; audit entries keep only the origin. */
+export function urlOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Cron job: re-enqueues pending messages whose next attempt is long overdue: the queue send was
+ * lost (a failure after the row was written). The attempt claim makes a duplicate harmless.
+ */
+export async function requeueOverdueMessages(env: Bindings, overdueMs = 15 * 60_000, limit = 100): Promise<number> {
+  const db = createDb(env.DB);
+  const overdue = await db
+    .select({ id: webhookMessages.id, attempts: webhookMessages.attempts })
+    .from(webhookMessages)
+    .where(and(eq(webhookMessages.status, "pending"), lt(webhookMessages.nextAttemptAt, nowMs() - overdueMs)))
+    .limit(limit)
+    .all();
+  await enqueueDeliveries(env.WEBHOOK_QUEUE, overdue.map((m) => ({ message_id: m.id, base_attempts: m.attempts })));
+  return overdue.length;
+}
 
 /** The secrets that sign right now: the current one, and the previous one during a rotation. */
 export async function signingSecrets(endpoint: Endpoint, config: Config, at: number): Promise<string[]> {
@@ -79,7 +104,7 @@ function disableEndpoint(db: Database, endpoint: Endpoint, reason: string, at: n
         resourceId: endpoint.id,
         orgId: endpoint.orgId,
         projectId: endpoint.projectId,
-        metadata: { reason, url: endpoint.url },
+        metadata: { reason, url_origin: urlOrigin(endpoint.url) },
       },
       at,
     ),
@@ -148,15 +173,22 @@ async function deliverOne(db: Database, config: Config, queueMessage: Message<un
     queueMessage.ack();
     return;
   }
-  const last = queueMessage.attempts >= MAX_QUEUE_ATTEMPTS;
-  const delaySeconds = RETRY_DELAYS_SECONDS[Math.min(queueMessage.attempts, RETRY_DELAYS_SECONDS.length) - 1]!;
+  // The schedule follows the message's own attempt number, so a re-enqueued message keeps its place.
+  const final = attempt >= MAX_QUEUE_ATTEMPTS;
+  const delaySeconds = RETRY_DELAYS_SECONDS[Math.min(attempt, RETRY_DELAYS_SECONDS.length) - 1]!;
+  // Queues dead-letters only when its own count is spent; a final attempt that Queues would still
+  // retry (a manual resend, a re-enqueued message) is recorded failed here instead.
+  const deadLetter = final && queueMessage.attempts >= MAX_QUEUE_ATTEMPTS;
   statements.push(
-    db.update(webhookMessages).set({ nextAttemptAt: last ? null : done + delaySeconds * 1000 }).where(eq(webhookMessages.id, message.id)),
+    db
+      .update(webhookMessages)
+      .set(final ? { nextAttemptAt: null, ...(deadLetter ? {} : { status: "failed" as const }) } : { nextAttemptAt: done + delaySeconds * 1000 })
+      .where(eq(webhookMessages.id, message.id)),
     db.update(webhookEndpoints).set({ failingSince: done }).where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince))),
   );
   await runBatch(db, statements);
-  // On the last attempt Queues has no retries left: this moves the message to the dead-letter queue.
-  if (last) queueMessage.retry();
+  if (deadLetter) queueMessage.retry(); // no retries left: Queues moves it to the dead-letter queue
+  else if (final) queueMessage.ack();
   else queueMessage.retry({ delaySeconds });
 }
 

@@ -19,6 +19,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, li
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { encryptSecret } from "../lib/secrets";
 import { ProjectParams } from "../projects/schemas";
+import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
 import {
   CreateWebhookBody,
@@ -106,7 +107,7 @@ webhookRoutes.openapi(
       auditEntry(
         db,
         auditActor(c),
-        { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, orgId, projectId: project_id, metadata: { url: body.url, events: body.events ?? null } },
+        { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, orgId, projectId: project_id, metadata: { url_origin: urlOrigin(body.url), events: body.events ?? null } },
         at,
       ),
     ]);
@@ -191,7 +192,7 @@ webhookRoutes.openapi(
       auditEntry(
         db,
         auditActor(c),
-        { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: whk_id, orgId, projectId: project_id, metadata: { changed: Object.keys(body), ...body } },
+        { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: whk_id, orgId, projectId: project_id, metadata: { changed: Object.keys(body), ...body, ...(body.url !== undefined ? { url: undefined, url_origin: urlOrigin(body.url) } : {}) } },
         at,
       ),
     ]);
@@ -217,7 +218,7 @@ webhookRoutes.openapi(
     const at = nowMs();
     await db.batch([
       db.update(webhookEndpoints).set({ deletedAt: at, enabled: false, updatedAt: at }).where(eq(webhookEndpoints.id, whk_id)),
-      auditEntry(db, auditActor(c), { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: whk_id, orgId, projectId: project_id, metadata: { url: endpoint.url } }, at),
+      auditEntry(db, auditActor(c), { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: whk_id, orgId, projectId: project_id, metadata: { url_origin: urlOrigin(endpoint.url) } }, at),
     ]);
     return c.body(null, 204);
   },

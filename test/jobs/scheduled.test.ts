@@ -1,15 +1,31 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { CRON_JOBS } from "../../src/jobs/scheduled";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { eventId, participant, secs, sendEvent, sessionsOf } from "../livekit-webhook/helpers";
-import { createEndpoint } from "../webhooks/helpers";
+import { createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../webhooks/helpers";
 import { rows, runCron } from "./helpers";
 
 const HOUR = 3600_000;
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe("scheduled jobs", () => {
+  it("re-enqueues a webhook message whose queue send was lost, and it gets delivered", async () => {
+    const { user, project } = await createTenant();
+    const host = receiverHost();
+    const received = fakeReceiver(host, [200]);
+    const endpoint = await createEndpoint(user.token, project.id, { url: `https://${host}/lost` });
+    const msg = await pendingMessage(project.id, endpoint.id); // written, never enqueued
+    await env.DB.prepare("UPDATE webhook_messages SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 20 * 60_000, msg.id).run();
+    await runCron("*/5 * * * *");
+    await vi.waitFor(async () => expect((await messageRow(msg.id)).status).toBe("delivered"), { timeout: 15_000, interval: 100 });
+    expect(received.map((r) => r.headers["webhook-id"])).toEqual([msg.id]);
+  });
+
   it("maps exactly wrangler.toml's cron expressions", async () => {
     // Kept in sync by hand; this catches a drift in either direction.
     expect(Object.keys(CRON_JOBS).sort()).toEqual(["*/5 * * * *", "17 3 * * *", "7 * * * *"].sort());

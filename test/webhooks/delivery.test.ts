@@ -103,6 +103,19 @@ describe("webhook delivery consumer", () => {
     expect(ep.body.enabled).toBe(true);
   });
 
+  it("records a resend that fails after the schedule was used up as failed at once, without a new schedule", async () => {
+    const { project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [500]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9 WHERE id = ?").bind(msg.id).run();
+    // What the retry endpoint enqueues for such a message: base_attempts = 9, Queues' first delivery.
+    const result = await consume(msg.id, 1, { base: 9 });
+    expect(received).toHaveLength(1);
+    expect(result.retries).toEqual([]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "failed", attempts: 10, next_attempt_at: null });
+  });
+
   it("records a network error as a failed attempt and retries it", async () => {
     const { project, host, endpoint } = await setup();
     fakeReceiver(host, ["network-error"]);
