@@ -43,6 +43,8 @@ describe("usage API", () => {
     expect(res.body.series).toEqual([{ start: "2026-11-28T15:00:00Z", participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 11 }]);
     expectEnvelope(await call("GET", `/v1/orgs/${a.org.id}/usage`, { token: b.user.token }), 404, "not_found");
     expectEnvelope(await call("GET", `/v1/projects/${a.project.id}/usage`, { token: b.user.token }), 404, "not_found");
+    expectEnvelope(await call("GET", `/v1/orgs/${a.org.id}/usage`), 401, "unauthenticated");
+    expectEnvelope(await call("GET", `/v1/projects/${a.project.id}/usage`, { token: a.key.secret }), 401, "unauthenticated");
   });
 
   it("rejects bad ranges and granularities, and keys without usage:read", async () => {

@@ -72,6 +72,25 @@ describe("LiveKit events fanned out to tenant endpoints", () => {
     ]);
   });
 
+  it("fans out egress events with the tenant's room name and no namespace", async () => {
+    const { user, project } = await createTenant();
+    const host = receiverHost();
+    fakeReceiver(host, [200]);
+    const endpoint = await createEndpoint(user.token, project.id, { url: `https://${host}/eg`, events: ["egress.ended"] });
+    const sent = await sendEvent({
+      event: "egress_ended",
+      egressInfo: { egressId: "EG_fan", roomName: `${project.id}:town hall`, status: "EGRESS_COMPLETE", startedAt: "1795000000000000000", endedAt: "1795000090000000000" },
+    });
+    expect(sent.res.status).toBe(200);
+    const [message] = await messagesOf(endpoint.id);
+    const payload = JSON.parse(message!.payload);
+    expect(payload).toMatchObject({
+      type: "egress.ended",
+      data: { egress: { egress_id: "EG_fan", room: "town hall", status: "EGRESS_COMPLETE", started_at: "2026-11-18T11:06:40Z", ended_at: "2026-11-18T11:08:10Z" } },
+    });
+    expect(message!.payload).not.toContain(project.id);
+  });
+
   it("returns 404 when retrying another endpoint's message", async () => {
     const { user, project } = await createTenant();
     const e1 = await createEndpoint(user.token, project.id, { url: "https://one.example.com/" });
