@@ -228,7 +228,7 @@ export async function findInvoice(db: Database, orgId: string, invoiceId: string
   return { invoice, lines };
 }
 
-export function serializeInvoice(invoice: InvoiceRow, lines?: InvoiceLineRow[]) {
+export function serializeInvoice(invoice: InvoiceRow) {
   return {
     id: invoice.id,
     org_id: invoice.orgId,
@@ -241,17 +241,16 @@ export function serializeInvoice(invoice: InvoiceRow, lines?: InvoiceLineRow[]) 
     total_cents: invoice.totalCents,
     created_at: toIso(invoice.createdAt),
     finalized_at: invoice.finalizedAt === null ? null : toIso(invoice.finalizedAt),
-    ...(lines
-      ? {
-          lines: lines.map((l) => ({
-            kind: l.kind,
-            description: l.description,
-            quantity: l.quantity,
-            included_quantity: l.includedQuantity,
-            unit_price_micros: l.unitPriceMicros,
-            amount_cents: l.amountCents,
-          })),
-        }
-      : {}),
+  };
+}
+
+export function serializeInvoiceLine(l: InvoiceLineRow) {
+  return {
+    kind: l.kind,
+    description: l.description,
+    quantity: l.quantity,
+    included_quantity: l.includedQuantity,
+    unit_price_micros: l.unitPriceMicros,
+    amount_cents: l.amountCents,
   };
 }

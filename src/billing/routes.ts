@@ -21,7 +21,7 @@ import { currentMonth } from "../usage/query";
 import { METERS } from "../usage/record";
 import { adminPlanRoutes } from "./admin-routes";
 import { findActivePlan, orgPlan, parsePlan, serializePlan } from "./plans";
-import { findInvoice, listInvoices, PLAN_CHANGED_ACTION, serializeInvoice } from "./invoices";
+import { findInvoice, listInvoices, PLAN_CHANGED_ACTION, serializeInvoice, serializeInvoiceLine } from "./invoices";
 import { priceUsage } from "./pricing";
 import { forgetQuota } from "./quota";
 import { BillingSchema, ChangePlanBody, InvoiceParams, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
@@ -187,7 +187,7 @@ billingRoutes.openapi(
     await orgAccess(c, org_id, "billing:read");
     const found = await findInvoice(c.var.db, org_id, in_id);
     if (!found) throw notFound("Invoice");
-    return c.json(serializeInvoice(found.invoice, found.lines) as never, 200);
+    return c.json({ ...serializeInvoice(found.invoice), lines: found.lines.map(serializeInvoiceLine) }, 200);
   },
 );
 
