@@ -51,7 +51,7 @@ export const plans = sqliteTable("plans", {
   currency: text("currency").notNull().default("usd"),
   /** JSON: { participant_minutes: n, egress_minutes: n, ingress_minutes: n, tokens_issued: n } included per month. */
   included: text("included").notNull(),
-  /** JSON: overage price per unit in micro-cents, by meter; absent meter = no overage billing. */
+  /** JSON: overage price per unit in micro-dollars (1 USD = 1,000,000), by meter; absent meter = no overage billing. */
   overageRates: text("overage_rates").notNull(),
   /** Free-tier style plans stop at the quota (402 `quota_exceeded`) instead of billing overage. */
   hardCap: integer("hard_cap", { mode: "boolean" }).notNull().default(false),
