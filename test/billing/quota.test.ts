@@ -1,22 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { currentMonth } from "../../src/usage/query";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
-import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { useFakeLivekit } from "../support/fake-livekit";
 import { addUsage, orgOnPlan, rows, runCron } from "./helpers";
 
 const mar = (d: number, h = 0, m = 0) => Date.UTC(2026, 2, d, h, m);
 const mint = (secret: string) => call("POST", "/v1/tokens", { token: secret, body: { identity: "alice", room: "standup" } });
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-});
-afterEach(() => {
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
+const livekit = useFakeLivekit();
 
 describe("hard-cap quotas (free plan)", () => {
   it("refuses tokens with 402 quota_exceeded once the month's tokens are used up, never on Pro, and resets next month", async () => {

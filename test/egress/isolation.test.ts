@@ -1,16 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createProject, createTenant } from "../support/factories";
-import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { useFakeLivekit } from "../support/fake-livekit";
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-});
-afterEach(() => {
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
+const livekit = useFakeLivekit();
 
 describe("egress tenant isolation", () => {
   it("gives project B's key 404 for project A's egress on every verb, and never reaches LiveKit for it", async () => {

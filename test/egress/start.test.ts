@@ -1,17 +1,10 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
-import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { useFakeLivekit } from "../support/fake-livekit";
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-});
-afterEach(() => {
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
+const livekit = useFakeLivekit();
 
 const S3 = { access_key: "AKIA-SECRET-ACCESS-KEY", secret: "s3-very-secret-value", session_token: "s3-session-token-value", region: "eu-west-1", bucket: "recordings" };
 const GCP = { credentials: '{"type":"service_account","private_key":"gcp-private-key-value"}', bucket: "gcs-bucket" };

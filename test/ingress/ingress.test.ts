@@ -1,17 +1,10 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
-import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { useFakeLivekit } from "../support/fake-livekit";
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-});
-afterEach(() => {
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
+const livekit = useFakeLivekit();
 
 describe("POST /v1/ingress", () => {
   it("creates an RTMP ingress in LiveKit in the namespaced room and returns the stream key", async () => {

@@ -2,36 +2,18 @@
  * Records follow LiveKit's webhooks, delivered through the real `POST /v1/livekit/webhook` and
  * signed the way a LiveKit server signs them; minutes are metered once the stream has ended.
  */
-import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
-import { ns, sendLivekitWebhook } from "../support/livekit-webhook";
+import { useFakeLivekit } from "../support/fake-livekit";
+import { deliverLivekitEvent, ns, usageEventsOf } from "../support/livekit-webhook";
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-});
-afterEach(() => {
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
+const livekit = useFakeLivekit();
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-async function usage(projectId: string, meter: string) {
-  const { results } = await env.DB.prepare("SELECT quantity, source_id, occurred_at FROM usage_events WHERE project_id = ? AND meter = ? ORDER BY occurred_at")
-    .bind(projectId, meter)
-    .all<{ quantity: number; source_id: string; occurred_at: number }>();
-  return results;
-}
-
-async function deliver(event: Record<string, unknown>) {
-  const res = await sendLivekitWebhook(event);
-  expect(res.status, res.text).toBe(200);
-  return res;
-}
+const usage = usageEventsOf;
+const deliver = deliverLivekitEvent;
 
 describe("ingress lifecycle from LiveKit's webhooks", () => {
   it("shows each publishing session and meters every ended one once", async () => {

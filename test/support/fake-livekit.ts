@@ -16,6 +16,7 @@
  * Answers are LiveKit-shaped: snake_case with defaults included, int64 as strings, `EG_`/`IN_` ids.
  */
 import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, expect } from "vitest";
 import { TokenVerifier, type ClaimGrants } from "livekit-server-sdk";
 
 export const LIVEKIT_API_URL = "http://livekit.test";
@@ -351,4 +352,27 @@ export class FakeLivekit {
 
 export function installFakeLivekit(): FakeLivekit {
   return new FakeLivekit().install();
+}
+
+/**
+ * Installs a fresh fake before each test of the calling file and, after each, uninstalls it and
+ * asserts it saw no request LiveKit would have refused. Returns a handle that always points at the
+ * current test's fake.
+ */
+export function useFakeLivekit(): FakeLivekit {
+  let current: FakeLivekit | undefined;
+  beforeEach(() => {
+    current = installFakeLivekit();
+  });
+  afterEach(() => {
+    current!.uninstall();
+    expect(current!.violations).toEqual([]);
+  });
+  return new Proxy({} as FakeLivekit, {
+    get(_, prop) {
+      if (!current) throw new Error("useFakeLivekit: the fake is only installed while a test runs");
+      const value = Reflect.get(current, prop);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
+  });
 }

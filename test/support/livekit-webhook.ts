@@ -32,3 +32,20 @@ export async function sendLivekitWebhook(event: Record<string, unknown>) {
 
 /** Unix nanoseconds as protojson renders int64. */
 export const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
+
+/** Sends an event and insists Pulse accepted it (200). */
+export async function deliverLivekitEvent(event: Record<string, unknown>) {
+  const res = await sendLivekitWebhook(event);
+  if (res.status !== 200) throw new Error(`LiveKit webhook refused: ${res.status} ${res.text}`);
+  return res;
+}
+
+/** The raw usage events of one project and meter, oldest first. */
+export async function usageEventsOf(projectId: string, meter: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT quantity, source_id, occurred_at FROM usage_events WHERE project_id = ? AND meter = ? ORDER BY occurred_at",
+  )
+    .bind(projectId, meter)
+    .all<{ quantity: number; source_id: string; occurred_at: number }>();
+  return results;
+}
