@@ -1,19 +1,23 @@
 /**
- * Authenticating servers by project API key: one indexed lookup by the secret's SHA-256, a
- * constant-time comparison, and 401 for unknown, revoked or expired keys (or keys of a deleted
- * project or org). Sets `c.var.caller` to the key with its project and scopes.
+ * Authenticating servers by project API key: one indexed lookup by the secret's SHA-256 (cached
+ * briefly per isolate, see key-cache.ts), a constant-time comparison, and 401 for unknown, revoked
+ * or expired keys (or keys of a deleted project or org). Sets `c.var.caller` to the key with its
+ * project and scopes, then applies the project's rate limit.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ApiKeyScope } from "../authz/permissions";
-import { apiKeys, organizations, projects } from "../db/schema";
+import { apiKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { bearerToken } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { ApiError, unauthenticated } from "../lib/errors";
-import { sha256Hex, timingSafeEqual } from "../lib/secrets";
+import { sha256Hex } from "../lib/secrets";
 import { enforceRateLimit } from "../rate-limit/middleware";
+import { cachedKey, cacheKey, forgetKey, lookupKey } from "./key-cache";
 import { looksLikeApiKey } from "./secret";
+
+const KEY_REFUSED = "The API key is invalid, revoked or expired.";
 
 /** Don't write `last_used_at` more than once a minute per key: it is informational, not an audit. */
 const LAST_USED_GRANULARITY_MS = 60_000;
@@ -30,42 +34,38 @@ export function requireApiKey(scope?: ApiKeyScope): MiddlewareHandler<AppEnv> {
     const secret = presentedKey(c);
     if (!secret) throw unauthenticated("Send a project API key: Authorization: Bearer pulse_…");
     const hash = await sha256Hex(secret);
-    const row = await c.var.db
-      .select({
-        id: apiKeys.id,
-        keyHash: apiKeys.keyHash,
-        projectId: apiKeys.projectId,
-        orgId: apiKeys.orgId,
-        scopes: apiKeys.scopes,
-        expiresAt: apiKeys.expiresAt,
-        lastUsedAt: apiKeys.lastUsedAt,
-        rateLimitPerMin: projects.rateLimitPerMin,
-      })
-      .from(apiKeys)
-      .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-      .innerJoin(organizations, eq(organizations.id, apiKeys.orgId))
-      .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt), isNull(projects.deletedAt), isNull(organizations.deletedAt)))
-      .get();
+    const db = c.var.db;
+    const cached = cachedKey(hash);
+    let key = cached ?? (await lookupKey(db, hash));
     const now = nowMs();
-    if (!row || !timingSafeEqual(row.keyHash, hash) || (row.expiresAt !== null && row.expiresAt <= now)) {
-      throw unauthenticated("The API key is invalid, revoked or expired.");
-    }
-    const scopes = JSON.parse(row.scopes) as string[];
-    c.set("caller", { kind: "api_key", keyId: row.id, projectId: row.projectId, orgId: row.orgId, scopes });
-    c.set("orgId", row.orgId);
-    c.set("projectId", row.projectId);
+    if (!key || (key.expiresAt !== null && key.expiresAt <= now)) throw unauthenticated(KEY_REFUSED);
+    if (!cached) cacheKey(key);
 
-    await enforceRateLimit(c, {
+    c.set("caller", { kind: "api_key", keyId: key.id, projectId: key.projectId, orgId: key.orgId, scopes: key.scopes });
+    c.set("orgId", key.orgId);
+    c.set("projectId", key.projectId);
+
+    // The limiter also refuses credentials revoked since this isolate cached the key (401).
+    const limiter = await enforceRateLimit(c, {
       policy: "project",
-      key: `project:${row.projectId}`,
-      limit: row.rateLimitPerMin ?? c.var.config.rateLimits.projectPerMinute,
+      key: `project:${key.projectId}`,
+      limit: key.rateLimitPerMin ?? c.var.config.rateLimits.projectPerMinute,
       failMode: "open",
+      credential: hash,
     });
-    if (scope && !scopes.includes(scope)) throw new ApiError("forbidden", `This API key lacks the '${scope}' scope.`);
+    if (limiter === "unavailable" && cached) {
+      // Without the limiter nobody can vouch for the cached entry: ask D1.
+      key = await lookupKey(db, hash);
+      if (!key) {
+        forgetKey(hash);
+        throw unauthenticated(KEY_REFUSED);
+      }
+    }
+    if (scope && !key.scopes.includes(scope)) throw new ApiError("forbidden", `This API key lacks the '${scope}' scope.`);
 
-    if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_GRANULARITY_MS) {
-      const db = c.var.db;
-      c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run().catch(() => undefined));
+    if (key.lastUsedAt === null || now - key.lastUsedAt > LAST_USED_GRANULARITY_MS) {
+      key.lastUsedAt = now;
+      c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, key.id)).run().catch(() => undefined));
     }
     await next();
   };

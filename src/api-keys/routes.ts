@@ -12,6 +12,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, Li
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { ProjectParams } from "../projects/schemas";
 import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
+import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
 
 // Session auth for /v1/projects/* is applied by the projects router, mounted first.
@@ -128,6 +129,7 @@ apiKeyRoutes.openapi(
     const access = await projectAccess(c, project_id, "key:write");
     const key = await loadKey(c, project_id, key_id);
     if (key.revokedAt !== null) return c.body(null, 204);
+    await announceRevokedKeys(c, project_id, [key.keyHash]);
     const at = nowMs();
     await db.batch([
       db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, key_id)),
@@ -161,6 +163,7 @@ apiKeyRoutes.openapi(
     if (key.revokedAt !== null) throw conflict("A revoked key cannot be rolled; create a new key.");
     if (key.expiresAt !== null && key.expiresAt <= at) throw conflict("An expired key cannot be rolled; create a new key.");
     const { secret, prefix, hash } = await newApiKeySecret();
+    await announceRevokedKeys(c, project_id, [key.keyHash]);
     const [updated] = await db.batch([
       db.update(apiKeys).set({ keyHash: hash, prefix, lastUsedAt: null }).where(eq(apiKeys.id, key_id)).returning(),
       auditEntry(

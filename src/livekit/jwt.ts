@@ -8,12 +8,16 @@ import type { Config } from "../config";
 import { nowMs } from "../lib/clock";
 
 const encoder = new TextEncoder();
-const keyCache = new Map<string, Uint8Array>();
+const keyCache = new Map<string, Promise<CryptoKey>>();
 
-function secretKey(secret: string): Uint8Array {
+/**
+ * The deployment secret as an HMAC key, imported once per isolate: handing jose raw bytes would
+ * re-import the key on every token, on the hottest path Pulse has.
+ */
+function secretKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
   if (!key) {
-    key = encoder.encode(secret);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     keyCache.set(secret, key);
   }
   return key;
@@ -61,7 +65,7 @@ export async function signLivekitJwt(livekit: Config["livekit"], claims: Livekit
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt);
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
-  const token = await jwt.sign(secretKey(livekit.apiSecret));
+  const token = await jwt.sign(await secretKey(livekit.apiSecret));
   return { token, expiresAt: expiresAt * 1000 };
 }
 
@@ -70,7 +74,7 @@ export async function signLivekitJwt(livekit: Config["livekit"], claims: Livekit
  * what LiveKit itself allows (60 s on the server).
  */
 export async function verifyLivekitJwt(livekit: Config["livekit"], token: string, clockToleranceSeconds = 60) {
-  const { payload } = await jwtVerify(token, secretKey(livekit.apiSecret), {
+  const { payload } = await jwtVerify(token, await secretKey(livekit.apiSecret), {
     algorithms: ["HS256"],
     issuer: livekit.apiKey,
     clockTolerance: clockToleranceSeconds,

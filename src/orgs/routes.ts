@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
 import { orgAccess } from "../authz/access";
-import { invitations, memberships, organizations } from "../db/schema";
+import { invitations, memberships, organizations, projects } from "../db/schema";
 import { runBatch } from "../db/client";
 import { currentUser, requireUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
@@ -10,6 +10,7 @@ import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
+import { announceRetiredProjects } from "../api-keys/revocation";
 import { retireProjects } from "../projects/retire";
 import { CreateOrgBody, OrgParams, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
 
@@ -130,6 +131,8 @@ orgRoutes.openapi(
     const { org_id } = c.req.valid("param");
     const db = c.var.db;
     await orgAccess(c, org_id, "org:delete");
+    const live = await db.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, org_id), isNull(projects.deletedAt))).all();
+    await announceRetiredProjects(c, live.map((p) => p.id));
     const at = nowMs();
     await runBatch(db, [
       ...retireProjects(db, { orgId: org_id }, at),

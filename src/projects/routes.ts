@@ -11,6 +11,7 @@ import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { OrgParams } from "../orgs/schemas";
+import { announceRetiredProjects } from "../api-keys/revocation";
 import { retireProjects } from "./retire";
 import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
 
@@ -143,6 +144,7 @@ projectRoutes.openapi(
     const { project_id } = c.req.valid("param");
     const db = c.var.db;
     const access = await projectAccess(c, project_id, "project:delete");
+    await announceRetiredProjects(c, [project_id]);
     const at = nowMs();
     await runBatch(db, [
       ...retireProjects(db, { projectId: project_id }, at),

@@ -15,7 +15,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { ApiError } from "../lib/errors";
+import { ApiError, unauthenticated } from "../lib/errors";
 import { clientIp } from "../middleware/request-context";
 import { clientAddressKey } from "./client-key";
 import type { RateLimitDecision } from "./rate-limiter-do";
@@ -29,14 +29,14 @@ export const LIMITER_TIMEOUT_MS = 2_000;
 
 export type FailMode = "open" | "closed";
 
-export async function checkRateLimit(c: Context<AppEnv>, key: string, limit: number): Promise<RateLimitDecision> {
+export async function checkRateLimit(c: Context<AppEnv>, key: string, limit: number, credential?: string): Promise<RateLimitDecision> {
   const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key));
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([stub.hit(limit, WINDOW_MS), timeout]);
+    return await Promise.race([stub.hit(limit, WINDOW_MS, credential), timeout]);
   } finally {
     if (timer !== null) clearTimeout(timer);
   }
@@ -51,24 +51,29 @@ export function rateLimitHeaders(policy: string, decision: RateLimitDecision): R
 }
 
 /**
- * Counts this request against `key` and throws 429 when over `limit`. The headers are set on the
- * context, so every response of a limited route carries them, errors included.
+ * Counts this request against `key` and throws 429 when over `limit` (401 when `credential` was
+ * revoked). The headers are set on the context, so every response of a limited route carries them,
+ * errors included. Returns "unavailable" when the limiter could not be asked and `failMode` is open.
  */
-export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: string; key: string; limit: number; failMode: FailMode }) {
+export async function enforceRateLimit(
+  c: Context<AppEnv>,
+  opts: { policy: string; key: string; limit: number; failMode: FailMode; credential?: string },
+): Promise<"checked" | "unavailable"> {
   let decision: RateLimitDecision;
   try {
-    decision = await checkRateLimit(c, opts.key, opts.limit);
+    decision = await checkRateLimit(c, opts.key, opts.limit, opts.credential);
   } catch (error) {
     c.var.logger.error("rate_limiter_unavailable", {
       policy: opts.policy,
       fail_mode: opts.failMode,
       error_message: error instanceof Error ? error.message : String(error),
     });
-    if (opts.failMode === "open") return;
+    if (opts.failMode === "open") return "unavailable";
     throw new ApiError("service_unavailable", "Rate limiting is temporarily unavailable; try again shortly.", {
       headers: { "Retry-After": "5" },
     });
   }
+  if (decision.revoked) throw unauthenticated("The API key is invalid, revoked or expired.");
   const headers = rateLimitHeaders(opts.policy, decision);
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (!decision.allowed) {
@@ -77,6 +82,12 @@ export async function enforceRateLimit(c: Context<AppEnv>, opts: { policy: strin
       headers: { ...headers, "Retry-After": retryAfter },
     });
   }
+  return "checked";
+}
+
+/** The Durable Object holding a project's limit (and its keys' revocations). */
+export function projectLimiter(env: AppEnv["Bindings"], projectId: string) {
+  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`project:${projectId}`));
 }
 
 /** Per client IP (IPv6: per /64), for unauthenticated routes that create accounts or check credentials. */

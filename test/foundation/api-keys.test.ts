@@ -1,10 +1,20 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
 
 const whoami = (secret: string) => call("GET", "/v1/api-key", { token: secret });
+
+/** One request through the Worker with some bindings replaced (an unreachable limiter). */
+async function fetchWith(bindings: Record<string, unknown>, request: Request) {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, Object.assign(Object.create(null), env, bindings), ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -23,6 +33,8 @@ describe("project API keys", () => {
 
   it("kill the old secret at once when rolled, and the new one works", async () => {
     const { user, project, key } = await createTenant();
+    // Used first, so this isolate has the key cached: the roll must still kill it at once.
+    expect((await whoami(key.secret)).status).toBe(200);
     const rolled = await call("POST", `/v1/projects/${project.id}/keys/${key.id}/roll`, { token: user.token });
     expect(rolled.status).toBe(201);
     expect(rolled.body.id).toBe(key.id);
@@ -30,6 +42,34 @@ describe("project API keys", () => {
     expect(rolled.body.prefix).not.toBe(key.prefix);
     expectEnvelope(await whoami(key.secret), 401, "unauthenticated");
     expect((await whoami(rolled.body.secret)).status).toBe(200);
+  });
+
+  it("stay dead in a cache-holding isolate even when revoked directly in D1 and the limiter is down", async () => {
+    const { user, project, key } = await createTenant();
+    expect((await whoami(key.secret)).status).toBe(200); // cached now
+    // A revocation that reached D1 but was never announced (e.g. written by an operator by hand)…
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run();
+    // …is still refused once the cache cannot be vouched for: with the limiter unreachable, D1 decides.
+    const broken = { idFromName: () => ({}), get: () => ({ hit: () => Promise.reject(new Error("limiter down")) }) };
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const res = await fetchWith({ RATE_LIMITER: broken }, new Request("https://pulse.test/v1/api-key", { headers: { Authorization: `Bearer ${key.secret}` } }));
+    expect(res.status).toBe(401);
+    void user;
+    void project;
+  });
+
+  it("refuse to revoke when the revocation cannot be announced, and change nothing", async () => {
+    const { user, project, key } = await createTenant();
+    const broken = { idFromName: () => ({}), get: () => ({ revokeCredentials: () => Promise.reject(new Error("limiter down")), hit: () => Promise.reject(new Error("limiter down")) }) };
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const res = await fetchWith(
+      { RATE_LIMITER: broken },
+      new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }),
+    );
+    expect(res.status).toBe(503);
+    const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(key.id).first<{ revoked_at: number | null }>();
+    expect(row?.revoked_at).toBeNull();
+    expect((await whoami(key.secret)).status).toBe(200);
   });
 
   it("refuse to roll a revoked key", async () => {
@@ -77,11 +117,13 @@ describe("project API keys", () => {
 
   it("stop authenticating when their project or org is deleted", async () => {
     const a = await createTenant();
+    expect((await whoami(a.key.secret)).status).toBe(200);
     expect((await call("DELETE", `/v1/projects/${a.project.id}`, { token: a.user.token })).status).toBe(204);
     expectEnvelope(await whoami(a.key.secret), 401, "unauthenticated");
     expectEnvelope(await call("GET", `/v1/projects/${a.project.id}`, { token: a.user.token }), 404, "not_found");
 
     const b = await createTenant();
+    expect((await whoami(b.key.secret)).status).toBe(200);
     expect((await call("DELETE", `/v1/orgs/${b.org.id}`, { token: b.user.token })).status).toBe(204);
     expectEnvelope(await whoami(b.key.secret), 401, "unauthenticated");
     const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(b.key.id).first<{ revoked_at: number | null }>();
