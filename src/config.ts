@@ -28,6 +28,7 @@ const schema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8787"),
   SESSION_TTL_HOURS: intVar(1, 24 * 365).default(24 * 30),
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
+  WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
 });
 
@@ -43,6 +44,7 @@ export interface Config {
   publicUrl: string;
   sessionTtlHours: number;
   auditRetentionDays: number;
+  webhookRetentionDays: number;
   participantSessionTimeoutHours: number;
 }
 
@@ -100,6 +102,7 @@ export function loadConfig(env: Bindings): Config {
     publicUrl: v.PUBLIC_URL.replace(/\/+$/, ""),
     sessionTtlHours: v.SESSION_TTL_HOURS,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
   };
   cache.set(env, config);

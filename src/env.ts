@@ -21,6 +21,7 @@ export interface Bindings {
   PUBLIC_URL?: string;
   SESSION_TTL_HOURS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  WEBHOOK_RETENTION_DAYS?: string;
   PARTICIPANT_SESSION_TIMEOUT_HOURS?: string;
 }
 

@@ -15,7 +15,7 @@ export const INVITATION_GRACE_MS = 30 * 24 * 3600_000;
 /** Deletes rows of `table` matching `where`, `batchSize` at a time, at most `maxBatches` times. */
 export async function deleteInBatches(
   db: Database,
-  table: "sessions" | "invitations" | "audit_logs",
+  table: "sessions" | "invitations" | "audit_logs" | "livekit_events" | "webhook_messages",
   where: SQL,
   opts: { batchSize?: number; maxBatches?: number } = {},
 ): Promise<{ deleted: number; batches: number; complete: boolean }> {
@@ -38,6 +38,8 @@ export async function deleteInBatches(
 export interface CleanupPolicy {
   now: number;
   auditRetentionDays: number;
+  /** Inbound LiveKit events and outbound delivery logs (messages with their attempts). */
+  webhookRetentionDays: number;
   batchSize?: number;
   maxBatches?: number;
 }
@@ -55,5 +57,15 @@ export async function cleanupExpired(db: Database, policy: CleanupPolicy) {
     opts,
   );
   const auditLogs = await deleteInBatches(db, "audit_logs", sql`created_at < ${now - policy.auditRetentionDays * 24 * 3600_000}`, opts);
-  return { sessions, invitations, auditLogs };
+  const webhookCutoff = now - policy.webhookRetentionDays * 24 * 3600_000;
+  // Only finished work goes: an unprocessed event or a message still being delivered is kept
+  // whatever its age. A message's attempts go with it (ON DELETE CASCADE).
+  const livekitEvents = await deleteInBatches(db, "livekit_events", sql`processed_at IS NOT NULL AND received_at < ${webhookCutoff}`, opts);
+  const webhookMessages = await deleteInBatches(
+    db,
+    "webhook_messages",
+    sql`status IN ('delivered', 'failed') AND created_at < ${webhookCutoff}`,
+    opts,
+  );
+  return { sessions, invitations, auditLogs, livekitEvents, webhookMessages };
 }

@@ -44,7 +44,14 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
       }),
   },
   "17 3 * * *": {
-    ttl_cleanup: (env) => cleanupExpired(createDb(env.DB), { now: nowMs(), auditRetentionDays: loadConfig(env).auditRetentionDays }),
+    ttl_cleanup: (env) => {
+      const config = loadConfig(env);
+      return cleanupExpired(createDb(env.DB), {
+        now: nowMs(),
+        auditRetentionDays: config.auditRetentionDays,
+        webhookRetentionDays: config.webhookRetentionDays,
+      });
+    },
     /** Everything a bill can still depend on (this and last month), recomputed once a day. */
     usage_rollup_backfill: (env) => {
       const now = nowMs();
