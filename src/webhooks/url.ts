@@ -30,6 +30,10 @@ function isPrivateIpv4([a, b, c]: number[]): boolean {
     (a === 172 && b! >= 16 && b! <= 31) ||
     (a === 192 && b === 168) ||
     (a === 192 && b === 0 && c === 0) || // IETF protocol assignments
+    (a === 192 && b === 0 && c === 2) || // TEST-NET-1
+    (a === 198 && b === 51 && c === 100) || // TEST-NET-2
+    (a === 203 && b === 0 && c === 113) || // TEST-NET-3
+    (a === 192 && b === 88 && c === 99) || // 6to4 relay anycast
     (a === 198 && (b === 18 || b === 19)) || // benchmarking
     a! >= 224 // multicast, reserved, broadcast
   );
@@ -63,9 +67,14 @@ function isPrivateIpv6(g: number[]): boolean {
   if (zeroPrefix(7) && g[7] === 1) return true; // ::1
   if (zeroPrefix(5) && g[5] === 0xffff) return isPrivateIpv4(embeddedV4); // IPv4-mapped
   if (zeroPrefix(6)) return isPrivateIpv4(embeddedV4); // IPv4-compatible (deprecated)
+  if (zeroPrefix(4) && g[4] === 0xffff && g[5] === 0) return isPrivateIpv4(embeddedV4); // IPv4-translated ::ffff:0:a.b.c.d
   if (g[0] === 0x64 && g[1] === 0xff9b) return isPrivateIpv4(embeddedV4); // NAT64
   const first = g[0]!;
+  // 6to4 (2002::/16) carries an IPv4 address in groups 1-2 that a relay would reach.
+  if (first === 0x2002) return isPrivateIpv4([g[1]! >> 8, g[1]! & 0xff, g[2]! >> 8, g[2]! & 0xff]);
   return (
+    (first === 0x2001 && g[1] === 0x0000) || // Teredo 2001::/32 (tunnels to arbitrary IPv4)
+    (first === 0x0100 && g[1] === 0 && g[2] === 0 && g[3] === 0) || // discard-only 100::/64
     (first & 0xfe00) === 0xfc00 || // ULA fc00::/7
     (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
     (first & 0xffc0) === 0xfec0 || // site-local (deprecated)
@@ -76,7 +85,8 @@ function isPrivateIpv6(g: number[]): boolean {
 
 /** True when `hostname` (as `URL.hostname` gives it) names a local or private destination. */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
+  // Any number of trailing dots still names the same host (`localhost..`).
+  const host = hostname.toLowerCase().replace(/\.+$/, "");
   if (host === "" || host === "localhost" || INTERNAL_SUFFIXES.some((s) => host.endsWith(s))) return true;
   if (host.startsWith("[") && host.endsWith("]")) {
     const groups = ipv6Groups(host.slice(1, -1).split("%")[0]!);

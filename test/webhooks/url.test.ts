@@ -43,13 +43,23 @@ describe("webhook URL rules", () => {
       "https://[::ffff:127.0.0.1]/",
       "https://[::ffff:10.0.0.1]/",
       "https://[64:ff9b::a9fe:a9fe]/",
+      "https://localhost../",
+      "https://127.0.0.1../",
+      "https://[::ffff:0:7f00:1]/",
+      "https://[2002:a9fe:a9fe::]/",
+      "https://[2002:7f00:1::]/",
+      "https://[2001:0:4136:e378::1]/",
+      "https://[100::1]/",
+      "https://192.0.2.10/",
+      "https://198.51.100.7/",
+      "https://203.0.113.9/",
     ]) {
       expect(webhookUrlProblem(url, false), url).toMatch(/private|local/);
     }
   });
 
   it("does not mistake public neighbours of private ranges for private ones", () => {
-    for (const url of ["https://172.32.0.1/", "https://100.128.0.1/", "https://11.0.0.1/", "https://192.169.0.1/", "https://[2001:4860::8888]/"]) {
+    for (const url of ["https://172.32.0.1/", "https://100.128.0.1/", "https://11.0.0.1/", "https://192.169.0.1/", "https://[2001:4860::8888]/", "https://[2002:808:808::]/"]) {
       expect(webhookUrlProblem(url, false), url).toBeNull();
     }
   });
