@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
-import { auditActor, auditEntry } from "../audit/record";
+import { and, eq, sql } from "drizzle-orm";
+import { auditActor, auditEntry, auditEntryWhen } from "../audit/record";
 import { projectAccess } from "../authz/access";
 import { API_KEY_SCOPES } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
@@ -103,6 +103,11 @@ apiKeyRoutes.openapi(
   },
 );
 
+/** The key still has the secret we read and is not revoked (the guard of revoke and roll). */
+function unchangedKey(keyId: string, keyHash: string) {
+  return sql`EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND key_hash = ${keyHash} AND revoked_at IS NULL)`;
+}
+
 async function loadKey(c: Parameters<Parameters<typeof apiKeyRoutes.openapi>[1]>[0], projectId: string, keyId: string) {
   const key = await c.var.db
     .select()
@@ -127,20 +132,27 @@ apiKeyRoutes.openapi(
     const { project_id, key_id } = c.req.valid("param");
     const db = c.var.db;
     const access = await projectAccess(c, project_id, "key:write");
-    const key = await loadKey(c, project_id, key_id);
-    if (key.revokedAt !== null) return c.body(null, 204);
-    await announceRevokedKeys(c, project_id, [key.keyHash]);
-    const at = nowMs();
-    await db.batch([
-      db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, key_id)),
-      auditEntry(
-        db,
-        auditActor(c),
-        { action: "api_key.revoked", resourceType: "api_key", resourceId: key_id, orgId: access.orgId, projectId: project_id, metadata: { prefix: key.prefix } },
-        at,
-      ),
-    ]);
-    return c.body(null, 204);
+    // A roll may replace the secret between our read and our write; then the new secret is the one
+    // to announce. The write is guarded on the hash we announced, so we retry with the new one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const key = await loadKey(c, project_id, key_id);
+      if (key.revokedAt !== null) return c.body(null, 204);
+      await announceRevokedKeys(c, project_id, [key.keyHash]);
+      const at = nowMs();
+      const guard = unchangedKey(key_id, key.keyHash);
+      const [, revoked] = await db.batch([
+        auditEntryWhen(
+          db,
+          auditActor(c),
+          { action: "api_key.revoked", resourceType: "api_key", resourceId: key_id, orgId: access.orgId, projectId: project_id, metadata: { prefix: key.prefix } },
+          guard,
+          at,
+        ),
+        db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, key_id), guard)).returning({ id: apiKeys.id }),
+      ]);
+      if (revoked.length > 0) return c.body(null, 204);
+    }
+    throw conflict("The key kept changing while being revoked; try again.");
   },
 );
 
@@ -164,9 +176,10 @@ apiKeyRoutes.openapi(
     if (key.expiresAt !== null && key.expiresAt <= at) throw conflict("An expired key cannot be rolled; create a new key.");
     const { secret, prefix, hash } = await newApiKeySecret();
     await announceRevokedKeys(c, project_id, [key.keyHash]);
-    const [updated] = await db.batch([
-      db.update(apiKeys).set({ keyHash: hash, prefix, lastUsedAt: null }).where(eq(apiKeys.id, key_id)).returning(),
-      auditEntry(
+    // Guarded on the secret we read: a concurrent revoke or roll wins, and this one changes nothing.
+    const guard = unchangedKey(key_id, key.keyHash);
+    const [, updated] = await db.batch([
+      auditEntryWhen(
         db,
         auditActor(c),
         {
@@ -177,9 +190,13 @@ apiKeyRoutes.openapi(
           projectId: project_id,
           metadata: { old_prefix: key.prefix, new_prefix: prefix },
         },
+        guard,
         at,
       ),
+      db.update(apiKeys).set({ keyHash: hash, prefix, lastUsedAt: null }).where(and(eq(apiKeys.id, key_id), guard)).returning(),
     ]);
-    return c.json({ ...serializeApiKey(updated[0]!), secret }, 201);
+    const rolled = updated[0];
+    if (!rolled) throw conflict("The key was revoked or rolled at the same time; reload it and try again.");
+    return c.json({ ...serializeApiKey(rolled), secret }, 201);
   },
 );

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { setClock } from "../../src/lib/clock";
+import { sha256Hex } from "../../src/lib/secrets";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
 
@@ -70,6 +71,71 @@ describe("project API keys", () => {
     const row = await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(key.id).first<{ revoked_at: number | null }>();
     expect(row?.revoked_at).toBeNull();
     expect((await whoami(key.secret)).status).toBe(200);
+  });
+
+  it("announce the newer secret when a roll lands between a revoke's read and its write", async () => {
+    const { user, project, key } = await createTenant();
+    const racedSecret = "pulse_live_raced0000000000000000000000000000000000";
+    const racedHash = await sha256Hex(racedSecret);
+    const announced: string[][] = [];
+    let raced = false;
+    // The real limiter, except that the first announcement lets a "roll" write a new hash first.
+    const limiter = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const real = env.RATE_LIMITER.get(id);
+        return {
+          hit: (...args: Parameters<typeof real.hit>) => real.hit(...args),
+          revokeCredentials: async (hashes: string[]) => {
+            announced.push(hashes);
+            if (!raced) {
+              raced = true;
+              await env.DB.prepare("UPDATE api_keys SET key_hash = ? WHERE id = ?").bind(racedHash, key.id).run();
+            }
+            return real.revokeCredentials(hashes);
+          },
+        };
+      },
+    };
+    const res = await fetchWith(
+      { RATE_LIMITER: limiter },
+      new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }),
+    );
+    expect(res.status).toBe(204);
+    expect(announced).toEqual([[await sha256Hex(key.secret)], [racedHash]]);
+    expectEnvelope(await whoami(racedSecret), 401, "unauthenticated");
+    const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE resource_id = ? AND action = 'api_key.revoked'").bind(key.id).first<{ n: number }>();
+    expect(audit?.n).toBe(1);
+  });
+
+  it("refuse a roll that lost a race with a revoke, writing nothing", async () => {
+    const { user, project, key } = await createTenant();
+    let revokedMeanwhile = false;
+    const limiter = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const real = env.RATE_LIMITER.get(id);
+        return {
+          hit: (...args: Parameters<typeof real.hit>) => real.hit(...args),
+          revokeCredentials: async (hashes: string[]) => {
+            if (!revokedMeanwhile) {
+              revokedMeanwhile = true;
+              await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run();
+            }
+            return real.revokeCredentials(hashes);
+          },
+        };
+      },
+    };
+    const res = await fetchWith(
+      { RATE_LIMITER: limiter },
+      new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}/roll`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` } }),
+    );
+    expect(res.status).toBe(409);
+    const row = await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(key.id).first<{ key_hash: string }>();
+    expect(row?.key_hash).toBe(await sha256Hex(key.secret));
+    const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE resource_id = ? AND action = 'api_key.rolled'").bind(key.id).first<{ n: number }>();
+    expect(audit?.n).toBe(0);
   });
 
   it("refuse to roll a revoked key", async () => {
