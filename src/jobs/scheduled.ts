@@ -7,6 +7,7 @@ import { loadConfig } from "../config";
 import { createDb } from "../db/client";
 import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
+import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { createLogger, describeError } from "../lib/logger";
 import { reprocessStoredEvents } from "../livekit/webhook-process";
 import { closeStaleSessions } from "../usage/participant-sessions";
@@ -26,6 +27,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Webhook messages whose queue send was lost. */
     requeue_overdue_webhook_messages: (env) => requeueOverdueMessages(env),
+    /** Egresses and ingresses of deleted projects that LiveKit could not be told about yet. */
+    livekit_teardown: (env) => tearDownDeletedProjects(createDb(env.DB), loadConfig(env).livekit, createLogger({ job: "livekit_teardown" })),
   },
   "7 * * * *": {
     /** Recent hours and days, wide enough for usage recorded late (up to the stale-session timeout). */

@@ -11,6 +11,7 @@ import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { announceRetiredProjects } from "../api-keys/revocation";
+import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { retireProjects } from "../projects/retire";
 import { CreateOrgBody, OrgParams, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
 
@@ -140,6 +141,10 @@ orgRoutes.openapi(
       db.update(organizations).set({ deletedAt: at, updatedAt: at }).where(eq(organizations.id, org_id)),
       auditEntry(db, auditActor(c), { action: "org.deleted", resourceType: "org", resourceId: org_id, orgId: org_id }, at),
     ]);
+    const projectIds = live.map((p) => p.id);
+    if (projectIds.length > 0) {
+      c.executionCtx.waitUntil(tearDownDeletedProjects(db, c.var.config.livekit, c.var.logger, projectIds).catch(() => undefined));
+    }
     return c.body(null, 204);
   },
 );

@@ -12,6 +12,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, Li
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { OrgParams } from "../orgs/schemas";
 import { announceRetiredProjects } from "../api-keys/revocation";
+import { tearDownDeletedProjects } from "./livekit-teardown";
 import { retireProjects } from "./retire";
 import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
 
@@ -150,6 +151,7 @@ projectRoutes.openapi(
       ...retireProjects(db, { projectId: project_id }, at),
       auditEntry(db, auditActor(c), { action: "project.deleted", resourceType: "project", resourceId: project_id, orgId: access.orgId, projectId: project_id }, at),
     ]);
+    c.executionCtx.waitUntil(tearDownDeletedProjects(db, c.var.config.livekit, c.var.logger, [project_id]).catch(() => undefined));
     return c.body(null, 204);
   },
 );

@@ -1,0 +1,87 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { call } from "../support/api";
+import { createTenant } from "../support/factories";
+import { useFakeLivekit } from "../support/fake-livekit";
+import { rows, runCron } from "../jobs/helpers";
+
+const livekit = useFakeLivekit();
+
+/** A DELETE through the Worker, waiting for the work it hands to waitUntil. */
+async function deleteAndWait(path: string, token: string) {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`https://pulse.test${path}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }), env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+async function startBoth(secret: string) {
+  const egress = await call("POST", "/v1/egress", { token: secret, body: { type: "room_composite", room: "live", stream_outputs: [{ urls: ["rtmps://stream.example.com/app/key"] }] } });
+  const ingress = await call("POST", "/v1/ingress", { token: secret, body: { input_type: "rtmp", room: "live", participant_identity: "obs" } });
+  expect(egress.status).toBe(201);
+  expect(ingress.status).toBe(201);
+  return { egress: egress.body, ingress: ingress.body };
+}
+
+describe("deleting a project tears down what it has running on LiveKit", () => {
+  it("stops its active egress and deletes its ingress at once, audited", async () => {
+    const t = await createTenant();
+    const { egress, ingress } = await startBoth(t.key.secret);
+
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+
+    expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).toEqual([egress.egress_id]);
+    expect(livekit.callsTo("DeleteIngress").map((c) => c.body.ingressId)).toEqual([ingress.ingress_id]);
+    expect(livekit.ingresses.has(ingress.ingress_id)).toBe(false);
+    const [egressRow] = await rows("SELECT status FROM egresses WHERE id = ?", egress.id);
+    expect(egressRow!.status).toBe("EGRESS_ENDING");
+    const [ingressRow] = await rows("SELECT deleted_at FROM ingresses WHERE id = ?", ingress.id);
+    expect(ingressRow!.deleted_at).not.toBeNull();
+    const audit = await rows("SELECT action, actor_type FROM audit_logs WHERE project_id = ? AND actor_type = 'system' ORDER BY action", t.project.id);
+    expect(audit).toEqual([
+      { action: "egress.stopped", actor_type: "system" },
+      { action: "ingress.deleted", actor_type: "system" },
+    ]);
+  });
+
+  it("does the same for every project of a deleted org", async () => {
+    const t = await createTenant();
+    const { egress, ingress } = await startBoth(t.key.secret);
+    expect((await deleteAndWait(`/v1/orgs/${t.org.id}`, t.user.token)).status).toBe(204);
+    expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).toEqual([egress.egress_id]);
+    expect(livekit.callsTo("DeleteIngress").map((c) => c.body.ingressId)).toEqual([ingress.ingress_id]);
+  });
+
+  it("finishes from the five-minute cron when LiveKit was unreachable at deletion", async () => {
+    const t = await createTenant();
+    const { egress, ingress } = await startBoth(t.key.secret);
+    livekit.failNext({ kind: "status", status: 503 });
+    livekit.failNext({ kind: "status", status: 503 });
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+    expect(livekit.ingresses.has(ingress.ingress_id)).toBe(true);
+    expect((await rows("SELECT deleted_at FROM ingresses WHERE id = ?", ingress.id))[0]!.deleted_at).toBeNull();
+
+    await runCron("*/5 * * * *");
+
+    expect(livekit.ingresses.has(ingress.ingress_id)).toBe(false);
+    expect((await rows("SELECT status FROM egresses WHERE id = ?", egress.id))[0]!.status).toBe("EGRESS_ENDING");
+    expect((await rows("SELECT deleted_at FROM ingresses WHERE id = ?", ingress.id))[0]!.deleted_at).not.toBeNull();
+    // Nothing left to do: another run calls LiveKit no more.
+    const before = livekit.calls.length;
+    await runCron("*/5 * * * *");
+    expect(livekit.calls.length).toBe(before);
+  });
+
+  it("leaves other projects' egress and ingress alone", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const bRunning = await startBoth(b.key.secret);
+    await startBoth(a.key.secret);
+    await deleteAndWait(`/v1/projects/${a.project.id}`, a.user.token);
+    await runCron("*/5 * * * *");
+    expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).not.toContain(bRunning.egress.egress_id);
+    expect(livekit.ingresses.has(bRunning.ingress.ingress_id)).toBe(true);
+  });
+});
