@@ -26,7 +26,8 @@ const StatusResponse = z
 /** How long a readiness probe waits for one component before calling it down. */
 const PROBE_TIMEOUT_MS = 2_000;
 
-async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Component>> {
+/** Probe outcome; `detail` (the raw error) goes to the log only: this endpoint is public. */
+async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Component> & { detail?: string }> {
   const started = Date.now();
   try {
     await Promise.race([
@@ -35,7 +36,8 @@ async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Comp
     ]);
     return { status: "ok", latency_ms: Date.now() - started };
   } catch (error) {
-    return { status: "down", latency_ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) };
+    const detail = error instanceof Error ? error.message : String(error);
+    return { status: "down", latency_ms: Date.now() - started, error: /no answer within/.test(detail) ? "timeout" : "unreachable", detail };
   }
 }
 
@@ -56,10 +58,14 @@ statusRoutes.openapi(
     responses: { 200: jsonContent(StatusResponse, "Ready"), 503: { description: "A component is down (error envelope plus `components`)" } },
   }),
   async (c) => {
-    const components = await checkComponents(c);
-    const down = Object.entries(components).filter(([, v]) => v.status === "down");
+    const probed = await checkComponents(c);
+    const components = Object.fromEntries(Object.entries(probed).map(([name, { detail: _, ...shown }]) => [name, shown])) as {
+      database: z.infer<typeof Component>;
+      rate_limiter: z.infer<typeof Component>;
+    };
+    const down = Object.entries(probed).filter(([, v]) => v.status === "down");
     if (down.length === 0) return c.json({ status: "ok" as const, components }, 200);
-    for (const [name, value] of down) c.var.logger.error("component_down", { component: name, error_message: value.error });
+    for (const [name, value] of down) c.var.logger.error("component_down", { component: name, error_message: value.detail });
     const names = down.map(([name, v]) => `${name} (${v.error})`).join(", ");
     // Every non-2xx is the contract's envelope; the per-component detail rides alongside it.
     const error = new ApiError("service_unavailable", `Not ready: ${names} down.`);

@@ -146,6 +146,8 @@ describe("status", () => {
     expect(body.error.message).toContain("rate_limiter");
     expect(body.components.rate_limiter!.status).toBe("down");
     expect(body.components.database!.status).toBe("ok");
+    // The endpoint is public: internal error text stays in the log.
+    expect(JSON.stringify(body)).not.toContain("Durable Object unreachable");
   });
 
   it("answers 503 naming the database when D1 is down", async () => {
@@ -160,6 +162,7 @@ describe("status", () => {
     const body = (await res.json()) as { error: { message: string }; components: Record<string, { status: string }> };
     expect(body.error.message).toContain("database");
     expect(body.components.database!.status).toBe("down");
+    expect(JSON.stringify(body)).not.toContain("D1_ERROR");
   });
 });
 
