@@ -46,11 +46,23 @@ function storageToLivekit(o: Storage) {
   });
 }
 
+/**
+ * An output without a storage block goes to LiveKit's default storage, shared by every tenant:
+ * its object paths are put under the project's own prefix (`<project_id>/<path>`) so one tenant
+ * cannot write over, or next to, another's recordings. The schema already refused paths that could
+ * climb out of it. Outputs with their own storage keep the tenant's path as given. Records always
+ * show the tenant's path, without the prefix.
+ */
+function storagePath(o: Storage, projectId: string) {
+  const platformStorage = o.s3 === undefined && o.gcp === undefined && o.azure === undefined;
+  return <P extends string | undefined>(path: P): P => (platformStorage && path !== undefined ? `${projectId}/${path}` : path) as P;
+}
+
 const FILE_TYPE = { default: "DEFAULT_FILETYPE", mp4: "MP4", ogg: "OGG", mp3: "MP3" } as const;
 
-function fileToLivekit(f: File) {
+function fileToLivekit(f: File, projectId: string) {
   return defined({
-    filepath: f.filepath,
+    filepath: storagePath(f, projectId)(f.filepath),
     fileType: f.file_type ? FILE_TYPE[f.file_type] : undefined,
     disableManifest: f.disable_manifest,
     ...storageToLivekit(f),
@@ -61,12 +73,13 @@ function streamToLivekit(s: Stream) {
   return { protocol: (s.protocol ?? "rtmp") === "srt" ? "SRT" : "RTMP", urls: s.urls };
 }
 
-function segmentsToLivekit(s: Segments) {
+function segmentsToLivekit(s: Segments, projectId: string) {
+  const inStorage = storagePath(s, projectId);
   return defined({
     protocol: "HLS_PROTOCOL",
-    filenamePrefix: s.filename_prefix,
-    playlistName: s.playlist_name,
-    livePlaylistName: s.live_playlist_name,
+    filenamePrefix: inStorage(s.filename_prefix),
+    playlistName: inStorage(s.playlist_name),
+    livePlaylistName: inStorage(s.live_playlist_name),
     segmentDuration: s.segment_duration,
     filenameSuffix: s.filename_suffix ? (s.filename_suffix === "timestamp" ? "TIMESTAMP" : "INDEX") : undefined,
     disableManifest: s.disable_manifest,
@@ -74,29 +87,36 @@ function segmentsToLivekit(s: Segments) {
   });
 }
 
-function directFileToLivekit(f: DirectFile) {
-  return defined({ filepath: f.filepath, disableManifest: f.disable_manifest, ...storageToLivekit(f) });
+function directFileToLivekit(f: DirectFile, projectId: string) {
+  return defined({ filepath: storagePath(f, projectId)(f.filepath), disableManifest: f.disable_manifest, ...storageToLivekit(f) });
 }
 
 export type EgressMethod = "StartRoomCompositeEgress" | "StartWebEgress" | "StartTrackEgress";
 
-/** The LiveKit RPC and its request for a validated start body; `livekitRoom` is the namespaced room. */
-export function egressRequest(body: StartEgressBody, livekitRoom: string | null): { method: EgressMethod; request: Record<string, unknown> } {
+/**
+ * The LiveKit RPC and its request for a validated start body; `livekitRoom` is the namespaced room
+ * and `projectId` the prefix for outputs that use the platform's default storage.
+ */
+export function egressRequest(
+  body: StartEgressBody,
+  livekitRoom: string | null,
+  projectId: string,
+): { method: EgressMethod; request: Record<string, unknown> } {
   if (body.type === "track") {
     return {
       method: "StartTrackEgress",
       request: defined({
         roomName: livekitRoom!,
         trackId: body.track_id,
-        file: body.file ? directFileToLivekit(body.file) : undefined,
+        file: body.file ? directFileToLivekit(body.file, projectId) : undefined,
         websocketUrl: body.websocket_url,
       }),
     };
   }
   const outputs = defined({
-    fileOutputs: body.file_outputs?.map(fileToLivekit),
+    fileOutputs: body.file_outputs?.map((f) => fileToLivekit(f, projectId)),
     streamOutputs: body.stream_outputs?.map(streamToLivekit),
-    segmentOutputs: body.segment_outputs?.map(segmentsToLivekit),
+    segmentOutputs: body.segment_outputs?.map((s) => segmentsToLivekit(s, projectId)),
   });
   const media = defined({ audioOnly: body.audio_only, videoOnly: body.video_only });
   if (body.type === "web") {

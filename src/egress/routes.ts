@@ -20,6 +20,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, Li
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { namespacedRoom } from "../livekit/rooms";
+import { allowsPrivateDestinations, assertPublicDestinations, egressDestinations } from "./destinations";
 import { reconcileEgress } from "./events";
 import { startEgress, stopEgress } from "./livekit";
 import { egressRequest, sanitizedOutputs } from "./outputs";
@@ -49,8 +50,10 @@ egressRoutes.openapi(
     const key = currentApiKey(c);
     const body = c.req.valid("json");
     const { config, db, logger } = c.var;
+    // Before LiveKit hears of it: a refused destination leaves nothing behind.
+    assertPublicDestinations(egressDestinations(body), allowsPrivateDestinations(config));
     const room = body.type === "web" ? null : body.room;
-    const { method, request } = egressRequest(body, room === null ? null : namespacedRoom(key.projectId, room));
+    const { method, request } = egressRequest(body, room === null ? null : namespacedRoom(key.projectId, room), key.projectId);
     const info = await startEgress(config.livekit, method, request, logger);
 
     const at = nowMs();

@@ -10,13 +10,25 @@ import { idParam } from "../lib/schemas";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 
 const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
-const Path = z.string().min(1).max(1024);
+/**
+ * An object path (or prefix) in storage. Without a storage block LiveKit writes to the platform's
+ * default storage, where Pulse puts it under `<project_id>/` (`outputs.ts`); nothing may climb out
+ * of that prefix, so absolute paths, `..` segments and backslashes (a separator on some stores and
+ * on the egress host's disk) are refused for every output, with or without a storage block.
+ */
+const Path = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith("/"), { message: "Must be a relative path (no leading /)" })
+  .refine((p) => !p.includes("\\"), { message: "Must not contain backslashes" })
+  .refine((p) => !p.split("/").includes(".."), { message: "Must not contain .. path segments" });
 const Secret = z.string().min(1).max(16_384);
 
 export const S3Upload = z
   .strictObject({
-    access_key: Secret.optional(),
-    secret: Secret.optional(),
+    access_key: Secret,
+    secret: Secret,
     session_token: Secret.optional(),
     region: z.string().max(64).optional(),
     endpoint: z.url({ protocol: /^https?$/ }).max(2048).optional(),
@@ -26,11 +38,14 @@ export const S3Upload = z
     tagging: z.string().max(2048).optional(),
     content_disposition: z.string().max(1024).optional(),
   })
-  .openapi("EgressS3Upload", { description: "Credentials (`access_key`, `secret`, `session_token`) go to LiveKit only; Pulse never stores or returns them." });
+  .openapi("EgressS3Upload", {
+    description:
+      "Credentials (`access_key`, `secret`, `session_token`) go to LiveKit only; Pulse never stores or returns them. `access_key` and `secret` are required: without them LiveKit would upload with the egress host's own cloud credentials.",
+  });
 
 export const GcpUpload = z
   .strictObject({
-    credentials: Secret.optional().openapi({ description: "Service account JSON; sent to LiveKit only." }),
+    credentials: Secret.openapi({ description: "Service account JSON; sent to LiveKit only. Required: without it LiveKit would use the egress host's own credentials." }),
     bucket: z.string().min(1).max(255),
   })
   .openapi("EgressGcpUpload");

@@ -21,6 +21,7 @@ import { decryptSecret, encryptSecret } from "../lib/secrets";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
+import { allowsPrivateDestinations, assertPublicDestinations } from "../egress/destinations";
 import { createIngress, deleteIngress } from "./livekit";
 import { CreateIngressBody, IngressListQuery, IngressParams, IngressSchema, LIVEKIT_INPUT_TYPE, serializeIngress } from "./schemas";
 import { parseIngressStatus } from "./status";
@@ -55,6 +56,8 @@ ingressRoutes.openapi(
     const key = currentApiKey(c);
     const body = c.req.valid("json");
     const { config, db, logger } = c.var;
+    // LiveKit pulls this URL from inside the platform network: refuse private hosts before it hears of it.
+    if (body.url !== undefined) assertPublicDestinations([{ path: "url", url: body.url }], allowsPrivateDestinations(config));
     const info = await createIngress(
       config.livekit,
       {

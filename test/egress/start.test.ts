@@ -113,7 +113,8 @@ describe("POST /v1/egress", () => {
     expect(livekit.callsTo("StartWebEgress")[0]!.body).toEqual({
       url: "https://example.com/show",
       audioOnly: true,
-      fileOutputs: [{ filepath: "show.ogg", fileType: "OGG" }],
+      // No storage block: LiveKit's default storage, under the project's prefix (storage.test.ts).
+      fileOutputs: [{ filepath: `${t.project.id}/show.ogg`, fileType: "OGG" }],
     });
     for (const c of livekit.calls) expect(c.claims!.video).toEqual({ roomRecord: true });
   });
