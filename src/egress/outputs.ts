@@ -48,21 +48,61 @@ function storageToLivekit(o: Storage) {
 
 /**
  * An output without a storage block goes to LiveKit's default storage, shared by every tenant:
- * its object paths are put under the project's own prefix (`<project_id>/<path>`) so one tenant
- * cannot write over, or next to, another's recordings. The schema already refused paths that could
- * climb out of it. Outputs with their own storage keep the tenant's path as given. Records always
- * show the tenant's path, without the prefix.
+ * its objects are put under the project's own prefix (`<project_id>/…`) so one tenant cannot
+ * write over, or next to, another's recordings. The schema already refused paths that could climb
+ * out of it. Outputs with their own storage keep the tenant's paths as given. Records always show
+ * the tenant's paths, without the prefix.
  */
-function storagePath(o: Storage, projectId: string) {
-  const platformStorage = o.s3 === undefined && o.gcp === undefined && o.azure === undefined;
-  return <P extends string | undefined>(path: P): P => (platformStorage && path !== undefined ? `${projectId}/${path}` : path) as P;
+function onPlatformStorage(o: Storage): boolean {
+  return o.s3 === undefined && o.gcp === undefined && o.azure === undefined;
+}
+
+function inProject(projectId: string, path: string): string {
+  return `${projectId}/${path}`;
+}
+
+/** The directory part of a path as LiveKit sees it after cleaning (`.` and empty segments dropped). */
+function directoryOf(path: string): string {
+  const cleaned = path
+    .split("/")
+    .filter((segment, i, all) => segment !== "." && (segment !== "" || i === all.length - 1))
+    .join("/");
+  return cleaned.slice(0, cleaned.lastIndexOf("/") + 1);
+}
+
+/**
+ * LiveKit keeps a segment output's playlist, live playlist and segments under one storage
+ * directory: the playlist's, or the segment prefix's when the playlist names none; a segment
+ * prefix in another directory is taken relative to it (`updatePrefixAndPlaylist` in
+ * livekit/egress). So the project prefix goes on whichever names that directory, and only there;
+ * prefixing every field would file segments under `<project>/<project>/…` and make LiveKit refuse
+ * a live playlist in "another" directory than the playlist.
+ */
+function segmentPathsInProject(s: Segments, projectId: string) {
+  const playlistDir = directoryOf(s.playlist_name);
+  if (playlistDir !== "") {
+    return {
+      filenamePrefix: directoryOf(s.filename_prefix) === playlistDir ? inProject(projectId, s.filename_prefix) : s.filename_prefix,
+      playlistName: inProject(projectId, s.playlist_name),
+      livePlaylistName:
+        s.live_playlist_name !== undefined && directoryOf(s.live_playlist_name) !== "" ? inProject(projectId, s.live_playlist_name) : s.live_playlist_name,
+    };
+  }
+  if (directoryOf(s.filename_prefix) !== "") {
+    return { filenamePrefix: inProject(projectId, s.filename_prefix), playlistName: s.playlist_name, livePlaylistName: s.live_playlist_name };
+  }
+  return { filenamePrefix: s.filename_prefix, playlistName: inProject(projectId, s.playlist_name), livePlaylistName: s.live_playlist_name };
+}
+
+function filepathFor(f: { filepath: string } & Storage, projectId: string): string {
+  return onPlatformStorage(f) ? inProject(projectId, f.filepath) : f.filepath;
 }
 
 const FILE_TYPE = { default: "DEFAULT_FILETYPE", mp4: "MP4", ogg: "OGG", mp3: "MP3" } as const;
 
 function fileToLivekit(f: File, projectId: string) {
   return defined({
-    filepath: storagePath(f, projectId)(f.filepath),
+    filepath: filepathFor(f, projectId),
     fileType: f.file_type ? FILE_TYPE[f.file_type] : undefined,
     disableManifest: f.disable_manifest,
     ...storageToLivekit(f),
@@ -74,12 +114,12 @@ function streamToLivekit(s: Stream) {
 }
 
 function segmentsToLivekit(s: Segments, projectId: string) {
-  const inStorage = storagePath(s, projectId);
+  const paths = onPlatformStorage(s)
+    ? segmentPathsInProject(s, projectId)
+    : { filenamePrefix: s.filename_prefix, playlistName: s.playlist_name, livePlaylistName: s.live_playlist_name };
   return defined({
     protocol: "HLS_PROTOCOL",
-    filenamePrefix: inStorage(s.filename_prefix),
-    playlistName: inStorage(s.playlist_name),
-    livePlaylistName: inStorage(s.live_playlist_name),
+    ...paths,
     segmentDuration: s.segment_duration,
     filenameSuffix: s.filename_suffix ? (s.filename_suffix === "timestamp" ? "TIMESTAMP" : "INDEX") : undefined,
     disableManifest: s.disable_manifest,
@@ -88,7 +128,7 @@ function segmentsToLivekit(s: Segments, projectId: string) {
 }
 
 function directFileToLivekit(f: DirectFile, projectId: string) {
-  return defined({ filepath: storagePath(f, projectId)(f.filepath), disableManifest: f.disable_manifest, ...storageToLivekit(f) });
+  return defined({ filepath: filepathFor(f, projectId), disableManifest: f.disable_manifest, ...storageToLivekit(f) });
 }
 
 export type EgressMethod = "StartRoomCompositeEgress" | "StartWebEgress" | "StartTrackEgress";

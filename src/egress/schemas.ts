@@ -120,6 +120,31 @@ function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknow
 const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs or segment_outputs)", path: ["file_outputs"] };
 const notBoth = { message: "audio_only and video_only cannot both be true", path: ["audio_only"] };
 
+/**
+ * LiveKit cleans an output path first and expands `{room_name}` (the namespaced room) afterwards, so
+ * a room name containing a separator would add path segments, `..` included, past every check
+ * above. Such rooms may not use the template.
+ */
+function noSeparatorsThroughRoomTemplate(room: string, paths: [(string | number)[], string | undefined][], ctx: z.RefinementCtx) {
+  if (!/[/\\]/.test(room)) return;
+  for (const [path, value] of paths) {
+    if (value?.includes("{room_name}")) {
+      ctx.addIssue({ code: "custom", path, message: "{room_name} cannot be used when the room name contains / or \\" });
+    }
+  }
+}
+
+function encodedOutputPaths(b: { file_outputs?: z.infer<typeof FileOutput>[]; segment_outputs?: z.infer<typeof SegmentOutput>[] }) {
+  return [
+    ...(b.file_outputs ?? []).map((f, i): [(string | number)[], string | undefined] => [["file_outputs", i, "filepath"], f.filepath]),
+    ...(b.segment_outputs ?? []).flatMap((s, i): [(string | number)[], string | undefined][] => [
+      [["segment_outputs", i, "filename_prefix"], s.filename_prefix],
+      [["segment_outputs", i, "playlist_name"], s.playlist_name],
+      [["segment_outputs", i, "live_playlist_name"], s.live_playlist_name],
+    ]),
+  ];
+}
+
 const RoomCompositeEgress = z
   .strictObject({
     type: z.literal("room_composite"),
@@ -129,7 +154,8 @@ const RoomCompositeEgress = z
     ...encodedOutputs,
   })
   .refine(hasEncodedOutput, needsOutput)
-  .refine((b) => !(b.audio_only && b.video_only), notBoth);
+  .refine((b) => !(b.audio_only && b.video_only), notBoth)
+  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx));
 
 const WebEgress = z
   .strictObject({
@@ -152,7 +178,8 @@ const TrackEgress = z
   .refine((b) => (b.file === undefined) !== (b.websocket_url === undefined), {
     message: "Give exactly one of file or websocket_url",
     path: ["file"],
-  });
+  })
+  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, [[["file", "filepath"], b.file?.filepath]], ctx));
 
 export const StartEgressBody = z
   .discriminatedUnion("type", [RoomCompositeEgress, WebEgress, TrackEgress])

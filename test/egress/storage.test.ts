@@ -36,6 +36,39 @@ describe("egress outputs on the platform's default storage", () => {
     expect(read.body.outputs).toEqual(expected);
   });
 
+  // LiveKit files the playlist, live playlist and segments under the playlist's directory (or the
+  // segment prefix's when the playlist has none), with a segment prefix in another directory taken
+  // relative to it: the project prefix must land on that one directory, exactly once.
+  it.each([
+    [
+      "a playlist without a directory puts everything under the project",
+      { filename_prefix: "seg", playlist_name: "index.m3u8", live_playlist_name: "live.m3u8" },
+      { filenamePrefix: "seg", playlistName: "P/index.m3u8", livePlaylistName: "live.m3u8" },
+    ],
+    [
+      "a segment directory without a playlist directory is prefixed once",
+      { filename_prefix: "hls/seg", playlist_name: "index.m3u8" },
+      { filenamePrefix: "P/hls/seg", playlistName: "index.m3u8" },
+    ],
+    [
+      "segments in a subdirectory stay relative to the prefixed playlist directory",
+      { filename_prefix: "parts/seg", playlist_name: "show/index.m3u8", live_playlist_name: "show/live.m3u8" },
+      { filenamePrefix: "parts/seg", playlistName: "P/show/index.m3u8", livePlaylistName: "P/show/live.m3u8" },
+    ],
+    [
+      "dot segments are compared as LiveKit cleans them",
+      { filename_prefix: "./show//seg", playlist_name: "show/index.m3u8" },
+      { filenamePrefix: "P/./show//seg", playlistName: "P/show/index.m3u8" },
+    ],
+  ])("segment outputs: %s", async (_, output, expected) => {
+    const t = await createTenant();
+    const res = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "room_composite", room: "r", segment_outputs: [output] } });
+    expect(res.status).toBe(201);
+    const withProject = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.replace(/^P\//, `${t.project.id}/`)]));
+    expect(livekit.callsTo("StartRoomCompositeEgress")[0]!.body.segmentOutputs).toEqual([{ protocol: "HLS_PROTOCOL", ...withProject }]);
+    expect(res.body.outputs.segment_outputs).toEqual([output]);
+  });
+
   it("prefixes a track egress file too", async () => {
     const t = await createTenant();
     const res = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "track", room: "r", track_id: "TR_1", file: { filepath: "audio/t.ogg" } } });
@@ -79,6 +112,33 @@ describe("egress paths that could leave their prefix", () => {
     expect(error.details!.map((d: { path: string }) => d.path)).toContain(field);
     expect(livekit.calls).toHaveLength(0);
     expect(await leftovers("egress", t.project.id)).toBe(0);
+  });
+});
+
+describe("the {room_name} template", () => {
+  it("is refused with a room name containing a separator, which LiveKit would expand after cleaning the path", async () => {
+    const t = await createTenant();
+    const composite = await call("POST", "/v1/egress", {
+      token: t.key.secret,
+      body: { type: "room_composite", room: "x/../../../proj_victim/rec", file_outputs: [{ filepath: "{room_name}.mp4" }], segment_outputs: [{ filename_prefix: "s/{room_name}", playlist_name: "p.m3u8" }] },
+    });
+    expect(expectEnvelope(composite, 400, "validation_failed").details!.map((d: { path: string }) => d.path)).toEqual(["file_outputs.0.filepath", "segment_outputs.0.filename_prefix"]);
+    const track = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "track", room: "a\\b", track_id: "TR_1", file: { filepath: "{room_name}/t.ogg" } } });
+    expect(expectEnvelope(track, 400, "validation_failed").details![0]!.path).toBe("file.filepath");
+    expect(livekit.calls).toHaveLength(0);
+    expect(await leftovers("egress", t.project.id)).toBe(0);
+  });
+
+  it("is fine with other room names, and such rooms may record to fixed paths", async () => {
+    const t = await createTenant();
+    const templated = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "room_composite", room: "weekly: all-hands", file_outputs: [{ filepath: "{room_name}-{time}.mp4" }] } });
+    expect(templated.status).toBe(201);
+    const fixed = await call("POST", "/v1/egress", { token: t.key.secret, body: { type: "room_composite", room: "a/b", file_outputs: [{ filepath: "ab.mp4" }] } });
+    expect(fixed.status).toBe(201);
+    expect(livekit.callsTo("StartRoomCompositeEgress").map((c) => (c.body.fileOutputs as { filepath: string }[])[0]!.filepath)).toEqual([
+      `${t.project.id}/{room_name}-{time}.mp4`,
+      `${t.project.id}/ab.mp4`,
+    ]);
   });
 });
 
