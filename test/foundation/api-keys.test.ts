@@ -1,21 +1,14 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import { setClock } from "../../src/lib/clock";
 import { sha256Hex } from "../../src/lib/secrets";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
+import { fetchWithEnv } from "../support/worker-env";
 
 const whoami = (secret: string) => call("GET", "/v1/api-key", { token: secret });
 
-/** One request through the Worker with some bindings replaced (an unreachable limiter). */
-async function fetchWith(bindings: Record<string, unknown>, request: Request) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(request, Object.assign(Object.create(null), env, bindings), ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const fetchWith = fetchWithEnv;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,26 +1,9 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
-import type { Bindings } from "../../src/env";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
+import { fetchWithEnv, PRODUCTION } from "../support/worker-env";
 
-/** Runs one request through the Worker with some vars overridden (like `wrangler dev --var`). */
-async function fetchWith(vars: Partial<Record<keyof Bindings, unknown>>, request: Request) {
-  const patched = Object.assign(Object.create(null), env, vars) as Bindings;
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(request, patched, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
-const PRODUCTION = {
-  PULSE_ENV: "production",
-  LIVEKIT_API_SECRET: "prod-secret-0123456789-0123456789-abcdef",
-  PULSE_ADMIN_TOKEN: "prod-admin-token-0123456789",
-  PULSE_ENCRYPTION_KEY: "prod-encryption-key-0123456789-0123456789",
-};
+const fetchWith = fetchWithEnv;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,21 +1,15 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
+import { fetchWithEnv } from "../support/worker-env";
 import { rows, runCron } from "../jobs/helpers";
 
 const livekit = useFakeLivekit();
 
 /** A DELETE through the Worker, waiting for the work it hands to waitUntil. */
-async function deleteAndWait(path: string, token: string) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://pulse.test${path}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const deleteAndWait = (path: string, token: string) =>
+  fetchWithEnv({}, new Request(`https://pulse.test${path}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }));
 
 async function startBoth(secret: string) {
   const egress = await call("POST", "/v1/egress", { token: secret, body: { type: "room_composite", room: "live", stream_outputs: [{ urls: ["rtmps://stream.example.com/app/key"] }] } });

@@ -1,0 +1,24 @@
+/**
+ * Calling the Worker with some bindings or vars replaced (like `wrangler dev --var NAME:VALUE`, or an
+ * unreachable Durable Object), waiting for whatever the request hands to `waitUntil`.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+import type { Bindings } from "../../src/env";
+
+/** Production vars with non-default secrets (production refuses to start with the dev ones). */
+export const PRODUCTION = {
+  PULSE_ENV: "production",
+  LIVEKIT_API_SECRET: "prod-secret-0123456789-0123456789-abcdef",
+  PULSE_ADMIN_TOKEN: "prod-admin-token-0123456789",
+  PULSE_ENCRYPTION_KEY: "prod-encryption-key-0123456789-0123456789",
+};
+
+export async function fetchWithEnv(overrides: Partial<Record<keyof Bindings, unknown>>, request: Request): Promise<Response> {
+  const patched = Object.assign(Object.create(null), env, overrides) as Bindings;
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, patched, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
