@@ -10,6 +10,33 @@ const whoami = (secret: string) => call("GET", "/v1/api-key", { token: secret })
 
 const fetchWith = fetchWithEnv;
 
+/**
+ * The real rate limiter, except that the first revocation announcement first runs `meanwhile`: a
+ * change that lands between a route's read of the key and its write. Records what was announced.
+ */
+function limiterWithRace(meanwhile: () => Promise<unknown>) {
+  const announced: string[][] = [];
+  let raced = false;
+  const binding = {
+    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const real = env.RATE_LIMITER.get(id);
+      return {
+        hit: (...args: Parameters<typeof real.hit>) => real.hit(...args),
+        revokeCredentials: async (hashes: string[]) => {
+          announced.push(hashes);
+          if (!raced) {
+            raced = true;
+            await meanwhile();
+          }
+          return real.revokeCredentials(hashes);
+        },
+      };
+    },
+  };
+  return { binding, announced };
+}
+
 afterEach(() => vi.restoreAllMocks());
 
 describe("project API keys", () => {
@@ -70,26 +97,9 @@ describe("project API keys", () => {
     const { user, project, key } = await createTenant();
     const racedSecret = "pulse_live_raced0000000000000000000000000000000000";
     const racedHash = await sha256Hex(racedSecret);
-    const announced: string[][] = [];
-    let raced = false;
-    // The real limiter, except that the first announcement lets a "roll" write a new hash first.
-    const limiter = {
-      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const real = env.RATE_LIMITER.get(id);
-        return {
-          hit: (...args: Parameters<typeof real.hit>) => real.hit(...args),
-          revokeCredentials: async (hashes: string[]) => {
-            announced.push(hashes);
-            if (!raced) {
-              raced = true;
-              await env.DB.prepare("UPDATE api_keys SET key_hash = ? WHERE id = ?").bind(racedHash, key.id).run();
-            }
-            return real.revokeCredentials(hashes);
-          },
-        };
-      },
-    };
+    const { binding: limiter, announced } = limiterWithRace(() =>
+      env.DB.prepare("UPDATE api_keys SET key_hash = ? WHERE id = ?").bind(racedHash, key.id).run(),
+    );
     const res = await fetchWith(
       { RATE_LIMITER: limiter },
       new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }),
@@ -103,23 +113,9 @@ describe("project API keys", () => {
 
   it("refuse a roll that lost a race with a revoke, writing nothing", async () => {
     const { user, project, key } = await createTenant();
-    let revokedMeanwhile = false;
-    const limiter = {
-      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const real = env.RATE_LIMITER.get(id);
-        return {
-          hit: (...args: Parameters<typeof real.hit>) => real.hit(...args),
-          revokeCredentials: async (hashes: string[]) => {
-            if (!revokedMeanwhile) {
-              revokedMeanwhile = true;
-              await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run();
-            }
-            return real.revokeCredentials(hashes);
-          },
-        };
-      },
-    };
+    const { binding: limiter } = limiterWithRace(() =>
+      env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run(),
+    );
     const res = await fetchWith(
       { RATE_LIMITER: limiter },
       new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}/roll`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` } }),
