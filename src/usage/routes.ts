@@ -4,8 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireApiKey, currentApiKey } from "../api-keys/auth";
-import { requireOrgAccess, requireProjectAccess } from "../authz/access";
-import { currentUser } from "../identity/sessions";
+import { orgAccess, projectAccess } from "../authz/access";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { Timestamp } from "../lib/schemas";
 import { OrgParams } from "../orgs/schemas";
@@ -68,12 +67,9 @@ usageRoutes.openapi(
     responses: { 200: jsonContent(UsageSchema, "Usage"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
     const range = usageRange(c.req.valid("query"));
-    const access = await requireProjectAccess(c.var.db, userId, project_id, "usage:read");
-    c.set("orgId", access.orgId);
-    c.set("projectId", project_id);
+    await projectAccess(c, project_id, "usage:read");
     return c.json(await usageSeries(c.var.db, { projectId: project_id }, range), 200);
   },
 );
@@ -89,11 +85,9 @@ usageRoutes.openapi(
     responses: { 200: jsonContent(UsageSchema, "Usage"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
     const { org_id } = c.req.valid("param");
     const range = usageRange(c.req.valid("query"));
-    await requireOrgAccess(c.var.db, userId, org_id, "usage:read");
-    c.set("orgId", org_id);
+    await orgAccess(c, org_id, "usage:read");
     return c.json(await usageSeries(c.var.db, { orgId: org_id }, range), 200);
   },
 );

@@ -7,11 +7,9 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
-import { requireProjectAccess } from "../authz/access";
-import type { Permission } from "../authz/permissions";
+import { projectAccess } from "../authz/access";
 import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { AppEnv } from "../env";
-import { currentUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -44,13 +42,7 @@ export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 type Ctx = Context<AppEnv>;
 
-async function access(c: Ctx, projectId: string, permission: Permission) {
-  const { userId } = currentUser(c);
-  const result = await requireProjectAccess(c.var.db, userId, projectId, permission);
-  c.set("orgId", result.orgId);
-  c.set("projectId", projectId);
-  return result;
-}
+const access = projectAccess;
 
 async function loadEndpoint(c: Ctx, projectId: string, endpointId: string) {
   const endpoint = await c.var.db
