@@ -38,17 +38,20 @@ interface Attribution extends ProjectRef {
   room: string | null;
 }
 
-async function liveProject(db: Database, projectId: string): Promise<ProjectRef | null> {
+async function knownProject(db: Database, projectId: string, includeDeleted: boolean): Promise<ProjectRef | null> {
   const row = await db
     .select({ projectId: projects.id, orgId: projects.orgId })
     .from(projects)
     .innerJoin(organizations, eq(organizations.id, projects.orgId))
-    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt), isNull(organizations.deletedAt)))
+    .where(and(eq(projects.id, projectId), includeDeleted ? undefined : and(isNull(projects.deletedAt), isNull(organizations.deletedAt))))
     .get();
   return row ?? null;
 }
 
-/** Which project an event belongs to; null for rooms outside any live project (stored, ignored). */
+/**
+ * Which project an event belongs to; null for rooms outside any live project (stored, ignored),
+ * except egress/ingress events of a just-deleted project (see below).
+ */
 async function attribute(db: Database, event: LivekitWebhookEvent): Promise<Attribution | null> {
   const name = eventRoomName(event);
   const parsed = name ? parseNamespacedRoom(name) : null;
@@ -61,7 +64,11 @@ async function attribute(db: Database, event: LivekitWebhookEvent): Promise<Attr
     else if (ingressId) projectId = (await db.select({ p: ingresses.projectId }).from(ingresses).where(eq(ingresses.ingressId, ingressId)).get())?.p ?? null;
   }
   if (!projectId) return null;
-  const project = await liveProject(db, projectId);
+  // Egress and ingress outlive their project by a moment: deleting it stops them (projects/
+  // livekit-teardown.ts), and their final events must still close the record and meter its minutes.
+  // Its webhook endpoints are gone with it, so nothing is delivered.
+  const finishing = event.event.startsWith("egress_") || event.event.startsWith("ingress_");
+  const project = await knownProject(db, projectId, finishing);
   return project ? { ...project, room: parsed?.room ?? null } : null;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
+import { deliverLivekitEvent, ns, usageEventsOf } from "../support/livekit-webhook";
 import { fetchWithEnv } from "../support/worker-env";
 import { rows, runCron } from "../jobs/helpers";
 
@@ -38,6 +39,27 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
       { action: "egress.stopped", actor_type: "system" },
       { action: "ingress.deleted", actor_type: "system" },
     ]);
+  });
+
+  it("still meters the final minutes of an egress it stopped, and tells nobody", async () => {
+    const t = await createTenant();
+    const { egress } = await startBoth(t.key.secret);
+    const hook = await call("POST", `/v1/projects/${t.project.id}/webhooks`, { token: t.user.token, body: { url: "https://hooks.example.com/x" } });
+    expect(hook.status).toBe(201);
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+
+    const wireRoom = `${t.project.id}:live`;
+    const t0 = Date.now() - 130_000;
+    await deliverLivekitEvent({
+      event: "egress_ended",
+      egressInfo: { egressId: egress.egress_id, roomName: wireRoom, status: "EGRESS_COMPLETE", startedAt: ns(t0), endedAt: ns(t0 + 125_000) },
+    });
+    expect((await rows("SELECT status FROM egresses WHERE id = ?", egress.id))[0]!.status).toBe("EGRESS_COMPLETE");
+    expect((await usageEventsOf(t.project.id, "egress_minutes")).map((u) => u.quantity)).toEqual([3]);
+    expect(await rows("SELECT id FROM webhook_messages WHERE project_id = ?", t.project.id)).toEqual([]);
+    // Participants of a deleted project's rooms are not metered.
+    await deliverLivekitEvent({ event: "participant_joined", room: { sid: "RM_x", name: wireRoom }, participant: { sid: "PA_late", identity: "late" } });
+    expect(await rows("SELECT id FROM participant_sessions WHERE project_id = ?", t.project.id)).toEqual([]);
   });
 
   it("does the same for every project of a deleted org", async () => {
