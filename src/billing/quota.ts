@@ -82,19 +82,21 @@ export function forgetQuota(orgId: string): void {
 }
 
 /**
- * Refuses the request with 402 when the API key's org is on a hard-cap plan and any of `meters` is
- * used up this month. Mount after `requireApiKey`. When the request succeeds and it consumes
+ * Refuses the request with 402 when the caller's org is on a hard-cap plan and any of `meters` is
+ * used up this month. Mount after what authorizes the request (`requireApiKey`, or a project access
+ * check), which sets `c.var.orgId`. When the request succeeds and it consumes
  * `tokens_issued`, the isolate's snapshot counts the token at once.
  */
 export function enforceQuota(...meters: Meter[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const caller = c.var.caller;
-    if (caller?.kind !== "api_key") return next();
+    // Set by whatever authorized the request first: an API key, or a member's access to the project.
+    const orgId = c.var.orgId;
+    if (!orgId) return next();
     let snapshot: Snapshot | null = null;
     try {
-      snapshot = await snapshotFor(c.var.db, caller.orgId);
+      snapshot = await snapshotFor(c.var.db, orgId);
     } catch (error) {
-      c.var.logger.error("quota_check_failed", { org_id: caller.orgId, ...describeError(error) });
+      c.var.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
     }
     if (snapshot) {
       const meter = exhaustedMeter(snapshot, meters);

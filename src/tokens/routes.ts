@@ -1,10 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
 import { enforceQuota } from "../billing/quota";
-import { toIso } from "../lib/clock";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
-import { countTokenIssued, flushTokenUsage } from "./metering";
-import { mintParticipantToken } from "./mint";
+import { issueToken } from "./issue";
 import { CreateTokenBody, TokenResponse, VerifyTokenBody, VerifyTokenResponse } from "./schemas";
 import { verifyParticipantToken } from "./verify";
 
@@ -28,11 +26,7 @@ tokenRoutes.openapi(
     responses: { 201: jsonContent(TokenResponse, "Minted"), ...errorResponses },
   }),
   async (c) => {
-    const { projectId, orgId } = currentApiKey(c);
-    const minted = await mintParticipantToken(c.var.config.livekit, projectId, c.req.valid("json"));
-    countTokenIssued(projectId, orgId);
-    c.executionCtx.waitUntil(flushTokenUsage(c.var.db, c.var.logger));
-    return c.json({ token: minted.token, url: minted.url, room: minted.room, identity: minted.identity, expires_at: toIso(minted.expiresAt) }, 201);
+    return c.json(await issueToken(c, currentApiKey(c), c.req.valid("json")), 201);
   },
 );
 

@@ -85,6 +85,8 @@ const TABLE: Row[] = [
   row("POST /v1/projects/:project_id/webhooks/:whk_id/test", "admin", 202),
   row("GET /v1/projects/:project_id/webhooks/:whk_id/deliveries", "viewer", 200),
   row("POST /v1/projects/:project_id/webhooks/:whk_id/deliveries/:msg_id/retry", "admin", 202),
+  // Tokens from the dashboard (contract: "member also creates tokens in the dashboard")
+  row("POST /v1/projects/:project_id/tokens", "member", 201, () => ({ identity: "tester", room: "lobby" })),
   // Usage
   row("GET /v1/projects/:project_id/usage", "viewer", 200),
   row("GET /v1/orgs/:org_id/usage", "viewer", 200),
