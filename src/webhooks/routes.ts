@@ -42,7 +42,6 @@ export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 type Ctx = Context<AppEnv>;
 
-const access = projectAccess;
 
 async function loadEndpoint(c: Ctx, projectId: string, endpointId: string) {
   const endpoint = await c.var.db
@@ -72,7 +71,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     checkUrl(c, body.url);
     const db = c.var.db;
     const at = nowMs();
@@ -120,7 +119,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    await access(c, project_id, "webhook:read");
+    await projectAccess(c, project_id, "webhook:read");
     const rows = await c.var.db
       .select()
       .from(webhookEndpoints)
@@ -146,7 +145,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    await access(c, project_id, "webhook:read");
+    await projectAccess(c, project_id, "webhook:read");
     return c.json(serializeEndpoint(await loadEndpoint(c, project_id, whk_id), nowMs()), 200);
   },
 );
@@ -164,7 +163,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     if (body.url !== undefined) checkUrl(c, body.url);
     const at = nowMs();
@@ -204,7 +203,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     const db = c.var.db;
     const at = nowMs();
@@ -228,7 +227,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     const db = c.var.db;
     const at = nowMs();
@@ -263,7 +262,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     if (!endpoint.enabled) throw conflict("The endpoint is disabled; enable it before sending a test.");
     const db = c.var.db;
@@ -297,7 +296,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
     const { limit, cursor, status } = c.req.valid("query");
-    await access(c, project_id, "webhook:read");
+    await projectAccess(c, project_id, "webhook:read");
     await loadEndpoint(c, project_id, whk_id);
     const db = c.var.db;
     const rows = await db
@@ -336,7 +335,7 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id, msg_id } = c.req.valid("param");
-    const { orgId } = await access(c, project_id, "webhook:write");
+    const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     if (!endpoint.enabled) throw conflict("The endpoint is disabled; enable it before retrying.");
     const db = c.var.db;

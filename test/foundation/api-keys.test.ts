@@ -8,7 +8,6 @@ import { fetchWithEnv } from "../support/worker-env";
 
 const whoami = (secret: string) => call("GET", "/v1/api-key", { token: secret });
 
-const fetchWith = fetchWithEnv;
 
 /**
  * The real rate limiter, except that the first revocation announcement first runs `meanwhile`: a
@@ -73,7 +72,7 @@ describe("project API keys", () => {
     // …is still refused once the cache cannot be vouched for: with the limiter unreachable, D1 decides.
     const broken = { idFromName: () => ({}), get: () => ({ hit: () => Promise.reject(new Error("limiter down")) }) };
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const res = await fetchWith({ RATE_LIMITER: broken }, new Request("https://pulse.test/v1/api-key", { headers: { Authorization: `Bearer ${key.secret}` } }));
+    const res = await fetchWithEnv({ RATE_LIMITER: broken }, new Request("https://pulse.test/v1/api-key", { headers: { Authorization: `Bearer ${key.secret}` } }));
     expect(res.status).toBe(401);
     void user;
     void project;
@@ -83,7 +82,7 @@ describe("project API keys", () => {
     const { user, project, key } = await createTenant();
     const broken = { idFromName: () => ({}), get: () => ({ revokeCredentials: () => Promise.reject(new Error("limiter down")), hit: () => Promise.reject(new Error("limiter down")) }) };
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const res = await fetchWith(
+    const res = await fetchWithEnv(
       { RATE_LIMITER: broken },
       new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }),
     );
@@ -100,7 +99,7 @@ describe("project API keys", () => {
     const { binding: limiter, announced } = limiterWithRace(() =>
       env.DB.prepare("UPDATE api_keys SET key_hash = ? WHERE id = ?").bind(racedHash, key.id).run(),
     );
-    const res = await fetchWith(
+    const res = await fetchWithEnv(
       { RATE_LIMITER: limiter },
       new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }),
     );
@@ -116,7 +115,7 @@ describe("project API keys", () => {
     const { binding: limiter } = limiterWithRace(() =>
       env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), key.id).run(),
     );
-    const res = await fetchWith(
+    const res = await fetchWithEnv(
       { RATE_LIMITER: limiter },
       new Request(`https://pulse.test/v1/projects/${project.id}/keys/${key.id}/roll`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` } }),
     );

@@ -3,7 +3,6 @@ import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
 import { fetchWithEnv, PRODUCTION } from "../support/worker-env";
 
-const fetchWith = fetchWithEnv;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -31,17 +30,17 @@ describe("security headers", () => {
 
 describe("CORS", () => {
   it("sends no CORS headers when CORS_ORIGINS is empty", async () => {
-    const res = await fetchWith({}, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
+    const res = await fetchWithEnv({}, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
   it("allows exactly the configured origins, preflight included", async () => {
     const vars = { CORS_ORIGINS: "https://app.example.com, https://admin.example.com" };
-    const ok = await fetchWith(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
+    const ok = await fetchWithEnv(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://app.example.com" } }));
     expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
-    const evil = await fetchWith(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://evil.example.com" } }));
+    const evil = await fetchWithEnv(vars, new Request("https://pulse.test/health", { headers: { Origin: "https://evil.example.com" } }));
     expect(evil.headers.get("Access-Control-Allow-Origin")).toBeNull();
-    const preflight = await fetchWith(
+    const preflight = await fetchWithEnv(
       vars,
       new Request("https://pulse.test/v1/orgs", {
         method: "OPTIONS",
@@ -56,26 +55,26 @@ describe("CORS", () => {
 
 describe("HTTPS in production", () => {
   it("redirects GET over plain HTTP to HTTPS", async () => {
-    const res = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/v1/status?x=1", { redirect: "manual" }));
+    const res = await fetchWithEnv(PRODUCTION, new Request("http://pulse.example.com/v1/status?x=1", { redirect: "manual" }));
     expect(res.status).toBe(308);
     expect(res.headers.get("Location")).toBe("https://pulse.example.com/v1/status?x=1");
   });
 
   it("refuses other methods over plain HTTP with 403", async () => {
-    const res = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/v1/auth/login", { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }));
+    const res = await fetchWithEnv(PRODUCTION, new Request("http://pulse.example.com/v1/auth/login", { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }));
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
   });
 
   it("honours X-Forwarded-Proto from the proxy in front", async () => {
-    const proxied = await fetchWith(PRODUCTION, new Request("http://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "https" } }));
+    const proxied = await fetchWithEnv(PRODUCTION, new Request("http://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "https" } }));
     expect(proxied.status).toBe(200);
-    const plain = await fetchWith(PRODUCTION, new Request("https://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "http" }, redirect: "manual" }));
+    const plain = await fetchWithEnv(PRODUCTION, new Request("https://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "http" }, redirect: "manual" }));
     expect(plain.status).toBe(308);
   });
 
   it("does not enforce HTTPS in development", async () => {
-    expect((await fetchWith({}, new Request("http://127.0.0.1:8787/health"))).status).toBe(200);
+    expect((await fetchWithEnv({}, new Request("http://127.0.0.1:8787/health"))).status).toBe(200);
   });
 });
 
@@ -83,7 +82,7 @@ describe("configuration", () => {
   it("fails requests with 500 and logs the bad variable's name when one is malformed", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
-    const res = await fetchWith({ RATE_LIMIT_IP_PER_MIN: "lots" }, new Request("https://pulse.test/health"));
+    const res = await fetchWithEnv({ RATE_LIMIT_IP_PER_MIN: "lots" }, new Request("https://pulse.test/health"));
     expect(res.status).toBe(500);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("internal_error");
@@ -94,7 +93,7 @@ describe("configuration", () => {
   it("names a missing required secret", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
-    const res = await fetchWith({ LIVEKIT_API_SECRET: undefined }, new Request("https://pulse.test/health"));
+    const res = await fetchWithEnv({ LIVEKIT_API_SECRET: undefined }, new Request("https://pulse.test/health"));
     expect(res.status).toBe(500);
     expect(errors.join("\n")).toContain("LIVEKIT_API_SECRET");
   });
@@ -102,7 +101,7 @@ describe("configuration", () => {
   it("refuses to run production with the development secrets", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
-    const res = await fetchWith({ PULSE_ENV: "production" }, new Request("https://pulse.test/health"));
+    const res = await fetchWithEnv({ PULSE_ENV: "production" }, new Request("https://pulse.test/health"));
     expect(res.status).toBe(500);
     expect(errors.join("\n")).toMatch(/development default/);
   });
@@ -123,7 +122,7 @@ describe("status", () => {
       idFromName: () => ({}),
       get: () => ({ ping: () => Promise.reject(new Error("Durable Object unreachable")) }),
     };
-    const res = await fetchWith({ RATE_LIMITER: brokenLimiter }, new Request("https://pulse.test/v1/status"));
+    const res = await fetchWithEnv({ RATE_LIMITER: brokenLimiter }, new Request("https://pulse.test/v1/status"));
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string }; components: Record<string, { status: string }> };
     expect(body.error.message).toContain("rate_limiter");
@@ -140,7 +139,7 @@ describe("status", () => {
         throw new Error("D1_ERROR: database unavailable");
       },
     };
-    const res = await fetchWith({ DB: brokenDb }, new Request("https://pulse.test/v1/status"));
+    const res = await fetchWithEnv({ DB: brokenDb }, new Request("https://pulse.test/v1/status"));
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { message: string }; components: Record<string, { status: string }> };
     expect(body.error.message).toContain("database");
