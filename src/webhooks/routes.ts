@@ -13,26 +13,15 @@ import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { encryptSecret } from "../lib/secrets";
-import { ProjectParams } from "../projects/schemas";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
-import {
-  CreateWebhookBody,
-  DeliveriesQuery,
-  MessageParams,
-  MessageSchema,
-  serializeEndpoint,
-  serializeMessage,
-  UpdateWebhookBody,
-  WebhookEndpointSchema,
-  WebhookEndpointWithSecretSchema,
-  WebhookParams,
-} from "./schemas";
+import { CreateWebhookBody, DeliveriesQuery, MessageSchema, serializeEndpoint, serializeMessage, UpdateWebhookBody, WebhookEndpointSchema, WebhookEndpointWithSecretSchema } from "./schemas";
 import { generateWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./url";
+import { MessageParams, ProjectParams, WebhookParams } from "../lib/params";
 
 export const webhookRoutes = createRouter();
 const tags = ["Webhooks"];
@@ -258,7 +247,7 @@ webhookRoutes.openapi(
     summary: "Send a `webhook.test` event to this endpoint (admin)",
     security: bearerSecurity,
     request: { params: WebhookParams },
-    responses: { 202: jsonContent(MessageSchema, "Queued"), 409: { description: "The endpoint is disabled", content: errorResponses[404].content }, ...errorResponses },
+    responses: { 202: jsonContent(MessageSchema, "Queued"), ...conflictResponse("The endpoint is disabled"), ...errorResponses },
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
@@ -331,7 +320,7 @@ webhookRoutes.openapi(
     summary: "Resend a message now (admin), whatever its status; it keeps its id",
     security: bearerSecurity,
     request: { params: MessageParams },
-    responses: { 202: jsonContent(MessageSchema, "Queued"), 409: { description: "The endpoint is disabled", content: errorResponses[404].content }, ...errorResponses },
+    responses: { 202: jsonContent(MessageSchema, "Queued"), ...conflictResponse("The endpoint is disabled"), ...errorResponses },
   }),
   async (c) => {
     const { project_id, whk_id, msg_id } = c.req.valid("param");
