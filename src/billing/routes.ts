@@ -16,7 +16,7 @@ import { conflict, notFound, validationFailed } from "../lib/errors";
 import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { page } from "../lib/pagination";
 import { OrgSchema, serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { currentMonth } from "../usage/query";
 import { METERS } from "../usage/record";
 import { adminPlanRoutes } from "./admin-routes";

@@ -5,7 +5,7 @@ import { memberships, organizations, sessions, users } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { unauthenticated } from "../lib/errors";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
 import { login, signup } from "./service";
 import { currentUser, requireUser } from "./sessions";

@@ -10,7 +10,7 @@ import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBod
 import { serializeMember } from "../members/schemas";
 import { teamActor } from "../members/actor";
 import { serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { AcceptedInvitationSchema, AcceptInvitationBody, CreatedInvitationSchema, CreateInvitationBody, InvitationSchema, serializeInvitation } from "./schemas";
 import { acceptInvitation, createInvitation, listPendingInvitations, revokeInvitation } from "./service";
 import { acceptUrl } from "./token";
