@@ -70,7 +70,7 @@ describe("the scanner", () => {
     const edges = importEdges(sources);
     // The app assembles every router: the scanner must see those edges.
     expect(edges.some((e) => e.file === "src/app.ts" && e.to === "inbound")).toBe(true);
-    expect(edges.some((e) => e.file === "src/env.ts" && e.to === "rate-limit")).toBe(true);
+    expect(edges.some((e) => e.file === "src/env.ts" && e.to === "config")).toBe(true);
   });
 });
 
