@@ -1,10 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
+import { currentUser, projectAccess } from "../auth/caller";
 import { and, eq, sql } from "drizzle-orm";
 import { auditActor, auditEntry, auditEntryWhen } from "../audit/record";
-import { projectAccess } from "../authz/access";
 import { API_KEY_SCOPES } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
-import { currentUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -16,7 +15,6 @@ import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
 import { KeyParams, ProjectParams } from "../lib/params";
 
-// Session auth for /v1/projects/* is applied by the projects router, mounted first.
 export const apiKeyRoutes = createRouter();
 
 const tags = ["API keys"];
