@@ -19,7 +19,6 @@ import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { authenticate } from "./auth/table";
 import { apiKeyRoutes } from "./api-keys/routes";
-import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { identityRoutes } from "./identity/routes";
@@ -70,7 +69,6 @@ export function createApp() {
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
-  app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);
