@@ -10,7 +10,7 @@ import type { AppEnv } from "./env";
 import { ApiError, errorBody } from "./lib/errors";
 import { createLogger, describeError } from "./lib/logger";
 import { newId } from "./lib/ids";
-import { createRouter } from "./lib/openapi";
+import { createRouter } from "./router";
 import { cors } from "./middleware/cors";
 import { httpsOnly } from "./middleware/https-only";
 import { jsonBody } from "./middleware/json-body";
