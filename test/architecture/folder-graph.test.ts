@@ -87,3 +87,26 @@ describe("the folder graph of src/", () => {
     expect(outside).toEqual([]);
   });
 });
+
+describe("the test tree", () => {
+  // This folder is left out: its scanner tests hold made-up imports as text.
+  const testSources = import.meta.glob(["../**/*.ts", "!../support/**", "!../architecture/**"], { query: "?raw", import: "default", eager: true }) as Record<
+    string,
+    string
+  >;
+
+  it("shares helpers only through test/support/: no area imports another area's files", () => {
+    const crossing: string[] = [];
+    for (const [path, source] of Object.entries(testSources)) {
+      const parts = path.split("/"); // "../<area>/<file>.ts"; setup files sit directly in test/
+      if (parts.length < 3) continue;
+      const area = parts[1]!;
+      for (const specifier of importSpecifiers(source)) {
+        const other = /^\.\.\/([^./][^/]*)\//.exec(specifier)?.[1];
+        if (other && other !== "support" && other !== area) crossing.push(`test/${parts.slice(1).join("/")} → ${specifier}`);
+      }
+    }
+    expect(Object.keys(testSources).length).toBeGreaterThan(20);
+    expect(crossing).toEqual([]);
+  });
+});
