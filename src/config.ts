@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Bindings } from "./env";
+import { LOG_LEVELS, type LogLevel } from "./lib/logger";
 
 const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
 const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
@@ -30,6 +31,7 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
 
 export interface Config {
@@ -46,6 +48,7 @@ export interface Config {
   auditRetentionDays: number;
   webhookRetentionDays: number;
   participantSessionTimeoutHours: number;
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +107,7 @@ export function loadConfig(env: Bindings): Config {
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
+    logLevel: v.LOG_LEVEL,
   };
   cache.set(env, config);
   return config;

@@ -23,6 +23,7 @@ export interface Bindings {
   AUDIT_RETENTION_DAYS?: string;
   WEBHOOK_RETENTION_DAYS?: string;
   PARTICIPANT_SESSION_TIMEOUT_HOURS?: string;
+  LOG_LEVEL?: string;
 }
 
 /** Who is calling. Set by the auth middlewares; absent on unauthenticated routes. */

@@ -15,9 +15,9 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   h.set("Cross-Origin-Resource-Policy", "same-origin");
   h.delete("Server");
   h.delete("X-Powered-By");
-  if (c.req.header("Authorization") || c.req.header("X-API-Key") || c.var.caller) {
+  if (c.req.header("Authorization") || c.req.header("X-API-Key") || c.get("caller")) {
     h.set("Cache-Control", "no-store");
   }
   if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
-  h.set("X-Request-Id", c.var.requestId);
+  h.set("X-Request-Id", c.get("requestId"));
 };
