@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { HitWindow } from "./hit-window";
 
@@ -40,13 +39,13 @@ const STORAGE_PRUNE_EVERY_MS = 1_000;
  * already calls this object, it answers "was this credential revoked?" in the same round trip, so a
  * revoked or rolled key is dead at once in every isolate, cached or not.
  */
-export class RateLimiter extends DurableObject<Bindings> {
+export class RateLimiter extends DurableObject<object> {
   private window = new HitWindow();
   private storagePrunedAt = -Infinity;
   private revoked = new Map<string, number>();
   private retired = false;
 
-  constructor(ctx: DurableObjectState, env: Bindings) {
+  constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       const sql = this.ctx.storage.sql;

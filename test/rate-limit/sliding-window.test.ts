@@ -2,7 +2,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { WINDOW_MS } from "../../src/rate-limit/middleware";
+import { WINDOW_MS } from "../../src/rate-limit/service";
 import type { RateLimiter } from "../../src/rate-limit/rate-limiter-do";
 import { createApiKey, createTenant } from "../support/factories";
 import { countStatuses, mintToken, setProjectLimit } from "./helpers";
