@@ -235,32 +235,34 @@ async function measure(name, request, pgid) {
   const cpuBefore = groupCpuSeconds(pgid);
   const r = await runCannon({ ...request, duration: DURATION });
   const cpuAfter = groupCpuSeconds(pgid);
-  const cpuMsPerRequest = cpuBefore === null || r.requests.total === 0 ? null : Number((((cpuAfter - cpuBefore) * 1000) / r.requests.total).toFixed(3));
+  const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, r.requests.total);
   const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
   const summary = {
     name,
     requests_per_sec: Math.round(r.requests.average),
     latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: Number(r.latency.average.toFixed(2)) },
     total: r.requests.total,
-    server_cpu_ms_per_request: cpuMsPerRequest,
+    server_cpu_ms_per_request: cpu,
     statuses,
     errors: r.errors,
     timeouts: r.timeouts,
   };
   console.log(
-    `${name.padEnd(26)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   cpu ${String(cpuMsPerRequest).padStart(6)} ms/req   statuses ${JSON.stringify(statuses)}${r.errors ? `   errors ${r.errors}` : ""}`,
+    `${name.padEnd(26)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   cpu ${cpu ? `${String(cpu.total).padStart(6)} ms/req (${Object.entries(cpu).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v}`).join(", ")})` : "n/a"}   statuses ${JSON.stringify(statuses)}${r.errors ? `   errors ${r.errors}` : ""}`,
   );
   return summary;
 }
 
 /**
- * CPU seconds used so far by every process of a server's process group (wrangler, its proxy and
- * workerd), from /proc (Linux only; null elsewhere). Divided by the requests served, it is a cost per
- * request that other load on a shared machine disturbs far less than throughput.
+ * CPU seconds used so far by the processes of a server's process group, from /proc (Linux only;
+ * null elsewhere), by role: `wrangler` (node: wrangler and its log handling), `proxy` (the workerd
+ * that owns the public port and forwards to the Worker) and `worker` (the workerd running the
+ * Worker and its Durable Objects). Divided by the requests served, it is a cost per request that
+ * other load on a shared machine disturbs far less than throughput.
  */
 const CLOCK_TICKS = 100;
 function groupCpuSeconds(pgid) {
-  let ticks = 0;
+  const byRole = { wrangler: 0, proxy: 0, worker: 0, other: 0 };
   let entries;
   try {
     entries = readdirSync("/proc");
@@ -270,20 +272,37 @@ function groupCpuSeconds(pgid) {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
+    let cmdline;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
     } catch {
       continue; // exited meanwhile
     }
     // Fields after the parenthesised command name: state ppid pgrp ... utime(14) stime(15).
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    const role = !cmdline.includes("workerd")
+      ? cmdline.includes("wrangler") ? "wrangler" : "other"
+      : cmdline.includes("entry=127.0.0.1:0") ? "worker" : "proxy";
+    byRole[role] += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   }
-  return ticks / CLOCK_TICKS;
+  return byRole;
 }
 
-const ratio = (a, b) => (b > 0 ? Number((a / b).toFixed(3)) : null);
+function cpuMsPerRequest(before, after, requests) {
+  if (!before || !after || requests === 0) return null;
+  const out = {};
+  let total = 0;
+  for (const role of Object.keys(after)) {
+    const ms = ((after[role] - before[role]) * 1000) / requests;
+    total += ms;
+    if (ms > 0) out[role] = Number(ms.toFixed(3));
+  }
+  return { total: Number(total.toFixed(3)), ...out };
+}
+
+const ratio = (a, b) => (a != null && b > 0 ? Number((a / b).toFixed(3)) : null);
 
 function selectedScenarios() {
   if (!ONLY) return SCENARIOS;
@@ -323,7 +342,7 @@ async function main() {
     ratios[`${s.name}_vs_${s.floor}`] = {
       throughput: ratio(results[s.name].requests_per_sec, results[s.floor].requests_per_sec),
       p99: ratio(results[s.name].latency_ms.p99, results[s.floor].latency_ms.p99),
-      cpu_per_request: ratio(results[s.name].server_cpu_ms_per_request, results[s.floor].server_cpu_ms_per_request),
+      cpu_per_request: ratio(results[s.name].server_cpu_ms_per_request?.total, results[s.floor].server_cpu_ms_per_request?.total),
     };
   }
   const targets = {};

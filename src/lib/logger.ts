@@ -2,8 +2,9 @@
  * Structured JSON logs, one object per line. Callers pass fields, never request bodies or secrets:
  * the logger has no way to see them unless someone puts them in `fields`, and reviews look for that.
  *
- * Lines below the logger's level (`LOG_LEVEL`: debug < info < warn < error, default info) cost one
- * comparison. A logger's own fields (the request id) are serialized once, when it is made, not on
+ * Each level goes to its console method (`console.info` for info, so Workers Logs and Tail see the
+ * level the line names). Lines below the logger's level (`LOG_LEVEL`: debug < info < warn < error,
+ * default info) cost one comparison. A logger's own fields (the request id) are serialized once, when it is made, not on
  * every line.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -53,7 +54,7 @@ class JsonLogger implements Logger {
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);
     else if (level === "debug") console.debug(line);
-    else console.log(line);
+    else console.info(line);
   }
 
   debug = (message: string, fields?: Record<string, unknown>) => {

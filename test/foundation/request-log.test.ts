@@ -36,7 +36,7 @@ describe("the request log line", () => {
     });
     expect(requestId).toBe("req_from-the-client-1");
     expect(lines).toHaveLength(1);
-    expect(lines[0]!.method).toBe("log");
+    expect(lines[0]!.method).toBe("info");
     expect(lines[0]!.line).toMatchObject({ level: "info", message: "request", request_id: "req_from-the-client-1", method: "GET", route: "/health", status: 200 });
     expect(Date.parse(String(lines[0]!.line.time))).not.toBeNaN();
   });
