@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { WINDOW_MS } from "../../src/rate-limit/service";
 import type { RateLimiter } from "../../src/rate-limit/rate-limiter-do";
@@ -16,6 +16,11 @@ function storedCounts(projectId: string) {
   return runInDurableObject(limiterOf(projectId), (_, state) =>
     state.storage.sql.exec<{ ms: number; n: number }>("SELECT ms, n FROM hit_counts ORDER BY ms").toArray().map((r) => ({ ...r })),
   );
+}
+
+/** Waits until the limiter's write-behind flush (FLUSH_AFTER_MS after a hit) has stored `expected`. */
+async function storedEventually(projectId: string, expected: { ms: number; n: number }[]) {
+  await vi.waitFor(async () => expect(await storedCounts(projectId)).toEqual(expected), { timeout: 5_000, interval: 10 });
 }
 
 describe("the sliding-window rate limiter", () => {
@@ -63,6 +68,11 @@ describe("the sliding-window rate limiter", () => {
     for (let i = 0; i < 2; i++) expect((await mintToken(key.secret)).status).toBe(201);
     setClock(() => t0 + 5);
     expect((await mintToken(key.secret)).status).toBe(201);
+    // Written behind the answers, in one flush, one row per millisecond.
+    await storedEventually(project.id, [
+      { ms: t0, n: 2 },
+      { ms: t0 + 5, n: 1 },
+    ]);
 
     const before = await runInDurableObject(limiterOf(project.id), (instance) => instance);
     await abortAllDurableObjects();
@@ -71,8 +81,8 @@ describe("the sliding-window rate limiter", () => {
     // A fresh instance reloads the three hits from storage: one slot is left, not four.
     const after = await Promise.all(Array.from({ length: 3 }, (_, i) => mintToken(key.secret, i)));
     expect(countStatuses(after.map((r) => r.status))).toEqual({ 201: 1, 429: 2 });
-    // Stored as one count per millisecond: two at t0, two at t0 + 5 ms.
-    expect(await storedCounts(project.id)).toEqual([
+    // The new hit joins its millisecond's row: two at t0, two at t0 + 5 ms.
+    await storedEventually(project.id, [
       { ms: t0, n: 2 },
       { ms: t0 + 5, n: 2 },
     ]);
@@ -80,7 +90,7 @@ describe("the sliding-window rate limiter", () => {
     // Refused requests are not recorded; once the window has passed, old entries are deleted.
     setClock(() => t0 + 61_000);
     expect((await mintToken(key.secret)).status).toBe(201);
-    expect(await storedCounts(project.id)).toEqual([{ ms: t0 + 61_000, n: 1 }]);
+    await storedEventually(project.id, [{ ms: t0 + 61_000, n: 1 }]);
   });
 
   it("frees a slot exactly one window after a hit, not a millisecond earlier", async () => {
@@ -122,7 +132,11 @@ describe("the sliding-window rate limiter", () => {
         for (let i = 0; i < 3; i++) expect(instance.hit(1_000_000, windowMs).allowed).toBe(true);
       }
     });
-    const rows = await storedCounts(project.id);
+    let rows: { ms: number; n: number }[] = [];
+    await vi.waitFor(async () => {
+      rows = await storedCounts(project.id);
+      expect(rows.at(-1)?.ms).toBe(t0 + 10 * windowMs);
+    }, { timeout: 5_000, interval: 10 });
     // At most the window plus one storage-prune interval of rows, however many hits went through.
     expect(rows.length).toBeLessThanOrEqual(windowMs + 1_000);
     expect(rows.length).toBeGreaterThanOrEqual(windowMs);
@@ -165,7 +179,7 @@ describe("the sliding-window rate limiter", () => {
     await abortAllDurableObjects();
     const results = await Promise.all(Array.from({ length: 3 }, (_, i) => mintToken(key.secret, i)));
     expect(countStatuses(results.map((r) => r.status))).toEqual({ 201: 1, 429: 2 });
-    expect(await storedCounts(project.id)).toEqual([
+    await storedEventually(project.id, [
       { ms: t0 - 2, n: 2 },
       { ms: t0 - 1, n: 1 },
       { ms: t0, n: 2 },
