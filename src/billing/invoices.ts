@@ -22,7 +22,7 @@ import { toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { describeError, type Logger } from "../lib/logger";
 import { afterCursor, newestFirst } from "../lib/pagination";
-import { currentMonth } from "../usage/query";
+import { currentMonth } from "../usage/service";
 import { METER_NAMES, METERS } from "../usage/meters";
 import { rollUpUsage } from "../usage/rollup";
 import { findPlan } from "./plans";

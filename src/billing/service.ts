@@ -11,7 +11,7 @@ import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { page, type PageRequest } from "../lib/pagination";
-import { currentMonth } from "../usage/query";
+import { currentMonth } from "../usage/service";
 import { findInvoice, listInvoices, PLAN_CHANGED_ACTION } from "./invoices";
 import { findActivePlan, orgPlan, parsePlan, type Plan } from "./plans";
 import { priceUsage } from "./pricing";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { currentMonth } from "../../src/usage/query";
+import { currentMonth } from "../../src/usage/service";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
