@@ -1,36 +1,119 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: Pulse's token endpoint against its own /health floor, locally, loopback only.
+ * `npm run bench`: Pulse's hot paths as ratios to their floors, measured in one run, loopback only.
  *
- * 1. Applies the D1 migrations into a throwaway --persist-to directory (never the dev database).
- * 2. Starts `wrangler dev` (workerd) on a free 127.0.0.1 port with the contract's default limits,
- *    signs up, creates an org, a project and an API key.
- * 3. Measures, each with the same connections and duration after a short warm-up:
- *      health            GET /health (no I/O: the floor)
- *      token_limited     POST /v1/tokens under the default project limit (most answers are 429s:
- *                        they still pay the key lookup and the limiter round trip)
- *    then restarts wrangler on the same state with RATE_LIMIT_PROJECT_PER_MIN at its maximum and
- *    measures health again and
- *      token_high_limit  POST /v1/tokens where every request is admitted and signed.
- * 4. Prints req/s, p50, p99 and the token/health ratios; writes load/results/<timestamp>.json.
+ * Servers (each started by the bench with `wrangler dev --log-level warn` on free ports, each
+ * alone on the machine while it is measured, stopped before the next one starts):
+ *   bare      load/floor/bare: a bare Hono Worker answering /health
+ *   bare_do   load/floor/do:   a bare Hono Worker making one Durable Object call per request
+ *   pulse     Pulse itself (src/index.ts through load/bench-entry.ts, which only adds /__bench/
+ *             set-up hooks), on fresh migrated state in a throwaway --persist-to directory
  *
- * Env: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10), BENCH_WARMUP (s, default 2).
+ * Scenarios are the SCENARIOS list below: each names its server, the request autocannon sends,
+ * optionally a `prepare` step, and the floor scenario its throughput and p99 are divided by.
+ * Every scenario gets the same connections and duration after a short warm-up.
+ *
+ * Prints req/s, p50, p99 and the ratios; writes load/results/<timestamp>.json.
+ * Env: BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 20), BENCH_WARMUP (s, default 2),
+ *      BENCH_ONLY (comma-separated scenario names: run just those, plus the floors they need),
+ *      BENCH_PULSE_VARS (space-separated NAME:VALUE pairs passed to Pulse's wrangler as --var),
+ *      BENCH_DEVTOOLS=on (keep wrangler's devtools console forwarding; see WRANGLER_ENV).
  */
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, openSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const DEFAULT_PROJECT_LIMIT = 1000; // the contract's default
-const HIGH_PROJECT_LIMIT = 10_000_000; // the largest value src/config.ts accepts
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const PULSE_VARS = (process.env.BENCH_PULSE_VARS ?? "").split(/\s+/).filter(Boolean);
+/**
+ * `wrangler dev` forwards every console call of the Worker through its devtools inspector proxy,
+ * which costs more CPU per line than a whole bare request (see load/README.md); production has no
+ * such path. Wrangler skips that proxy when it runs under a VS Code debug terminal, which it detects
+ * by VSCODE_INSPECTOR_OPTIONS; the bench sets it (for every server alike) unless BENCH_DEVTOOLS=on.
+ * Log lines then travel workerd's stdout to wrangler, as `wrangler dev`'s structured logs.
+ */
+const DEVTOOLS = process.env.BENCH_DEVTOOLS === "on";
+const WRANGLER_ENV = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", ...(DEVTOOLS ? {} : { VSCODE_INSPECTOR_OPTIONS: "pulse-bench" }) };
+
+const LOW_LIMIT = 1_000; // the contract's default project limit
+const HIGH_LIMIT = 1_000_000;
+const PREFILL_HITS = 500_000;
+/** Prefilled hits are spread over this much of the window, so all of them stay in it while measured. */
+const PREFILL_SPAN_MS = 20_000;
+
+const TOKEN_BODY = JSON.stringify({ identity: "bench-user", room: "bench-room", name: "Bench User", grants: { can_publish: true } });
+
+const tokenRequest = (base, secret) => ({
+  url: `${base}/v1/tokens`,
+  method: "POST",
+  headers: { "Content-Type": "application/json", Authorization: `Bearer ${secret}` },
+  body: TOKEN_BODY,
+});
+
+/** How each server is started, and what it needs once it answers. */
+const SERVERS = {
+  bare: { config: "load/floor/bare/wrangler.toml" },
+  bare_do: { config: "load/floor/do/wrangler.toml" },
+  pulse: { config: "wrangler.toml", script: "load/bench-entry.ts", migrate: true, setup: setupPulse, vars: PULSE_VARS },
+};
+
+/**
+ * The scenarios, run in this order (grouped by server). To add one (for example inbound LiveKit
+ * events), append an entry: `server`, `request(ctx)` returning autocannon options (url, method,
+ * headers, body, or `requests` for a sequence), optional `prepare(ctx)` run just before it is
+ * measured, and `floor`: the scenario it is reported against. `ctx` holds `base` (the server's
+ * URL) and whatever the server's `setup` returned (for Pulse: `tenants`).
+ */
+const SCENARIOS = [
+  { name: "bare_health", server: "bare", request: ({ base }) => ({ url: `${base}/health` }) },
+  // The same request the token scenarios send, answered after one Durable Object call.
+  { name: "bare_do", server: "bare_do", request: ({ base }) => tokenRequest(base, "pulse_floor_key") },
+  { name: "health", server: "pulse", floor: "bare_health", target: 0.85, request: ({ base }) => ({ url: `${base}/health` }) },
+  {
+    name: "token_limit_1k",
+    server: "pulse",
+    floor: "bare_do",
+    note: `POST /v1/tokens, project limit ${LOW_LIMIT}/min: after the first ${LOW_LIMIT} the answers are 429s`,
+    request: ({ base, tenants }) => tokenRequest(base, tenants.low.secret),
+  },
+  {
+    name: "token_limit_1m",
+    server: "pulse",
+    floor: "bare_do",
+    target: 0.8,
+    note: `POST /v1/tokens, project limit ${HIGH_LIMIT}/min, empty window: every request admitted, signed and metered`,
+    request: ({ base, tenants }) => tokenRequest(base, tenants.high.secret),
+  },
+  {
+    name: "token_limit_1m_prefilled",
+    server: "pulse",
+    floor: "bare_do",
+    note: `as token_limit_1m, with ${PREFILL_HITS} hits already in the window (another project, same limit)`,
+    prepare: async ({ base, tenants }) => {
+      const res = await post(base, "/__bench/prefill", { project_id: tenants.prefilled.projectId, hits: PREFILL_HITS, span_ms: PREFILL_SPAN_MS });
+      if (res.hits !== PREFILL_HITS) throw new Error(`prefill answered ${JSON.stringify(res)}`);
+    },
+    request: ({ base, tenants }) => tokenRequest(base, tenants.prefilled.secret),
+  },
+  // Inbound LiveKit event scenarios go here (server "pulse", floor "health" or "bare_health").
+];
+
+/** Ratios the issue's targets are judged by: scenario a against scenario b. */
+const COMPARISONS = [
+  { name: "health_vs_bare", a: "health", b: "bare_health", min: 0.85 },
+  { name: "token_vs_bare_do", a: "token_limit_1m", b: "bare_do", min: 0.8 },
+  { name: "token_1m_vs_1k_limit", a: "token_limit_1m", b: "token_limit_1k", min: 0.9, max: 1.1 },
+  { name: "token_prefilled_vs_empty_window", a: "token_limit_1m_prefilled", b: "token_limit_1m", min: 0.9, max: 1.1 },
+];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -44,45 +127,56 @@ function freePort() {
   });
 }
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startPulse(persistTo, projectLimit, logFile) {
+async function startServer(name, persistTo, logFile) {
+  const spec = SERVERS[name];
+  const config = join(ROOT, spec.config);
+  if (spec.migrate) {
+    const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistTo], {
+      cwd: ROOT,
+      env: WRANGLER_ENV,
+      encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
     "dev",
+    ...(spec.script ? [join(ROOT, spec.script)] : []),
+    "--config", config,
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
     "--log-level", "warn",
     "--persist-to", persistTo,
     "--show-interactive-dev-session=false",
-    "--var", `RATE_LIMIT_PROJECT_PER_MIN:${projectLimit}`,
+    ...(spec.vars ?? []).flatMap((v) => ["--var", v]),
   ];
   const out = openSync(logFile, "a");
-  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" }, detached: true });
+  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: WRANGLER_ENV, detached: true });
   const base = `http://127.0.0.1:${port}`;
+  const probe = name === "bare_do" ? "/" : "/health";
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}); see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev (${name}) exited (${child.exitCode}); see ${logFile}`);
     try {
-      const res = await fetch(`${base}/health`);
+      const res = await fetch(`${base}${probe}`);
       if (res.ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      stopPulse(child);
-      throw new Error(`Pulse did not answer /health within 90 s; see ${logFile}`);
+      await stopServer(child);
+      throw new Error(`${name} did not answer within 90 s; see ${logFile}`);
     }
     await sleep(250);
   }
   return { child, base };
 }
 
-function stopPulse(child) {
+function stopServer(child) {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
@@ -101,26 +195,34 @@ function stopPulse(child) {
   });
 }
 
-async function api(base, method, path, { token, body } = {}) {
+async function post(base, path, body, token) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
   const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+  if (!res.ok) throw new Error(`POST ${path} → ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
-async function createTenant(base) {
-  const signup = await api(base, "POST", "/v1/auth/signup", {
-    body: { email: `bench-${Date.now()}@example.com`, password: "bench password, long enough", name: "Bench" },
-  });
-  const org = await api(base, "POST", "/v1/orgs", { token: signup.token, body: { name: "Bench org" } });
-  const project = await api(base, "POST", `/v1/orgs/${org.id}/projects`, { token: signup.token, body: { name: "Bench project" } });
-  const key = await api(base, "POST", `/v1/projects/${project.id}/keys`, { token: signup.token, body: { name: "bench", scopes: ["tokens:write"] } });
-  return { project, secret: key.secret };
+/** One user and org; one project (with a tokens:write key) per limit the scenarios need. */
+async function setupPulse(base) {
+  const signup = await post(base, "/v1/auth/signup", { email: `bench-${Date.now()}@example.com`, password: "bench password, long enough", name: "Bench" });
+  const org = await post(base, "/v1/orgs", { name: "Bench org" }, signup.token);
+  const tenants = {};
+  for (const [name, limit] of [["low", LOW_LIMIT], ["high", HIGH_LIMIT], ["prefilled", HIGH_LIMIT]]) {
+    const project = await post(base, `/v1/orgs/${org.id}/projects`, { name: `Bench ${name}` }, signup.token);
+    const key = await post(base, `/v1/projects/${project.id}/keys`, { name: "bench", scopes: ["tokens:write"] }, signup.token);
+    // Before the key's first use, so no isolate has cached the project's limit yet.
+    await post(base, "/__bench/project-limit", { project_id: project.id, per_minute: limit });
+    tenants[name] = { projectId: project.id, secret: key.secret, limit };
+  }
+  // Sanity: a token call works before anything is measured (on the high-limit project).
+  const probe = await fetch(tokenRequest(base, tenants.high.secret).url, tokenRequest(base, tenants.high.secret));
+  if (probe.status !== 201) throw new Error(`token probe answered ${probe.status}: ${await probe.text()}`);
+  const limit = probe.headers.get("RateLimit-Policy");
+  if (!limit?.includes(`q=${HIGH_LIMIT}`)) throw new Error(`the high-limit project answered RateLimit-Policy ${limit}`);
+  return { tenants };
 }
-
-const TOKEN_BODY = JSON.stringify({ identity: "bench-user", room: "bench-room", name: "Bench User", grants: { can_publish: true } });
 
 function runCannon(opts) {
   return new Promise((resolve, reject) => {
@@ -128,102 +230,150 @@ function runCannon(opts) {
   });
 }
 
-async function measure(name, request) {
+async function measure(name, request, pgid) {
   if (WARMUP > 0) await runCannon({ ...request, duration: WARMUP });
+  const cpuBefore = groupCpuSeconds(pgid);
   const r = await runCannon({ ...request, duration: DURATION });
+  const cpuAfter = groupCpuSeconds(pgid);
+  const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, r.requests.total);
   const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
   const summary = {
     name,
     requests_per_sec: Math.round(r.requests.average),
     latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: Number(r.latency.average.toFixed(2)) },
     total: r.requests.total,
+    server_cpu_ms_per_request: cpu,
     statuses,
     errors: r.errors,
     timeouts: r.timeouts,
   };
   console.log(
-    `${name.padEnd(18)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   statuses ${JSON.stringify(statuses)}${r.errors ? `   errors ${r.errors}` : ""}`,
+    `${name.padEnd(26)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   cpu ${cpu ? `${String(cpu.total).padStart(6)} ms/req (${Object.entries(cpu).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v}`).join(", ")})` : "n/a"}   statuses ${JSON.stringify(statuses)}${r.errors ? `   errors ${r.errors}` : ""}`,
   );
   return summary;
 }
 
-const ratio = (a, b) => (b > 0 ? Number((a / b).toFixed(3)) : null);
+/**
+ * CPU seconds used so far by the processes of a server's process group, from /proc (Linux only;
+ * null elsewhere), by role: `wrangler` (node: wrangler and its log handling), `proxy` (the workerd
+ * that owns the public port and forwards to the Worker) and `worker` (the workerd running the
+ * Worker and its Durable Objects). Divided by the requests served, it is a cost per request that
+ * other load on a shared machine disturbs far less than throughput.
+ */
+const CLOCK_TICKS = 100;
+function groupCpuSeconds(pgid) {
+  const byRole = { wrangler: 0, proxy: 0, worker: 0, other: 0 };
+  let entries;
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    let cmdline;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state ppid pgrp ... utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    const role = !cmdline.includes("workerd")
+      ? cmdline.includes("wrangler") ? "wrangler" : "other"
+      : cmdline.includes("entry=127.0.0.1:0") ? "worker" : "proxy";
+    byRole[role] += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+  return byRole;
+}
+
+function cpuMsPerRequest(before, after, requests) {
+  if (!before || !after || requests === 0) return null;
+  const out = {};
+  let total = 0;
+  for (const role of Object.keys(after)) {
+    const ms = ((after[role] - before[role]) * 1000) / requests;
+    total += ms;
+    if (ms > 0) out[role] = Number(ms.toFixed(3));
+  }
+  return { total: Number(total.toFixed(3)), ...out };
+}
+
+const ratio = (a, b) => (a != null && b > 0 ? Number((a / b).toFixed(3)) : null);
+
+function selectedScenarios() {
+  if (!ONLY) return SCENARIOS;
+  const wanted = new Set(ONLY);
+  for (const s of SCENARIOS) if (wanted.has(s.name) && s.floor) wanted.add(s.floor);
+  return SCENARIOS.filter((s) => wanted.has(s.name));
+}
 
 async function main() {
-  const persistTo = mkdtempSync(join(os.tmpdir(), "pulse-bench-"));
-  const logFile = join(persistTo, "wrangler.log");
+  const workDir = mkdtempSync(join(os.tmpdir(), "pulse-bench-"));
+  const logFile = join(workDir, "wrangler.log");
   const startedAt = new Date();
   const loadBefore = os.loadavg();
-  console.log(`Pulse bench: ${CONNECTIONS} connections, ${DURATION} s per scenario (+${WARMUP} s warm-up), state in ${persistTo}`);
+  const scenarios = selectedScenarios();
+  console.log(`Pulse bench: ${CONNECTIONS} connections, ${DURATION} s per scenario (+${WARMUP} s warm-up), state and logs in ${workDir}`);
 
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
-    cwd: ROOT,
-    env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-
-  let pulse = await startPulse(persistTo, DEFAULT_PROJECT_LIMIT, logFile);
-  const scenarios = {};
-  let tenant;
-  try {
-    tenant = await createTenant(pulse.base);
-    const tokenRequest = (base) => ({
-      url: `${base}/v1/tokens`,
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${tenant.secret}` },
-      body: TOKEN_BODY,
-    });
-    // Sanity: the token call works before it is measured.
-    const probe = await fetch(`${pulse.base}/v1/tokens`, tokenRequest(pulse.base));
-    if (probe.status !== 201) throw new Error(`token probe answered ${probe.status}: ${await probe.text()}`);
-
-    scenarios.health = await measure("health", { url: `${pulse.base}/health` });
-    scenarios.token_limited = await measure("token_limited", tokenRequest(pulse.base));
-    await stopPulse(pulse.child);
-
-    pulse = await startPulse(persistTo, HIGH_PROJECT_LIMIT, logFile);
-    scenarios.health_2 = await measure("health (restart)", { url: `${pulse.base}/health` });
-    scenarios.token_high_limit = await measure("token_high_limit", tokenRequest(pulse.base));
-  } finally {
-    await stopPulse(pulse.child);
+  const results = {};
+  for (const server of Object.keys(SERVERS)) {
+    const mine = scenarios.filter((s) => s.server === server);
+    if (mine.length === 0) continue;
+    const persistTo = join(workDir, server);
+    const { child, base } = await startServer(server, persistTo, logFile);
+    try {
+      const ctx = { base, ...(SERVERS[server].setup ? await SERVERS[server].setup(base) : {}) };
+      for (const scenario of mine) {
+        if (scenario.prepare) await scenario.prepare(ctx);
+        results[scenario.name] = { server, note: scenario.note, ...(await measure(scenario.name, scenario.request(ctx), child.pid)) };
+      }
+    } finally {
+      await stopServer(child);
+    }
   }
 
-  const floor = scenarios.health_2;
-  const ratios = {
-    token_limited_vs_health: {
-      throughput: ratio(scenarios.token_limited.requests_per_sec, scenarios.health.requests_per_sec),
-      p99: ratio(scenarios.token_limited.latency_ms.p99, scenarios.health.latency_ms.p99),
-    },
-    token_high_limit_vs_health: {
-      throughput: ratio(scenarios.token_high_limit.requests_per_sec, floor.requests_per_sec),
-      p99: ratio(scenarios.token_high_limit.latency_ms.p99, floor.latency_ms.p99),
-    },
-  };
-  const target = {
-    rule: "token throughput >= 0.5 x health and token p99 < 3 x health p99 (same run, same connections)",
-    token_limited_met: ratios.token_limited_vs_health.throughput >= 0.5 && ratios.token_limited_vs_health.p99 < 3,
-    token_high_limit_met: ratios.token_high_limit_vs_health.throughput >= 0.5 && ratios.token_high_limit_vs_health.p99 < 3,
-  };
-  console.log("\nratios (token / health of the same wrangler process):");
-  for (const [name, r] of Object.entries(ratios)) console.log(`  ${name.padEnd(28)} throughput ${r.throughput}   p99 ${r.p99}`);
-  console.log(`target met: limited ${target.token_limited_met}, high limit ${target.token_high_limit_met}`);
+  const ratios = {};
+  for (const s of scenarios) {
+    if (!s.floor || !results[s.floor]) continue;
+    ratios[`${s.name}_vs_${s.floor}`] = {
+      throughput: ratio(results[s.name].requests_per_sec, results[s.floor].requests_per_sec),
+      p99: ratio(results[s.name].latency_ms.p99, results[s.floor].latency_ms.p99),
+      cpu_per_request: ratio(results[s.name].server_cpu_ms_per_request?.total, results[s.floor].server_cpu_ms_per_request?.total),
+    };
+  }
+  const targets = {};
+  for (const c of COMPARISONS) {
+    if (!results[c.a] || !results[c.b]) continue;
+    const value = ratio(results[c.a].requests_per_sec, results[c.b].requests_per_sec);
+    targets[c.name] = { throughput_ratio: value, min: c.min, ...(c.max ? { max: c.max } : {}), met: value >= c.min && (c.max === undefined || value <= c.max) };
+  }
+  console.log("\nratios to the floor (throughput, p99, server CPU per request):");
+  for (const [name, r] of Object.entries(ratios)) console.log(`  ${name.padEnd(40)} ${String(r.throughput).padEnd(6)} ${String(r.p99).padEnd(6)} ${r.cpu_per_request}`);
+  console.log("targets:");
+  for (const [name, t] of Object.entries(targets)) {
+    console.log(`  ${name.padEnd(40)} ${String(t.throughput_ratio).padEnd(6)} (${t.max ? `${t.min}..${t.max}` : `>= ${t.min}`}) ${t.met ? "met" : "NOT met"}`);
+  }
 
   const result = {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
-    settings: { connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP, default_project_limit_per_min: DEFAULT_PROJECT_LIMIT, high_project_limit_per_min: HIGH_PROJECT_LIMIT },
+    settings: { pulse_vars: PULSE_VARS, devtools_console_forwarding: DEVTOOLS, connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP, low_limit_per_min: LOW_LIMIT, high_limit_per_min: HIGH_LIMIT, prefill_hits: PREFILL_HITS, prefill_span_ms: PREFILL_SPAN_MS },
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, loadavg_before: loadBefore, loadavg_after: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    scenarios,
+    scenarios: results,
     ratios,
-    target,
+    targets,
   };
-  const resultsDir = join(ROOT, "load", "results");
+  // Partial runs (BENCH_ONLY) are for exploring: their results go to the OS temp dir, not load/results.
+  const resultsDir = ONLY ? os.tmpdir() : join(ROOT, "load", "results");
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  const file = join(resultsDir, `${ONLY ? "pulse-bench-partial-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwritten ${file}`);
-  rmSync(persistTo, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
 }
 
 main().catch((error) => {

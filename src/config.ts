@@ -4,6 +4,7 @@
  * names the variable, the request fails with 500 `internal_error`, and the log line says which.
  */
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "./lib/logger";
 
 const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
 const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
@@ -29,6 +30,7 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -48,6 +50,7 @@ export interface Config {
   auditRetentionDays: number;
   webhookRetentionDays: number;
   participantSessionTimeoutHours: number;
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +109,7 @@ export function loadConfig(env: ConfigVars): Config {
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
+    logLevel: v.LOG_LEVEL,
   };
   cache.set(env, config);
   return config;

@@ -23,9 +23,9 @@ export interface Deps {
 
 export function depsOf(c: Context<AppEnv>): Deps {
   return {
-    db: c.var.db,
-    config: c.var.config,
-    logger: c.var.logger,
+    db: c.get("db"),
+    config: c.get("config"),
+    logger: c.get("logger"),
     limiter: c.env.RATE_LIMITER,
     queue: c.env.WEBHOOK_QUEUE,
     background: (work) => c.executionCtx.waitUntil(work),

@@ -33,7 +33,7 @@ export function requireApiKey(scope?: ApiKeyScope): MiddlewareHandler<AppEnv> {
     const secret = presentedKey(c);
     if (!secret) throw unauthenticated("Send a project API key: Authorization: Bearer pulse_…");
     const hash = await sha256Hex(secret);
-    const db = c.var.db;
+    const db = c.get("db");
     const cached = cachedKey(hash);
     let key = cached ?? (await lookupKey(db, hash));
     const now = nowMs();
@@ -48,7 +48,7 @@ export function requireApiKey(scope?: ApiKeyScope): MiddlewareHandler<AppEnv> {
     const limiter = await enforceRateLimit(c, {
       policy: "project",
       key: `project:${key.projectId}`,
-      limit: key.rateLimitPerMin ?? c.var.config.rateLimits.projectPerMinute,
+      limit: key.rateLimitPerMin ?? c.get("config").rateLimits.projectPerMinute,
       failMode: "open",
       credential: hash,
     });

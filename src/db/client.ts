@@ -3,8 +3,24 @@ import * as schema from "./schema";
 
 export type Database = ReturnType<typeof createDb>;
 
-export function createDb(d1: D1Database) {
+function newDb(d1: D1Database) {
   return drizzle(d1, { schema });
+}
+
+/**
+ * Setting drizzle up walks the whole schema (its relational config), which costs more than the
+ * rest of a `/health` request, so it happens once per D1 binding per isolate; a drizzle instance
+ * holds no per-request state. A different binding object (tests replace `DB`) gets its own.
+ */
+const instances = new WeakMap<D1Database, ReturnType<typeof newDb>>();
+
+export function createDb(d1: D1Database): ReturnType<typeof newDb> {
+  let db = instances.get(d1);
+  if (!db) {
+    db = newDb(d1);
+    instances.set(d1, db);
+  }
+  return db;
 }
 
 /** One statement of a `db.batch()`: D1 has no interactive transactions, so a change and its audit row travel together. */

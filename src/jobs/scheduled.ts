@@ -8,7 +8,7 @@ import { createDb } from "../db/client";
 import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { tearDownDeletedProjects } from "../projects/livekit-teardown";
-import { createLogger, describeError } from "../lib/logger";
+import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { reprocessStoredEvents } from "../inbound/service";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
@@ -22,13 +22,13 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
   "*/5 * * * *": {
     /** LiveKit events stored but not processed (a failure after storing): finish them. */
     reprocess_livekit_events: (env) =>
-      reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }) }),
+      reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }, logLevelOf(env.LOG_LEVEL)) }),
     /** Sessions whose leave and room end were both lost. */
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Webhook messages whose queue send was lost. */
     requeue_overdue_webhook_messages: (env) => requeueOverdueMessages(env),
     /** Egresses and ingresses of deleted projects that LiveKit could not be told about yet. */
-    livekit_teardown: (env) => tearDownDeletedProjects(createDb(env.DB), loadConfig(env).livekit, createLogger({ job: "livekit_teardown" })),
+    livekit_teardown: (env) => tearDownDeletedProjects(createDb(env.DB), loadConfig(env).livekit, createLogger({ job: "livekit_teardown" }, logLevelOf(env.LOG_LEVEL))),
   },
   "7 * * * *": {
     /** Recent hours and days, wide enough for usage recorded late (up to the stale-session timeout). */
@@ -43,7 +43,7 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
       createMonthlyInvoices(createDb(env.DB), {
         now: nowMs(),
         graceMs: (loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS,
-        logger: createLogger({ job: "monthly_invoices" }),
+        logger: createLogger({ job: "monthly_invoices" }, logLevelOf(env.LOG_LEVEL)),
       }),
   },
   "17 3 * * *": {
@@ -64,7 +64,7 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
 };
 
 export async function handleScheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
-  const logger = createLogger({ cron: controller.cron });
+  const logger = createLogger({ cron: controller.cron }, logLevelOf(env.LOG_LEVEL));
   const jobs = CRON_JOBS[controller.cron];
   if (!jobs) {
     logger.error("cron_unknown");

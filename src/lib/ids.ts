@@ -27,14 +27,24 @@ export const ID_PREFIX = {
 
 export type IdKind = keyof typeof ID_PREFIX;
 
-/** Encodes bytes as base62 (big-endian, no padding). */
+/**
+ * Encodes bytes as base62 (big-endian, no padding beyond the fixed width). Long division of the
+ * byte string by 62, digit by digit, in plain numbers: a request id is made on every request, and
+ * BigInt arithmetic cost more than the rest of the id.
+ */
 export function base62(bytes: Uint8Array): string {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  const digits = Array.from(bytes);
   let out = "";
-  while (value > 0n) {
-    out = ALPHABET[Number(value % 62n)] + out;
-    value /= 62n;
+  let start = 0;
+  while (start < digits.length) {
+    let remainder = 0;
+    for (let i = start; i < digits.length; i++) {
+      const value = remainder * 256 + digits[i]!;
+      digits[i] = Math.floor(value / 62);
+      remainder = value % 62;
+    }
+    out = ALPHABET[remainder] + out;
+    while (start < digits.length && digits[start] === 0) start++;
   }
   return out.padStart(Math.ceil((bytes.length * 8) / Math.log2(62)), "0");
 }

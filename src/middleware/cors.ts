@@ -4,7 +4,7 @@ import type { AppEnv } from "../env";
 
 /** CORS only for the origins in CORS_ORIGINS; with none configured, no CORS headers at all. */
 export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const allowed = c.var.config.corsOrigins;
+  const allowed = c.get("config").corsOrigins;
   if (allowed.length === 0) return next();
   return honoCors({
     origin: (origin) => (allowed.includes(origin) ? origin : null),

@@ -8,7 +8,7 @@ import { ApiError } from "../lib/errors";
  * Behind a proxy, `X-Forwarded-Proto` tells the scheme the client used.
  */
 export const httpsOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!c.var.config.isProduction) return next();
+  if (!c.get("config").isProduction) return next();
   const url = new URL(c.req.url);
   const scheme = (c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim() ?? url.protocol.replace(":", "")).toLowerCase();
   if (scheme === "https") return next();

@@ -15,7 +15,7 @@ import { clientIp } from "./request-context";
  * could not be asked and the check fails open.
  */
 export async function enforceRateLimit(c: Context<AppEnv>, check: RateLimitCheck): Promise<"checked" | "unavailable"> {
-  const outcome = await applyRateLimit({ limiter: c.env.RATE_LIMITER, logger: c.var.logger }, check);
+  const outcome = await applyRateLimit({ limiter: c.env.RATE_LIMITER, logger: c.get("logger") }, check);
   if (outcome.status === "unavailable") return "unavailable";
   for (const [name, value] of Object.entries(outcome.headers)) c.header(name, value);
   return "checked";
@@ -26,7 +26,7 @@ export const rateLimitByIp: MiddlewareHandler<AppEnv> = async (c, next) => {
   await enforceRateLimit(c, {
     policy: "ip",
     key: `ip:${clientAddressKey(clientIp(c))}`,
-    limit: c.var.config.rateLimits.ipPerMinute,
+    limit: c.get("config").rateLimits.ipPerMinute,
     failMode: "closed",
   });
   await next();

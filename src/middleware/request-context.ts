@@ -3,26 +3,28 @@ import { loadConfig } from "../config";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { newId } from "../lib/ids";
-import { createLogger } from "../lib/logger";
+import { createLogger, logLevelOf } from "../lib/logger";
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
- * First middleware: request id, logger and database on `c.var`; nothing here can fail.
+ * First middleware: request id, logger and database on `c.var`; nothing here can fail. Only the
+ * request id and the logger carrying it are made per request: the database handle and the config
+ * are built once per isolate (per binding / env object) and reused.
  */
-export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requestContext: MiddlewareHandler<AppEnv> = (c, next) => {
   const incoming = c.req.header("X-Request-Id");
   const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newId("request");
   c.set("requestId", requestId);
-  c.set("logger", createLogger({ request_id: requestId }));
+  c.set("logger", createLogger({ request_id: requestId }, logLevelOf(c.env.LOG_LEVEL)));
   c.set("db", createDb(c.env.DB));
-  await next();
+  return next();
 };
 
 /** Validated configuration on `c.var.config`; runs after the log middleware so a bad var is logged. */
-export const withConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const withConfig: MiddlewareHandler<AppEnv> = (c, next) => {
   c.set("config", loadConfig(c.env));
-  await next();
+  return next();
 };
 
 /** The client's address as Cloudflare reports it; never a client-supplied X-Forwarded-For. */

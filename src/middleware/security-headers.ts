@@ -17,5 +17,5 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   h.delete("X-Powered-By");
   // Answers are private or change from one request to the next: never cached unless a route says so.
   if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
-  h.set("X-Request-Id", c.var.requestId);
+  h.set("X-Request-Id", c.get("requestId"));
 };

@@ -19,7 +19,7 @@ import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema
 import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
-import { createLogger, describeError, type Logger } from "../lib/logger";
+import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
 import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
@@ -195,7 +195,7 @@ async function deliverOne(db: Database, config: Config, queueMessage: Message<un
 export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const config = loadConfig(env);
   const db = createDb(env.DB);
-  const logger = createLogger({ queue: batch.queue });
+  const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
   await Promise.all(
     batch.messages.map(async (m) => {
       try {
@@ -212,7 +212,7 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
 /** Dead-letter consumer: the message exhausted its attempts; record it failed (unless delivered meanwhile). */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const db = createDb(env.DB);
-  const logger = createLogger({ queue: batch.queue });
+  const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
   for (const m of batch.messages) {
     const job = parseDeliveryJob(m.body);
     if (job) {

@@ -151,7 +151,7 @@ describe("status", () => {
 describe("request logs", () => {
   it("write one JSON line per request with the route template, never the raw ids or bodies", async () => {
     const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    vi.spyOn(console, "info").mockImplementation((line: unknown) => void lines.push(String(line)));
     const user = await createUser();
     lines.length = 0;
     await call("POST", "/v1/orgs", { token: user.token, body: { name: "Secret Project Name" } });
