@@ -23,6 +23,13 @@ export interface Bindings {
   AUDIT_RETENTION_DAYS?: string;
   WEBHOOK_RETENTION_DAYS?: string;
   PARTICIPANT_SESSION_TIMEOUT_HOURS?: string;
+  PASSWORD_PEPPER?: string;
+  EMAIL_PROVIDER?: string;
+  EMAIL_API_URL?: string;
+  EMAIL_API_KEY?: string;
+  EMAIL_FROM?: string;
+  RATE_LIMIT_USER_PER_MIN?: string;
+  RATE_LIMIT_WEBHOOK_TEST_PER_MIN?: string;
 }
 
 /** Who is calling. Set by the auth middlewares; absent on unauthenticated routes. */

@@ -6,29 +6,36 @@ import { nowMs, toIso } from "../lib/clock";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { unauthenticated } from "../lib/errors";
 import { rateLimitByIp } from "../rate-limit/middleware";
-import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
+import { accountDeps } from "./context";
+import { LoginBody, serializeUser, SessionResponse, SignupBody, UserResponse, UserSchema, VerifyEmailBody } from "./schemas";
 import { login, signup } from "./service";
 import { currentUser, requireUser } from "./sessions";
+import { resendVerification, verifyEmail } from "./verification";
 
 export const identityRoutes = createRouter();
 
 identityRoutes.use("/v1/auth/signup", rateLimitByIp);
 identityRoutes.use("/v1/auth/login", rateLimitByIp);
+identityRoutes.use("/v1/auth/verify-email", rateLimitByIp);
+identityRoutes.use("/v1/auth/verify-email/resend", requireUser);
 identityRoutes.use("/v1/auth/logout", requireUser);
 identityRoutes.use("/v1/me", requireUser);
+identityRoutes.use("/v1/me/*", requireUser);
+
+const tags = ["Identity"];
 
 identityRoutes.openapi(
   createRoute({
     method: "post",
     path: "/v1/auth/signup",
-    tags: ["Identity"],
-    summary: "Create an account and sign in",
+    tags,
+    summary: "Create an account and sign in; a verification link is emailed",
+    description: "The new account's `email_verified_at` is null until `POST /v1/auth/verify-email` with the emailed token.",
     request: { body: jsonBody(SignupBody) },
     responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], 409: { description: "Email taken" } },
   }),
   async (c) => {
-    const body = c.req.valid("json");
-    const result = await signup(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
+    const result = await signup(accountDeps(c), c.req.valid("json"));
     return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 201);
   },
 );
@@ -37,14 +44,14 @@ identityRoutes.openapi(
   createRoute({
     method: "post",
     path: "/v1/auth/login",
-    tags: ["Identity"],
+    tags,
     summary: "Sign in with email and password",
+    description: "Throttled per client IP and per account: after 10 failures for one email in 15 minutes, 429 until the window passes.",
     request: { body: jsonBody(LoginBody) },
-    responses: { 200: jsonContent(SessionResponse, "Signed in"), 400: errorResponses[400], 401: errorResponses[401] },
+    responses: { 200: jsonContent(SessionResponse, "Signed in"), 400: errorResponses[400], 401: errorResponses[401], 429: errorResponses[429] },
   }),
   async (c) => {
-    const body = c.req.valid("json");
-    const result = await login(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
+    const result = await login(accountDeps(c), c.req.valid("json"));
     return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 200);
   },
 );
@@ -52,8 +59,39 @@ identityRoutes.openapi(
 identityRoutes.openapi(
   createRoute({
     method: "post",
+    path: "/v1/auth/verify-email",
+    tags,
+    summary: "Verify the account's email with the emailed token (single use, 24 h)",
+    request: { body: jsonBody(VerifyEmailBody) },
+    responses: { 200: jsonContent(UserResponse, "Verified"), 400: errorResponses[400], 429: errorResponses[429] },
+  }),
+  async (c) => {
+    const user = await verifyEmail(accountDeps(c), c.req.valid("json").token);
+    return c.json({ user: serializeUser(user) }, 200);
+  },
+);
+
+identityRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/auth/verify-email/resend",
+    tags,
+    summary: "Email a new verification link to the signed-in user (older links stop working)",
+    description: "409 when already verified; 429 beyond 5 emails to the address in 15 minutes.",
+    security: bearerSecurity,
+    responses: { 202: { description: "Sent" }, 401: errorResponses[401], 409: { description: "Already verified" }, 429: errorResponses[429] },
+  }),
+  async (c) => {
+    await resendVerification(accountDeps(c), currentUser(c).userId);
+    return c.body(null, 202);
+  },
+);
+
+identityRoutes.openapi(
+  createRoute({
+    method: "post",
     path: "/v1/auth/logout",
-    tags: ["Identity"],
+    tags,
     summary: "Revoke the presented session",
     security: bearerSecurity,
     responses: { 204: { description: "Signed out" }, 401: errorResponses[401] },
@@ -81,7 +119,7 @@ identityRoutes.openapi(
   createRoute({
     method: "get",
     path: "/v1/me",
-    tags: ["Identity"],
+    tags,
     summary: "The signed-in user and their organizations",
     security: bearerSecurity,
     responses: { 200: jsonContent(MeResponse, "You"), 401: errorResponses[401] },

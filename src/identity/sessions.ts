@@ -2,7 +2,7 @@
  * Dashboard sessions: opaque bearer tokens (`sess_…`), stored only as SHA-256, revocable at once.
  * They never start with `pulse_`, which the contract reserves for project API keys.
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { Database } from "../db/client";
 import { sessions, users } from "../db/schema";
@@ -11,6 +11,8 @@ import { nowMs } from "../lib/clock";
 import { unauthenticated } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { generateSecret, sha256Hex } from "../lib/secrets";
+import { enforceRateLimit } from "../rate-limit/middleware";
+import { deferTo } from "./context";
 
 export const SESSION_TOKEN_PREFIX = "sess_";
 
@@ -27,6 +29,7 @@ export async function newSession(db: Database, userId: string, ttlHours: number,
     userAgent: meta.userAgent,
     createdAt,
     expiresAt,
+    lastUsedAt: createdAt,
   });
   return { id, token, expiresAt, insert };
 }
@@ -38,23 +41,44 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1]! : null;
 }
 
-/** Requires a live dashboard session; sets `c.var.caller` to the user. */
+/** `last_used_at` is written at most this often per session: a cheap, good-enough "last seen". */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Requires a live dashboard session; sets `c.var.caller` to the user and counts the request
+ * against the user's limit (RATE_LIMIT_USER_PER_MIN, fail-open like API-key routes: a limiter
+ * outage must not lock everyone out of the dashboard).
+ */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Routers mounted on overlapping prefixes may each apply this; authenticate once per request.
   if (c.var.caller?.kind === "user") return next();
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) throw unauthenticated("Sign in: send Authorization: Bearer <session token>.");
   if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw unauthenticated("This endpoint needs a user session, not an API key.");
+  const at = nowMs();
   const row = await c.var.db
-    .select({ sessionId: sessions.id, userId: users.id, email: users.email })
+    .select({ sessionId: sessions.id, userId: users.id, email: users.email, lastUsedAt: sessions.lastUsedAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, nowMs())))
+    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, at)))
     .get();
   if (!row) throw unauthenticated("The session is invalid, expired or signed out.");
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
+  if (row.lastUsedAt === null || row.lastUsedAt <= at - LAST_USED_RESOLUTION_MS) {
+    deferTo(c)(touchSession(c.var.db, row.sessionId, at));
+  }
+  await enforceRateLimit(c, { policy: "user", key: `user:${row.userId}`, limit: c.var.config.rateLimits.userPerMinute, failMode: "open" });
   await next();
 };
+
+/** Guarded so that concurrent requests of one session write it once per resolution step. */
+function touchSession(db: Database, sessionId: string, at: number) {
+  return db
+    .update(sessions)
+    .set({ lastUsedAt: at })
+    .where(and(eq(sessions.id, sessionId), or(isNull(sessions.lastUsedAt), lte(sessions.lastUsedAt, at - LAST_USED_RESOLUTION_MS))))
+    .run();
+}
 
 /** The signed-in user's id; only valid behind `requireUser`. */
 export function currentUser(c: { var: AppEnv["Variables"] }) {

@@ -7,6 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { currentUser, requireUser } from "../identity/sessions";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { mailDeps } from "../mail/deps";
 import { serializeMember } from "../members/schemas";
 import { teamActor } from "../members/actor";
 import { OrgParams, serializeOrg } from "../orgs/schemas";
@@ -44,7 +45,7 @@ invitationRoutes.openapi(
     const { org_id } = c.req.valid("param");
     const body = c.req.valid("json");
     const actor = await teamActor(c, org_id, "invitation:write");
-    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body);
+    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body, { deps: mailDeps(c), publicUrl: c.var.config.publicUrl });
     return c.json({ ...serializeInvitation(invitation), token, accept_url: acceptUrl(c.var.config.publicUrl, token) }, 201);
   },
 );

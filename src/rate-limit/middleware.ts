@@ -18,28 +18,16 @@ import type { AppEnv } from "../env";
 import { ApiError, unauthenticated } from "../lib/errors";
 import { clientIp } from "../middleware/request-context";
 import { clientAddressKey } from "./client-key";
+import { durableLimiter } from "./limiter";
 import type { RateLimitDecision } from "./rate-limiter-do";
 
 export const WINDOW_MS = 60_000;
-/**
- * A limiter that does not answer within this long counts as unavailable: a hung Durable Object
- * must not hang the API. A healthy check takes milliseconds.
- */
-export const LIMITER_TIMEOUT_MS = 2_000;
+export { LIMITER_TIMEOUT_MS } from "./limiter";
 
 export type FailMode = "open" | "closed";
 
 export async function checkRateLimit(c: Context<AppEnv>, key: string, limit: number, credential?: string): Promise<RateLimitDecision> {
-  const stub = c.env.RATE_LIMITER.get(c.env.RATE_LIMITER.idFromName(key));
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([stub.hit(limit, WINDOW_MS, credential), timeout]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
-  }
+  return durableLimiter(c.env.RATE_LIMITER).hit(key, limit, WINDOW_MS, credential);
 }
 
 /** The IETF draft headers (draft-ietf-httpapi-ratelimit-headers): quota, window, remaining, reset. */
@@ -100,3 +88,17 @@ export const rateLimitByIp: MiddlewareHandler<AppEnv> = async (c, next) => {
   });
   await next();
 };
+
+/**
+ * Per webhook endpoint, for the routes that make Pulse send a signed POST on demand (`test`,
+ * `retry`, `recover`): RATE_LIMIT_WEBHOOK_TEST_PER_MIN, so Pulse cannot be driven to fire at a
+ * third party in a loop. Fails closed: these sends are never urgent.
+ */
+export async function rateLimitWebhookSends(c: Context<AppEnv>, endpointId: string): Promise<void> {
+  await enforceRateLimit(c, {
+    policy: "webhook-test",
+    key: `webhook-test:${endpointId}`,
+    limit: c.var.config.rateLimits.webhookTestPerMinute,
+    failMode: "closed",
+  });
+}

@@ -14,6 +14,8 @@ export interface RateLimitDecision {
   remaining: number;
   /** Milliseconds until the oldest counted request leaves the window (capacity returns). */
   resetMs: number;
+  /** When an admitted hit was counted: pass it to `release` to take that hit back. */
+  at?: number;
 }
 
 /**
@@ -67,12 +69,30 @@ export class RateLimiter extends DurableObject<Bindings> {
     if (this.hits.length < limit) {
       this.hits.push(now);
       this.ctx.storage.sql.exec("INSERT INTO hits (ts) VALUES (?)", now);
-      return { allowed: true, limit, remaining: limit - this.hits.length, resetMs: this.hits[0]! + windowMs - now };
+      return { allowed: true, limit, remaining: limit - this.hits.length, resetMs: this.hits[0]! + windowMs - now, at: now };
     }
     // The request that must age out before one more fits: with `limit` admitted in the window,
     // capacity returns when the (len - limit)th oldest leaves.
     const blocking = this.hits[this.hits.length - limit]!;
     return { allowed: false, limit, remaining: 0, resetMs: Math.max(1, blocking + windowMs - now) };
+  }
+
+  /**
+   * Takes back one hit counted at `at` (from `hit`'s decision). Limits that count failures, such as
+   * the per-account login limit, reserve a slot before the attempt (so a burst of parallel guesses
+   * cannot all slip in) and give it back when the attempt succeeds.
+   */
+  release(at: number): void {
+    const index = this.hits.lastIndexOf(at);
+    if (index === -1) return;
+    this.hits.splice(index, 1);
+    this.ctx.storage.sql.exec("DELETE FROM hits WHERE id = (SELECT id FROM hits WHERE ts = ? ORDER BY id DESC LIMIT 1)", at);
+  }
+
+  /** Forgets every hit: the per-account login limit after the password was reset. */
+  clear(): void {
+    this.hits = [];
+    this.ctx.storage.sql.exec("DELETE FROM hits");
   }
 
   /**

@@ -17,6 +17,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, li
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { encryptSecret } from "../lib/secrets";
 import { ProjectParams } from "../projects/schemas";
+import { rateLimitWebhookSends } from "../rate-limit/middleware";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
 import {
@@ -265,6 +266,7 @@ webhookRoutes.openapi(
     const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     if (!endpoint.enabled) throw conflict("The endpoint is disabled; enable it before sending a test.");
+    await rateLimitWebhookSends(c, whk_id);
     const db = c.var.db;
     const at = nowMs();
     const { row, insert } = singleMessage(
@@ -338,6 +340,7 @@ webhookRoutes.openapi(
     const { orgId } = await projectAccess(c, project_id, "webhook:write");
     const endpoint = await loadEndpoint(c, project_id, whk_id);
     if (!endpoint.enabled) throw conflict("The endpoint is disabled; enable it before retrying.");
+    await rateLimitWebhookSends(c, whk_id);
     const db = c.var.db;
     const message = await db
       .select()
