@@ -31,11 +31,10 @@ import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
 import { metricsRoutes } from "./admin/metrics";
-import { livekitWebhookRoutes } from "./livekit/webhook-routes";
+import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
-import { dashboardTokenRoutes } from "./tokens/dashboard-routes";
 import { billingRoutes } from "./billing/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
@@ -80,7 +79,6 @@ export function createApp() {
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);
-  app.route("/", dashboardTokenRoutes);
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);

@@ -3,12 +3,13 @@
  * unauthenticated and limited per client IP; `/v1/me/*` needs a session (identity/routes.ts).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { idParam } from "../lib/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { z } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
-import { accountDeps, deferTo } from "./context";
+import { depsOf } from "../deps";
 import { listSessions, revokeOtherSessions, revokeSession } from "./my-sessions";
 import { changePassword, forgotPassword, resetPassword } from "./passwords";
 import {
@@ -41,7 +42,7 @@ accountRoutes.openapi(
     responses: { 202: { description: "Accepted" }, 400: errorResponses[400], 429: errorResponses[429] },
   }),
   async (c) => {
-    await forgotPassword(accountDeps(c), c.req.valid("json").email, deferTo(c));
+    await forgotPassword(depsOf(c), auditActor(c), c.req.valid("json").email);
     return c.body(null, 202);
   },
 );
@@ -56,7 +57,7 @@ accountRoutes.openapi(
     responses: { 200: jsonContent(UserResponse, "Password reset; every session revoked"), 400: errorResponses[400], 429: errorResponses[429] },
   }),
   async (c) => {
-    const user = await resetPassword(accountDeps(c), c.req.valid("json"));
+    const user = await resetPassword(depsOf(c), auditActor(c), c.req.valid("json"));
     return c.json({ user: serializeUser(user) }, 200);
   },
 );
@@ -73,7 +74,7 @@ accountRoutes.openapi(
     responses: { 200: jsonContent(UserResponse, "Changed"), ...errorResponses },
   }),
   async (c) => {
-    const user = await changePassword(accountDeps(c), currentUser(c), c.req.valid("json"));
+    const user = await changePassword(depsOf(c), auditActor(c), currentUser(c), c.req.valid("json"));
     return c.json({ user: serializeUser(user) }, 200);
   },
 );

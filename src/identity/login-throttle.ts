@@ -11,7 +11,8 @@
 import { ApiError } from "../lib/errors";
 import { normalizeEmail } from "../lib/email";
 import { sha256Hex } from "../lib/secrets";
-import type { Limiter } from "../rate-limit/limiter";
+import { clearHits, hitWindow, releaseHit } from "../rate-limit/limiter";
+import type { RateLimiterNamespace } from "../rate-limit/service";
 
 export const LOGIN_FAILURES_PER_ACCOUNT = 10;
 export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
@@ -25,11 +26,11 @@ export interface LoginAttempt {
   succeeded(): Promise<void>;
 }
 
-export async function reserveLoginAttempt(limiter: Limiter, email: string): Promise<LoginAttempt> {
+export async function reserveLoginAttempt(limiter: RateLimiterNamespace, email: string): Promise<LoginAttempt> {
   const key = await accountKey(email);
   let decision;
   try {
-    decision = await limiter.hit(key, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW_MS);
+    decision = await hitWindow(limiter, key, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW_MS);
   } catch {
     throw new ApiError("service_unavailable", "Sign-in is temporarily unavailable; try again shortly.", { headers: { "Retry-After": "5" } });
   }
@@ -44,12 +45,12 @@ export async function reserveLoginAttempt(limiter: Limiter, email: string): Prom
   return {
     // Best effort: failing to give the slot back only makes the limit a little stricter.
     succeeded: async () => {
-      if (at !== undefined) await limiter.release(key, at).catch(() => undefined);
+      if (at !== undefined) await releaseHit(limiter, key, at).catch(() => undefined);
     },
   };
 }
 
 /** After a password reset the owner is back in control: earlier failures no longer count. */
-export async function clearLoginFailures(limiter: Limiter, email: string): Promise<void> {
-  await limiter.clear(await accountKey(email)).catch(() => undefined);
+export async function clearLoginFailures(limiter: RateLimiterNamespace, email: string): Promise<void> {
+  await clearHits(limiter, await accountKey(email)).catch(() => undefined);
 }

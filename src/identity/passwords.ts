@@ -10,7 +10,7 @@
  *   user's other sessions.
  */
 import { and, eq, isNull, ne } from "drizzle-orm";
-import { auditEntry, auditEntryWhen } from "../audit/record";
+import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { nowMs } from "../lib/clock";
@@ -28,40 +28,43 @@ export function resetPasswordLink(publicUrl: string, token: string): string {
   return `${publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
 }
 
-export async function forgotPassword(deps: AccountDeps, email: string, defer: (work: Promise<unknown>) => void): Promise<void> {
+export async function forgotPassword(deps: AccountDeps, actor: AuditActor, email: string): Promise<void> {
   const { db } = deps;
   const user = await db.select({ id: users.id, email: users.email }).from(users).where(eq(users.emailNormalized, normalizeEmail(email))).get();
-  defer(sendResetMail(deps, email, user ?? null));
+  deps.background(
+    sendResetMail(deps, actor, email, user ?? null).catch((error) =>
+      deps.logger.error("password_reset_mail_failed", { error_message: error instanceof Error ? error.message : String(error) }),
+    ),
+  );
 }
 
-async function sendResetMail(deps: AccountDeps, requested: string, user: { id: string; email: string } | null): Promise<void> {
+async function sendResetMail(deps: AccountDeps, actor: AuditActor, requested: string, user: { id: string; email: string } | null): Promise<void> {
   const { db } = deps;
   const at = nowMs();
   const { token, writes } = await issueUserToken(db, user?.id ?? "", "password_reset", at);
   const link = resetPasswordLink(deps.config.publicUrl, token);
   // The throttle counts requests for unknown addresses too: the same work either way.
-  const mail = await stageMail(deps.mail, passwordResetEmail(user?.email ?? requested, link, TOKEN_RULES.password_reset.ttlMs / 60_000), at);
+  const mail = await stageMail(deps, passwordResetEmail(user?.email ?? requested, link, TOKEN_RULES.password_reset.ttlMs / 60_000), at);
   if (!user || !mail.ok) return;
-  const actor = { ...deps.actor, actorType: "anonymous" as const, actorId: null };
   await runBatch(db, [
     ...writes,
     mail.insert,
-    auditEntry(db, actor, { action: "user.password_reset_requested", resourceType: "user", resourceId: user.id }, at),
+    auditEntry(db, { ...actor, actorType: "anonymous", actorId: null }, { action: "user.password_reset_requested", resourceType: "user", resourceId: user.id }, at),
   ]);
-  await sendStaged(deps.mail, [mail]);
+  await sendStaged(deps, [mail]);
 }
 
-export async function resetPassword(deps: AccountDeps, input: { token: string; password: string }) {
+export async function resetPassword(deps: AccountDeps, actor: AuditActor, input: { token: string; password: string }) {
   const { db } = deps;
   const at = nowMs();
   const row = await findUsableToken(db, input.token, "password_reset", at);
   const passwordHash = await hashPassword(input.password, deps.config.passwordPepper);
   const usable = usableCondition(db, row.id, at);
-  const actor = { ...deps.actor, actorType: "user" as const, actorId: row.userId };
+  const asUser = { ...actor, actorType: "user" as const, actorId: row.userId };
   const user = await db.select().from(users).where(eq(users.id, row.userId)).get();
   if (!user) throw invalidToken();
   const results = await runBatch(db, [
-    auditEntryWhen(db, actor, { action: "user.password_reset", resourceType: "user", resourceId: row.userId, metadata: { sessions_revoked: "all" } }, usable, at),
+    auditEntryWhen(db, asUser, { action: "user.password_reset", resourceType: "user", resourceId: row.userId, metadata: { sessions_revoked: "all" } }, usable, at),
     db
       .update(users)
       .set({ passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? at, updatedAt: at })
@@ -76,6 +79,7 @@ export async function resetPassword(deps: AccountDeps, input: { token: string; p
 
 export async function changePassword(
   deps: AccountDeps,
+  actor: AuditActor,
   caller: { userId: string; sessionId: string },
   input: { current_password: string; new_password: string },
 ) {
@@ -91,14 +95,14 @@ export async function changePassword(
   await attempt.succeeded();
   const at = nowMs();
   const passwordHash = await hashPassword(input.new_password, pepper);
-  const actor = { ...deps.actor, actorType: "user" as const, actorId: user.id };
+  const asUser = { ...actor, actorType: "user" as const, actorId: user.id };
   await db.batch([
     db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, user.id)),
     db
       .update(sessions)
       .set({ revokedAt: at })
       .where(and(eq(sessions.userId, user.id), ne(sessions.id, caller.sessionId), isNull(sessions.revokedAt))),
-    auditEntry(db, actor, { action: "user.password_changed", resourceType: "user", resourceId: user.id, metadata: { other_sessions_revoked: true } }, at),
+    auditEntry(db, asUser, { action: "user.password_changed", resourceType: "user", resourceId: user.id, metadata: { other_sessions_revoked: true } }, at),
   ]);
   return { ...user, passwordHash, updatedAt: at };
 }

@@ -3,10 +3,11 @@ import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
 import { memberships, organizations, sessions, users } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import { unauthenticated } from "../lib/errors";
-import { rateLimitByIp } from "../rate-limit/middleware";
-import { accountDeps } from "./context";
+import { rateLimitByIp } from "../middleware/rate-limit";
+import { depsOf } from "../deps";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserResponse, UserSchema, VerifyEmailBody } from "./schemas";
 import { login, signup } from "./service";
 import { currentUser, requireUser } from "./sessions";
@@ -32,10 +33,10 @@ identityRoutes.openapi(
     summary: "Create an account and sign in; a verification link is emailed",
     description: "The new account's `email_verified_at` is null until `POST /v1/auth/verify-email` with the emailed token.",
     request: { body: jsonBody(SignupBody) },
-    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], 409: { description: "Email taken" } },
+    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], ...conflictResponse("Email taken") },
   }),
   async (c) => {
-    const result = await signup(accountDeps(c), c.req.valid("json"));
+    const result = await signup(depsOf(c), auditActor(c), c.req.valid("json"));
     return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 201);
   },
 );
@@ -51,7 +52,7 @@ identityRoutes.openapi(
     responses: { 200: jsonContent(SessionResponse, "Signed in"), 400: errorResponses[400], 401: errorResponses[401], 429: errorResponses[429] },
   }),
   async (c) => {
-    const result = await login(accountDeps(c), c.req.valid("json"));
+    const result = await login(depsOf(c), auditActor(c), c.req.valid("json"));
     return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 200);
   },
 );
@@ -66,7 +67,7 @@ identityRoutes.openapi(
     responses: { 200: jsonContent(UserResponse, "Verified"), 400: errorResponses[400], 429: errorResponses[429] },
   }),
   async (c) => {
-    const user = await verifyEmail(accountDeps(c), c.req.valid("json").token);
+    const user = await verifyEmail(depsOf(c), auditActor(c), c.req.valid("json").token);
     return c.json({ user: serializeUser(user) }, 200);
   },
 );
@@ -82,7 +83,7 @@ identityRoutes.openapi(
     responses: { 202: { description: "Sent" }, 401: errorResponses[401], 409: { description: "Already verified" }, 429: errorResponses[429] },
   }),
   async (c) => {
-    await resendVerification(accountDeps(c), currentUser(c).userId);
+    await resendVerification(depsOf(c), currentUser(c).userId);
     return c.body(null, 202);
   },
 );

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { isUniqueViolation, runBatch, type BatchItem } from "../db/client";
 import { users } from "../db/schema";
-import { auditEntry } from "../audit/record";
+import { auditEntry, type AuditActor } from "../audit/record";
 import { nowMs } from "../lib/clock";
 import { normalizeEmail } from "../lib/email";
 import { conflict, unauthenticated } from "../lib/errors";
@@ -25,7 +25,7 @@ export function verifyEmailLink(publicUrl: string, token: string): string {
 export async function verificationMail(deps: AccountDeps, user: { id: string; email: string }, at: number) {
   const { token, writes } = await issueUserToken(deps.db, user.id, "email_verification", at);
   const link = verifyEmailLink(deps.config.publicUrl, token);
-  const mail = await stageMail(deps.mail, verificationEmail(user.email, link, TOKEN_RULES.email_verification.ttlMs / 3600_000), at);
+  const mail = await stageMail(deps, verificationEmail(user.email, link, TOKEN_RULES.email_verification.ttlMs / 3600_000), at);
   return { writes, mail };
 }
 
@@ -33,7 +33,7 @@ export async function verificationMail(deps: AccountDeps, user: { id: string; em
  * Creates the account (email unverified) and its first session, and mails a verification link.
  * The mail is throttled per address like every other; a throttled one is simply not sent (resend).
  */
-export async function signup(deps: AccountDeps, input: { email: string; password: string; name: string }) {
+export async function signup(deps: AccountDeps, actor: AuditActor, input: { email: string; password: string; name: string }) {
   const { db } = deps;
   const at = nowMs();
   const user = {
@@ -46,14 +46,14 @@ export async function signup(deps: AccountDeps, input: { email: string; password
     createdAt: at,
     updatedAt: at,
   };
-  const session = await newSession(db, user.id, deps.config.sessionTtlHours, deps.actor);
-  const actor = { ...deps.actor, actorType: "user" as const, actorId: user.id };
+  const session = await newSession(db, user.id, deps.config.sessionTtlHours, actor);
+  const asUser = { ...actor, actorType: "user" as const, actorId: user.id };
   const verification = await verificationMail(deps, user, at);
   try {
     await runBatch(db, [
       db.insert(users).values(user),
       session.insert,
-      auditEntry(db, actor, { action: "user.signed_up", resourceType: "user", resourceId: user.id }, at),
+      auditEntry(db, asUser, { action: "user.signed_up", resourceType: "user", resourceId: user.id }, at),
       ...verification.writes,
       ...(verification.mail.ok ? [verification.mail.insert] : []),
     ]);
@@ -61,7 +61,7 @@ export async function signup(deps: AccountDeps, input: { email: string; password
     if (isUniqueViolation(error)) throw conflict("An account with this email already exists.");
     throw error;
   }
-  await sendStaged(deps.mail, [verification.mail]);
+  await sendStaged(deps, [verification.mail]);
   return { user, token: session.token, expiresAt: session.expiresAt };
 }
 
@@ -72,7 +72,7 @@ const LOGIN_FAILED = "Invalid email or password.";
  * verified for unknown emails) and gives one generic message for every failure. Failures count
  * against the account's throttle (login-throttle.ts) before the password is even looked at.
  */
-export async function login(deps: AccountDeps, input: { email: string; password: string }) {
+export async function login(deps: AccountDeps, actor: AuditActor, input: { email: string; password: string }) {
   const { db } = deps;
   const pepper = deps.config.passwordPepper;
   const attempt = await reserveLoginAttempt(deps.limiter, input.email);
@@ -83,7 +83,7 @@ export async function login(deps: AccountDeps, input: { email: string; password:
     await db.batch([
       auditEntry(
         db,
-        { ...deps.actor, actorType: user ? "user" : "anonymous", actorId: user?.id ?? null },
+        { ...actor, actorType: user ? "user" : "anonymous", actorId: user?.id ?? null },
         { action: "user.login_failed", resourceType: "user", resourceId: user?.id ?? null, metadata: { reason: user ? "bad_password" : "unknown_email" } },
         at,
       ),
@@ -91,9 +91,9 @@ export async function login(deps: AccountDeps, input: { email: string; password:
     throw unauthenticated(LOGIN_FAILED);
   }
   await attempt.succeeded();
-  const session = await newSession(db, user.id, deps.config.sessionTtlHours, deps.actor);
-  const actor = { ...deps.actor, actorType: "user" as const, actorId: user.id };
-  const writes: BatchItem[] = [session.insert, auditEntry(db, actor, { action: "user.logged_in", resourceType: "session", resourceId: session.id }, at)];
+  const session = await newSession(db, user.id, deps.config.sessionTtlHours, actor);
+  const asUser = { ...actor, actorType: "user" as const, actorId: user.id };
+  const writes: BatchItem[] = [session.insert, auditEntry(db, asUser, { action: "user.logged_in", resourceType: "session", resourceId: session.id }, at)];
   if (needsRehash(user.passwordHash)) {
     // Hashes from before the pepper (or with fewer iterations) are upgraded now that we know the password.
     writes.push(db.update(users).set({ passwordHash: await hashPassword(input.password, pepper), updatedAt: at }).where(eq(users.id, user.id)));

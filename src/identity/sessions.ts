@@ -11,8 +11,7 @@ import { nowMs } from "../lib/clock";
 import { unauthenticated } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { generateSecret, sha256Hex } from "../lib/secrets";
-import { enforceRateLimit } from "../rate-limit/middleware";
-import { deferTo } from "./context";
+import { enforceRateLimit } from "../middleware/rate-limit";
 
 export const SESSION_TOKEN_PREFIX = "sess_";
 
@@ -65,7 +64,10 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!row) throw unauthenticated("The session is invalid, expired or signed out.");
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
   if (row.lastUsedAt === null || row.lastUsedAt <= at - LAST_USED_RESOLUTION_MS) {
-    deferTo(c)(touchSession(c.var.db, row.sessionId, at));
+    const touch = touchSession(c.var.db, row.sessionId, at).catch((error) =>
+      c.var.logger.warn("session_touch_failed", { error_message: error instanceof Error ? error.message : String(error) }),
+    );
+    c.executionCtx.waitUntil(touch);
   }
   await enforceRateLimit(c, { policy: "user", key: `user:${row.userId}`, limit: c.var.config.rateLimits.userPerMinute, failMode: "open" });
   await next();

@@ -4,7 +4,7 @@
  * resend needs the signed-in, still unverified user and is throttled per address (429 beyond it).
  */
 import { and, eq, isNull } from "drizzle-orm";
-import { auditEntryWhen } from "../audit/record";
+import { auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch } from "../db/client";
 import { users } from "../db/schema";
 import { nowMs } from "../lib/clock";
@@ -14,15 +14,15 @@ import type { AccountDeps } from "./deps";
 import { verificationMail } from "./service";
 import { consumeToken, findUsableToken, invalidToken, usableCondition } from "./user-tokens";
 
-export async function verifyEmail(deps: AccountDeps, token: string) {
+export async function verifyEmail(deps: AccountDeps, actor: AuditActor, token: string) {
   const { db } = deps;
   const at = nowMs();
   const row = await findUsableToken(db, token, "email_verification", at);
   const usable = usableCondition(db, row.id, at);
-  const actor = { ...deps.actor, actorType: "user" as const, actorId: row.userId };
+  const asUser = { ...actor, actorType: "user" as const, actorId: row.userId };
   const [, , consumed] = await db.batch([
     db.update(users).set({ emailVerifiedAt: at, updatedAt: at }).where(and(eq(users.id, row.userId), isNull(users.emailVerifiedAt), usable)),
-    auditEntryWhen(db, actor, { action: "user.email_verified", resourceType: "user", resourceId: row.userId }, usable, at),
+    auditEntryWhen(db, asUser, { action: "user.email_verified", resourceType: "user", resourceId: row.userId }, usable, at),
     consumeToken(db, row.id, at),
   ]);
   if (consumed.length === 0) throw invalidToken();
@@ -43,5 +43,5 @@ export async function resendVerification(deps: AccountDeps, userId: string): Pro
     throw new ApiError("rate_limited", `Too many emails to this address; retry in ${retryAfter} s.`, { headers: { "Retry-After": retryAfter } });
   }
   await runBatch(db, [...verification.writes, verification.mail.insert]);
-  await sendStaged(deps.mail, [verification.mail]);
+  await sendStaged(deps, [verification.mail]);
 }

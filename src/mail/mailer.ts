@@ -7,30 +7,24 @@
  * It bounds what anyone can make Pulse send to a stranger's inbox through forgot-password,
  * resend-verification or invitations. When the limiter cannot be asked, nothing is sent.
  */
-import type { Database } from "../db/client";
-import { normalizeEmail } from "../lib/email";
-import type { Logger } from "../lib/logger";
-import { sha256Hex } from "../lib/secrets";
-import type { Limiter } from "../rate-limit/limiter";
-import { enqueueMail, outboxInsert, type OutgoingMail } from "./outbox";
 import type { BatchItem } from "../db/client";
+import type { Deps } from "../deps";
+import { normalizeEmail } from "../lib/email";
+import { sha256Hex } from "../lib/secrets";
+import { hitWindow } from "../rate-limit/limiter";
+import { enqueueMail, outboxInsert, type OutgoingMail } from "./outbox";
 
 export const MAIL_PER_ADDRESS = 5;
 export const MAIL_WINDOW_MS = 15 * 60_000;
 
-export interface MailDeps {
-  db: Database;
-  queue: Queue<unknown>;
-  limiter: Limiter;
-  logger: Logger;
-}
+export type MailDeps = Pick<Deps, "db" | "queue" | "limiter" | "logger">;
 
 export type StagedMail = { ok: true; id: string; insert: BatchItem } | { ok: false; retryAfterMs: number };
 
 export async function stageMail(deps: MailDeps, mail: OutgoingMail, at?: number): Promise<StagedMail> {
   const key = `mail:${await sha256Hex(normalizeEmail(mail.to))}`;
   try {
-    const decision = await deps.limiter.hit(key, MAIL_PER_ADDRESS, MAIL_WINDOW_MS);
+    const decision = await hitWindow(deps.limiter, key, MAIL_PER_ADDRESS, MAIL_WINDOW_MS);
     if (!decision.allowed) {
       deps.logger.warn("mail_throttled", { template: mail.template });
       return { ok: false, retryAfterMs: decision.resetMs };

@@ -10,7 +10,8 @@ import { mailOutbox } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { normalizeEmail } from "../lib/email";
 import { ApiError } from "../lib/errors";
-import { createRouter, errorResponses, jsonContent } from "../lib/openapi";
+import { errorResponses, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 
 export const mailRoutes = createRouter();
 

@@ -1,40 +1,26 @@
 /**
- * The rate limiter as services see it: a small interface over the Durable Object (one object per
- * limit key), so account and mail code can count, give back and clear hits without a Hono context.
- * A limiter that does not answer within LIMITER_TIMEOUT_MS counts as unavailable (the promise
- * rejects): a hung Durable Object must not hang the API. A healthy check takes milliseconds.
+ * Limits with their own window, over the same limiter objects as `service.ts` (which counts per
+ * minute): the per-account login limit and the per-address mail throttle count in 15-minute
+ * windows, and the login limit gives back the slot of an attempt that succeeded. Each call
+ * rejects when the object does not answer within LIMITER_TIMEOUT_MS; callers choose how to fail.
  */
-import type { Bindings } from "../env";
+import { withTimeout } from "../lib/timeout";
 import type { RateLimitDecision } from "./rate-limiter-do";
+import { LIMITER_TIMEOUT_MS, type RateLimiterNamespace } from "./service";
 
-export const LIMITER_TIMEOUT_MS = 2_000;
+const stub = (limiter: RateLimiterNamespace, key: string) => limiter.get(limiter.idFromName(key));
 
-export interface Limiter {
-  /** Counts one hit against `key` if fewer than `limit` fall in the last `windowMs`. */
-  hit(key: string, limit: number, windowMs: number, credential?: string): Promise<RateLimitDecision>;
-  /** Takes back the hit counted at `at` (a decision's `at`). */
-  release(key: string, at: number): Promise<void>;
-  /** Forgets every hit of `key`. */
-  clear(key: string): Promise<void>;
+/** Counts one hit against `key` if fewer than `limit` fall in the last `windowMs`. */
+export function hitWindow(limiter: RateLimiterNamespace, key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+  return withTimeout(stub(limiter, key).hit(limit, windowMs), LIMITER_TIMEOUT_MS);
 }
 
-async function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
-  }
+/** Takes back the hit counted at `at` (an admitted decision's `at`). */
+export function releaseHit(limiter: RateLimiterNamespace, key: string, at: number): Promise<void> {
+  return withTimeout(stub(limiter, key).release(at), LIMITER_TIMEOUT_MS);
 }
 
-export function durableLimiter(namespace: Bindings["RATE_LIMITER"]): Limiter {
-  const stub = (key: string) => namespace.get(namespace.idFromName(key));
-  return {
-    hit: (key, limit, windowMs, credential) => withTimeout(stub(key).hit(limit, windowMs, credential)),
-    release: (key, at) => withTimeout(stub(key).release(at)),
-    clear: (key) => withTimeout(stub(key).clear()),
-  };
+/** Forgets every hit of `key`. */
+export function clearHits(limiter: RateLimiterNamespace, key: string): Promise<void> {
+  return withTimeout(stub(limiter, key).clear(), LIMITER_TIMEOUT_MS);
 }
