@@ -3,13 +3,12 @@
  * unauthenticated and limited per client IP; `/v1/me/*` needs a session (identity/routes.ts).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { createRouter } from "../router";
-import { idParam } from "../lib/schemas";
-import { rateLimitByIp } from "../middleware/rate-limit";
-import { z } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { SessionParams } from "../lib/params";
+import { rateLimitByIp } from "../middleware/rate-limit";
+import { createRouter } from "../router";
 import { listSessions, revokeOtherSessions, revokeSession } from "./my-sessions";
 import { changePassword, forgotPassword, resetPassword } from "./passwords";
 import {
@@ -95,8 +94,6 @@ accountRoutes.openapi(
     return c.json({ data: result.rows.map((s) => serializeSession(s, caller.sessionId)), next_cursor: result.nextCursor }, 200);
   },
 );
-
-const SessionParams = z.object({ sess_id: idParam("sess_id", "ses") });
 
 accountRoutes.openapi(
   createRoute({

@@ -21,7 +21,6 @@ identityRoutes.use("/v1/auth/verify-email", rateLimitByIp);
 identityRoutes.use("/v1/auth/verify-email/resend", requireUser);
 identityRoutes.use("/v1/auth/logout", requireUser);
 identityRoutes.use("/v1/me", requireUser);
-identityRoutes.use("/v1/me/*", requireUser);
 
 const tags = ["Identity"];
 
