@@ -10,15 +10,15 @@ import type { AppEnv } from "./env";
 import { ApiError, errorBody } from "./lib/errors";
 import { createLogger, describeError } from "./lib/logger";
 import { newId } from "./lib/ids";
-import { createRouter } from "./lib/openapi";
+import { createRouter } from "./router";
 import { cors } from "./middleware/cors";
 import { httpsOnly } from "./middleware/https-only";
 import { jsonBody } from "./middleware/json-body";
 import { requestContext, withConfig } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
+import { authenticate } from "./auth/table";
 import { apiKeyRoutes } from "./api-keys/routes";
-import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { accountRoutes } from "./identity/account-routes";
@@ -30,7 +30,7 @@ import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
-import { metricsRoutes } from "./admin/metrics";
+import { adminRoutes } from "./admin/routes";
 import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
@@ -61,17 +61,18 @@ export function createApp() {
       })),
   }));
 
-  // Routers. Order matters only where paths overlap: projects (which applies session auth to
-  // /v1/projects/*) before the routers nested under it.
+  // Who may call what is one table (auth/table.ts), applied here before any router: routers never
+  // authenticate on their own, so the order below carries no meaning.
+  app.use("*", authenticate);
+
   app.route("/", statusRoutes);
-  app.route("/", metricsRoutes);
+  app.route("/", adminRoutes);
   app.route("/", identityRoutes);
   app.route("/", accountRoutes);
   app.route("/", mailRoutes);
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
-  app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);

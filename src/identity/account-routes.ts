@@ -1,13 +1,12 @@
 /**
  * Passwords (forgot, reset, change) and the signed-in user's sessions. Forgot and reset are
- * unauthenticated and limited per client IP; `/v1/me/*` needs a session (identity/routes.ts).
+ * unauthenticated and limited per client IP; `/v1/me/*` needs a session (both in auth/table.ts).
  */
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
 import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { SessionParams } from "../lib/params";
-import { rateLimitByIp } from "../middleware/rate-limit";
 import { createRouter } from "../router";
 import { listSessions, revokeOtherSessions, revokeSession } from "./my-sessions";
 import { changePassword, forgotPassword, resetPassword } from "./passwords";
@@ -16,17 +15,15 @@ import {
   ForgotPasswordBody,
   ResetPasswordBody,
   RevokedSessionsResponse,
-  serializeSession,
+  serializeSessionInfo,
   serializeUser,
   SessionInfoSchema,
   UserResponse,
 } from "./schemas";
-import { currentUser, requireUser } from "./sessions";
+import { currentUser } from "../auth/caller";
 
 export const accountRoutes = createRouter();
 
-accountRoutes.use("/v1/auth/password/*", rateLimitByIp);
-accountRoutes.use("/v1/me/*", requireUser);
 
 const tags = ["Identity"];
 
@@ -91,7 +88,7 @@ accountRoutes.openapi(
   async (c) => {
     const caller = currentUser(c);
     const result = await listSessions(c.var.db, caller.userId, c.req.valid("query"));
-    return c.json({ data: result.rows.map((s) => serializeSession(s, caller.sessionId)), next_cursor: result.nextCursor }, 200);
+    return c.json({ data: result.rows.map((s) => serializeSessionInfo(s, caller.sessionId)), next_cursor: result.nextCursor }, 200);
   },
 );
 

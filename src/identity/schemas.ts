@@ -22,6 +22,11 @@ export function serializeUser(u: typeof users.$inferSelect) {
   };
 }
 
+/** A new session as signup and login answer it: the token is shown only here. */
+export function serializeSession(s: { user: typeof users.$inferSelect; token: string; expiresAt: number }) {
+  return { user: serializeUser(s.user), token: s.token, expires_at: toIso(s.expiresAt) };
+}
+
 export const Email = z.email().max(254);
 export const Password = z.string().min(10).max(256);
 
@@ -31,6 +36,13 @@ export const LoginBody = z.strictObject({ email: Email, password: z.string().min
 export const SessionResponse = z
   .object({ user: UserSchema, token: z.string(), expires_at: z.string() })
   .openapi("Session");
+
+export const MeResponse = z
+  .object({
+    user: UserSchema,
+    organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
+  })
+  .openapi("Me");
 
 /** Tokens from emailed links (`vrf_…`, `rst_…`). */
 const LinkToken = z.string().min(1).max(256);
@@ -56,7 +68,7 @@ export const SessionInfoSchema = z
   })
   .openapi("SessionInfo");
 
-export function serializeSession(s: typeof sessions.$inferSelect, currentSessionId: string) {
+export function serializeSessionInfo(s: typeof sessions.$inferSelect, currentSessionId: string) {
   return {
     id: s.id,
     created_at: toIso(s.createdAt),

@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { freshIp } from "../members/helpers";
-import { call, expectEnvelope } from "../support/api";
+import { call, expectEnvelope, freshIp } from "../support/api";
 import { createUser, PASSWORD, type TestUser } from "../support/factories";
 import { linkToken, mailbox, waitForMail } from "../support/mail";
 

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { sha256Hex } from "../../src/lib/secrets";
-import { accept, freshIp, invite } from "../members/helpers";
-import { call, expectEnvelope } from "../support/api";
+import { call, expectEnvelope, freshIp } from "../support/api";
+import { accept, invite } from "../support/team";
 import { createOrg, createUser, PASSWORD } from "../support/factories";
 import { linkToken, mailbox, verificationToken } from "../support/mail";
 

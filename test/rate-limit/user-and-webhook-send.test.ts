@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTenant, createUser } from "../support/factories";
 import { BASE } from "../support/api";
 import { fetchWithEnv } from "../support/worker-env";
-import { createEndpoint, fakeReceiver, pendingMessage, receiverHost } from "../webhooks/helpers";
+import { createEndpoint, fakeReceiver, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => {
   vi.restoreAllMocks();
