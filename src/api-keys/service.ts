@@ -6,14 +6,14 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
-import type { Tenant } from "../authz/access";
+import { tenantOf, type Tenant } from "../authz/access";
 import { API_KEY_SCOPES, type ApiKeyScope } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
 
@@ -53,34 +53,16 @@ export async function createApiKey(deps: Pick<Deps, "db">, caller: UserActor, te
     revokedAt: null,
     lastUsedAt: null,
   };
-  await db.batch([
-    db.insert(apiKeys).values(key),
-    auditEntry(
-      db,
-      caller.audit,
-      {
-        action: "api_key.created",
-        resourceType: "api_key",
-        resourceId: key.id,
-        orgId: tenant.orgId,
-        projectId: tenant.projectId,
-        metadata: { name: input.name, prefix, scopes, expires_at: input.expires_at ?? null },
-      },
-      at,
-    ),
-  ]);
+  const metadata = { name: input.name, prefix, scopes, expires_at: input.expires_at ?? null };
+  const audit = { action: "api_key.created", resourceType: "api_key", resourceId: key.id, ...tenantOf(tenant), metadata };
+  await db.batch([db.insert(apiKeys).values(key), auditEntry(db, caller.audit, audit, at)]);
   return { key, secret };
 }
 
-export async function listApiKeys(deps: Pick<Deps, "db">, projectId: string, { limit, cursor }: PageRequest) {
-  const rows = await deps.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.projectId, projectId), afterCursor(cursor, apiKeys.createdAt, apiKeys.id)))
-    .orderBy(...newestFirst(apiKeys.createdAt, apiKeys.id))
-    .limit(limit + 1)
-    .all();
-  return page(rows, limit);
+export function listApiKeys(deps: Pick<Deps, "db">, projectId: string, request: PageRequest) {
+  return newestFirstPage(request, apiKeys, (after, order, fetch) =>
+    deps.db.select().from(apiKeys).where(and(eq(apiKeys.projectId, projectId), after)).orderBy(...order).limit(fetch).all(),
+  );
 }
 
 /** The project's key by id (revoked ones included); another project's, or no key, is 404. */
@@ -114,7 +96,7 @@ export async function revokeApiKey(deps: Pick<Deps, "db" | "limiter" | "logger">
       auditEntryWhen(
         db,
         actor,
-        { action: "api_key.revoked", resourceType: "api_key", resourceId: keyId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { prefix: key.prefix } },
+        { action: "api_key.revoked", resourceType: "api_key", resourceId: keyId, ...tenantOf(tenant), metadata: { prefix: key.prefix } },
         guard,
         at,
       ),
@@ -144,8 +126,7 @@ export async function rollApiKey(deps: Pick<Deps, "db" | "limiter" | "logger">, 
         action: "api_key.rolled",
         resourceType: "api_key",
         resourceId: keyId,
-        orgId: tenant.orgId,
-        projectId: tenant.projectId,
+        ...tenantOf(tenant),
         metadata: { old_prefix: key.prefix, new_prefix: prefix },
       },
       guard,

@@ -16,6 +16,11 @@ export interface Tenant {
   orgId: string;
 }
 
+/** Just the tenant's ids (an access or a caller carries more), e.g. for an audit entry. */
+export function tenantOf(t: Tenant): Tenant {
+  return { projectId: t.projectId, orgId: t.orgId };
+}
+
 export interface OrgAccess {
   orgId: string;
   role: Role;

@@ -21,3 +21,17 @@ export function runBatch(db: Database, items: BatchItem[]) {
   if (items.length === 0) return Promise.resolve([]);
   return db.batch(items as [BatchItem, ...BatchItem[]]);
 }
+
+/**
+ * Commits the record of something another system (LiveKit) has already done. If the batch fails,
+ * `undo` is handed to `background` before the error is rethrown: undoing beats leaving something
+ * running that nobody can see, stop or be billed for.
+ */
+export async function recordOrUndo(db: Database, items: BatchItem[], undo: () => Promise<unknown>, background: (work: Promise<unknown>) => void) {
+  try {
+    await runBatch(db, items);
+  } catch (error) {
+    background(undo().catch(() => undefined));
+    throw error;
+  }
+}

@@ -7,15 +7,15 @@
 import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry } from "../audit/record";
-import type { Tenant } from "../authz/access";
+import { tenantOf, type Tenant } from "../authz/access";
 import { checkQuota } from "../billing/quota";
-import { runBatch } from "../db/client";
+import { recordOrUndo, runBatch } from "../db/client";
 import { egresses } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
@@ -54,56 +54,19 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
     createdAt: at,
     updatedAt: at,
   };
-  try {
-    await db.batch([
-      db.insert(egresses).values(row),
-      auditEntry(
-        db,
-        actor,
-        {
-          action: "egress.started",
-          resourceType: "egress",
-          resourceId: row.id,
-          orgId: tenant.orgId,
-          projectId: tenant.projectId,
-          metadata: { egress_id: row.egressId, type: row.type, room },
-        },
-        at,
-      ),
-    ]);
-  } catch (error) {
-    // LiveKit is already recording but Pulse could not keep track of it: stop it rather than
-    // leave an egress nobody can see, stop or be billed for.
-    deps.background(livekitEgress.stopEgress(config.livekit, info.egress_id, logger).catch(() => undefined));
-    throw error;
-  }
+  // LiveKit is already recording: if Pulse cannot keep track of it, stop it.
+  const audit = { action: "egress.started", resourceType: "egress", resourceId: row.id, ...tenantOf(tenant), metadata: { egress_id: row.egressId, type: row.type, room } };
+  await recordOrUndo(db, [db.insert(egresses).values(row), auditEntry(db, actor, audit, at)], () => livekitEgress.stopEgress(config.livekit, info.egress_id, logger), deps.background);
   return row;
 }
 
-export async function listEgresses(
-  deps: Pick<Deps, "db">,
-  projectId: string,
-  { limit, cursor, room, active }: PageRequest & { room?: string; active?: boolean },
-) {
-  const rows = await deps.db
-    .select()
-    .from(egresses)
-    .where(
-      and(
-        eq(egresses.projectId, projectId),
-        room === undefined ? undefined : eq(egresses.room, room),
-        active === undefined
-          ? undefined
-          : active
-            ? inArray(egresses.status, [...ACTIVE_EGRESS_STATUSES])
-            : notInArray(egresses.status, [...ACTIVE_EGRESS_STATUSES]),
-        afterCursor(cursor, egresses.createdAt, egresses.id),
-      ),
-    )
-    .orderBy(...newestFirst(egresses.createdAt, egresses.id))
-    .limit(limit + 1)
-    .all();
-  return page(rows, limit);
+export function listEgresses(deps: Pick<Deps, "db">, projectId: string, request: PageRequest & { room?: string; active?: boolean }) {
+  const { room, active } = request;
+  const activity = active === undefined ? undefined : (active ? inArray : notInArray)(egresses.status, [...ACTIVE_EGRESS_STATUSES]);
+  const matching = and(eq(egresses.projectId, projectId), room === undefined ? undefined : eq(egresses.room, room), activity);
+  return newestFirstPage(request, egresses, (after, order, fetch) =>
+    deps.db.select().from(egresses).where(and(matching, after)).orderBy(...order).limit(fetch).all(),
+  );
 }
 
 /** The project's egress by Pulse id; another project's (or no) egress is 404. */
@@ -134,8 +97,7 @@ export async function stopEgress(deps: Pick<Deps, "db" | "config" | "logger">, a
         action: "egress.stopped",
         resourceType: "egress",
         resourceId: row.id,
-        orgId: tenant.orgId,
-        projectId: tenant.projectId,
+        ...tenantOf(tenant),
         metadata: { egress_id: row.egressId, status: next.status },
       },
       at,

@@ -7,15 +7,16 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry } from "../audit/record";
-import type { Tenant } from "../authz/access";
+import { tenantOf, type Tenant } from "../authz/access";
 import { checkQuota } from "../billing/quota";
+import { recordOrUndo } from "../db/client";
 import { ingresses } from "../db/schema";
 import type { Deps } from "../deps";
 import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
@@ -79,47 +80,17 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
     updatedAt: at,
     deletedAt: null,
   };
-  try {
-    await db.batch([
-      db.insert(ingresses).values(row),
-      auditEntry(
-        db,
-        actor,
-        {
-          action: "ingress.created",
-          resourceType: "ingress",
-          resourceId: row.id,
-          orgId: tenant.orgId,
-          projectId: tenant.projectId,
-          metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room, name: row.name },
-        },
-        at,
-      ),
-    ]);
-  } catch (error) {
-    // An ingress Pulse cannot track would take streams nobody can see or delete: remove it.
-    deps.background(livekitIngress.deleteIngress(config.livekit, info.ingress_id, logger).catch(() => undefined));
-    throw error;
-  }
+  // LiveKit already takes streams for it: if Pulse cannot keep track of it, delete it.
+  const audit = { action: "ingress.created", resourceType: "ingress", resourceId: row.id, ...tenantOf(tenant), metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room, name: row.name } };
+  await recordOrUndo(db, [db.insert(ingresses).values(row), auditEntry(db, actor, audit, at)], () => livekitIngress.deleteIngress(config.livekit, info.ingress_id, logger), deps.background);
   return { row, streamKey };
 }
 
-export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, { limit, cursor, room }: PageRequest & { room?: string }) {
-  const rows = await deps.db
-    .select()
-    .from(ingresses)
-    .where(
-      and(
-        eq(ingresses.projectId, projectId),
-        isNull(ingresses.deletedAt),
-        room === undefined ? undefined : eq(ingresses.room, room),
-        afterCursor(cursor, ingresses.createdAt, ingresses.id),
-      ),
-    )
-    .orderBy(...newestFirst(ingresses.createdAt, ingresses.id))
-    .limit(limit + 1)
-    .all();
-  const result = page(rows, limit);
+export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, request: PageRequest & { room?: string }) {
+  const live = and(eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt), request.room === undefined ? undefined : eq(ingresses.room, request.room));
+  const result = await newestFirstPage(request, ingresses, (after, order, fetch) =>
+    deps.db.select().from(ingresses).where(and(live, after)).orderBy(...order).limit(fetch).all(),
+  );
   return { rows: await Promise.all(result.rows.map((r) => withStreamKey(deps, r))), nextCursor: result.nextCursor };
 }
 
@@ -161,8 +132,7 @@ export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">
         action: "ingress.deleted",
         resourceType: "ingress",
         resourceId: row.id,
-        orgId: tenant.orgId,
-        projectId: tenant.projectId,
+        ...tenantOf(tenant),
         metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room },
       },
       at,

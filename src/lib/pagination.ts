@@ -50,3 +50,15 @@ export function page<Row extends { createdAt: number; id: string }>(rows: Row[],
   const last = data[data.length - 1];
   return { rows: data, nextCursor: hasMore && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null };
 }
+
+/**
+ * One page of a newest-first list. `query` gets the cursor's WHERE fragment, the order and how many
+ * rows to fetch (one more than asked, to learn whether another page follows).
+ */
+export async function newestFirstPage<Row extends { createdAt: number; id: string }>(
+  { limit, cursor }: PageRequest,
+  columns: { createdAt: SQLiteColumn; id: SQLiteColumn },
+  query: (after: SQL | undefined, order: SQL[], fetch: number) => Promise<Row[]>,
+) {
+  return page(await query(afterCursor(cursor, columns.createdAt, columns.id), newestFirst(columns.createdAt, columns.id), limit + 1), limit);
+}

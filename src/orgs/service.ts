@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { retireProjects } from "../projects/retire";
 
 type OrgRow = typeof organizations.$inferSelect;
@@ -24,16 +24,18 @@ export async function createOrg(deps: Pick<Deps, "db">, caller: UserActor, input
 }
 
 /** The live organizations `userId` belongs to, newest first, each with their role. */
-export async function listOrgsOf(deps: Pick<Deps, "db">, userId: string, { limit, cursor }: PageRequest) {
-  const rows = await deps.db
-    .select({ org: organizations, role: memberships.role })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-    .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt), afterCursor(cursor, organizations.createdAt, organizations.id)))
-    .orderBy(...newestFirst(organizations.createdAt, organizations.id))
-    .limit(limit + 1)
-    .all();
-  return page(rows.map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt })), limit);
+export function listOrgsOf(deps: Pick<Deps, "db">, userId: string, request: PageRequest) {
+  return newestFirstPage(request, organizations, async (after, order, fetch) => {
+    const rows = await deps.db
+      .select({ org: organizations, role: memberships.role })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+      .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt), after))
+      .orderBy(...order)
+      .limit(fetch)
+      .all();
+    return rows.map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt }));
+  });
 }
 
 export async function findOrg(deps: Pick<Deps, "db">, orgId: string): Promise<OrgRow> {

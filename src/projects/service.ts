@@ -1,13 +1,13 @@
 /** Projects of an organization: create, list, rename and delete (with its cascade, `retire.ts`). */
 import { and, eq, isNull } from "drizzle-orm";
 import { auditEntry, type AuditActor } from "../audit/record";
-import type { Tenant } from "../authz/access";
+import { tenantOf, type Tenant } from "../authz/access";
 import { projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { retireProjects } from "./retire";
 
 type ProjectRow = typeof projects.$inferSelect;
@@ -28,15 +28,10 @@ export async function createProject(deps: Pick<Deps, "db">, actor: AuditActor, o
   return project;
 }
 
-export async function listProjects(deps: Pick<Deps, "db">, orgId: string, { limit, cursor }: PageRequest) {
-  const rows = await deps.db
-    .select()
-    .from(projects)
-    .where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt), afterCursor(cursor, projects.createdAt, projects.id)))
-    .orderBy(...newestFirst(projects.createdAt, projects.id))
-    .limit(limit + 1)
-    .all();
-  return page(rows, limit);
+export function listProjects(deps: Pick<Deps, "db">, orgId: string, request: PageRequest) {
+  return newestFirstPage(request, projects, (after, order, fetch) =>
+    deps.db.select().from(projects).where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt), after)).orderBy(...order).limit(fetch).all(),
+  );
 }
 
 export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, tenant: Tenant, input: { name: string }): Promise<ProjectRow> {
@@ -51,7 +46,7 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
     auditEntry(
       db,
       actor,
-      { action: "project.updated", resourceType: "project", resourceId: tenant.projectId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { name: input.name } },
+      { action: "project.updated", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant), metadata: { name: input.name } },
       at,
     ),
   ]);
@@ -64,6 +59,6 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
 export async function retireProject(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, tenant: Tenant): Promise<void> {
   const at = nowMs();
   await retireProjects(deps, { projectId: tenant.projectId }, [tenant.projectId], at, [
-    auditEntry(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, orgId: tenant.orgId, projectId: tenant.projectId }, at),
+    auditEntry(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, at),
   ]);
 }

@@ -7,13 +7,13 @@
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry } from "../audit/record";
-import type { Tenant } from "../authz/access";
+import { tenantOf, type Tenant } from "../authz/access";
 import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { encryptSecret } from "../lib/secrets";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
@@ -83,22 +83,18 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     auditEntry(
       db,
       actor,
-      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { url_origin: urlOrigin(input.url), events: input.events ?? null } },
+      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(input.url), events: input.events ?? null } },
       at,
     ),
   ]);
   return { endpoint, secret };
 }
 
-export async function listEndpoints(deps: Pick<Deps, "db">, projectId: string, { limit, cursor }: PageRequest) {
-  const rows = await deps.db
-    .select()
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.projectId, projectId), isNull(webhookEndpoints.deletedAt), afterCursor(cursor, webhookEndpoints.createdAt, webhookEndpoints.id)))
-    .orderBy(...newestFirst(webhookEndpoints.createdAt, webhookEndpoints.id))
-    .limit(limit + 1)
-    .all();
-  return page(rows, limit);
+export function listEndpoints(deps: Pick<Deps, "db">, projectId: string, request: PageRequest) {
+  const live = and(eq(webhookEndpoints.projectId, projectId), isNull(webhookEndpoints.deletedAt));
+  return newestFirstPage(request, webhookEndpoints, (after, order, fetch) =>
+    deps.db.select().from(webhookEndpoints).where(and(live, after)).orderBy(...order).limit(fetch).all(),
+  );
 }
 
 export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, endpointId: string, input: EndpointChanges) {
@@ -119,7 +115,7 @@ export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   const metadata = { changed: Object.keys(input), ...input, ...(input.url !== undefined ? { url: undefined, url_origin: urlOrigin(input.url) } : {}) };
   const [updated] = await db.batch([
     db.update(webhookEndpoints).set(changes).where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.projectId, tenant.projectId))).returning(),
-    auditEntry(db, actor, { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, orgId: tenant.orgId, projectId: tenant.projectId, metadata }, at),
+    auditEntry(db, actor, { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata }, at),
   ]);
   return updated[0]!;
 }
@@ -131,7 +127,7 @@ export async function deleteEndpoint(deps: Pick<Deps, "db">, actor: AuditActor, 
   const at = nowMs();
   await db.batch([
     db.update(webhookEndpoints).set({ deletedAt: at, enabled: false, updatedAt: at }).where(eq(webhookEndpoints.id, endpointId)),
-    auditEntry(db, actor, { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: endpointId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { url_origin: urlOrigin(endpoint.url) } }, at),
+    auditEntry(db, actor, { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(endpoint.url) } }, at),
   ]);
 }
 
@@ -152,7 +148,7 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
       })
       .where(eq(webhookEndpoints.id, endpointId))
       .returning(),
-    auditEntry(db, actor, { action: "webhook_endpoint.secret_rotated", resourceType: "webhook_endpoint", resourceId: endpointId, orgId: tenant.orgId, projectId: tenant.projectId }, at),
+    auditEntry(db, actor, { action: "webhook_endpoint.secret_rotated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant) }, at),
   ]);
   return { endpoint: updated[0]!, secret };
 }
@@ -177,7 +173,7 @@ export async function sendTestEvent(deps: Pick<Deps, "db" | "queue">, actor: Aud
   );
   await db.batch([
     insert,
-    auditEntry(db, actor, { action: "webhook_endpoint.tested", resourceType: "webhook_endpoint", resourceId: endpointId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { message_id: row.id } }, at),
+    auditEntry(db, actor, { action: "webhook_endpoint.tested", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { message_id: row.id } }, at),
   ]);
   await enqueueDeliveries(deps.queue, [{ message_id: row.id, base_attempts: 0 }]);
   return { message: { ...row, lastAttemptAt: null, deliveredAt: null } satisfies Message, attempts: [] as Attempt[] };
@@ -188,25 +184,15 @@ export async function listDeliveries(
   deps: Pick<Deps, "db">,
   projectId: string,
   endpointId: string,
-  { limit, cursor, status }: PageRequest & { status?: Message["status"] },
+  request: PageRequest & { status?: Message["status"] },
 ) {
   await findEndpoint(deps, projectId, endpointId);
   const { db } = deps;
-  const rows = await db
-    .select()
-    .from(webhookMessages)
-    .where(
-      and(
-        eq(webhookMessages.endpointId, endpointId),
-        eq(webhookMessages.projectId, projectId),
-        status ? eq(webhookMessages.status, status) : undefined,
-        afterCursor(cursor, webhookMessages.createdAt, webhookMessages.id),
-      ),
-    )
-    .orderBy(...newestFirst(webhookMessages.createdAt, webhookMessages.id))
-    .limit(limit + 1)
-    .all();
-  const result = page(rows, limit);
+  const { status } = request;
+  const toEndpoint = and(eq(webhookMessages.endpointId, endpointId), eq(webhookMessages.projectId, projectId), status ? eq(webhookMessages.status, status) : undefined);
+  const result = await newestFirstPage(request, webhookMessages, (after, order, fetch) =>
+    db.select().from(webhookMessages).where(and(toEndpoint, after)).orderBy(...order).limit(fetch).all(),
+  );
   const ids = result.rows.map((m) => m.id);
   const attempts = ids.length
     ? await db.select().from(webhookAttempts).where(inArray(webhookAttempts.messageId, ids)).orderBy(asc(webhookAttempts.attempt), asc(webhookAttempts.createdAt)).all()
@@ -228,7 +214,7 @@ export async function retryMessage(deps: Pick<Deps, "db" | "queue">, actor: Audi
   const at = nowMs();
   const [updated] = await db.batch([
     db.update(webhookMessages).set({ status: "pending", nextAttemptAt: at }).where(eq(webhookMessages.id, messageId)).returning(),
-    auditEntry(db, actor, { action: "webhook_message.retried", resourceType: "webhook_message", resourceId: messageId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { endpoint_id: endpointId } }, at),
+    auditEntry(db, actor, { action: "webhook_message.retried", resourceType: "webhook_message", resourceId: messageId, ...tenantOf(tenant), metadata: { endpoint_id: endpointId } }, at),
   ]);
   await enqueueDeliveries(deps.queue, [{ message_id: messageId, base_attempts: message.attempts }]);
   const attempts = await db.select().from(webhookAttempts).where(eq(webhookAttempts.messageId, messageId)).orderBy(asc(webhookAttempts.attempt)).all();
