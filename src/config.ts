@@ -9,6 +9,7 @@ import { LOG_LEVELS, type LogLevel } from "./lib/logger";
 const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
 const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
 const DEV_ENCRYPTION_KEY = "pulse-dev-encryption-key-change-me-0123456789";
+const DEV_PASSWORD_PEPPER = "pulse-dev-password-pepper-change-me-0123456789";
 
 const intVar = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const boolVar = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
@@ -31,6 +32,13 @@ const schema = z.object({
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
+  EMAIL_PROVIDER: z.enum(["log", "http"]).optional().or(z.literal("").transform(() => undefined)),
+  EMAIL_API_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal("").transform(() => undefined)),
+  EMAIL_API_KEY: z.string().optional(),
+  EMAIL_FROM: z.string().max(320).optional(),
+  RATE_LIMIT_USER_PER_MIN: intVar(1, 1_000_000).default(600),
+  RATE_LIMIT_WEBHOOK_TEST_PER_MIN: intVar(1, 100_000).default(30),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -42,7 +50,10 @@ export interface Config {
   livekit: { url: string; apiUrl: string; apiKey: string; apiSecret: string };
   adminToken: string;
   encryptionKey: string;
-  rateLimits: { ipPerMinute: number; projectPerMinute: number };
+  rateLimits: { ipPerMinute: number; projectPerMinute: number; userPerMinute: number; webhookTestPerMinute: number };
+  /** HMAC-SHA256 key applied to passwords before PBKDF2 (lib/secrets.ts). */
+  passwordPepper: string;
+  email: EmailConfig;
   corsOrigins: string[];
   webhookAllowPrivateUrls: boolean;
   publicUrl: string;
@@ -52,6 +63,11 @@ export interface Config {
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
 }
+
+/** `log` stores mail in the outbox (and the dev mailbox) only; `http` POSTs it to `apiUrl`. */
+export type EmailConfig =
+  | { provider: "log"; from: string }
+  | { provider: "http"; from: string; apiUrl: string; apiKey: string };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, reason: string) {
@@ -63,6 +79,22 @@ export class ConfigError extends Error {
 /** LiveKit's Twirp API lives on the same host as signalling, over http(s) instead of ws(s). */
 function deriveApiUrl(livekitUrl: string): string {
   return livekitUrl.replace(/^ws(s?):\/\//, "http$1://").replace(/\/+$/, "");
+}
+
+/**
+ * Development defaults to the `log` provider; a production deployment must choose one explicitly
+ * (forgetting it would silently drop every verification and reset email), and `http` needs all of
+ * its settings.
+ */
+function emailConfig(v: z.infer<typeof schema>, isProduction: boolean): EmailConfig {
+  const provider = v.EMAIL_PROVIDER ?? (isProduction ? undefined : "log");
+  if (!provider) throw new ConfigError("EMAIL_PROVIDER", "is required in production (log or http)");
+  const from = v.EMAIL_FROM || "Pulse <no-reply@localhost>";
+  if (provider === "log") return { provider, from };
+  if (!v.EMAIL_API_URL) throw new ConfigError("EMAIL_API_URL", "is required when EMAIL_PROVIDER is http");
+  if (!v.EMAIL_API_KEY) throw new ConfigError("EMAIL_API_KEY", "is required when EMAIL_PROVIDER is http");
+  if (!v.EMAIL_FROM) throw new ConfigError("EMAIL_FROM", "is required when EMAIL_PROVIDER is http");
+  return { provider, from, apiUrl: v.EMAIL_API_URL, apiKey: v.EMAIL_API_KEY };
 }
 
 const cache = new WeakMap<object, Config>();
@@ -88,7 +120,9 @@ export function loadConfig(env: ConfigVars): Config {
     if (v.LIVEKIT_API_SECRET === DEV_LIVEKIT_SECRET) throw new ConfigError("LIVEKIT_API_SECRET", "is the development default; set a wrangler secret");
     if (v.PULSE_ADMIN_TOKEN === DEV_ADMIN_TOKEN) throw new ConfigError("PULSE_ADMIN_TOKEN", "is the development default; set a wrangler secret");
     if (v.PULSE_ENCRYPTION_KEY === DEV_ENCRYPTION_KEY) throw new ConfigError("PULSE_ENCRYPTION_KEY", "is the development default; set a wrangler secret");
+    if (v.PASSWORD_PEPPER === DEV_PASSWORD_PEPPER) throw new ConfigError("PASSWORD_PEPPER", "is the development default; set a wrangler secret");
   }
+  const email = emailConfig(v, isProduction);
   const config: Config = {
     env: v.PULSE_ENV,
     isProduction,
@@ -100,7 +134,14 @@ export function loadConfig(env: ConfigVars): Config {
     },
     adminToken: v.PULSE_ADMIN_TOKEN,
     encryptionKey: v.PULSE_ENCRYPTION_KEY,
-    rateLimits: { ipPerMinute: v.RATE_LIMIT_IP_PER_MIN, projectPerMinute: v.RATE_LIMIT_PROJECT_PER_MIN },
+    rateLimits: {
+      ipPerMinute: v.RATE_LIMIT_IP_PER_MIN,
+      projectPerMinute: v.RATE_LIMIT_PROJECT_PER_MIN,
+      userPerMinute: v.RATE_LIMIT_USER_PER_MIN,
+      webhookTestPerMinute: v.RATE_LIMIT_WEBHOOK_TEST_PER_MIN,
+    },
+    passwordPepper: v.PASSWORD_PEPPER,
+    email,
     corsOrigins: v.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     // Production never delivers to private networks, whatever the flag says (SSRF).
     webhookAllowPrivateUrls: !isProduction && (v.WEBHOOK_ALLOW_PRIVATE_URLS ?? true),

@@ -48,10 +48,16 @@ export const AUTH_RULES: readonly AuthRule[] = [
   { path: "/v1/plans", credential: "none", limitByIp: true },
   { path: "/v1/auth/signup", credential: "none", limitByIp: true },
   { path: "/v1/auth/login", credential: "none", limitByIp: true },
+  { path: "/v1/auth/verify-email", credential: "none", limitByIp: true },
+  { path: "/v1/auth/password/forgot", credential: "none", limitByIp: true },
+  { path: "/v1/auth/password/reset", credential: "none", limitByIp: true },
+  /** Development only (404 in production); reading it needs nothing but the address. */
+  { path: "/v1/dev/mailbox", credential: "none" },
   { path: "/v1/livekit/webhook", credential: "livekit_signature" },
 
   { path: "/v1/auth/logout", credential: "session" },
-  { path: "/v1/me", credential: "session" },
+  { path: "/v1/auth/verify-email/resend", credential: "session" },
+  { path: "/v1/me/*", credential: "session" },
   { path: "/v1/invitations/accept", credential: "session", limitByIp: true },
   { path: "/v1/orgs/*", credential: "session" },
   { path: "/v1/projects/*", credential: "session" },

@@ -36,11 +36,65 @@ export const sessions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     revokedAt: integer("revoked_at"),
+    /** Refreshed at most once a minute per session (identity/sessions.ts), so reads stay cheap. */
+    lastUsedAt: integer("last_used_at"),
   },
   (t) => [
     uniqueIndex("sessions_token_hash_uq").on(t.tokenHash),
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * Single-use tokens mailed to a user: email verification (24 h) and password reset (1 h). Only the
+ * SHA-256 of the token is stored; using one sets `used_at`, and issuing a new one of the same
+ * purpose retires the user's older ones.
+ */
+export const userTokens = sqliteTable(
+  "user_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["email_verification", "password_reset"] }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [
+    uniqueIndex("user_tokens_token_hash_uq").on(t.tokenHash),
+    index("user_tokens_user_purpose_idx").on(t.userId, t.purpose),
+    index("user_tokens_expires_at_idx").on(t.expiresAt),
+  ],
+);
+
+/**
+ * The mail outbox: every email Pulse sends is a row here first (written in the same batch as what
+ * caused it), then delivered through the queue by the configured provider. In production the text
+ * (which carries single-use tokens) is erased once the message is sent or given up on.
+ */
+export const mailOutbox = sqliteTable(
+  "mail_outbox",
+  {
+    id: text("id").primaryKey(),
+    toAddress: text("to_address").notNull(),
+    toNormalized: text("to_normalized").notNull(),
+    /** Which message this is (`email_verification`, `password_reset`, `invitation`). */
+    template: text("template").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text"),
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    provider: text("provider"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("mail_outbox_to_created_idx").on(t.toNormalized, t.createdAt),
+    index("mail_outbox_status_created_idx").on(t.status, t.createdAt),
+    index("mail_outbox_created_at_idx").on(t.createdAt),
   ],
 );
 

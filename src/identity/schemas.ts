@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { users } from "../db/schema";
+import type { sessions, users } from "../db/schema";
 import { toIso } from "../lib/clock";
 
 export const UserSchema = z
@@ -43,3 +43,41 @@ export const MeResponse = z
     organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
   })
   .openapi("Me");
+
+/** Tokens from emailed links (`vrf_…`, `rst_…`). */
+const LinkToken = z.string().min(1).max(256);
+
+export const VerifyEmailBody = z.strictObject({ token: LinkToken }).openapi("VerifyEmailRequest");
+export const ForgotPasswordBody = z.strictObject({ email: Email }).openapi("ForgotPasswordRequest");
+export const ResetPasswordBody = z.strictObject({ token: LinkToken, password: Password }).openapi("ResetPasswordRequest");
+export const ChangePasswordBody = z
+  .strictObject({ current_password: z.string().min(1).max(256), new_password: Password })
+  .openapi("ChangePasswordRequest");
+
+export const UserResponse = z.object({ user: UserSchema }).openapi("UserResponse");
+
+export const SessionInfoSchema = z
+  .object({
+    id: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable().openapi({ description: "Updated at most once a minute." }),
+    expires_at: z.string(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    current: z.boolean().openapi({ description: "The session making this request." }),
+  })
+  .openapi("SessionInfo");
+
+export function serializeSessionInfo(s: typeof sessions.$inferSelect, currentSessionId: string) {
+  return {
+    id: s.id,
+    created_at: toIso(s.createdAt),
+    last_used_at: s.lastUsedAt === null ? null : toIso(s.lastUsedAt),
+    expires_at: toIso(s.expiresAt),
+    ip: s.ip,
+    user_agent: s.userAgent,
+    current: s.id === currentSessionId,
+  };
+}
+
+export const RevokedSessionsResponse = z.object({ revoked: z.number().int() }).openapi("RevokedSessions");

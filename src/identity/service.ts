@@ -1,48 +1,67 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { isUniqueViolation, runBatch } from "../db/client";
+import { isUniqueViolation, runBatch, type BatchItem, type Database } from "../db/client";
 import { memberships, organizations, sessions, users } from "../db/schema";
 import { auditEntry, type AuditActor } from "../audit/record";
 import { nowMs } from "../lib/clock";
+import { normalizeEmail } from "../lib/email";
 import { conflict, unauthenticated } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from "../lib/secrets";
+import { sendStaged, stageMail } from "../mail/mailer";
+import { verificationEmail } from "../mail/templates";
+import type { AccountDeps } from "./deps";
+import { reserveLoginAttempt } from "./login-throttle";
 import { newSession } from "./sessions";
+import { issueUserToken, TOKEN_RULES } from "./user-tokens";
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+export { normalizeEmail };
+
+/** The dashboard page that takes a verification token (contract: `/verify-email?token=`). */
+export function verifyEmailLink(publicUrl: string, token: string): string {
+  return `${publicUrl}/verify-email?token=${encodeURIComponent(token)}`;
 }
 
-interface SessionOptions {
-  ttlHours: number;
-  actor: AuditActor;
+/** A fresh verification token for `user` and its email, as batch statements plus the staged mail. */
+export async function verificationMail(deps: AccountDeps, user: { id: string; email: string }, at: number) {
+  const { token, writes } = await issueUserToken(deps.db, user.id, "email_verification", at);
+  const link = verifyEmailLink(deps.config.publicUrl, token);
+  const mail = await stageMail(deps, verificationEmail(user.email, link, TOKEN_RULES.email_verification.ttlMs / 3600_000), at);
+  return { writes, mail };
 }
 
-export async function signup(db: Database, input: { email: string; password: string; name: string }, opts: SessionOptions) {
+/**
+ * Creates the account (email unverified) and its first session, and mails a verification link.
+ * The mail is throttled per address like every other; a throttled one is simply not sent (resend).
+ */
+export async function signup(deps: AccountDeps, actor: AuditActor, input: { email: string; password: string; name: string }) {
+  const { db } = deps;
   const at = nowMs();
   const user = {
     id: newId("user"),
     email: input.email.trim(),
     emailNormalized: normalizeEmail(input.email),
     name: input.name,
-    passwordHash: await hashPassword(input.password),
-    // Signup proves control of the address in the flows Pulse supports today (invitations match on it).
-    emailVerifiedAt: at,
+    passwordHash: await hashPassword(input.password, deps.config.passwordPepper),
+    emailVerifiedAt: null,
     createdAt: at,
     updatedAt: at,
   };
-  const session = await newSession(db, user.id, opts.ttlHours, opts.actor);
-  const actor = { ...opts.actor, actorType: "user" as const, actorId: user.id };
+  const session = await newSession(db, user.id, deps.config.sessionTtlHours, actor);
+  const asUser = { ...actor, actorType: "user" as const, actorId: user.id };
+  const verification = await verificationMail(deps, user, at);
   try {
-    await db.batch([
+    await runBatch(db, [
       db.insert(users).values(user),
       session.insert,
-      auditEntry(db, actor, { action: "user.signed_up", resourceType: "user", resourceId: user.id }, at),
+      auditEntry(db, asUser, { action: "user.signed_up", resourceType: "user", resourceId: user.id }, at),
+      ...verification.writes,
+      ...(verification.mail.ok ? [verification.mail.insert] : []),
     ]);
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict("An account with this email already exists.");
     throw error;
   }
+  await sendStaged(deps, [verification.mail]);
   return { user, token: session.token, expiresAt: session.expiresAt };
 }
 
@@ -50,28 +69,34 @@ const LOGIN_FAILED = "Invalid email or password.";
 
 /**
  * Checks credentials in constant time with respect to whether the email exists (a dummy hash is
- * verified for unknown emails) and gives one generic message for every failure.
+ * verified for unknown emails) and gives one generic message for every failure. Failures count
+ * against the account's throttle (login-throttle.ts) before the password is even looked at.
  */
-export async function login(db: Database, input: { email: string; password: string }, opts: SessionOptions) {
+export async function login(deps: AccountDeps, actor: AuditActor, input: { email: string; password: string }) {
+  const { db } = deps;
+  const pepper = deps.config.passwordPepper;
+  const attempt = await reserveLoginAttempt(deps.limiter, input.email);
   const user = await db.select().from(users).where(eq(users.emailNormalized, normalizeEmail(input.email))).get();
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()));
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(pepper)), pepper);
   const at = nowMs();
   if (!user || !ok) {
     await db.batch([
       auditEntry(
         db,
-        { ...opts.actor, actorType: user ? "user" : "anonymous", actorId: user?.id ?? null },
+        { ...actor, actorType: user ? "user" : "anonymous", actorId: user?.id ?? null },
         { action: "user.login_failed", resourceType: "user", resourceId: user?.id ?? null, metadata: { reason: user ? "bad_password" : "unknown_email" } },
         at,
       ),
     ]);
     throw unauthenticated(LOGIN_FAILED);
   }
-  const session = await newSession(db, user.id, opts.ttlHours, opts.actor);
-  const actor = { ...opts.actor, actorType: "user" as const, actorId: user.id };
-  const writes = [session.insert, auditEntry(db, actor, { action: "user.logged_in", resourceType: "session", resourceId: session.id }, at)];
+  await attempt.succeeded();
+  const session = await newSession(db, user.id, deps.config.sessionTtlHours, actor);
+  const asUser = { ...actor, actorType: "user" as const, actorId: user.id };
+  const writes: BatchItem[] = [session.insert, auditEntry(db, asUser, { action: "user.logged_in", resourceType: "session", resourceId: session.id }, at)];
   if (needsRehash(user.passwordHash)) {
-    writes.push(db.update(users).set({ passwordHash: await hashPassword(input.password), updatedAt: at }).where(eq(users.id, user.id)));
+    // Hashes from before the pepper (or with fewer iterations) are upgraded now that we know the password.
+    writes.push(db.update(users).set({ passwordHash: await hashPassword(input.password, pepper), updatedAt: at }).where(eq(users.id, user.id)));
   }
   await runBatch(db, writes);
   return { user, token: session.token, expiresAt: session.expiresAt };

@@ -23,6 +23,7 @@ export async function newSession(db: Database, userId: string, ttlHours: number,
     userAgent: meta.userAgent,
     createdAt,
     expiresAt,
+    lastUsedAt: createdAt,
   });
   return { id, token, expiresAt, insert };
 }

@@ -7,6 +7,7 @@ import { currentUser } from "../auth/caller";
 import { auditActor } from "../audit/record";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { createRouter } from "../router";
+import { depsOf } from "../deps";
 import { serializeMember } from "../members/schemas";
 import { teamActor } from "../members/actor";
 import { serializeOrg } from "../orgs/schemas";
@@ -35,7 +36,7 @@ invitationRoutes.openapi(
     const { org_id } = c.req.valid("param");
     const body = c.req.valid("json");
     const actor = await teamActor(c, org_id, "invitation:write");
-    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body);
+    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body, { deps: depsOf(c), publicUrl: c.var.config.publicUrl });
     return c.json({ ...serializeInvitation(invitation), token, accept_url: acceptUrl(c.var.config.publicUrl, token) }, 201);
   },
 );

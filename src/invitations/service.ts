@@ -1,11 +1,13 @@
 /**
  * Invitations: how people join an org. An invitation is pending while it is neither accepted nor
  * revoked nor expired; only a pending one can be accepted, exactly once, by the signed-in user whose
- * email (verified at signup) matches it case-insensitively.
+ * verified email matches it case-insensitively. The invitee is emailed the accept link through the
+ * mailer (throttled per address: beyond the throttle the invitation is still made, but not mailed).
  *
  * Refusals when accepting (all change nothing):
  * - unknown token → 404 `not_found`
  * - the signed-in user's email is not the invited one → 403 `forbidden`
+ * - the signed-in user has not verified their email yet → 403 `forbidden`, saying so
  * - already used, revoked or expired → 409 `conflict` (the token existed but is no longer usable;
  *   the contract has no 410, so every "dead invitation" case is one status, told apart by message)
  * - already a member of the org → 409 `conflict`
@@ -21,7 +23,9 @@ import { conflict, forbidden, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { findMember, type TeamActor } from "../members/service";
-import { hashInvitationToken, newInvitationToken } from "./token";
+import { sendStaged, stageMail, type MailDeps } from "../mail/mailer";
+import { invitationEmail } from "../mail/templates";
+import { acceptUrl, hashInvitationToken, newInvitationToken } from "./token";
 
 const DAY_MS = 86_400_000;
 
@@ -47,6 +51,7 @@ export async function createInvitation(
   actor: TeamActor,
   orgId: string,
   input: { email: string; role: Role; expires_in_days: number },
+  mail?: { deps: MailDeps; publicUrl: string },
 ) {
   assertMayManage(actor, input.role);
   const emailNormalized = normalizeEmail(input.email);
@@ -120,8 +125,17 @@ export async function createInvitation(
       at,
     ),
   );
+  const staged = mail ? await stageInvitationMail(db, mail, invitation, token) : null;
+  if (staged?.ok) writes.push(staged.insert);
   await runBatch(db, writes);
+  if (mail && staged) await sendStaged(mail.deps, [staged]);
   return { invitation, token };
+}
+
+async function stageInvitationMail(db: Database, mail: { deps: MailDeps; publicUrl: string }, invitation: Invitation, token: string) {
+  const org = await db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, invitation.orgId)).get();
+  const link = acceptUrl(mail.publicUrl, token);
+  return stageMail(mail.deps, invitationEmail(invitation.email, org?.name ?? "an organization", invitation.role, link, toIso(invitation.expiresAt)), invitation.createdAt);
 }
 
 export async function listPendingInvitations(db: Database, orgId: string, opts: { limit: number; cursor?: string }) {
@@ -193,8 +207,11 @@ export async function acceptInvitation(db: Database, audit: TeamActor["audit"], 
   const { invitation, org } = row;
   const user = await db.select().from(users).where(eq(users.id, userId)).get();
   // Wrong address comes first so that someone else's token tells them nothing about its state.
-  if (!user || user.emailVerifiedAt === null || user.emailNormalized !== invitation.emailNormalized) {
+  if (!user || user.emailNormalized !== invitation.emailNormalized) {
     throw forbidden("This invitation was sent to a different email address; sign in with that address to accept it.");
+  }
+  if (user.emailVerifiedAt === null) {
+    throw forbidden("Verify your email address before accepting an invitation: open the link Pulse emailed you (or ask for a new one).");
   }
   const at = nowMs();
   const refused = refusal(invitation, at);

@@ -12,10 +12,13 @@ export const CLEANUP_MAX_BATCHES = 20;
 /** Invitations that expired or were revoked stay visible this long before they are deleted. */
 export const INVITATION_GRACE_MS = 30 * 24 * 3600_000;
 
+/** Sent or failed mail stays in the outbox this long (who was sent what, and when). */
+export const MAIL_RETENTION_MS = 30 * 24 * 3600_000;
+
 /** Deletes rows of `table` matching `where`, `batchSize` at a time, at most `maxBatches` times. */
 export async function deleteInBatches(
   db: Database,
-  table: "sessions" | "invitations" | "audit_logs" | "livekit_events" | "webhook_messages",
+  table: "sessions" | "invitations" | "audit_logs" | "livekit_events" | "webhook_messages" | "user_tokens" | "mail_outbox",
   where: SQL,
   opts: { batchSize?: number; maxBatches?: number } = {},
 ): Promise<{ deleted: number; batches: number; complete: boolean }> {
@@ -67,5 +70,8 @@ export async function cleanupExpired(db: Database, policy: CleanupPolicy) {
     sql`status IN ('delivered', 'failed') AND created_at < ${webhookCutoff}`,
     opts,
   );
-  return { sessions, invitations, auditLogs, livekitEvents, webhookMessages };
+  // Email verification and reset tokens are dead once used or expired.
+  const userTokens = await deleteInBatches(db, "user_tokens", sql`expires_at <= ${now} OR used_at IS NOT NULL`, opts);
+  const mailOutbox = await deleteInBatches(db, "mail_outbox", sql`status IN ('sent', 'failed') AND created_at < ${now - MAIL_RETENTION_MS}`, opts);
+  return { sessions, invitations, auditLogs, livekitEvents, webhookMessages, userTokens, mailOutbox };
 }

@@ -1,24 +1,56 @@
 /**
- * Queue consumer entry: each queue this Worker consumes is dispatched by name to its handler.
- * A batch from an unknown queue is retried (never silently acked) and logged.
+ * Queue consumer entry: each queue this Worker consumes is dispatched by name to its handler, and
+ * within a batch each message by its `kind` (`mail` → the mailer; anything else, including
+ * messages from before kinds existed, → webhook delivery). A batch from an unknown queue is
+ * retried (never silently acked) and logged.
  */
 import type { Bindings } from "../env";
 import { createLogger } from "../lib/logger";
+import { consumeMail, consumeMailDeadLetters } from "../mail/delivery";
+import { isMailJob } from "../mail/outbox";
 import { consumeDeadLetters, consumeWebhookBatch } from "../webhooks/delivery";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) => Promise<void>;
 
+/** A batch of some of `batch`'s messages, for a handler that takes a whole batch. */
+function subBatch(batch: MessageBatch<unknown>, messages: Message<unknown>[]): MessageBatch<unknown> {
+  return {
+    queue: batch.queue,
+    metadata: batch.metadata,
+    messages,
+    ackAll: () => messages.forEach((m) => m.ack()),
+    retryAll: (options) => messages.forEach((m) => m.retry(options)),
+  };
+}
+
+function byKind(
+  mail: (messages: readonly Message<unknown>[], env: Bindings) => Promise<void>,
+  webhooks: QueueHandler,
+): QueueHandler {
+  return async (batch, env, ctx) => {
+    const mailMessages = batch.messages.filter((m) => isMailJob(m.body));
+    const others = batch.messages.filter((m) => !isMailJob(m.body));
+    await Promise.all([
+      mailMessages.length > 0 ? mail(mailMessages, env) : undefined,
+      others.length > 0 ? webhooks(subBatch(batch, others), env, ctx) : undefined,
+    ]);
+  };
+}
+
+const deliveries = byKind(consumeMail, consumeWebhookBatch);
+const deadLetters = byKind(consumeMailDeadLetters, consumeDeadLetters);
+
 /**
  * Queue name → consumer, for every environment's queue names in wrangler.toml (top level, staging,
- * production). Webhook delivery and its dead-letter queue.
+ * production): deliveries (webhooks and mail) and their dead-letter queue.
  */
 export const QUEUE_HANDLERS: Record<string, QueueHandler> = {
-  "pulse-webhooks": consumeWebhookBatch,
-  "pulse-webhooks-dlq": consumeDeadLetters,
-  "pulse-staging-webhooks": consumeWebhookBatch,
-  "pulse-staging-webhooks-dlq": consumeDeadLetters,
-  "pulse-production-webhooks": consumeWebhookBatch,
-  "pulse-production-webhooks-dlq": consumeDeadLetters,
+  "pulse-webhooks": deliveries,
+  "pulse-webhooks-dlq": deadLetters,
+  "pulse-staging-webhooks": deliveries,
+  "pulse-staging-webhooks-dlq": deadLetters,
+  "pulse-production-webhooks": deliveries,
+  "pulse-production-webhooks-dlq": deadLetters,
 };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {

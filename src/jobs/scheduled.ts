@@ -13,6 +13,7 @@ import { reprocessStoredEvents } from "../inbound/service";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
+import { requeueOverdueMail } from "../mail/outbox";
 import { cleanupExpired } from "./cleanup";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
@@ -27,6 +28,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Webhook messages whose queue send was lost. */
     requeue_overdue_webhook_messages: (env) => requeueOverdueMessages(env),
+    /** Mail whose queue send was lost. */
+    requeue_overdue_mail: (env) => requeueOverdueMail(createDb(env.DB), env.WEBHOOK_QUEUE),
     /** Egresses and ingresses of deleted projects that LiveKit could not be told about yet. */
     livekit_teardown: (env) => tearDownDeletedProjects(createDb(env.DB), loadConfig(env).livekit, createLogger({ job: "livekit_teardown" }, logLevelOf(env.LOG_LEVEL))),
   },

@@ -22,6 +22,8 @@ export const ID_PREFIX = {
   livekitEvent: "lke",
   participantSession: "ps",
   usageEvent: "use",
+  userToken: "utk",
+  mail: "mail",
   request: "req",
 } as const;
 

@@ -17,6 +17,9 @@ export const KeyParams = ProjectParams.extend({ key_id: idParam("key_id", "key")
 export const WebhookParams = ProjectParams.extend({ whk_id: idParam("whk_id", "whk") });
 export const MessageParams = WebhookParams.extend({ msg_id: idParam("msg_id", "msg") });
 
+/** The signed-in user's own sessions (`/v1/me/sessions/{sess_id}`). */
+export const SessionParams = z.object({ sess_id: idParam("sess_id", "ses") });
+
 export const EgressParams = z.object({ eg_id: idParam("eg_id", "eg") });
 export const IngressParams = z.object({ ing_id: idParam("ing_id", "ing") });
 

@@ -55,47 +55,65 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // Passwords: PBKDF2-HMAC-SHA256 through WebCrypto (native, so the Worker's CPU budget goes to the
-// KDF rather than to JavaScript). 100,000 iterations is the most workerd allows; the algorithm and
-// its parameters are stored with each hash, so raising them later only changes new hashes and
-// `needsRehash()` tells login to upgrade old ones.
+// KDF rather than to JavaScript). 100,000 iterations is the most workerd allows, which is modest,
+// so the password is first keyed with HMAC-SHA256 under PASSWORD_PEPPER, a secret that lives in
+// the Worker's secrets and never in D1: a stolen database alone cannot be brute-forced. The
+// algorithm and its parameters are stored with each hash:
+//   `hmac-pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`  peppered (every new hash)
+//   `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`       unpeppered (hashes from before)
+// so old hashes still verify and `needsRehash()` tells login to upgrade them.
 // ---------------------------------------------------------------------------------------------
 export const PASSWORD_ITERATIONS = 100_000;
-const PASSWORD_ALGORITHM = "pbkdf2-sha256";
+const PEPPERED_ALGORITHM = "hmac-pbkdf2-sha256";
+const LEGACY_ALGORITHM = "pbkdf2-sha256";
 
-async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveBits"]);
+async function pbkdf2(secret: Uint8Array, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", secret, "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256);
   return new Uint8Array(bits);
 }
 
-/** Returns `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await pbkdf2(password, salt, PASSWORD_ITERATIONS);
-  return `${PASSWORD_ALGORITHM}$${PASSWORD_ITERATIONS}$${bytesToBase64(salt)}$${bytesToBase64(hash)}`;
+async function hmacSha256(key: string, message: string): Promise<Uint8Array> {
+  const hmacKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(message)));
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export async function hashPassword(password: string, pepper: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await pbkdf2(await hmacSha256(pepper, password), salt, PASSWORD_ITERATIONS);
+  return `${PEPPERED_ALGORITHM}$${PASSWORD_ITERATIONS}$${bytesToBase64(salt)}$${bytesToBase64(hash)}`;
+}
+
+export async function verifyPassword(password: string, stored: string, pepper: string): Promise<boolean> {
   const [algorithm, iterationsText, saltB64, hashB64] = stored.split("$");
   const iterations = Number(iterationsText);
-  if (algorithm !== PASSWORD_ALGORITHM || !Number.isInteger(iterations) || !saltB64 || !hashB64) return false;
-  const hash = await pbkdf2(password, base64ToBytes(saltB64), iterations);
+  if (!Number.isInteger(iterations) || iterations < 1 || !saltB64 || !hashB64) return false;
+  let secret: Uint8Array;
+  if (algorithm === PEPPERED_ALGORITHM) secret = await hmacSha256(pepper, password);
+  else if (algorithm === LEGACY_ALGORITHM) secret = encoder.encode(password);
+  else return false;
+  const hash = await pbkdf2(secret, base64ToBytes(saltB64), iterations);
   return timingSafeEqual(bytesToBase64(hash), hashB64);
 }
 
+/** True for hashes made before the pepper or with fewer iterations than today's. */
 export function needsRehash(stored: string): boolean {
   const [algorithm, iterationsText] = stored.split("$");
-  return algorithm !== PASSWORD_ALGORITHM || Number(iterationsText) < PASSWORD_ITERATIONS;
+  return algorithm !== PEPPERED_ALGORITHM || Number(iterationsText) < PASSWORD_ITERATIONS;
 }
 
 /**
  * A hash of a random password nobody knows. Login verifies against it when the email is unknown,
- * so a miss costs the same KDF time as a wrong password and reveals nothing.
+ * so a miss costs the same work (HMAC and KDF) as a wrong password and reveals nothing.
  */
-let dummyHash: Promise<string> | null = null;
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(generateSecret("", 16));
-  return dummyHash;
+const dummyHashes = new Map<string, Promise<string>>();
+export function dummyPasswordHash(pepper: string): Promise<string> {
+  let hash = dummyHashes.get(pepper);
+  if (!hash) {
+    hash = hashPassword(generateSecret("", 16), pepper);
+    dummyHashes.set(pepper, hash);
+  }
+  return hash;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,3 +31,18 @@ export const rateLimitByIp: MiddlewareHandler<AppEnv> = async (c, next) => {
   });
   await next();
 };
+
+/**
+ * Per webhook endpoint, for the routes that make Pulse send a signed POST on demand (`test`,
+ * `retry`, `recover`): RATE_LIMIT_WEBHOOK_TEST_PER_MIN, so Pulse cannot be driven to fire at a
+ * third party in a loop. Keyed by project and endpoint, so no caller can spend another project's
+ * budget. Fails closed: these sends are never urgent.
+ */
+export async function rateLimitWebhookSends(c: Context<AppEnv>, projectId: string, endpointId: string): Promise<void> {
+  await enforceRateLimit(c, {
+    policy: "webhook-test",
+    key: `webhook-test:${projectId}:${endpointId}`,
+    limit: c.var.config.rateLimits.webhookTestPerMinute,
+    failMode: "closed",
+  });
+}

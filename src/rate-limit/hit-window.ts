@@ -41,6 +41,22 @@ export class HitWindow {
     return ms;
   }
 
+  /**
+   * Takes back `n` hits counted at `ms` (a released reservation); false when none are counted there.
+   * Releases follow their hit closely, so the search from the newest pair is short.
+   */
+  remove(ms: number, n = 1): boolean {
+    for (let i = this.times.length - 1; i >= this.head && this.times[i]! >= ms; i--) {
+      if (this.times[i] !== ms) continue;
+      const taken = Math.min(n, this.counts[i]!);
+      if (taken === 0) return false;
+      this.counts[i]! -= taken;
+      this.total -= taken;
+      return true;
+    }
+    return false;
+  }
+
   /** Drops every millisecond at or before `cutoff`; true when something was dropped. */
   prune(cutoff: number): boolean {
     let head = this.head;

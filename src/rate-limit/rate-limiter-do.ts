@@ -14,6 +14,8 @@ export interface RateLimitDecision {
   remaining: number;
   /** Milliseconds until the oldest counted request leaves the window (capacity returns). */
   resetMs: number;
+  /** When an admitted hit was counted: pass it to `release` to take that hit back. */
+  at?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class RateLimiter extends DurableObject<object> {
           sql.exec("DROP TABLE hits");
         });
       }
-      for (const r of sql.exec<{ ms: number; n: number }>("SELECT ms, n FROM hit_counts ORDER BY ms")) this.window.add(r.ms, r.n);
+      for (const r of sql.exec<{ ms: number; n: number }>("SELECT ms, n FROM hit_counts WHERE n > 0 ORDER BY ms")) this.window.add(r.ms, r.n);
       sql.exec("CREATE TABLE IF NOT EXISTS revoked (credential TEXT PRIMARY KEY, at INTEGER NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS retired (at INTEGER NOT NULL)");
       for (const r of sql.exec<{ credential: string; at: number }>("SELECT credential, at FROM revoked")) {
@@ -93,8 +95,8 @@ export class RateLimiter extends DurableObject<object> {
     this.prune(now, windowMs);
     const window = this.window;
     if (window.total < limit) {
-      this.admit(now, 1);
-      return { allowed: true, limit, remaining: limit - window.total, resetMs: window.oldest! + windowMs - now };
+      const at = this.admit(now, 1);
+      return { allowed: true, limit, remaining: limit - window.total, resetMs: window.oldest! + windowMs - now, at };
     }
     // Capacity returns when the hit that keeps the window at `limit` leaves it.
     const blocking = window.blockingTime(limit)!;
@@ -102,10 +104,11 @@ export class RateLimiter extends DurableObject<object> {
   }
 
   /** Counts `n` admitted hits at `at`, in memory now and in storage with the next flush. */
-  protected admit(at: number, n: number): void {
+  protected admit(at: number, n: number): number {
     const ms = this.window.add(at, n);
     this.pending.set(ms, (this.pending.get(ms) ?? 0) + n);
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS);
+    return ms;
   }
 
   /** Writes the pending hits (and, at most once a second, drops rows that left the window). */
@@ -129,6 +132,24 @@ export class RateLimiter extends DurableObject<object> {
       this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS);
       console.error(JSON.stringify({ level: "error", message: "rate_limiter_flush_failed", error_message: error instanceof Error ? error.message : String(error) }));
     }
+  }
+
+  /**
+   * Takes back one hit counted at `at` (from `hit`'s decision). Limits that count failures, such as
+   * the per-account login limit, reserve a slot before the attempt (so a burst of parallel guesses
+   * cannot all slip in) and give it back when the attempt succeeds.
+   */
+  release(at: number): void {
+    if (!this.window.remove(at, 1)) return;
+    this.pending.set(at, (this.pending.get(at) ?? 0) - 1);
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS);
+  }
+
+  /** Forgets every hit: the per-account login limit after the password was reset. */
+  clear(): void {
+    this.window = new HitWindow();
+    this.pending = new Map();
+    this.ctx.storage.sql.exec("DELETE FROM hit_counts");
   }
 
   /**

@@ -70,7 +70,8 @@ const SEND_BATCH_LIMIT = 100; // Queues' sendBatch maximum
 
 export async function enqueueDeliveries(queue: Queue<unknown>, jobs: DeliveryJob[]): Promise<void> {
   for (let i = 0; i < jobs.length; i += SEND_BATCH_LIMIT) {
-    await queue.sendBatch(jobs.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body, contentType: "json" as const })));
+    // `kind` lets the queue consumer (jobs/queue.ts) tell deliveries from mail on the same queue.
+    await queue.sendBatch(jobs.slice(i, i + SEND_BATCH_LIMIT).map((job) => ({ body: { kind: "webhook", ...job }, contentType: "json" as const })));
   }
 }
 

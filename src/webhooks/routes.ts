@@ -9,6 +9,7 @@ import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
 import { nowMs } from "../lib/clock";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { rateLimitWebhookSends } from "../middleware/rate-limit";
 import { createRouter } from "../router";
 import { MessageParams, ProjectParams, WebhookParams } from "../lib/params";
 import {
@@ -155,6 +156,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
     const access = await projectAccess(c, project_id, "webhook:write");
+    await rateLimitWebhookSends(c, project_id, whk_id);
     const { message, attempts } = await sendTestEvent(depsOf(c), auditActor(c), access, whk_id);
     return c.json(serializeMessage(message, attempts), 202);
   },
@@ -191,6 +193,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id, whk_id, msg_id } = c.req.valid("param");
     const access = await projectAccess(c, project_id, "webhook:write");
+    await rateLimitWebhookSends(c, project_id, whk_id);
     const { message, attempts } = await retryMessage(depsOf(c), auditActor(c), access, whk_id, msg_id);
     return c.json(serializeMessage(message, attempts), 202);
   },

@@ -6,11 +6,11 @@ import { call, expectEnvelope } from "../support/api";
 import { createUser, PASSWORD } from "../support/factories";
 
 describe("identity", () => {
-  it("stores passwords with a slow KDF whose parameters travel with the hash", async () => {
+  it("stores passwords peppered and with a slow KDF whose parameters travel with the hash", async () => {
     const user = await createUser();
     const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<{ password_hash: string }>();
     const [algorithm, iterations, salt, hash] = row!.password_hash.split("$");
-    expect(algorithm).toBe("pbkdf2-sha256");
+    expect(algorithm).toBe("hmac-pbkdf2-sha256");
     expect(Number(iterations)).toBe(PASSWORD_ITERATIONS);
     expect(salt!.length).toBeGreaterThanOrEqual(16);
     expect(hash!.length).toBeGreaterThanOrEqual(32);

@@ -3,6 +3,7 @@
  * paths as users) and returns what later calls need.
  */
 import { call } from "./api";
+import { verificationToken } from "./mail";
 
 let counter = 0;
 const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -15,13 +16,19 @@ export interface TestUser {
   token: string;
 }
 
-export async function createUser(overrides: { email?: string; name?: string; ip?: string } = {}): Promise<TestUser> {
+/**
+ * Signs up and, unless `verified: false`, verifies the email the way a person does: the token from
+ * the link in the dev mailbox, posted to `POST /v1/auth/verify-email`.
+ */
+export async function createUser(overrides: { email?: string; name?: string; ip?: string; verified?: boolean } = {}): Promise<TestUser> {
   const email = overrides.email ?? `user-${unique()}@example.com`;
-  const res = await call("POST", "/v1/auth/signup", {
-    body: { email, password: PASSWORD, name: overrides.name ?? "Test User" },
-    ip: overrides.ip ?? `198.51.100.${counter % 250}`,
-  });
+  const ip = overrides.ip ?? `198.51.100.${counter % 250}`;
+  const res = await call("POST", "/v1/auth/signup", { body: { email, password: PASSWORD, name: overrides.name ?? "Test User" }, ip });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
+  if (overrides.verified !== false) {
+    const verified = await call("POST", "/v1/auth/verify-email", { body: { token: await verificationToken(email) }, ip });
+    if (verified.status !== 200) throw new Error(`verify failed: ${verified.status} ${verified.text}`);
+  }
   return { id: res.body.user.id, email, token: res.body.token };
 }
 

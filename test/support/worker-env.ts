@@ -14,6 +14,11 @@ export const PRODUCTION = {
   LIVEKIT_API_SECRET: "prod-secret-0123456789-0123456789-abcdef",
   PULSE_ADMIN_TOKEN: "prod-admin-token-0123456789",
   PULSE_ENCRYPTION_KEY: "prod-encryption-key-0123456789-0123456789",
+  PASSWORD_PEPPER: "prod-password-pepper-0123456789-0123456789",
+  EMAIL_PROVIDER: "http",
+  EMAIL_API_URL: "https://mail-api.test/send",
+  EMAIL_API_KEY: "prod-email-api-key",
+  EMAIL_FROM: "Pulse <no-reply@pulse.test>",
 };
 
 export async function fetchWithEnv(overrides: Partial<Record<keyof Bindings, unknown>>, request: Request): Promise<Response> {

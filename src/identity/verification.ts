@@ -1,0 +1,47 @@
+/**
+ * Email verification: a new account's `email_verified_at` is null until the emailed token is
+ * posted back. Verifying needs only the token (the link may be opened on another device); the
+ * resend needs the signed-in, still unverified user and is throttled per address (429 beyond it).
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import { auditEntryWhen, type AuditActor } from "../audit/record";
+import { runBatch } from "../db/client";
+import { users } from "../db/schema";
+import { nowMs } from "../lib/clock";
+import { ApiError, conflict, unauthenticated } from "../lib/errors";
+import { sendStaged } from "../mail/mailer";
+import type { AccountDeps } from "./deps";
+import { verificationMail } from "./service";
+import { consumeToken, findUsableToken, invalidToken, usableCondition } from "./user-tokens";
+
+export async function verifyEmail(deps: AccountDeps, actor: AuditActor, token: string) {
+  const { db } = deps;
+  const at = nowMs();
+  const row = await findUsableToken(db, token, "email_verification", at);
+  const usable = usableCondition(db, row.id, at);
+  const asUser = { ...actor, actorType: "user" as const, actorId: row.userId };
+  const [, , consumed] = await db.batch([
+    db.update(users).set({ emailVerifiedAt: at, updatedAt: at }).where(and(eq(users.id, row.userId), isNull(users.emailVerifiedAt), usable)),
+    auditEntryWhen(db, asUser, { action: "user.email_verified", resourceType: "user", resourceId: row.userId }, usable, at),
+    consumeToken(db, row.id, at),
+  ]);
+  if (consumed.length === 0) throw invalidToken();
+  const user = await db.select().from(users).where(eq(users.id, row.userId)).get();
+  if (!user) throw invalidToken();
+  return user;
+}
+
+export async function resendVerification(deps: AccountDeps, userId: string): Promise<void> {
+  const { db } = deps;
+  const user = await db.select().from(users).where(eq(users.id, userId)).get();
+  if (!user) throw unauthenticated();
+  if (user.emailVerifiedAt !== null) throw conflict("This email address is already verified.");
+  const at = nowMs();
+  const verification = await verificationMail(deps, user, at);
+  if (!verification.mail.ok) {
+    const retryAfter = String(Math.ceil(verification.mail.retryAfterMs / 1000));
+    throw new ApiError("rate_limited", `Too many emails to this address; retry in ${retryAfter} s.`, { headers: { "Retry-After": retryAfter } });
+  }
+  await runBatch(db, [...verification.writes, verification.mail.insert]);
+  await sendStaged(deps, [verification.mail]);
+}
