@@ -35,6 +35,7 @@ import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
 import { dashboardTokenRoutes } from "./tokens/dashboard-routes";
 import { billingRoutes } from "./billing/routes";
+import { roomRoutes } from "./rooms/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
@@ -80,6 +81,7 @@ export function createApp() {
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);
+  app.route("/", roomRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
