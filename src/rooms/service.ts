@@ -179,7 +179,7 @@ export async function updateParticipant(
     "Participant",
     livekit.updateParticipant(deps.livekit, wire, identity, { name: body.name, metadata: body.metadata, attributes: body.attributes, permission }, deps.logger),
   );
-  const fields = Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined);
+  const fields = Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined).sort();
   await recordChange(deps, actor, project, "participant.updated", room, { identity, fields });
   return serializeParticipant(updated);
 }
