@@ -5,7 +5,7 @@ import type { Logger } from "./lib/logger";
 
 export interface Bindings {
   DB: D1Database;
-  RATE_LIMITER: DurableObjectNamespace<import("./rate-limit/rate-limiter-do").RateLimiter>;
+  RATE_LIMITER: import("./rate-limit/service").RateLimiterNamespace;
   WEBHOOK_QUEUE: Queue<unknown>;
   PULSE_ENV?: string;
   LIVEKIT_URL?: string;

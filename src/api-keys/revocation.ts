@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
-import { projectLimiter } from "../rate-limit/middleware";
+import { projectLimiter } from "../rate-limit/service";
 import { forgetKey } from "./key-cache";
 
 function unavailable(error: unknown, c: Context<AppEnv>): never {

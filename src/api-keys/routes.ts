@@ -10,10 +10,10 @@ import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { ProjectParams } from "../projects/schemas";
-import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
+import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
 import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
+import { KeyParams, ProjectParams } from "../lib/params";
 
 // Session auth for /v1/projects/* is applied by the projects router, mounted first.
 export const apiKeyRoutes = createRouter();

@@ -13,7 +13,8 @@ import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { announceRetiredProjects } from "../api-keys/revocation";
 import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { retireProjects } from "../projects/retire";
-import { CreateOrgBody, OrgParams, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
+import { CreateOrgBody, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
+import { OrgParams } from "../lib/params";
 
 export const orgRoutes = createRouter();
 // "/v1/orgs/*" also matches "/v1/orgs" itself.

@@ -10,11 +10,11 @@ import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { OrgParams } from "../orgs/schemas";
 import { announceRetiredProjects } from "../api-keys/revocation";
 import { tearDownDeletedProjects } from "./livekit-teardown";
 import { retireProjects } from "./retire";
-import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
+import { CreateProjectBody, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
+import { OrgParams, ProjectParams } from "../lib/params";
 
 export const projectRoutes = createRouter();
 projectRoutes.use("/v1/orgs/:org_id/projects", requireUser);
