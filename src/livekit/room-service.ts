@@ -7,10 +7,9 @@
  * them (snake_case, defaults possibly omitted, int64 as strings).
  */
 import { z } from "zod";
-import type { Config } from "../config";
 import type { Logger } from "../lib/logger";
 import type { VideoGrant } from "./jwt";
-import { twirpCall } from "./twirp";
+import { twirpCall, type LivekitApi } from "./twirp";
 
 const Int64 = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).nullish();
 const Str = z.string().nullish();
@@ -111,7 +110,7 @@ export interface SendDataRequest {
   destinationIdentities?: string[];
 }
 
-type Livekit = Config["livekit"];
+type Livekit = LivekitApi;
 
 const CREATE: VideoGrant = { roomCreate: true };
 const LIST: VideoGrant = { roomList: true };

@@ -13,7 +13,7 @@ import { enforceQuota } from "../billing/quota";
 import type { AppEnv } from "../env";
 import { unauthenticated } from "../lib/errors";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf, type Router } from "../lib/openapi";
-import { ProjectParams } from "../projects/schemas";
+import { ProjectParams } from "../lib/params";
 import {
   CreateRoomBody,
   MuteTrackBody,
