@@ -43,6 +43,7 @@ CREATE TABLE `usage_dimension_rollups` (
 );
 --> statement-breakpoint
 CREATE INDEX `usage_dimension_rollups_org_idx` ON `usage_dimension_rollups` (`org_id`,`dimension`,`granularity`,`bucket_start`);--> statement-breakpoint
+ALTER TABLE `participant_sessions` ADD `name` text;--> statement-breakpoint
 ALTER TABLE `participant_sessions` ADD `room_session_id` text;--> statement-breakpoint
 CREATE INDEX `participant_sessions_room_session_idx` ON `participant_sessions` (`room_session_id`,`joined_at`);--> statement-breakpoint
 ALTER TABLE `usage_events` ADD `room` text;--> statement-breakpoint

@@ -36,6 +36,7 @@ import { tokenRoutes } from "./tokens/routes";
 import { dashboardTokenRoutes } from "./tokens/dashboard-routes";
 import { billingRoutes } from "./billing/routes";
 import { roomRoutes } from "./rooms/routes";
+import { sessionRoutes } from "./sessions/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
@@ -82,6 +83,7 @@ export function createApp() {
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);
   app.route("/", roomRoutes);
+  app.route("/", sessionRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -292,6 +292,8 @@ export const participantSessions = sqliteTable(
     roomSid: text("room_sid"),
     participantSid: text("participant_sid").notNull(),
     identity: text("identity").notNull(),
+    /** The participant's display name as LiveKit last reported it. */
+    name: text("name"),
     joinedAt: integer("joined_at").notNull(),
     leftAt: integer("left_at"),
     /** Whole minutes, rounded up, once closed. */

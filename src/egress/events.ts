@@ -68,6 +68,7 @@ export function reconcileEgress(
         quantity: billableMinutes(startedAt, endedAt),
         occurredAt: endedAt,
         sourceId: row.egressId,
+        room: row.room,
       }),
     );
   }

@@ -7,7 +7,10 @@ import { requireApiKey, currentApiKey } from "../api-keys/auth";
 import { orgAccess, projectAccess } from "../authz/access";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { Timestamp } from "../lib/schemas";
-import { usageRange, usageSeries } from "./query";
+import { DIMENSIONS } from "./dimension-rollup";
+import { usageGroups } from "./groups";
+import type { Database } from "../db/client";
+import { usageRange, usageSeries, type UsageScope } from "./query";
 import { OrgParams, ProjectParams } from "../lib/params";
 
 export const usageRoutes = createRouter();
@@ -20,7 +23,14 @@ const UsageQuery = z.object({
   since: Timestamp.optional().openapi({ description: "Start (RFC 3339); default: start of the current UTC month. Rounded down to the bucket." }),
   until: Timestamp.optional().openapi({ description: "End, exclusive; default: start of next UTC month. Rounded up to the bucket." }),
   granularity: z.enum(["hour", "day"]).default("day"),
+  group_by: z.enum(DIMENSIONS).optional().openapi({ description: "room | identity: `groups` (largest participant_minutes first) replace `series`." }),
 });
+
+/** The series, or the groups when `group_by` is set. */
+function usageFor(db: Database, scope: UsageScope, query: z.infer<typeof UsageQuery>) {
+  const range = usageRange(query);
+  return query.group_by ? usageGroups(db, scope, range, query.group_by) : usageSeries(db, scope, range);
+}
 
 const Meters = {
   participant_minutes: z.number(),
@@ -35,7 +45,9 @@ const UsageSchema = z
     until: z.string(),
     granularity: z.enum(["hour", "day"]),
     totals: z.object(Meters),
-    series: z.array(z.object({ start: z.string(), ...Meters })),
+    series: z.array(z.object({ start: z.string(), ...Meters })).optional(),
+    group_by: z.enum(DIMENSIONS).optional(),
+    groups: z.array(z.object({ key: z.string(), ...Meters })).optional(),
   })
   .openapi("Usage");
 
@@ -51,7 +63,7 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { projectId } = currentApiKey(c);
-    return c.json(await usageSeries(c.var.db, { projectId }, usageRange(c.req.valid("query"))), 200);
+    return c.json(await usageFor(c.var.db, { projectId }, c.req.valid("query")), 200);
   },
 );
 
@@ -67,9 +79,10 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");
-    const range = usageRange(c.req.valid("query"));
+    const query = c.req.valid("query");
+    usageRange(query);
     await projectAccess(c, project_id, "usage:read");
-    return c.json(await usageSeries(c.var.db, { projectId: project_id }, range), 200);
+    return c.json(await usageFor(c.var.db, { projectId: project_id }, query), 200);
   },
 );
 
@@ -85,8 +98,9 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { org_id } = c.req.valid("param");
-    const range = usageRange(c.req.valid("query"));
+    const query = c.req.valid("query");
+    usageRange(query);
     await orgAccess(c, org_id, "usage:read");
-    return c.json(await usageSeries(c.var.db, { orgId: org_id }, range), 200);
+    return c.json(await usageFor(c.var.db, { orgId: org_id }, query), 200);
   },
 );
