@@ -1,17 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { orgAccess } from "../auth/caller";
 import { and, eq } from "drizzle-orm";
-import { orgAccess } from "../authz/access";
 import { auditLogs } from "../db/schema";
-import { requireUser } from "../identity/sessions";
 import { notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { page } from "../lib/pagination";
 import { exportAudit } from "./export";
 import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
 import { AuditEntryParams, OrgParams } from "../lib/params";
 
 export const auditRoutes = createRouter();
-auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
 
 const tags = ["Audit log"];
 

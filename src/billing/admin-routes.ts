@@ -10,21 +10,19 @@
 import { createRoute } from "@hono/zod-openapi";
 import { asc, eq, exists } from "drizzle-orm";
 import type { Context } from "hono";
-import { requireAdmin } from "../admin/auth";
 import { auditActor, auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { isUniqueViolation } from "../db/client";
 import { plans } from "../db/schema";
 import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
-import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { parsePlan, serializePlan } from "./plans";
 import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "./schemas";
 import { PlanParams } from "../lib/params";
 
 export const adminPlanRoutes = createRouter();
-adminPlanRoutes.use("/v1/admin/plans", requireAdmin);
-adminPlanRoutes.use("/v1/admin/plans/*", requireAdmin);
 
 const tags = ["Admin"];
 const adminErrors = { 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] };

@@ -1,10 +1,10 @@
 /**
- * `/v1/orgs/{org_id}/members`: the team. Session auth for `/v1/orgs/*` is applied by the orgs
- * router (mounted first); `currentUser()` fails closed with 401 regardless.
+ * `/v1/orgs/{org_id}/members`: the team (session routes).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { currentUser } from "../identity/sessions";
-import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { currentUser } from "../auth/caller";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { createRouter } from "../router";
 import { MemberSchema, serializeMember, UpdateMemberBody } from "./schemas";
 import { teamActor } from "./actor";
 import { changeMemberRole, listMembers, removeMember } from "./service";

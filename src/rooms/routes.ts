@@ -1,19 +1,18 @@
 /**
  * Rooms and participants, LiveKit's live state: `/v1/rooms…` for API keys (`rooms:read` for GET,
- * `rooms:write` otherwise) and `/v1/projects/{project_id}/rooms…` for signed-in members (viewers
- * read, admins change). Both surfaces resolve the project in middleware (which sets
- * `c.var.projectId`/`orgId`) and then share one set of handlers.
+ * `rooms:write` otherwise; see the authentication table) and `/v1/projects/{project_id}/rooms…`
+ * for signed-in members (viewers read, admins change). Both surfaces know the project before the
+ * handler runs (the key's, or the member's access checked below, which set `c.var.projectId`/`orgId`)
+ * and then share one set of handlers.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { requireApiKey } from "../api-keys/auth";
+import { projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { projectAccess } from "../authz/access";
-import { enforceQuota } from "../billing/quota";
 import type { AppEnv } from "../env";
-import { unauthenticated } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf, type Router } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
 import { ProjectParams } from "../lib/params";
+import { createRouter, type Router } from "../router";
 import {
   CreateRoomBody,
   MuteTrackBody,
@@ -32,29 +31,22 @@ export const roomRoutes = createRouter();
 
 const isRead = (c: Context<AppEnv>) => c.req.method === "GET" || c.req.method === "HEAD";
 
-// API keys: "/v1/rooms/*" also matches "/v1/rooms" itself.
-roomRoutes.use("/v1/rooms/*", (c, next) => requireApiKey(isRead(c) ? "rooms:read" : "rooms:write")(c, next));
-roomRoutes.on("POST", "/v1/rooms", enforceQuota("participant_minutes"));
-
-// Members (session auth for /v1/projects/* comes from the projects router).
+// Members ("/…/rooms/*" also matches "/…/rooms" itself).
 const memberAccess: MiddlewareHandler<AppEnv> = async (c, next) => {
   await projectAccess(c, c.req.param("project_id") ?? "", isRead(c) ? "room:read" : "room:write");
   await next();
 };
 roomRoutes.use("/v1/projects/:project_id/rooms/*", memberAccess);
-roomRoutes.on("POST", "/v1/projects/:project_id/rooms", enforceQuota("participant_minutes"));
 
 /** The project the middleware above resolved for this request. */
 function roomContext(c: Context<AppEnv>) {
   const { projectId, orgId, config, db, logger } = c.var;
-  if (!projectId || !orgId) throw unauthenticated();
+  if (!projectId || !orgId) throw new Error("rooms: the project was not resolved before the handler: check the authentication table");
   return { deps: { db, livekit: config.livekit, logger }, project: { projectId, orgId }, actor: auditActor(c) };
 }
 
 const room = (c: Context<AppEnv>) => c.req.param("room") ?? "";
 const identity = (c: Context<AppEnv>) => c.req.param("identity") ?? "";
-const upstream = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was changed in Pulse" } } as const;
-const quota = { 402: { description: "A hard-capped plan whose quota is used up" } } as const;
 const noContent = { 204: { description: "Done" } } as const;
 
 interface Surface {
@@ -84,7 +76,7 @@ function register(router: Router, s: Surface) {
       summary: `${summary} (${s.who(method !== "get")})`,
       security: bearerSecurity,
       request,
-      responses: { ...responses, ...errorResponses, ...upstream },
+      responses: { ...responses, ...errorResponses, ...upstreamResponse },
     });
   // The handlers read validated bodies through `json()`; params are validated by the route and read raw.
   const json = <T,>(c: Context<AppEnv>) => (c.req as unknown as { valid(t: "json"): T }).valid("json");
@@ -95,8 +87,8 @@ function register(router: Router, s: Surface) {
   on(
     def("post", "", "Create a room; 409 if it is live", { params: s.params, body: jsonBody(CreateRoomBody) }, {
       201: jsonContent(RoomSchema, "Created"),
-      409: { description: "The room is live" },
-      ...quota,
+      ...conflictResponse("The room is live"),
+      ...quotaResponse,
     }),
     async (c) => {
       const { deps, project, actor } = roomContext(c);

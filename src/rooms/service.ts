@@ -9,6 +9,7 @@
  */
 import type { AuditActor } from "../audit/record";
 import { auditEntry } from "../audit/record";
+import { checkQuota } from "../billing/quota";
 import type { Config } from "../config";
 import { runBatch, type Database } from "../db/client";
 import { nowMs } from "../lib/clock";
@@ -34,7 +35,7 @@ import type { z } from "@hono/zod-openapi";
 export interface RoomDeps {
   db: Database;
   livekit: Config["livekit"];
-  logger?: Logger;
+  logger: Logger;
 }
 
 export interface RoomProject {
@@ -76,7 +77,11 @@ function recordChange(deps: RoomDeps, actor: AuditActor, project: RoomProject, a
   return runBatch(deps.db, [rememberRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, action, room, metadata, at)]);
 }
 
+/** A room consumes participant minutes: a hard-capped plan with none left cannot create one. */
+const ROOM_METERS = ["participant_minutes"] as const;
+
 export async function createRoom(deps: RoomDeps, project: RoomProject, actor: AuditActor, body: z.infer<typeof CreateRoomBody>) {
+  await checkQuota(deps, project.orgId, ROOM_METERS);
   // LiveKit's CreateRoom returns an existing room as if it had made it: ask first.
   if (await liveRoom(deps, project, body.name)) throw conflict(`Room '${body.name}' is live already.`);
   const created = await livekit.createRoom(

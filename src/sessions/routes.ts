@@ -3,15 +3,14 @@
  * `GET /v1/projects/{project_id}/sessions…` for signed-in members (viewer and up).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { currentApiKey, requireApiKey } from "../api-keys/auth";
-import { projectAccess } from "../authz/access";
-import { bearerSecurity, createRouter, errorResponses, jsonContent, listOf } from "../lib/openapi";
+import { currentApiKey, projectAccess } from "../auth/caller";
+import { bearerSecurity, errorResponses, jsonContent, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { ProjectParams } from "../lib/params";
 import { SessionDetailSchema, SessionListQuery, SessionParams, SessionSchema } from "./schemas";
 import { getSession, listSessions } from "./service";
 
 export const sessionRoutes = createRouter();
-sessionRoutes.use("/v1/sessions/*", requireApiKey("usage:read"));
 
 const tags = ["Sessions"];
 const list = jsonContent(listOf(SessionSchema), "Room sessions, newest first");
