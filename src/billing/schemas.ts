@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { Name } from "../lib/schemas";
+import { toIso } from "../lib/clock";
+import { METER_NAMES, perMeter, type Meter } from "../usage/meters";
+import type { InvoiceLineRow, InvoiceRow } from "./invoices";
+import type { Plan } from "./plans";
+import type { MeterCharge as PricedMeter, PricedUsage } from "./pricing";
 
-const MeterCounts = z.object({
-  participant_minutes: z.number(),
-  egress_minutes: z.number(),
-  ingress_minutes: z.number(),
-  tokens_issued: z.number(),
-});
+const MeterCounts = z.object(perMeter(() => z.number()));
 
 const MICROS_DESCRIPTION = "Overage price per unit in micros: millionths of the plan's currency unit (500 = $0.0005). A meter absent here has no overage billing.";
 
@@ -19,14 +19,7 @@ export const PlanSchema = z
     hard_cap: z.boolean().openapi({ description: "Usage stops at the included quantities (402 quota_exceeded) instead of billing overage" }),
     active: z.boolean().openapi({ description: "Offered: organizations can switch to it" }),
     included: MeterCounts.openapi({ description: "Units included per calendar month (UTC), by meter" }),
-    overage_rates_micros: z
-      .object({
-        participant_minutes: z.number().int().optional(),
-        egress_minutes: z.number().int().optional(),
-        ingress_minutes: z.number().int().optional(),
-        tokens_issued: z.number().int().optional(),
-      })
-      .openapi({ description: MICROS_DESCRIPTION }),
+    overage_rates_micros: z.object(perMeter(() => z.number().int().optional())).openapi({ description: MICROS_DESCRIPTION }),
   })
   .openapi("Plan");
 
@@ -41,6 +34,21 @@ const MeterCharge = z.object({
   exhausted: z.boolean().openapi({ description: "Hard-cap plans: the quota is used up and new usage is refused until next month" }),
 });
 
+/** The API shape of each meter's charge so far (`Billing.meters`). */
+export function serializeMeterCharges(meters: Record<Meter, PricedMeter>) {
+  return perMeter((m) => {
+    const charge = meters[m];
+    return {
+      used: charge.used,
+      included: charge.included,
+      overage_units: charge.overageUnits,
+      overage_unit_price_micros: charge.unitPriceMicros,
+      overage_cents: charge.amountCents,
+      exhausted: charge.exhausted,
+    };
+  });
+}
+
 export const BillingSchema = z
   .object({
     org_id: z.string(),
@@ -48,12 +56,7 @@ export const BillingSchema = z
     currency: z.string(),
     period_start: z.string(),
     period_end: z.string(),
-    meters: z.object({
-      participant_minutes: MeterCharge,
-      egress_minutes: MeterCharge,
-      ingress_minutes: MeterCharge,
-      tokens_issued: MeterCharge,
-    }),
+    meters: z.object(perMeter(() => MeterCharge)),
     base_fee_cents: z.number().int(),
     overage_cents: z.number().int(),
     total_cents: z.number().int().openapi({ description: "Base fee plus overage so far this period" }),
@@ -92,10 +95,8 @@ export const InvoiceSchema = z.object({ ...invoiceFields, lines: z.array(Invoice
 const Count = z.number().int().min(0).max(1_000_000_000_000);
 const Micros = z.number().int().min(0).max(1_000_000_000);
 
-const IncludedInput = z.strictObject({ participant_minutes: Count, egress_minutes: Count, ingress_minutes: Count, tokens_issued: Count });
-const RatesInput = z
-  .strictObject({ participant_minutes: Micros.optional(), egress_minutes: Micros.optional(), ingress_minutes: Micros.optional(), tokens_issued: Micros.optional() })
-  .openapi({ description: MICROS_DESCRIPTION });
+const IncludedInput = z.strictObject(perMeter(() => Count));
+const RatesInput = z.strictObject(perMeter(() => Micros.optional())).openapi({ description: MICROS_DESCRIPTION });
 const PriceCents = z.number().int().min(0).max(100_000_000);
 
 export const CreatePlanBody = z
@@ -122,3 +123,50 @@ export const UpdatePlanBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
   .openapi("UpdatePlan");
+
+export type CreatePlanInput = z.infer<typeof CreatePlanBody>;
+export type UpdatePlanInput = z.infer<typeof UpdatePlanBody>;
+
+/** The current period's bill as `GET /v1/orgs/{org_id}/billing` answers it. */
+export function serializeBill(bill: { orgId: string; plan: Plan; period: { since: number; until: number }; priced: PricedUsage }) {
+  const { plan, priced } = bill;
+  return {
+    org_id: bill.orgId,
+    plan: { id: plan.id, name: plan.name, hard_cap: plan.hardCap },
+    currency: plan.currency,
+    period_start: toIso(bill.period.since),
+    period_end: toIso(bill.period.until),
+    meters: serializeMeterCharges(priced.meters),
+    base_fee_cents: priced.baseFeeCents,
+    overage_cents: priced.overageCents,
+    total_cents: priced.totalCents,
+    quota_exhausted: METER_NAMES.some((m) => priced.meters[m].exhausted),
+  };
+}
+
+export function serializeInvoice(invoice: InvoiceRow) {
+  return {
+    id: invoice.id,
+    org_id: invoice.orgId,
+    plan: invoice.planId,
+    status: invoice.status,
+    currency: invoice.currency,
+    period_start: toIso(invoice.periodStart),
+    period_end: toIso(invoice.periodEnd),
+    subtotal_cents: invoice.subtotalCents,
+    total_cents: invoice.totalCents,
+    created_at: toIso(invoice.createdAt),
+    finalized_at: invoice.finalizedAt === null ? null : toIso(invoice.finalizedAt),
+  };
+}
+
+export function serializeInvoiceLine(l: InvoiceLineRow) {
+  return {
+    kind: l.kind,
+    description: l.description,
+    quantity: l.quantity,
+    included_quantity: l.includedQuantity,
+    unit_price_micros: l.unitPriceMicros,
+    amount_cents: l.amountCents,
+  };
+}

@@ -30,11 +30,8 @@ export function validationHook(result: { success: boolean; error?: unknown; targ
   }
 }
 
-// Moving: routers now come from src/router.ts (lib/ imports nothing above it).
-export { createRouter, type Router } from "../router";
-
 /** The contract's error envelope, for OpenAPI responses. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string(),

@@ -12,7 +12,7 @@ import { auditActor } from "../audit/record";
 import type { AppEnv } from "../env";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
 import { ProjectParams } from "../lib/params";
-import { createRouter, type Router } from "../router";
+import { createRouter } from "../router";
 import {
   CreateRoomBody,
   MuteTrackBody,
@@ -28,6 +28,7 @@ import {
 import * as rooms from "./service";
 
 export const roomRoutes = createRouter();
+type Router = typeof roomRoutes;
 
 const isRead = (c: Context<AppEnv>) => c.req.method === "GET" || c.req.method === "HEAD";
 

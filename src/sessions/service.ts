@@ -3,12 +3,11 @@
  * `room_sessions_project_started_idx` (or the room one) newest first with a keyset cursor on
  * (started_at, id), so a page costs the same at a million sessions as at ten.
  */
-import { and, asc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { participantSessions, roomSessions } from "../db/schema";
 import { notFound } from "../lib/errors";
-import { isId } from "../lib/ids";
-import { decodeCursor, newestFirst, page } from "../lib/pagination";
+import { afterCursorRange, newestFirst, page } from "../lib/pagination";
 import { serializeSession, serializeSessionDetail } from "./schemas";
 
 /** Participant sessions returned with one room session. */
@@ -22,15 +21,6 @@ const egressMinutes = sql<number>`(SELECT COALESCE(SUM((e.ended_at - e.started_a
 
 const columns = { ...getTableColumns(roomSessions), egressMinutes };
 
-/**
- * Rows after the cursor as one row-value range, which SQLite reads straight off the index (the
- * `a < x OR (a = x AND b < y)` form turns into a multi-index OR plus a sort when a room is named).
- */
-function before(cursor: string | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  const { t, id } = decodeCursor(cursor);
-  return sql`(${roomSessions.startedAt}, ${roomSessions.id}) < (${t}, ${id})`;
-}
 
 export function sessionListQuery(
   db: Database,
@@ -46,7 +36,7 @@ export function sessionListQuery(
         query.room === undefined ? undefined : eq(roomSessions.room, query.room),
         query.since === undefined ? undefined : gte(roomSessions.startedAt, Date.parse(query.since)),
         query.until === undefined ? undefined : lt(roomSessions.startedAt, Date.parse(query.until)),
-        before(query.cursor),
+        afterCursorRange(query.cursor, roomSessions.startedAt, roomSessions.id),
       ),
     )
     .orderBy(...newestFirst(roomSessions.startedAt, roomSessions.id))
@@ -60,7 +50,6 @@ export async function listSessions(db: Database, projectId: string, query: Param
 }
 
 export async function getSession(db: Database, projectId: string, id: string) {
-  if (!isId("roomSession", id)) throw notFound("Session");
   const row = await db
     .select(columns)
     .from(roomSessions)

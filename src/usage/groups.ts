@@ -8,8 +8,8 @@ import { and, eq, gte, isNotNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageDimensionRollups, usageEvents } from "../db/schema";
 import type { Dimension } from "./dimension-rollup";
-import { usageRange, usageSeries, type UsageScope } from "./query";
-import { METERS, type Meter } from "./record";
+import { usageRange, usageSeries, type UsageScope } from "./service";
+import { isMeter, perMeter, type Meter } from "./meters";
 import { DAY_MS, floorTo, HOUR_MS } from "./rollup";
 import { nowMs } from "../lib/clock";
 
@@ -27,10 +27,10 @@ export async function usageGroups(db: Database, scope: UsageScope, range: Return
   const liveFrom = Math.max(since, Math.min(until, floorTo(nowMs(), HOUR_MS) - HOUR_MS));
   const groups = new Map<string, Totals>();
   const add = (key: string | null, meter: string, quantity: number) => {
-    if (key === null || !(METERS as readonly string[]).includes(meter)) return;
+    if (key === null || !isMeter(meter)) return;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 0 }));
-    g[meter as Meter] += quantity;
+    if (!g) groups.set(key, (g = perMeter(() => 0)));
+    g[meter] += quantity;
   };
   const rollups = async (g: "hour" | "day", from: number, to: number) => {
     if (from >= to) return;

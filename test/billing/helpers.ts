@@ -1,10 +1,8 @@
-/** Billing fixtures: raw usage written the way metering writes it, and the real cron handler. */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+/** Billing fixtures: raw usage written the way metering writes it, and orgs on a plan. */
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
-import { nowMs } from "../../src/lib/clock";
-import { usageEventInsert, type Meter } from "../../src/usage/record";
+import type { Meter } from "../../src/usage/meters";
+import { usageEventInsert } from "../../src/usage/record";
 import { call } from "../support/api";
 import { createApiKey, createProject, type TestUser } from "../support/factories";
 
@@ -15,13 +13,6 @@ let source = 0;
 /** One idempotent usage event, exactly as the metering code records it. */
 export async function addUsage(t: { orgId: string; projectId: string }, meter: Meter, quantity: number, occurredAt: number) {
   await usageEventInsert(db(), { orgId: t.orgId, projectId: t.projectId, meter, quantity, occurredAt, sourceId: `billing-test-${source++}-${Math.random()}` });
-}
-
-/** Runs the Worker's real `scheduled` handler for a cron expression of wrangler.toml, at the (test) clock's now. */
-export async function runCron(cron: string) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron, scheduledTime: nowMs() }), env, ctx);
-  await waitOnExecutionContext(ctx);
 }
 
 /** An org (created at the test clock's now) with a project and an API key, optionally on `plan`. */
@@ -35,8 +26,4 @@ export async function orgOnPlan(owner: TestUser, plan: string, name = "Billing C
   const project = await createProject(owner, org.body.id);
   const key = await createApiKey(owner, project.id);
   return { orgId: org.body.id as string, projectId: project.id, key };
-}
-
-export async function rows<T = Record<string, any>>(sql: string, ...binds: unknown[]) {
-  return (await env.DB.prepare(sql).bind(...binds).all()).results as T[];
 }

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
-import { currentMonth } from "../../src/usage/query";
-import { addUsage, orgOnPlan } from "../billing/helpers";
-import { createApiKey, createTenant, createUser } from "../support/factories";
+import { createDb } from "../../src/db/client";
+import { usageEventInsert } from "../../src/usage/record";
+import { currentMonth } from "../../src/usage/service";
+import { createApiKey, createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { join, wire } from "../support/rooms";
 
@@ -198,13 +199,15 @@ describe("rooms for signed-in members", () => {
 
 describe("room quota", () => {
   it("refuses creating rooms with 402 on a hard-capped plan over quota, without calling LiveKit; other room calls still work", async () => {
-    const owner = await createUser();
-    const free = await orgOnPlan(owner, "free");
-    await addUsage(free, "participant_minutes", 5_000, Math.max(currentMonth().since, Date.now() - 60_000));
+    // A new org is on the free plan (hard cap): its month's participant minutes, used up.
+    const t = await createTenant();
+    const free = { key: t.key, projectId: t.project.id };
+    const occurredAt = Math.max(currentMonth().since, Date.now() - 60_000);
+    await usageEventInsert(createDb(env.DB), { projectId: t.project.id, orgId: t.org.id, meter: "participant_minutes", quantity: 5_000, occurredAt, sourceId: `rooms-quota-${t.project.id}` });
     const before = livekit.calls.length;
     // The quota snapshot is cached per isolate: this is the org's first request.
     expectEnvelope(await call("POST", "/v1/rooms", { token: free.key.secret, body: { name: "after" } }), 402, "quota_exceeded");
-    expectEnvelope(await call("POST", `/v1/projects/${free.projectId}/rooms`, { token: owner.token, body: { name: "after" } }), 402, "quota_exceeded");
+    expectEnvelope(await call("POST", `/v1/projects/${free.projectId}/rooms`, { token: t.user.token, body: { name: "after" } }), 402, "quota_exceeded");
     expect(livekit.calls.length).toBe(before);
     expect((await call("GET", "/v1/rooms", { token: free.key.secret })).status).toBe(200);
   });

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
-import { usageEventInsert, type Meter } from "../../src/usage/record";
+import type { Meter } from "../../src/usage/meters";
+import { usageEventInsert } from "../../src/usage/record";
 import { rollUpUsage } from "../../src/usage/rollup";
 import { call, expectEnvelope } from "../support/api";
 import { createProject, createTenant } from "../support/factories";
