@@ -1,31 +1,11 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { setTwirpTimeoutMs } from "../../src/livekit/twirp";
+import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
-import { installFakeLivekit, type Failure, type FakeLivekit } from "../support/fake-livekit";
+import { UPSTREAM_FAILURES, useFakeLivekit } from "../support/fake-livekit";
 import { join } from "../support/rooms";
 
-let livekit: FakeLivekit;
-beforeEach(() => {
-  livekit = installFakeLivekit();
-  setTwirpTimeoutMs(300);
-});
-afterEach(() => {
-  setTwirpTimeoutMs(null);
-  livekit.uninstall();
-  expect(livekit.violations).toEqual([]);
-});
-
-const failures: [string, Failure][] = [
-  ["a 503 with an HTML body", { kind: "status", status: 503, body: "<html>upstream connect error</html>" }],
-  ["a Twirp internal error", { kind: "twirp", status: 500, code: "internal", msg: "room service crashed" }],
-  ["a Twirp permission_denied (Pulse's grant)", { kind: "twirp", status: 403, code: "permission_denied", msg: "no permission" }],
-  ["garbage with a 200", { kind: "malformed" }],
-  ["a 200 whose JSON is not the message", { kind: "status", status: 200, body: "[1,2,3]" }],
-  ["a network error", { kind: "network" }],
-  ["no answer at all", { kind: "hang" }],
-];
+const livekit = useFakeLivekit({ twirpTimeoutMs: 300 });
 
 const calls = [
   ["POST", "/v1/rooms", { name: "fresh" }],
@@ -42,7 +22,7 @@ const calls = [
 ] as const;
 
 describe("LiveKit failing on RoomService calls", () => {
-  it.each(failures)("answers every room route with 502 upstream_error on %s, recording nothing", async (_name, failure) => {
+  it.each(UPSTREAM_FAILURES)("answers every room route with 502 upstream_error on %s, recording nothing", async (_name, failure) => {
     const t = await createTenant();
     expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name: "live" } })).status).toBe(201);
     await join(livekit, t.project.id, "live", { identity: "alice" });

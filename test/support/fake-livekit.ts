@@ -23,6 +23,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect } from "vitest";
 import { TokenVerifier, type ClaimGrants } from "livekit-server-sdk";
+import { setTwirpTimeoutMs } from "../../src/livekit/twirp";
 
 export const LIVEKIT_API_URL = "http://livekit.test";
 
@@ -563,17 +564,31 @@ export function installFakeLivekit(): FakeLivekit {
   return new FakeLivekit().install();
 }
 
+/** Every way LiveKit can fail a call that is not the tenant's fault: each must become 502 `upstream_error`. */
+export const UPSTREAM_FAILURES: [string, Failure][] = [
+  ["a 503 with an HTML body", { kind: "status", status: 503, body: "<html>upstream connect error</html>" }],
+  ["a Twirp internal error", { kind: "twirp", status: 500, code: "internal", msg: "service crashed" }],
+  ["a Twirp permission_denied (Pulse's grant)", { kind: "twirp", status: 403, code: "permission_denied", msg: "no permission" }],
+  ["garbage with a 200", { kind: "malformed" }],
+  ["a 200 whose JSON is not the message", { kind: "status", status: 200, body: "[1,2,3]" }],
+  ["a network error", { kind: "network" }],
+  ["no answer at all", { kind: "hang" }],
+];
+
 /**
  * Installs a fresh fake before each test of the calling file and, after each, uninstalls it and
  * asserts it saw no request LiveKit would have refused. Returns a handle that always points at the
  * current test's fake.
  */
-export function useFakeLivekit(): FakeLivekit {
+export function useFakeLivekit(options: { twirpTimeoutMs?: number } = {}): FakeLivekit {
   let current: FakeLivekit | undefined;
   beforeEach(() => {
     current = installFakeLivekit();
+    // A hung LiveKit is given up on after this long (10 s in production).
+    if (options.twirpTimeoutMs !== undefined) setTwirpTimeoutMs(options.twirpTimeoutMs);
   });
   afterEach(() => {
+    if (options.twirpTimeoutMs !== undefined) setTwirpTimeoutMs(null);
     current!.uninstall();
     expect(current!.violations).toEqual([]);
   });
