@@ -36,6 +36,8 @@ import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
 import { billingRoutes } from "./billing/routes";
+import { roomRoutes } from "./rooms/routes";
+import { sessionRoutes } from "./sessions/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
@@ -83,6 +85,8 @@ export function createApp() {
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);
+  app.route("/", roomRoutes);
+  app.route("/", sessionRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -6,7 +6,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
-import type { ApiKeyScope } from "../authz/permissions";
+import { keyHasScope, type ApiKeyScope } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
 import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
@@ -60,7 +60,7 @@ export function requireApiKey(scope?: ApiKeyScope): MiddlewareHandler<AppEnv> {
         throw unauthenticated(KEY_REFUSED);
       }
     }
-    if (scope && !key.scopes.includes(scope)) throw new ApiError("forbidden", `This API key lacks the '${scope}' scope.`);
+    if (scope && !keyHasScope(key.scopes, scope)) throw new ApiError("forbidden", `This API key lacks the '${scope}' scope.`);
 
     if (key.lastUsedAt === null || now - key.lastUsedAt > LAST_USED_GRANULARITY_MS) {
       key.lastUsedAt = now;

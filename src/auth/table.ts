@@ -34,6 +34,8 @@ export interface AuthRule {
   credential: Credential;
   /** `api_key` rules: the scope the key must hold (any live key of the project when absent). */
   scope?: ApiKeyScope;
+  /** `api_key` rules: the scope GET and HEAD need instead of `scope` (reads of a resource `scope` writes). */
+  readScope?: ApiKeyScope;
   /**
    * Counted per client IP (IPv6: per /64) before any credential is looked at, failing closed:
    * these routes create accounts or check secrets a brute force would guess.
@@ -68,6 +70,8 @@ export const AUTH_RULES: readonly AuthRule[] = [
   { path: "/v1/egress/*", credential: "api_key", scope: "egress:write" },
   { path: "/v1/ingress/*", credential: "api_key", scope: "ingress:write" },
   { path: "/v1/usage", credential: "api_key", scope: "usage:read" },
+  { path: "/v1/rooms/*", credential: "api_key", scope: "rooms:write", readScope: "rooms:read" },
+  { path: "/v1/sessions/*", credential: "api_key", scope: "usage:read" },
 
   { path: "/metrics", credential: "platform_admin" },
   { path: "/v1/admin/*", credential: "platform_admin" },
@@ -91,8 +95,12 @@ function credentialCheck(rule: AuthRule): MiddlewareHandler<AppEnv> | null {
       return null;
     case "session":
       return requireSession;
-    case "api_key":
-      return requireApiKey(rule.scope);
+    case "api_key": {
+      const write = requireApiKey(rule.scope);
+      if (!rule.readScope) return write;
+      const read = requireApiKey(rule.readScope);
+      return (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? read : write)(c, next);
+    }
     case "platform_admin":
       return requireAdmin;
   }

@@ -36,6 +36,10 @@ export const PERMISSIONS = {
   "webhook:write": "admin",
   // Dashboard token minting for testing a room
   "token:create": "member",
+  // Rooms and participants (LiveKit's live state) and room sessions (history)
+  "room:read": "viewer",
+  "room:write": "admin",
+  "session:read": "viewer",
   // Usage and billing
   "usage:read": "viewer",
   "billing:read": "viewer",
@@ -70,5 +74,13 @@ export function permissionToManage(role: Role, base: "member:write" | "invitatio
 }
 
 /** API key scopes (servers). A key holds a subset; routes name the one they need. */
-export const API_KEY_SCOPES = ["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read"] as const;
+export const API_KEY_SCOPES = ["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read", "rooms:read", "rooms:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** Scopes that include another: a key holding the value also passes a check for the key. */
+const IMPLIED_BY: Partial<Record<ApiKeyScope, ApiKeyScope[]>> = { "rooms:read": ["rooms:write"] };
+
+/** True when a key holding `held` may do what `scope` guards. */
+export function keyHasScope(held: readonly string[], scope: ApiKeyScope): boolean {
+  return held.includes(scope) || (IMPLIED_BY[scope] ?? []).some((s) => held.includes(s));
+}

@@ -346,21 +346,75 @@ export const participantSessions = sqliteTable(
     roomSid: text("room_sid"),
     participantSid: text("participant_sid").notNull(),
     identity: text("identity").notNull(),
+    /** The participant's display name as LiveKit last reported it. */
+    name: text("name"),
     joinedAt: integer("joined_at").notNull(),
     leftAt: integer("left_at"),
     /** Whole minutes, rounded up, once closed. */
     minutes: integer("minutes"),
     endReason: text("end_reason"),
+    /** The room session (one LiveKit room lifetime) this participant session belongs to. */
+    roomSessionId: text("room_session_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     uniqueIndex("participant_sessions_participant_sid_uq").on(t.participantSid),
+    index("participant_sessions_room_session_idx").on(t.roomSessionId, t.joinedAt),
     index("participant_sessions_project_joined_idx").on(t.projectId, t.joinedAt),
     index("participant_sessions_org_id_idx").on(t.orgId),
     index("participant_sessions_open_idx").on(t.leftAt, t.joinedAt),
     index("participant_sessions_room_sid_idx").on(t.roomSid),
   ],
+);
+
+/**
+ * One LiveKit room lifetime (`room_started` … `room_finished`, keyed by LiveKit's room sid), the
+ * history behind `GET /v1/sessions`. The counters are recomputed from the participant sessions in
+ * the batch that changes them, so replays and races never double count.
+ */
+export const roomSessions = sqliteTable(
+  "room_sessions",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    /** The tenant's own room name (namespace stripped). */
+    room: text("room").notNull(),
+    /** LiveKit's `RM_…` sid; null only when LiveKit's events carried none. */
+    roomSid: text("room_sid"),
+    startedAt: integer("started_at").notNull(),
+    /** Null while the room is live. */
+    endedAt: integer("ended_at"),
+    /** Distinct identities that joined. */
+    participantCount: integer("participant_count").notNull().default(0),
+    peakParticipants: integer("peak_participants").notNull().default(0),
+    participantMinutes: integer("participant_minutes").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("room_sessions_room_sid_uq").on(t.roomSid),
+    index("room_sessions_project_started_idx").on(t.projectId, t.startedAt, t.id),
+    index("room_sessions_project_room_started_idx").on(t.projectId, t.room, t.startedAt, t.id),
+    index("room_sessions_org_id_idx").on(t.orgId),
+  ],
+);
+
+/**
+ * Room names a project may have live in LiveKit (from its CreateRoom calls and `room_started`
+ * events): the `names` filter of `ListRooms`, so listing never asks LiveKit about other tenants.
+ * A name leaves when its room finishes or is deleted, or when LiveKit no longer knows it.
+ */
+export const knownRooms = sqliteTable(
+  "known_rooms",
+  {
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    /** The tenant's own room name. */
+    name: text("name").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.name] })],
 );
 
 export const egresses = sqliteTable(
@@ -436,6 +490,9 @@ export const usageEvents = sqliteTable(
     occurredAt: integer("occurred_at").notNull(),
     /** Idempotency key: the same source never meters twice. */
     sourceId: text("source_id").notNull(),
+    /** The tenant's room and the participant identity the usage belongs to, when it has them (`group_by`). */
+    room: text("room"),
+    identity: text("identity"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -461,6 +518,29 @@ export const usageRollups = sqliteTable(
     primaryKey({ columns: [t.projectId, t.meter, t.granularity, t.bucketStart] }),
     index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart),
     index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart),
+  ],
+);
+
+/**
+ * Usage per room and per identity (`dimension` = `room` | `identity`, `key` = its value), rolled up
+ * like `usage_rollups` so `group_by` keeps working after raw events are deleted.
+ */
+export const usageDimensionRollups = sqliteTable(
+  "usage_dimension_rollups",
+  {
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    dimension: text("dimension", { enum: ["room", "identity"] }).notNull(),
+    key: text("key").notNull(),
+    meter: text("meter").notNull(),
+    granularity: text("granularity", { enum: ["hour", "day"] }).notNull(),
+    bucketStart: integer("bucket_start").notNull(),
+    quantity: real("quantity").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.dimension, t.granularity, t.bucketStart, t.key, t.meter] }),
+    index("usage_dimension_rollups_org_idx").on(t.orgId, t.dimension, t.granularity, t.bucketStart),
   ],
 );
 

@@ -69,6 +69,7 @@ export function reconcileEgress(
         quantity: billableMinutes(startedAt, endedAt),
         occurredAt: endedAt,
         sourceId: row.egressId,
+        room: row.room,
       }),
     );
   }

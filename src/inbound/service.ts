@@ -23,6 +23,7 @@ import { protoString } from "../lib/protojson";
 import type { Logger } from "../lib/logger";
 import { describeError } from "../lib/logger";
 import { closeRoomSessions, closeSession, openSession, type ProjectRef } from "../usage/participant-sessions";
+import { roomSessionStatements } from "../sessions/record";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
 import { parseNamespacedRoom } from "../livekit/rooms";
@@ -119,6 +120,7 @@ async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promi
     return;
   }
   const statements = await stateStatements(db, event, project, stored.occurredAt);
+  statements.push(...(await roomSessionStatements(db, event, project, stored.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, stored.occurredAt);
   if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id)));
   statements.push(db.update(livekitEvents).set({ projectId: project.projectId }).where(eq(livekitEvents.id, stored.id)));

@@ -85,6 +85,8 @@ export async function applyIngressEvent(
         quantity: billableMinutes(sessionStart, sessionEnd),
         occurredAt: sessionEnd,
         sourceId: `${ingressId}:${sessionStart}`,
+        room: row.room,
+        identity: row.participantIdentity,
       }),
     );
   }

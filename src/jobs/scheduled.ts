@@ -10,6 +10,7 @@ import { nowMs } from "../lib/clock";
 import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { reprocessStoredEvents } from "../inbound/service";
+import { closeStaleRoomSessions } from "../sessions/record";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
@@ -26,6 +27,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
       reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }, logLevelOf(env.LOG_LEVEL)) }),
     /** Sessions whose leave and room end were both lost. */
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
+    /** Room lifetimes whose `room_finished` was lost: they end at their last participant's leave. */
+    close_stale_room_sessions: (env) => closeStaleRoomSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Webhook messages whose queue send was lost. */
     requeue_overdue_webhook_messages: (env) => requeueOverdueMessages(env),
     /** Mail whose queue send was lost. */

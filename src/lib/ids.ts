@@ -21,6 +21,7 @@ export const ID_PREFIX = {
   invoiceLine: "il",
   livekitEvent: "lke",
   participantSession: "ps",
+  roomSession: "rs",
   usageEvent: "use",
   userToken: "utk",
   mail: "mail",

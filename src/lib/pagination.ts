@@ -2,7 +2,7 @@
  * Keyset pagination, newest first: the cursor is the (created_at, id) of the last row returned,
  * base64url-encoded so clients treat it as opaque. Stable under inserts, no OFFSET scans.
  */
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "./errors";
 
@@ -37,6 +37,17 @@ export function afterCursor(cursor: string | undefined, createdAt: SQLiteColumn,
   if (!cursor) return undefined;
   const { t, id: lastId } = decodeCursor(cursor);
   return or(lt(createdAt, t), and(eq(createdAt, t), lt(id, lastId)));
+}
+
+/**
+ * The same rows as `afterCursor`, as one row-value range `(t, id) < (?, ?)`: SQLite reads it
+ * straight off an index that ends in (t, id) even behind equality columns (`project_id = ? AND
+ * room = ?`), where the OR form becomes a multi-index OR and a sort.
+ */
+export function afterCursorRange(cursor: string | undefined, t: SQLiteColumn, id: SQLiteColumn): SQL | undefined {
+  if (!cursor) return undefined;
+  const position = decodeCursor(cursor);
+  return sql`(${t}, ${id}) < (${position.t}, ${position.id})`;
 }
 
 export function newestFirst(createdAt: SQLiteColumn, id: SQLiteColumn) {

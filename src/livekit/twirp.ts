@@ -1,9 +1,10 @@
 /**
  * A small client for LiveKit's Twirp API (`POST {apiUrl}/twirp/livekit.<Service>/<Method>`, JSON).
  *
- * Each call carries a fresh service token with only the grant its service needs (`roomRecord` for
- * Egress, `ingressAdmin` for Ingress) and a short expiry: both grants reach every tenant on the
- * shared deployment, so they never leave Pulse and never live long. Requests are LiveKit's
+ * Each call carries a fresh service token with only the grant it needs (`roomRecord` for Egress,
+ * `ingressAdmin` for Ingress; for RoomService the caller names it per method: `roomCreate`,
+ * `roomList`, or `roomAdmin` bound to the one room) and a short expiry: these grants reach every
+ * tenant on the shared deployment, so they never leave Pulse and never live long. Requests are LiveKit's
  * camelCase JSON; answers are snake_case with defaults and are validated before use.
  *
  * Every failure becomes an `ApiError`, never a hang or a 500: no answer within the timeout, a
@@ -21,10 +22,10 @@ export interface LivekitApi extends LivekitKeyPair {
   apiUrl: string;
 }
 
-export type TwirpService = "Egress" | "Ingress";
+export type TwirpService = "Egress" | "Ingress" | "RoomService";
 
-/** The one grant each service needs, and nothing more. */
-const SERVICE_GRANT: Record<TwirpService, VideoGrant> = {
+/** The one grant each service needs, and nothing more (RoomService: per method, see `grant`). */
+const SERVICE_GRANT: Record<Exclude<TwirpService, "RoomService">, VideoGrant> = {
   Egress: { roomRecord: true },
   Ingress: { ingressAdmin: true },
 };
@@ -67,6 +68,8 @@ export class TwirpError extends ApiError {
 
 export interface TwirpCallOptions {
   logger?: Logger;
+  /** The grant of this one call; required for RoomService, whose methods need different ones. */
+  grant?: VideoGrant;
 }
 
 /** Calls `livekit.<service>/<method>` with `body` and returns the answer validated by `schema`. */
@@ -81,7 +84,9 @@ export async function twirpCall<S extends z.ZodType>(
   const rpc = `livekit.${service}/${method}`;
   const log = (reason: string, fields: Record<string, unknown> = {}) =>
     options.logger?.warn("livekit_twirp_failed", { rpc, reason, ...fields });
-  const { token } = await signLivekitJwt(livekit, { video: SERVICE_GRANT[service] }, SERVICE_TOKEN_TTL_SECONDS);
+  const grant = service === "RoomService" ? options.grant : SERVICE_GRANT[service];
+  if (!grant) throw new Error(`twirpCall: ${rpc} needs an explicit grant`);
+  const { token } = await signLivekitJwt(livekit, { video: grant }, SERVICE_TOKEN_TTL_SECONDS);
 
   let response: Response;
   let text: string;

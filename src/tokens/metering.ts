@@ -30,6 +30,9 @@ const COALESCE_MS = 200;
 interface Tally {
   projectId: string;
   orgId: string;
+  /** The tenant's room and identity the tokens were for (usage `group_by`). */
+  room: string | null;
+  identity: string | null;
   count: number;
   /** When the first token of this tally was minted (inside one UTC hour, so rollups bucket it right). */
   occurredAt: number;
@@ -43,13 +46,15 @@ const tallies = new Map<string, Tally>();
 let failed: PendingBatch[] = [];
 let flushing = false;
 
-/** Counts one minted token; cheap and synchronous. */
-export function countTokenIssued(projectId: string, orgId: string, at = nowMs()): void {
+/** Counts one minted token; cheap and synchronous. Tallies are per project, room, identity and hour. */
+export function countTokenIssued(projectId: string, orgId: string, target: { room?: string; identity?: string } = {}, at = nowMs()): void {
   const hour = Math.floor(at / HOUR_MS);
-  const key = `${projectId}:${hour}`;
+  const room = target.room ?? null;
+  const identity = target.identity ?? null;
+  const key = JSON.stringify([projectId, hour, room, identity]);
   const tally = tallies.get(key);
   if (tally) tally.count += 1;
-  else tallies.set(key, { projectId, orgId, count: 1, occurredAt: at });
+  else tallies.set(key, { projectId, orgId, room, identity, count: 1, occurredAt: at });
 }
 
 function takeBatches(): PendingBatch[] {
@@ -68,7 +73,16 @@ async function write(db: Database, logger: Logger, batches: PendingBatch[]): Pro
     await runBatch(
       db,
       batches.map((b) =>
-        usageEventInsert(db, { projectId: b.projectId, orgId: b.orgId, meter: "tokens_issued", quantity: b.count, occurredAt: b.occurredAt, sourceId: b.sourceId }),
+        usageEventInsert(db, {
+          projectId: b.projectId,
+          orgId: b.orgId,
+          meter: "tokens_issued",
+          quantity: b.count,
+          occurredAt: b.occurredAt,
+          sourceId: b.sourceId,
+          room: b.room,
+          identity: b.identity,
+        }),
       ),
     );
     return true;

@@ -17,7 +17,7 @@ const TOKEN_METERS = ["tokens_issued", "participant_minutes"] as const;
 export async function issueToken(deps: Pick<Deps, "db" | "config" | "logger" | "background">, tenant: Tenant, request: TokenRequest) {
   const quota = await checkQuota(deps, tenant.orgId, TOKEN_METERS);
   const minted = await mintParticipantToken(deps.config.livekit, tenant.projectId, request);
-  countTokenIssued(tenant.projectId, tenant.orgId);
+  countTokenIssued(tenant.projectId, tenant.orgId, { room: minted.room, identity: minted.identity });
   quota.consumed("tokens_issued");
   deps.background(flushTokenUsage(deps.db, deps.logger));
   return minted;

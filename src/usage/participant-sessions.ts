@@ -39,7 +39,12 @@ export function openSession(db: Database, project: ProjectRef, p: ParticipantRef
     .onConflictDoNothing({ target: participantSessions.participantSid });
 }
 
-function closeStatements(db: Database, session: Pick<SessionRow, "id" | "projectId" | "orgId" | "participantSid" | "joinedAt">, leftAt: number, reason: EndReason): BatchItem[] {
+function closeStatements(
+  db: Database,
+  session: Pick<SessionRow, "id" | "projectId" | "orgId" | "participantSid" | "joinedAt" | "room" | "identity">,
+  leftAt: number,
+  reason: EndReason,
+): BatchItem[] {
   const minutes = billableMinutes(session.joinedAt, leftAt);
   const statements: BatchItem[] = [
     db
@@ -56,6 +61,8 @@ function closeStatements(db: Database, session: Pick<SessionRow, "id" | "project
         quantity: minutes,
         occurredAt: leftAt,
         sourceId: session.participantSid,
+        room: session.room,
+        identity: session.identity,
       }),
     );
   }

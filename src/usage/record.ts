@@ -17,6 +17,9 @@ export interface UsageEventInput {
   occurredAt: number;
   /** What this usage came from (participant session id, egress id, …): the idempotency key. */
   sourceId: string;
+  /** The tenant's room and the participant identity, when the usage has them (usage `group_by`). */
+  room?: string | null;
+  identity?: string | null;
 }
 
 export function usageEventInsert(db: Database, input: UsageEventInput): BatchItem {

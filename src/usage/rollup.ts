@@ -10,13 +10,17 @@
  */
 import type { Database } from "../db/client";
 import { nowMs } from "../lib/clock";
+import { dimensionBuckets } from "./dimension-rollup";
 
 export const HOUR_MS = 3600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
 export const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
-/** Recomputes every hour and day bucket overlapping [from, to); returns the windows used. */
+/**
+ * Recomputes every hour and day bucket overlapping [from, to), per project and per room and
+ * identity (`dimension-rollup.ts`); returns the windows used.
+ */
 export async function rollUpUsage(db: Database, from: number, to: number) {
   const at = nowMs();
   const hourFrom = floorTo(from, HOUR_MS);
@@ -37,6 +41,11 @@ export async function rollUpUsage(db: Database, from: number, to: number) {
          DO UPDATE SET quantity = excluded.quantity, org_id = excluded.org_id, updated_at = excluded.updated_at`,
       )
       .bind(granularity, unit, at, start, end);
-  await d1.batch([bucket(HOUR_MS, "hour", hourFrom, hourTo), bucket(DAY_MS, "day", dayFrom, dayTo)]);
+  await d1.batch([
+    bucket(HOUR_MS, "hour", hourFrom, hourTo),
+    bucket(DAY_MS, "day", dayFrom, dayTo),
+    ...dimensionBuckets(d1, { unit: HOUR_MS, granularity: "hour", start: hourFrom, end: hourTo, at }),
+    ...dimensionBuckets(d1, { unit: DAY_MS, granularity: "day", start: dayFrom, end: dayTo, at }),
+  ]);
   return { hours: [hourFrom, hourTo], days: [dayFrom, dayTo] };
 }

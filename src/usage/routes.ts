@@ -2,17 +2,25 @@
  * Usage series: `GET /v1/usage` (API key with `usage:read`, the key's project),
  * `GET /v1/projects/{project_id}/usage` and `GET /v1/orgs/{org_id}/usage` (members, `usage:read`).
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { currentApiKey, orgAccess, projectAccess } from "../auth/caller";
 import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
-import { usageRange, usageSeries } from "./service";
+import type { Database } from "../db/client";
+import { usageGroups } from "./groups";
+import { usageRange, usageSeries, type UsageScope } from "./service";
 import { UsageQuery, UsageSchema } from "./schemas";
 import { OrgParams, ProjectParams } from "../lib/params";
 
 export const usageRoutes = createRouter();
 
 const tags = ["Usage"];
+
+/** The series, or the groups when `group_by` is set. */
+function usageFor(db: Database, scope: UsageScope, query: z.infer<typeof UsageQuery>) {
+  const range = usageRange(query);
+  return query.group_by ? usageGroups(db, scope, range, query.group_by) : usageSeries(db, scope, range);
+}
 
 usageRoutes.openapi(
   createRoute({
@@ -26,7 +34,7 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { projectId } = currentApiKey(c);
-    return c.json(await usageSeries(c.var.db, { projectId }, usageRange(c.req.valid("query"))), 200);
+    return c.json(await usageFor(c.var.db, { projectId }, c.req.valid("query")), 200);
   },
 );
 
@@ -42,9 +50,10 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");
-    const range = usageRange(c.req.valid("query"));
+    const query = c.req.valid("query");
+    usageRange(query);
     await projectAccess(c, project_id, "usage:read");
-    return c.json(await usageSeries(c.var.db, { projectId: project_id }, range), 200);
+    return c.json(await usageFor(c.var.db, { projectId: project_id }, query), 200);
   },
 );
 
@@ -60,8 +69,9 @@ usageRoutes.openapi(
   }),
   async (c) => {
     const { org_id } = c.req.valid("param");
-    const range = usageRange(c.req.valid("query"));
+    const query = c.req.valid("query");
+    usageRange(query);
     await orgAccess(c, org_id, "usage:read");
-    return c.json(await usageSeries(c.var.db, { orgId: org_id }, range), 200);
+    return c.json(await usageFor(c.var.db, { orgId: org_id }, query), 200);
   },
 );

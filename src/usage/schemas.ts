@@ -1,12 +1,14 @@
 /** The usage API's shapes: the query and the series, one number per meter of `METERS`. */
 import { z } from "@hono/zod-openapi";
 import { Timestamp } from "../lib/schemas";
+import { DIMENSIONS } from "./dimension-rollup";
 import { perMeter } from "./meters";
 
 export const UsageQuery = z.object({
   since: Timestamp.optional().openapi({ description: "Start (RFC 3339); default: start of the current UTC month. Rounded down to the bucket." }),
   until: Timestamp.optional().openapi({ description: "End, exclusive; default: start of next UTC month. Rounded up to the bucket." }),
   granularity: z.enum(["hour", "day"]).default("day"),
+  group_by: z.enum(DIMENSIONS).optional().openapi({ description: "room | identity: `groups` (largest participant_minutes first, then key) replace `series`." }),
 });
 
 const Meters = perMeter(() => z.number());
@@ -17,6 +19,8 @@ export const UsageSchema = z
     until: z.string(),
     granularity: z.enum(["hour", "day"]),
     totals: z.object(Meters),
-    series: z.array(z.object({ start: z.string(), ...Meters })),
+    series: z.array(z.object({ start: z.string(), ...Meters })).optional().openapi({ description: "Absent with group_by." }),
+    group_by: z.enum(DIMENSIONS).optional(),
+    groups: z.array(z.object({ key: z.string(), ...Meters })).optional().openapi({ description: "With group_by: one per room or identity." }),
   })
   .openapi("Usage");

@@ -16,6 +16,8 @@ import { createApp } from "../../src/app";
 import { nowMs } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createOrg, createProject, createUser, type TestUser } from "../support/factories";
+import { installFakeLivekit, type FakeLivekit } from "../support/fake-livekit";
+import { deliverLivekitEvent } from "../support/livekit-webhook";
 
 type Role = "owner" | "admin" | "member" | "viewer";
 const ROLES: Role[] = ["viewer", "member", "admin", "owner"];
@@ -32,6 +34,11 @@ interface World {
   invoiceId: string;
   /** A viewer that member routes act on (never the caller, so removing them is not "leaving"). */
   targetId: string;
+  /** A live room in the fake LiveKit with participant `identity` publishing `trackSid`, and its session. */
+  room: string;
+  identity: string;
+  trackSid: string;
+  sessionId: string;
 }
 
 interface Row {
@@ -47,6 +54,8 @@ interface Row {
 const row = (route: string, min: Role, ok: number, body?: Row["body"]): Row => ({ route, min, ok, body, mutates: !route.startsWith("GET ") });
 
 const WEBHOOK_HOST = "hooks.matrix.test";
+/** A changing row builds a fresh world per allowed role (orgs, keys, webhooks, a live room): slow on a busy machine. */
+const ROW_TIMEOUT_MS = 120_000;
 
 const TABLE: Row[] = [
   // Organizations
@@ -95,6 +104,21 @@ const TABLE: Row[] = [
   row("GET /v1/orgs/:org_id/invoices", "viewer", 200),
   row("GET /v1/orgs/:org_id/invoices/:in_id", "viewer", 200),
   row("PUT /v1/orgs/:org_id/plan", "owner", 200, () => ({ plan: "pro" })),
+  // Rooms and participants, LiveKit's live state (ROUND2-NOTES: viewers read, admins change)
+  row("POST /v1/projects/:project_id/rooms", "admin", 201, () => ({ name: `another-${crypto.randomUUID()}` })),
+  row("GET /v1/projects/:project_id/rooms", "viewer", 200),
+  row("GET /v1/projects/:project_id/rooms/:room", "viewer", 200),
+  row("PATCH /v1/projects/:project_id/rooms/:room", "admin", 200, () => ({ metadata: "changed" })),
+  row("DELETE /v1/projects/:project_id/rooms/:room", "admin", 204),
+  row("POST /v1/projects/:project_id/rooms/:room/data", "admin", 202, () => ({ data: btoa("hello") })),
+  row("GET /v1/projects/:project_id/rooms/:room/participants", "viewer", 200),
+  row("GET /v1/projects/:project_id/rooms/:room/participants/:identity", "viewer", 200),
+  row("PATCH /v1/projects/:project_id/rooms/:room/participants/:identity", "admin", 200, () => ({ permission: { can_publish: false } })),
+  row("DELETE /v1/projects/:project_id/rooms/:room/participants/:identity", "admin", 204),
+  row("POST /v1/projects/:project_id/rooms/:room/participants/:identity/mute", "admin", 200, (w) => ({ track_sid: w.trackSid, muted: true })),
+  // Room sessions (history)
+  row("GET /v1/projects/:project_id/sessions", "viewer", 200),
+  row("GET /v1/projects/:project_id/sessions/:rs_id", "viewer", 200),
 ];
 
 /** Routes that sit under the scoped prefixes; everything here must be classified in TABLE. */
@@ -122,6 +146,9 @@ function concretePath(route: string, w: World): { method: string; path: string }
     id: w.auditId,
     in_id: w.invoiceId,
     user_id: w.targetId,
+    room: w.room,
+    identity: w.identity,
+    rs_id: w.sessionId,
   };
   const path = template.replace(/:([a-z_]+)/g, (_, name: string) => {
     const id = ids[name];
@@ -163,7 +190,17 @@ async function buildWorld(): Promise<World> {
   )
     .bind(invoiceId, org.id, Date.parse("2026-10-01T00:00:00Z"), Date.parse("2026-11-01T00:00:00Z"), at, at)
     .run();
+  // A live room with a publishing participant, as LiveKit has it and as its webhooks told Pulse.
+  const room = await call("POST", "/v1/rooms", { token: key.secret, body: { name: "matrix" } });
+  expect(room.status, room.text).toBe(201);
+  const participant = livekit.join(`${project.id}:matrix`, { identity: "alice", tracks: [{ type: "AUDIO", source: "MICROPHONE", name: "mic", muted: false }] });
+  await deliverLivekitEvent({ event: "room_started", room: { sid: room.body.sid, name: `${project.id}:matrix` } });
+  const session = await env.DB.prepare("SELECT id FROM room_sessions WHERE project_id = ?").bind(project.id).first<{ id: string }>();
   return {
+    room: "matrix",
+    identity: "alice",
+    trackSid: participant.tracks[0]!.sid,
+    sessionId: session!.id,
     orgId: org.id,
     projectId: project.id,
     keyId: key.id,
@@ -184,6 +221,7 @@ function request(r: Row, w: World, token?: string) {
 // Webhook deliveries triggered by the fixtures go to a host that exists only here.
 const realFetch = globalThis.fetch;
 let shared: World;
+let livekit: FakeLivekit;
 
 beforeAll(async () => {
   globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -191,6 +229,7 @@ beforeAll(async () => {
     if (url.hostname === WEBHOOK_HOST) return new Response("ok", { status: 200 });
     return realFetch(input, init);
   }) as typeof fetch;
+  livekit = installFakeLivekit();
   const [owner, admin, member, viewer, target, outsider] = await Promise.all(
     ["owner", "admin", "member", "viewer", "target", "outsider"].map((name) => createUser({ name })),
   );
@@ -200,6 +239,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
+  livekit.uninstall();
+  expect(livekit.violations).toEqual([]);
   globalThis.fetch = realFetch;
 });
 
@@ -230,6 +271,6 @@ describe("the role matrix", () => {
         const res = await request(r, world, users[role].token);
         if (res.status !== r.ok) throw new Error(`${role} on ${r.route}: expected ${r.ok}, got ${res.status} ${res.text.slice(0, 300)}`);
       }
-    });
+    }, ROW_TIMEOUT_MS);
   }
 });

@@ -1,12 +1,14 @@
 /**
- * A fake of LiveKit's Twirp API (Egress and Ingress), installed by stubbing `globalThis.fetch` for
+ * A fake of LiveKit's Twirp API (Egress, Ingress and RoomService), installed by stubbing `globalThis.fetch` for
  * the test config's LIVEKIT_API_URL host (the Worker runs in the tests' isolate, so its `fetch` is
  * this one). Other hosts pass through untouched.
  *
  * It judges each request the way a LiveKit server would, and records what it saw:
  * - the service token verifies with livekit-server-sdk's `TokenVerifier` (deployment key/secret),
- *   has an `exp` at most ~10 minutes out, and carries exactly the grant its service needs
- *   (`roomRecord` for Egress, `ingressAdmin` for Ingress) and nothing else;
+ *   has an `exp` at most ~10 minutes out, and carries exactly the grant its call needs
+ *   (`roomRecord` for Egress, `ingressAdmin` for Ingress; for RoomService `roomCreate` for
+ *   CreateRoom/DeleteRoom, `roomList` for ListRooms, and otherwise `roomAdmin` with `room` equal to
+ *   the room the request names) and nothing else;
  * - the body is JSON with only fields LiveKit's request message has (typos would be dropped
  *   silently by the real server, so the fake refuses them), and rooms are namespaced
  *   (`proj_…:<room>`).
@@ -14,15 +16,21 @@
  * and kept in `violations`, which tests assert to be empty.
  *
  * Answers are LiveKit-shaped: snake_case with defaults included, int64 as strings, `EG_`/`IN_` ids.
+ * RoomService keeps rooms and participants (`rooms`); tests put participants in with `join()`
+ * (as a client connecting would) and LiveKit's own behaviour follows: CreateRoom returns an
+ * existing room unchanged, UpdateParticipant replaces the whole permission and merges attributes.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect } from "vitest";
 import { TokenVerifier, type ClaimGrants } from "livekit-server-sdk";
+import { setTwirpTimeoutMs } from "../../src/livekit/twirp";
 
 export const LIVEKIT_API_URL = "http://livekit.test";
 
+type Service = "Egress" | "Ingress" | "RoomService";
+
 export interface RecordedCall {
-  service: "Egress" | "Ingress";
+  service: Service;
   method: string;
   body: Record<string, unknown>;
   claims: ClaimGrants | null;
@@ -56,7 +64,42 @@ interface IngressState {
   participant_name: string;
 }
 
+export interface FakeTrack {
+  sid: string;
+  type: "AUDIO" | "VIDEO";
+  source: "CAMERA" | "MICROPHONE" | "SCREEN_SHARE" | "SCREEN_SHARE_AUDIO";
+  name: string;
+  muted: boolean;
+}
+
+export interface FakeParticipant {
+  sid: string;
+  identity: string;
+  name: string;
+  metadata: string;
+  attributes: Record<string, string>;
+  joined_at: string;
+  permission: Record<string, unknown>;
+  tracks: FakeTrack[];
+}
+
+export interface FakeRoom {
+  sid: string;
+  name: string;
+  empty_timeout: number;
+  departure_timeout: number;
+  max_participants: number;
+  metadata: string;
+  creation_time: string;
+  participants: Map<string, FakeParticipant>;
+  /** SendData payloads received for this room. */
+  data: Record<string, unknown>[];
+}
+
 const GRANT_BY_SERVICE = { Egress: "roomRecord", Ingress: "ingressAdmin" } as const;
+/** RoomService methods LiveKit guards with roomCreate / roomList; every other needs roomAdmin of the room. */
+const ROOM_GRANT: Record<string, "roomCreate" | "roomList"> = { CreateRoom: "roomCreate", DeleteRoom: "roomCreate", ListRooms: "roomList" };
+const PERMISSION_FIELDS = ["canSubscribe", "canPublish", "canPublishData", "canPublishSources", "hidden", "recorder", "canUpdateMetadata", "agent", "canSubscribeMetrics"];
 
 const STORAGE_FIELDS = ["s3", "gcp", "azure", "aliOSS"];
 const ENCODED_OUTPUTS = ["fileOutputs", "streamOutputs", "segmentOutputs", "imageOutputs"];
@@ -80,6 +123,16 @@ const REQUEST_FIELDS: Record<string, string[]> = {
     "enabled",
   ],
   "Ingress/DeleteIngress": ["ingressId"],
+  "RoomService/CreateRoom": ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "nodeId", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams"],
+  "RoomService/ListRooms": ["names"],
+  "RoomService/DeleteRoom": ["room"],
+  "RoomService/ListParticipants": ["room"],
+  "RoomService/GetParticipant": ["room", "identity"],
+  "RoomService/RemoveParticipant": ["room", "identity"],
+  "RoomService/MutePublishedTrack": ["room", "identity", "trackSid", "muted"],
+  "RoomService/UpdateParticipant": ["room", "identity", "metadata", "permission", "name", "attributes"],
+  "RoomService/UpdateRoomMetadata": ["room", "metadata"],
+  "RoomService/SendData": ["room", "data", "kind", "destinationSids", "destinationIdentities", "topic", "nonce"],
 };
 const NESTED_FIELDS: Record<string, string[]> = {
   fileOutputs: ["fileType", "filepath", "disableManifest", ...STORAGE_FIELDS],
@@ -89,6 +142,7 @@ const NESTED_FIELDS: Record<string, string[]> = {
   s3: ["accessKey", "secret", "sessionToken", "region", "endpoint", "bucket", "forcePathStyle", "metadata", "tagging", "contentDisposition"],
   gcp: ["credentials", "bucket"],
   azure: ["accountName", "accountKey", "containerName"],
+  permission: PERMISSION_FIELDS,
 };
 
 const NAMESPACED_ROOM = /^proj_[0-9A-Za-z]+:.+$/s;
@@ -125,6 +179,8 @@ export class FakeLivekit {
   readonly violations: string[] = [];
   readonly egresses = new Map<string, EgressState>();
   readonly ingresses = new Map<string, IngressState>();
+  /** RoomService state by the namespaced room name, as LiveKit keys it. */
+  readonly rooms = new Map<string, FakeRoom>();
   private failures: Failure[] = [];
   private realFetch: typeof fetch | null = null;
   private readonly verifier = new TokenVerifier(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!);
@@ -156,7 +212,7 @@ export class FakeLivekit {
   }
 
   private async handle(request: Request, signal: AbortSignal | undefined): Promise<Response> {
-    const match = /^\/twirp\/livekit\.(Egress|Ingress)\/(\w+)$/.exec(new URL(request.url).pathname);
+    const match = /^\/twirp\/livekit\.(Egress|Ingress|RoomService)\/(\w+)$/.exec(new URL(request.url).pathname);
     const text = await request.text();
     let body: Record<string, unknown> = {};
     try {
@@ -169,7 +225,7 @@ export class FakeLivekit {
       this.violations.push(`unknown route ${request.method} ${request.url}`);
       return twirpError(404, "bad_route", "no handler for path");
     }
-    const service = match[1] as "Egress" | "Ingress";
+    const service = match[1] as Service;
     const method = match[2]!;
     const recorded: RecordedCall = { service, method, body, claims: null, authorization };
     this.calls.push(recorded);
@@ -188,7 +244,7 @@ export class FakeLivekit {
       this.violations.push(`${method}: token does not verify: ${(error as Error).message}`);
       return twirpError(401, "unauthenticated", "invalid token");
     }
-    const grantProblem = this.checkGrant(service, recorded.claims);
+    const grantProblem = this.checkGrant(service, method, body, recorded.claims);
     if (grantProblem) {
       this.violations.push(`${method}: ${grantProblem}`);
       return twirpError(403, "permission_denied", grantProblem);
@@ -207,17 +263,32 @@ export class FakeLivekit {
       this.violations.push(`${method}: room not namespaced: ${String(body.roomName)}`);
       return twirpError(400, "invalid_argument", "room not namespaced");
     }
+    if (service === "RoomService") {
+      const named = method === "CreateRoom" ? [body.name] : method === "ListRooms" ? ((body.names as unknown[]) ?? []) : [body.room];
+      const bad = named.filter((n) => !NAMESPACED_ROOM.test(String(n)));
+      if (bad.length > 0 || named.length === 0) {
+        // An empty ListRooms filter would list every tenant's rooms.
+        this.violations.push(`${method}: room not namespaced: ${JSON.stringify(named)}`);
+        return twirpError(400, "invalid_argument", "room not namespaced");
+      }
+    }
 
     const failure = this.failures.shift();
     if (failure) return this.fail(failure, signal);
     return this.answer(service, method, body);
   }
 
-  private checkGrant(service: "Egress" | "Ingress", claims: ClaimGrants): string | null {
+  private checkGrant(service: Service, method: string, body: Record<string, unknown>, claims: ClaimGrants): string | null {
     const video = (claims.video ?? {}) as Record<string, unknown>;
-    const wanted = GRANT_BY_SERVICE[service];
     const keys = Object.keys(video);
-    if (video[wanted] !== true || keys.length !== 1) return `grant must be exactly {${wanted}: true}, got ${JSON.stringify(video)}`;
+    if (service === "RoomService" && !ROOM_GRANT[method]) {
+      if (video.roomAdmin !== true || video.room !== body.room || keys.length !== 2) {
+        return `grant must be exactly {roomAdmin: true, room: ${JSON.stringify(body.room)}}, got ${JSON.stringify(video)}`;
+      }
+    } else {
+      const wanted = service === "RoomService" ? ROOM_GRANT[method]! : GRANT_BY_SERVICE[service];
+      if (video[wanted] !== true || keys.length !== 1) return `grant must be exactly {${wanted}: true}, got ${JSON.stringify(video)}`;
+    }
     const extra = Object.keys(claims).filter((k) => !["iss", "nbf", "iat", "exp", "video", "jti"].includes(k));
     if (extra.length > 0) return `unexpected claims ${extra.join(", ")}`;
     const exp = (claims as { exp?: number }).exp ?? 0;
@@ -249,6 +320,7 @@ export class FakeLivekit {
   }
 
   private answer(service: string, method: string, body: Record<string, unknown>): Response {
+    if (service === "RoomService") return this.answerRoomService(method, body);
     switch (`${service}/${method}`) {
       case "Egress/StartRoomCompositeEgress":
       case "Egress/StartWebEgress":
@@ -305,6 +377,144 @@ export class FakeLivekit {
     return twirpError(404, "bad_route", "unknown method");
   }
 
+  /** A participant connects to a live room (as a client with a token would); returns it. */
+  join(room: string, p: { identity: string; name?: string; tracks?: Omit<FakeTrack, "sid">[] }): FakeParticipant {
+    const state = this.rooms.get(room);
+    if (!state) throw new Error(`fake LiveKit: no room ${room}`);
+    const participant: FakeParticipant = {
+      sid: randomId("PA_"),
+      identity: p.identity,
+      name: p.name ?? "",
+      metadata: "",
+      attributes: {},
+      joined_at: String(Math.floor(Date.now() / 1000)),
+      permission: { can_subscribe: true, can_publish: true, can_publish_data: true, can_publish_sources: [], hidden: false, recorder: false, can_update_metadata: false, agent: false, can_subscribe_metrics: false },
+      tracks: (p.tracks ?? []).map((t) => ({ ...t, sid: randomId("TR_") })),
+    };
+    state.participants.set(p.identity, participant);
+    return participant;
+  }
+
+  /** A room as LiveKit's Twirp JSON renders it. */
+  roomInfo(r: FakeRoom) {
+    return {
+      sid: r.sid,
+      name: r.name,
+      empty_timeout: r.empty_timeout,
+      departure_timeout: r.departure_timeout,
+      max_participants: r.max_participants,
+      creation_time: r.creation_time,
+      creation_time_ms: String(Number(r.creation_time) * 1000),
+      turn_password: "",
+      enabled_codecs: [],
+      metadata: r.metadata,
+      num_participants: r.participants.size,
+      num_publishers: [...r.participants.values()].filter((p) => p.tracks.length > 0).length,
+      active_recording: false,
+      version: null,
+    };
+  }
+
+  trackInfo(t: FakeTrack) {
+    return { sid: t.sid, type: t.type, name: t.name, muted: t.muted, width: t.type === "VIDEO" ? 1280 : 0, height: t.type === "VIDEO" ? 720 : 0, simulcast: t.type === "VIDEO", disable_dtx: false, source: t.source, layers: [], mime_type: "", mid: "", codecs: [], stereo: false, disable_red: false, encryption: "NONE", stream: "", version: null, audio_features: [] };
+  }
+
+  participantInfo(p: FakeParticipant) {
+    return {
+      sid: p.sid,
+      identity: p.identity,
+      state: "ACTIVE",
+      tracks: p.tracks.map((t) => this.trackInfo(t)),
+      metadata: p.metadata,
+      joined_at: p.joined_at,
+      joined_at_ms: String(Number(p.joined_at) * 1000),
+      name: p.name,
+      version: 1,
+      permission: p.permission,
+      region: "",
+      is_publisher: p.tracks.length > 0,
+      kind: "STANDARD",
+      attributes: p.attributes,
+      disconnect_reason: "UNKNOWN_REASON",
+    };
+  }
+
+  private answerRoomService(method: string, body: Record<string, unknown>): Response {
+    if (method === "CreateRoom") {
+      const name = String(body.name);
+      let room = this.rooms.get(name);
+      if (!room) {
+        room = {
+          sid: randomId("RM_"),
+          name,
+          empty_timeout: Number(body.emptyTimeout ?? 300),
+          departure_timeout: Number(body.departureTimeout ?? 20),
+          max_participants: Number(body.maxParticipants ?? 0),
+          metadata: String(body.metadata ?? ""),
+          creation_time: String(Math.floor(Date.now() / 1000)),
+          participants: new Map(),
+          data: [],
+        };
+        this.rooms.set(name, room);
+      }
+      return json(200, this.roomInfo(room));
+    }
+    if (method === "ListRooms") {
+      const names = (body.names as string[]) ?? [];
+      return json(200, { rooms: [...this.rooms.values()].filter((r) => names.includes(r.name)).map((r) => this.roomInfo(r)) });
+    }
+    const room = this.rooms.get(String(body.room));
+    if (!room) return twirpError(404, "not_found", "requested room does not exist");
+    switch (method) {
+      case "DeleteRoom":
+        this.rooms.delete(room.name);
+        return json(200, {});
+      case "UpdateRoomMetadata":
+        room.metadata = String(body.metadata ?? "");
+        return json(200, this.roomInfo(room));
+      case "ListParticipants":
+        return json(200, { participants: [...room.participants.values()].map((p) => this.participantInfo(p)) });
+      case "SendData": {
+        if (typeof body.data !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.data)) return twirpError(400, "malformed", "data is not base64");
+        if (!["RELIABLE", "LOSSY"].includes(String(body.kind))) return twirpError(400, "malformed", "bad kind");
+        room.data.push(body);
+        return json(200, {});
+      }
+    }
+    const participant = room.participants.get(String(body.identity));
+    if (!participant) return twirpError(404, "not_found", "participant not found");
+    switch (method) {
+      case "GetParticipant":
+        return json(200, this.participantInfo(participant));
+      case "RemoveParticipant":
+        room.participants.delete(participant.identity);
+        return json(200, {});
+      case "MutePublishedTrack": {
+        const track = participant.tracks.find((t) => t.sid === body.trackSid);
+        if (!track) return twirpError(404, "not_found", "track is not found");
+        track.muted = body.muted === true;
+        return json(200, { track: this.trackInfo(track) });
+      }
+      case "UpdateParticipant": {
+        if (typeof body.name === "string") participant.name = body.name;
+        if (typeof body.metadata === "string") participant.metadata = body.metadata;
+        for (const [k, v] of Object.entries((body.attributes as Record<string, string>) ?? {})) {
+          if (v === "") delete participant.attributes[k];
+          else participant.attributes[k] = v;
+        }
+        if (body.permission) {
+          // LiveKit replaces the whole object: whatever is absent becomes false / empty.
+          const p = body.permission as Record<string, unknown>;
+          participant.permission = Object.fromEntries(
+            PERMISSION_FIELDS.map((f) => [f.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`), f === "canPublishSources" ? (p[f] ?? []) : p[f] === true]),
+          );
+        }
+        return json(200, this.participantInfo(participant));
+      }
+    }
+    return twirpError(404, "bad_route", "unknown method");
+  }
+
   /** EgressInfo as LiveKit's Twirp JSON renders it: snake_case, every default present. */
   egressInfo(e: EgressState) {
     return {
@@ -354,17 +564,31 @@ export function installFakeLivekit(): FakeLivekit {
   return new FakeLivekit().install();
 }
 
+/** Every way LiveKit can fail a call that is not the tenant's fault: each must become 502 `upstream_error`. */
+export const UPSTREAM_FAILURES: [string, Failure][] = [
+  ["a 503 with an HTML body", { kind: "status", status: 503, body: "<html>upstream connect error</html>" }],
+  ["a Twirp internal error", { kind: "twirp", status: 500, code: "internal", msg: "service crashed" }],
+  ["a Twirp permission_denied (Pulse's grant)", { kind: "twirp", status: 403, code: "permission_denied", msg: "no permission" }],
+  ["garbage with a 200", { kind: "malformed" }],
+  ["a 200 whose JSON is not the message", { kind: "status", status: 200, body: "[1,2,3]" }],
+  ["a network error", { kind: "network" }],
+  ["no answer at all", { kind: "hang" }],
+];
+
 /**
  * Installs a fresh fake before each test of the calling file and, after each, uninstalls it and
  * asserts it saw no request LiveKit would have refused. Returns a handle that always points at the
  * current test's fake.
  */
-export function useFakeLivekit(): FakeLivekit {
+export function useFakeLivekit(options: { twirpTimeoutMs?: number } = {}): FakeLivekit {
   let current: FakeLivekit | undefined;
   beforeEach(() => {
     current = installFakeLivekit();
+    // A hung LiveKit is given up on after this long (10 s in production).
+    if (options.twirpTimeoutMs !== undefined) setTwirpTimeoutMs(options.twirpTimeoutMs);
   });
   afterEach(() => {
+    if (options.twirpTimeoutMs !== undefined) setTwirpTimeoutMs(null);
     current!.uninstall();
     expect(current!.violations).toEqual([]);
   });

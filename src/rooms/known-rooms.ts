@@ -1,0 +1,63 @@
+/**
+ * The room names a project may have live in LiveKit (`known_rooms`): remembered from its CreateRoom
+ * calls and `room_started` events, forgotten when the room finishes or is deleted. `GET /v1/rooms`
+ * asks LiveKit's `ListRooms` for exactly these names, so no answer can carry another tenant's room.
+ */
+import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
+import type { BatchItem, Database } from "../db/client";
+import { knownRooms } from "../db/schema";
+import { ApiError } from "../lib/errors";
+
+/** Remember (or refresh) a name; for the caller's batch. */
+export function rememberRoom(db: Database, projectId: string, name: string, at: number): BatchItem {
+  return db
+    .insert(knownRooms)
+    .values({ projectId, name, lastSeenAt: at })
+    .onConflictDoUpdate({ target: [knownRooms.projectId, knownRooms.name], set: { lastSeenAt: at } });
+}
+
+/**
+ * Forget a name, unless it was seen again after `seenBefore` (a `room_finished` arriving after the
+ * room was created anew must not hide the new room).
+ */
+export function forgetRoom(db: Database, projectId: string, name: string, seenBefore: number): BatchItem {
+  return db
+    .delete(knownRooms)
+    .where(and(eq(knownRooms.projectId, projectId), eq(knownRooms.name, name), lt(knownRooms.lastSeenAt, seenBefore + 1)));
+}
+
+/** Names after `after` (ascending), at most `limit`. */
+export function candidateRooms(db: Database, projectId: string, after: string | null, limit: number) {
+  return db
+    .select({ name: knownRooms.name, lastSeenAt: knownRooms.lastSeenAt })
+    .from(knownRooms)
+    .where(and(eq(knownRooms.projectId, projectId), after === null ? undefined : gt(knownRooms.name, after)))
+    .orderBy(asc(knownRooms.name))
+    .limit(limit)
+    .all();
+}
+
+/** Drops names LiveKit no longer knows (checked just now) that nothing refreshed since `seenBefore`. */
+export function pruneRooms(db: Database, projectId: string, names: string[], seenBefore: number) {
+  if (names.length === 0) return Promise.resolve();
+  return db
+    .delete(knownRooms)
+    .where(and(eq(knownRooms.projectId, projectId), inArray(knownRooms.name, names), lt(knownRooms.lastSeenAt, seenBefore)))
+    .run()
+    .then(() => undefined);
+}
+
+/** Room-list cursors: the last name returned, opaque to clients. */
+export function encodeRoomCursor(name: string): string {
+  const bytes = new TextEncoder().encode(name);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeRoomCursor(cursor: string): string {
+  try {
+    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+  } catch {
+    throw new ApiError("validation_failed", "Invalid cursor.", { details: [{ path: "cursor", message: "Invalid cursor" }] });
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Room sessions from LiveKit's webhooks: one `room_sessions` row per LiveKit room lifetime (LiveKit's
+ * room sid), opened by `room_started` or, when that was lost, by the first participant event, and
+ * ended by `room_finished` or, when that was lost, by the next lifetime of the same room or the
+ * stale-session job (at the last participant's leave).
+ *
+ * The statements run in the same batch as the participant-session changes (after them), so the
+ * counters recomputed here see the batch's own changes. Counters are recomputed from the
+ * participant sessions, never incremented, so a replayed or reordered event changes nothing twice.
+ */
+import { and, desc, eq, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
+import { runBatch, type BatchItem, type Database } from "../db/client";
+import { participantSessions, roomSessions } from "../db/schema";
+import { nowMs } from "../lib/clock";
+import { newId } from "../lib/ids";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import type { LivekitWebhookEvent } from "../livekit/webhook-event";
+import { forgetRoom, rememberRoom } from "../rooms/known-rooms";
+
+export interface SessionProject {
+  projectId: string;
+  orgId: string;
+  /** The tenant's own room name. */
+  room: string | null;
+}
+
+/** How one room lifetime is addressed in SQL: by LiveKit's sid when known, else by our id. */
+interface RoomSessionRef {
+  where: SQL;
+  id: SQL;
+}
+
+const PARTICIPANT_EVENTS = new Set(["participant_joined", "participant_left", "participant_connection_aborted"]);
+
+/**
+ * Counters from the participant sessions: distinct identities, billed minutes, and the peak as the
+ * concurrency at `at` (a participant's join) when that exceeds the peak so far.
+ */
+function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): BatchItem {
+  const mine = sql.raw("ps.room_session_id = room_sessions.id");
+  const concurrent =
+    joinedAt === null
+      ? sql`0`
+      : sql`(SELECT COUNT(*) FROM participant_sessions ps WHERE ${mine} AND ps.joined_at <= ${joinedAt} AND (ps.left_at IS NULL OR ps.left_at > ${joinedAt}))`;
+  return db
+    .update(roomSessions)
+    .set({
+      participantCount: sql`(SELECT COUNT(DISTINCT ps.identity) FROM participant_sessions ps WHERE ${mine})`,
+      participantMinutes: sql`(SELECT COALESCE(SUM(ps.minutes), 0) FROM participant_sessions ps WHERE ${mine})`,
+      peakParticipants: sql`MAX(room_sessions.peak_participants, ${concurrent})`,
+      updatedAt: nowMs(),
+    })
+    .where(ref.where);
+}
+
+/**
+ * Earlier lifetimes of the same room still open (their `room_finished` was lost) end at their last
+ * participant's leave, or their start when nobody left.
+ */
+function endSuperseded(db: Database, projectId: string, room: string, roomSid: string, startedAt: number): BatchItem {
+  return db
+    .update(roomSessions)
+    .set({
+      endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+      updatedAt: nowMs(),
+    })
+    .where(
+      and(
+        eq(roomSessions.projectId, projectId),
+        eq(roomSessions.room, room),
+        isNull(roomSessions.endedAt),
+        ne(roomSessions.roomSid, roomSid),
+        lt(roomSessions.startedAt, startedAt),
+      ),
+    );
+}
+
+/** The room session an event belongs to, created (idempotently) if needed, with the statements that make it. */
+async function ensureRoomSession(
+  db: Database,
+  project: SessionProject & { room: string },
+  roomSid: string | null,
+  startedAt: number,
+): Promise<{ ref: RoomSessionRef; statements: BatchItem[] }> {
+  const at = nowMs();
+  const statements: BatchItem[] = [];
+  let ref: RoomSessionRef;
+  let id: string;
+  if (roomSid) {
+    ref = {
+      where: and(eq(roomSessions.roomSid, roomSid), eq(roomSessions.projectId, project.projectId))!,
+      id: sql`(SELECT id FROM room_sessions WHERE room_sid = ${roomSid} AND project_id = ${project.projectId})`,
+    };
+    id = newId("roomSession");
+    statements.push(endSuperseded(db, project.projectId, project.room, roomSid, startedAt));
+  } else {
+    // No sid (LiveKit always sends one; tolerated): the room's open lifetime, or a new one.
+    const open = await db
+      .select({ id: roomSessions.id })
+      .from(roomSessions)
+      .where(and(eq(roomSessions.projectId, project.projectId), eq(roomSessions.room, project.room), isNull(roomSessions.endedAt)))
+      .orderBy(desc(roomSessions.startedAt))
+      .get();
+    id = open?.id ?? newId("roomSession");
+    ref = { where: eq(roomSessions.id, id), id: sql`${id}` };
+  }
+  statements.push(
+    db
+      .insert(roomSessions)
+      .values({ id, projectId: project.projectId, orgId: project.orgId, room: project.room, roomSid, startedAt, createdAt: at, updatedAt: at })
+      .onConflictDoNothing(),
+    // A participant event may have opened it before `room_started` arrived: the earliest start wins.
+    db.update(roomSessions).set({ startedAt: sql`MIN(room_sessions.started_at, ${startedAt})` }).where(ref.where),
+  );
+  return { ref, statements };
+}
+
+/**
+ * Statements for the caller's batch, placed after the participant-session changes of the same
+ * event. Events without a room of the project change nothing here.
+ */
+export async function roomSessionStatements(db: Database, event: LivekitWebhookEvent, project: SessionProject, occurredAt: number): Promise<BatchItem[]> {
+  const room = project.room;
+  if (!room) return [];
+  const roomSid = event.room?.sid || null;
+  const scoped = { ...project, room };
+  if (event.event === "room_started") {
+    const startedAt = livekitTimeToMs(event.room?.creationTime) ?? occurredAt;
+    const { statements } = await ensureRoomSession(db, scoped, roomSid, startedAt);
+    return [...statements, rememberRoom(db, project.projectId, room, occurredAt)];
+  }
+  if (event.event === "room_finished") {
+    const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, livekitTimeToMs(event.room?.creationTime) ?? occurredAt);
+    return [
+      ...statements,
+      db.update(roomSessions).set({ endedAt: sql`COALESCE(room_sessions.ended_at, ${occurredAt})` }).where(ref.where),
+      recount(db, ref, null),
+      forgetRoom(db, project.projectId, room, occurredAt),
+    ];
+  }
+  const p = event.participant;
+  if (!PARTICIPANT_EVENTS.has(event.event) || !p?.sid) return [];
+  const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
+  const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, joinedAt);
+  // The participant session was written earlier in this batch (usage/participant-sessions.ts).
+  statements.push(
+    db
+      .update(participantSessions)
+      .set({ roomSessionId: sql`COALESCE(room_session_id, ${ref.id})`, ...(p.name ? { name: p.name } : {}) })
+      .where(and(eq(participantSessions.participantSid, p.sid), eq(participantSessions.projectId, project.projectId))),
+    recount(db, ref, joinedAt),
+  );
+  if (event.event === "participant_joined") statements.push(rememberRoom(db, project.projectId, room, occurredAt));
+  return statements;
+}
+
+/**
+ * Cron: room lifetimes still open whose participants have all left more than `timeoutHours` ago
+ * (the `room_finished` was lost) end at the last leave.
+ */
+export async function closeStaleRoomSessions(db: Database, timeoutHours: number, limit = 200): Promise<number> {
+  const cutoff = nowMs() - timeoutHours * 3600_000;
+  const stale = await db
+    .select({ id: roomSessions.id })
+    .from(roomSessions)
+    .where(
+      and(
+        isNull(roomSessions.endedAt),
+        lt(roomSessions.startedAt, cutoff),
+        sql`NOT EXISTS (SELECT 1 FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id AND (ps.left_at IS NULL OR ps.left_at >= ${cutoff}))`,
+      ),
+    )
+    .limit(limit)
+    .all();
+  await runBatch(
+    db,
+    stale.map((s) =>
+      db
+        .update(roomSessions)
+        .set({
+          endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+          updatedAt: nowMs(),
+        })
+        .where(and(eq(roomSessions.id, s.id), isNull(roomSessions.endedAt))),
+    ),
+  );
+  return stale.length;
+}
