@@ -19,6 +19,7 @@ import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { apiKeyRoutes } from "./api-keys/routes";
 import { apiKeySelfRoutes } from "./api-keys/self-routes";
+import { livekitKeyRoutes } from "./livekit-keys/routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { identityRoutes } from "./identity/routes";
@@ -69,6 +70,7 @@ export function createApp() {
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
   app.route("/", apiKeySelfRoutes);
+  app.route("/", livekitKeyRoutes);
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);

@@ -152,6 +152,35 @@ export const apiKeys = sqliteTable(
   ],
 );
 
+/**
+ * LiveKit-style credentials of a project, for the LiveKit-compatible Twirp API and for signing
+ * webhooks in LiveKit's format. The secret is sealed (a JWT check needs the secret itself, so a
+ * hash would not do); `api_key` is public and unique, the JWT's `iss`.
+ */
+export const livekitKeys = sqliteTable(
+  "livekit_keys",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull().default(""),
+    /** `API` + 12 base62 characters: the JWT issuer. */
+    apiKey: text("api_key").notNull(),
+    /** AES-GCM sealed secret (see lib/secrets.ts). */
+    secretEncrypted: text("secret_encrypted").notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: integer("created_at").notNull(),
+    /** Deleted keys stay (audit, webhook endpoints that named them) and never authenticate. */
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("livekit_keys_api_key_uq").on(t.apiKey),
+    index("livekit_keys_project_created_idx").on(t.projectId, t.createdAt),
+    index("livekit_keys_org_id_idx").on(t.orgId),
+    index("livekit_keys_created_by_idx").on(t.createdBy),
+  ],
+);
+
 export const auditLogs = sqliteTable(
   "audit_logs",
   {
