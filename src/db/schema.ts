@@ -346,7 +346,7 @@ export const egresses = sqliteTable(
     egressId: text("egress_id").notNull(),
     projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
     orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    type: text("type", { enum: ["room_composite", "track", "web"] }).notNull(),
+    type: text("type", { enum: ["room_composite", "track", "web", "participant", "track_composite"] }).notNull(),
     /** Tenant's own room name (null for web egress). */
     room: text("room"),
     status: text("status").notNull(),

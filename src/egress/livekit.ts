@@ -1,6 +1,7 @@
 /**
  * The egress calls Pulse makes to LiveKit (`livekit.Egress`), with the answers validated as
  * LiveKit sends them: snake_case, defaults included, int64 times as strings in nanoseconds.
+ * Fields Pulse does not read are kept (the LiveKit-compatible API hands LiveKit's answer on).
  */
 import { z } from "zod";
 import type { Config } from "../config";
@@ -9,7 +10,7 @@ import { twirpCall } from "../livekit/twirp";
 
 const Int64 = z.union([z.string(), z.number()]).nullish();
 
-export const EgressInfoAnswer = z.object({
+export const EgressInfoAnswer = z.looseObject({
   egress_id: z.string().min(1),
   room_name: z.string().nullish(),
   status: z.union([z.string(), z.number()]).nullish(),
@@ -19,17 +20,27 @@ export const EgressInfoAnswer = z.object({
 });
 export type EgressInfoAnswer = z.infer<typeof EgressInfoAnswer>;
 
-export type StartEgressMethod = "StartRoomCompositeEgress" | "StartTrackEgress" | "StartWebEgress";
+export type StartEgressMethod =
+  | "StartRoomCompositeEgress"
+  | "StartTrackEgress"
+  | "StartWebEgress"
+  | "StartParticipantEgress"
+  | "StartTrackCompositeEgress";
 
-export function startEgress(
+/** Any `livekit.Egress` call answered with an EgressInfo. */
+export function egressTwirp(
   livekit: Config["livekit"],
-  method: StartEgressMethod,
+  method: StartEgressMethod | "StopEgress" | "UpdateLayout" | "UpdateStream",
   request: Record<string, unknown>,
   logger?: Logger,
 ): Promise<EgressInfoAnswer> {
   return twirpCall(livekit, "Egress", method, request, EgressInfoAnswer, { logger });
 }
 
+export function startEgress(livekit: Config["livekit"], method: StartEgressMethod, request: Record<string, unknown>, logger?: Logger): Promise<EgressInfoAnswer> {
+  return egressTwirp(livekit, method, request, logger);
+}
+
 export function stopEgress(livekit: Config["livekit"], egressId: string, logger?: Logger): Promise<EgressInfoAnswer> {
-  return twirpCall(livekit, "Egress", "StopEgress", { egressId }, EgressInfoAnswer, { logger });
+  return egressTwirp(livekit, "StopEgress", { egressId }, logger);
 }
