@@ -19,7 +19,7 @@ import type { Database } from "../db/client";
 import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { ApiError } from "../lib/errors";
-import { describeError } from "../lib/logger";
+import { describeError, type Logger } from "../lib/logger";
 import { currentMonth } from "../usage/query";
 import type { Meter } from "../usage/record";
 import { orgPlan, type Plan } from "./plans";
@@ -82,9 +82,31 @@ export function forgetQuota(orgId: string): void {
 }
 
 /**
- * Refuses the request with 402 when the caller's org is on a hard-cap plan and any of `meters` is
- * used up this month. Mount after what authorizes the request (`requireApiKey`, or a project access
- * check), which sets `c.var.orgId`. When the request succeeds and it consumes
+ * Refuses with 402 `quota_exceeded` when the org is on a hard-cap plan and any of `meters` is used
+ * up this month. Returns the snapshot it judged by (null when it could not be computed).
+ */
+export async function assertQuota(deps: { db: Database; logger: Logger }, orgId: string, meters: readonly Meter[]): Promise<Snapshot | null> {
+  let snapshot: Snapshot | null = null;
+  try {
+    snapshot = await snapshotFor(deps.db, orgId);
+  } catch (error) {
+    deps.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
+  }
+  if (snapshot) {
+    const meter = exhaustedMeter(snapshot, meters);
+    if (meter) {
+      throw new ApiError(
+        "quota_exceeded",
+        `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
+      );
+    }
+  }
+  return snapshot;
+}
+
+/**
+ * `assertQuota` as middleware. Mount after what authorizes the request (`requireApiKey`, or a
+ * project access check), which sets `c.var.orgId`. When the request succeeds and it consumes
  * `tokens_issued`, the isolate's snapshot counts the token at once.
  */
 export function enforceQuota(...meters: Meter[]): MiddlewareHandler<AppEnv> {
@@ -92,21 +114,7 @@ export function enforceQuota(...meters: Meter[]): MiddlewareHandler<AppEnv> {
     // Set by whatever authorized the request first: an API key, or a member's access to the project.
     const orgId = c.var.orgId;
     if (!orgId) return next();
-    let snapshot: Snapshot | null = null;
-    try {
-      snapshot = await snapshotFor(c.var.db, orgId);
-    } catch (error) {
-      c.var.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
-    }
-    if (snapshot) {
-      const meter = exhaustedMeter(snapshot, meters);
-      if (meter) {
-        throw new ApiError(
-          "quota_exceeded",
-          `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
-        );
-      }
-    }
+    const snapshot = await assertQuota(c.var, orgId, meters);
     await next();
     if (snapshot && meters.includes("tokens_issued") && c.res.status >= 200 && c.res.status < 300) snapshot.used.tokens_issued += 1;
   };

@@ -1,6 +1,7 @@
 /**
  * The ingress calls Pulse makes to LiveKit (`livekit.Ingress`), with answers validated as LiveKit
- * sends them (snake_case, defaults included).
+ * sends them (snake_case, defaults included). Fields Pulse does not read are kept (the
+ * LiveKit-compatible API hands LiveKit's answer on).
  */
 import { z } from "zod";
 import type { Config } from "../config";
@@ -9,7 +10,7 @@ import { twirpCall } from "../livekit/twirp";
 
 const Int64 = z.union([z.string(), z.number()]).nullish();
 
-export const IngressInfoAnswer = z.object({
+export const IngressInfoAnswer = z.looseObject({
   ingress_id: z.string().min(1),
   name: z.string().nullish(),
   stream_key: z.string().nullish(),
@@ -33,4 +34,8 @@ export function createIngress(livekit: Config["livekit"], request: Record<string
 
 export function deleteIngress(livekit: Config["livekit"], ingressId: string, logger?: Logger): Promise<IngressInfoAnswer> {
   return twirpCall(livekit, "Ingress", "DeleteIngress", { ingressId }, IngressInfoAnswer, { logger });
+}
+
+export function updateIngress(livekit: Config["livekit"], request: Record<string, unknown>, logger?: Logger): Promise<IngressInfoAnswer> {
+  return twirpCall(livekit, "Ingress", "UpdateIngress", request, IngressInfoAnswer, { logger });
 }
