@@ -20,6 +20,7 @@ import { securityHeaders } from "./middleware/security-headers";
 import { apiKeyRoutes } from "./api-keys/routes";
 import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { livekitKeyRoutes } from "./livekit-keys/routes";
+import { twirpRoutes } from "./compat/routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { identityRoutes } from "./identity/routes";
@@ -44,6 +45,10 @@ function respondWithError(c: Context<AppEnv>, error: ApiError) {
 
 export function createApp() {
   const app = createRouter();
+
+  // LiveKit's Twirp API first: it has its own middleware and answers in Twirp's error format, so
+  // none of the /v1 middleware below (JSON-only bodies, the error envelope) runs for it.
+  app.route("/", twirpRoutes);
 
   app.use("*", requestContext);
   app.use("*", requestLog);

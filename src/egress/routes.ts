@@ -2,14 +2,14 @@
  * `/v1/egress`: recording and streaming a tenant's rooms through the shared LiveKit deployment.
  * Thin handlers over `service.ts` (which the LiveKit-compatible API shares).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
 import { enforceQuota } from "../billing/quota";
 import { auditActor } from "../audit/record";
 import type { AppEnv } from "../env";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { EgressListQuery, EgressParams, EgressSchema, serializeEgress, StartEgressBody } from "./schemas";
+import { EgressListQuery, EgressParams, EgressSchema, serializeEgress, StartEgressBody, UpdateLayoutBody, UpdateStreamsBody } from "./schemas";
 import { getEgress, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams, type EgressCaller, type EgressDeps } from "./service";
 
 export const egressRoutes = createRouter();
@@ -98,8 +98,6 @@ egressRoutes.openapi(
   },
 );
 
-const UpdateLayoutBody = z.strictObject({ layout: z.string().min(1).max(128) }).openapi("UpdateEgressLayout");
-
 egressRoutes.openapi(
   createRoute({
     method: "post",
@@ -117,11 +115,6 @@ egressRoutes.openapi(
     return c.json(serializeEgress(updated.row), 200);
   },
 );
-
-const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
-const UpdateStreamsBody = z
-  .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
-  .openapi("UpdateEgressStreams");
 
 egressRoutes.openapi(
   createRoute({

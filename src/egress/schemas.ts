@@ -262,6 +262,13 @@ export function serializeEgress(e: typeof egresses.$inferSelect) {
   };
 }
 
+export const UpdateLayoutBody = z.strictObject({ layout: z.string().min(1).max(128) }).openapi("UpdateEgressLayout");
+
+const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
+export const UpdateStreamsBody = z
+  .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
+  .openapi("UpdateEgressStreams");
+
 export const EgressParams = z.object({ eg_id: idParam("eg_id", "eg") });
 
 export const EgressListQuery = z.object({

@@ -1,0 +1,141 @@
+/**
+ * `livekit.Ingress` served by Pulse: LiveKit's requests become the REST API's bodies (validated by
+ * the same schemas as `/v1/ingress`) and go through `ingress/service.ts` (same destination checks,
+ * quota, audit). Answers are IngressInfo with the tenant's room names. Options Pulse does not
+ * support (custom audio/video encoding, creating an ingress disabled) are refused by name.
+ */
+import {
+  CreateIngressRequest,
+  DeleteIngressRequest,
+  IngressInfo,
+  IngressInput,
+  IngressState,
+  IngressState_Status,
+  ListIngressRequest,
+  ListIngressResponse,
+  UpdateIngressRequest,
+} from "@livekit/protocol";
+import { assertQuota } from "../billing/quota";
+import type { IngressInfoAnswer } from "../ingress/livekit";
+import { CreateIngressBody, UpdateIngressBody } from "../ingress/schemas";
+import { createIngress, deleteIngress, getIngress, ingressStreamKey, listIngresses, updateIngress, type IngressRow } from "../ingress/service";
+import { zodIssuesToError } from "../lib/openapi";
+import { setFields } from "./codec";
+import { invalidArgument } from "./errors";
+import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
+
+const INPUT_TYPE: Record<string, "rtmp" | "whip" | "url"> = { RTMP_INPUT: "rtmp", WHIP_INPUT: "whip", URL_INPUT: "url" };
+const LIVEKIT_INPUT: Record<IngressRow["inputType"], IngressInput> = {
+  rtmp: IngressInput.RTMP_INPUT,
+  whip: IngressInput.WHIP_INPUT,
+  url: IngressInput.URL_INPUT,
+};
+
+function refuseUnsupported(req: Record<string, unknown>, allowed: string[]): void {
+  const extra = Object.keys(req).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw invalidArgument(`Pulse does not support ${extra.join(", ")}.`);
+}
+
+const ns = (ms: number | null) => (ms === null ? 0n : BigInt(ms) * 1_000_000n);
+
+/** LiveKit's answer about an ingress, with the tenant's room name (Pulse's record holds it). */
+function ingressInfoFromLivekit(answer: IngressInfoAnswer, row: IngressRow): IngressInfo {
+  const info = IngressInfo.fromJson(answer as never, { ignoreUnknownFields: true });
+  info.roomName = row.room;
+  return info;
+}
+
+/** Pulse's record of an ingress as an IngressInfo (what ListIngress and DeleteIngress answer). */
+async function ingressInfoFromRecord(ctx: TwirpContext, row: IngressRow): Promise<IngressInfo> {
+  return new IngressInfo({
+    ingressId: row.ingressId,
+    name: row.name,
+    streamKey: (await ingressStreamKey(ctx.deps.config, row)) ?? "",
+    url: row.url ?? "",
+    inputType: LIVEKIT_INPUT[row.inputType],
+    roomName: row.room,
+    participantIdentity: row.participantIdentity,
+    reusable: row.inputType !== "url",
+    state: new IngressState({
+      status: IngressState_Status[row.status as keyof typeof IngressState_Status] ?? IngressState_Status.ENDPOINT_INACTIVE,
+      error: row.error ?? "",
+      startedAt: ns(row.startedAt),
+      endedAt: ns(row.endedAt),
+      updatedAt: ns(row.updatedAt),
+    }),
+  });
+}
+
+const ingressAdmin = requireGrant("ingressAdmin");
+
+const ingressOf = (ctx: TwirpContext, ingressId: string) => getIngress(ctx.deps.db, ctx.caller.projectId, { ingressId });
+
+export const ingressMethods: Record<string, TwirpMethod> = {
+  CreateIngress: twirpMethod({
+    request: CreateIngressRequest,
+    authorize: ingressAdmin,
+    async handle(ctx, message) {
+      const req = setFields(message);
+      // `enabled: true` is LiveKit's default; only a disabled ingress is something Pulse cannot create.
+      if (req.enabled === true) delete req.enabled;
+      refuseUnsupported(req, ["inputType", "url", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enableTranscoding"]);
+      const parsed = CreateIngressBody.safeParse({
+        input_type: INPUT_TYPE[String(req.inputType ?? "RTMP_INPUT")],
+        room: req.roomName ?? "",
+        participant_identity: req.participantIdentity ?? "",
+        participant_name: req.participantName,
+        participant_metadata: req.participantMetadata,
+        name: req.name,
+        url: req.url,
+        enable_transcoding: req.enableTranscoding,
+      });
+      if (!parsed.success) throw zodIssuesToError(parsed.error);
+      await assertQuota(ctx.deps, ctx.caller.orgId, ["ingress_minutes"]);
+      const { row, info } = await createIngress(ctx.deps, ctx.caller, parsed.data);
+      return ingressInfoFromLivekit(info, row);
+    },
+  }),
+  UpdateIngress: twirpMethod({
+    request: UpdateIngressRequest,
+    authorize: ingressAdmin,
+    async handle(ctx, message) {
+      const req = setFields(message);
+      refuseUnsupported(req, ["ingressId", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enabled"]);
+      // LiveKit's UpdateIngress: an empty string leaves the field as it is.
+      const parsed = UpdateIngressBody.safeParse({
+        name: message.name || undefined,
+        room: message.roomName || undefined,
+        participant_identity: message.participantIdentity || undefined,
+        participant_name: message.participantName || undefined,
+        participant_metadata: message.participantMetadata || undefined,
+        enabled: message.enabled,
+      });
+      if (!parsed.success) throw zodIssuesToError(parsed.error);
+      const row = await ingressOf(ctx, message.ingressId);
+      const { row: next, info } = await updateIngress(ctx.deps, ctx.caller, row, parsed.data);
+      return ingressInfoFromLivekit(info, next);
+    },
+  }),
+  ListIngress: twirpMethod({
+    request: ListIngressRequest,
+    authorize: ingressAdmin,
+    async handle(ctx, req) {
+      if (req.ingressId) await ingressOf(ctx, req.ingressId);
+      const { rows } = await listIngresses(ctx.deps.db, ctx.caller.projectId, {
+        room: req.roomName || undefined,
+        ingressId: req.ingressId || undefined,
+        limit: 1000,
+      });
+      return new ListIngressResponse({ items: await Promise.all(rows.map((r) => ingressInfoFromRecord(ctx, r))) });
+    },
+  }),
+  DeleteIngress: twirpMethod({
+    request: DeleteIngressRequest,
+    authorize: ingressAdmin,
+    async handle(ctx, req) {
+      const row = await ingressOf(ctx, req.ingressId);
+      await deleteIngress(ctx.deps, ctx.caller, row);
+      return ingressInfoFromRecord(ctx, row);
+    },
+  }),
+};
