@@ -17,6 +17,7 @@ import { jsonBody } from "./middleware/json-body";
 import { requestContext, withConfig } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
+import { authenticate } from "./auth/table";
 import { apiKeyRoutes } from "./api-keys/routes";
 import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { livekitKeyRoutes } from "./livekit-keys/routes";
@@ -35,7 +36,6 @@ import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
-import { dashboardTokenRoutes } from "./tokens/dashboard-routes";
 import { billingRoutes } from "./billing/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
@@ -66,8 +66,10 @@ export function createApp() {
       })),
   }));
 
-  // Routers. Order matters only where paths overlap: projects (which applies session auth to
-  // /v1/projects/*) before the routers nested under it.
+  // Who may call what is one table (auth/table.ts), applied here before any router: routers never
+  // authenticate on their own, so the order below carries no meaning.
+  app.use("*", authenticate);
+
   app.route("/", statusRoutes);
   app.route("/", metricsRoutes);
   app.route("/", identityRoutes);
@@ -83,7 +85,6 @@ export function createApp() {
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);
-  app.route("/", dashboardTokenRoutes);
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);

@@ -4,11 +4,10 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { createRouter, errorResponses } from "../lib/openapi";
-import { requireAdmin } from "./auth";
+import { errorResponses } from "../lib/openapi";
+import { createRouter } from "../router";
 
 export const metricsRoutes = createRouter();
-metricsRoutes.use("/metrics", requireAdmin);
 
 interface Gauge {
   name: string;

@@ -7,8 +7,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
-import { projectLimiter } from "../rate-limit/middleware";
-import { forgetKey } from "./key-cache";
+import { projectLimiter } from "../rate-limit/service";
+import { forgetKey } from "../auth/key-cache";
 
 function unavailable(error: unknown, c: Context<AppEnv>): never {
   c.var.logger.error("revocation_announce_failed", { error_message: error instanceof Error ? error.message : String(error) });

@@ -1,21 +1,20 @@
 import { createRoute } from "@hono/zod-openapi";
+import { currentUser, projectAccess } from "../auth/caller";
 import { and, eq, sql } from "drizzle-orm";
 import { auditActor, auditEntry, auditEntryWhen } from "../audit/record";
-import { projectAccess } from "../authz/access";
 import { API_KEY_SCOPES } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
-import { currentUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { ProjectParams } from "../projects/schemas";
-import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
+import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
 import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
+import { KeyParams, ProjectParams } from "../lib/params";
 
-// Session auth for /v1/projects/* is applied by the projects router, mounted first.
 export const apiKeyRoutes = createRouter();
 
 const tags = ["API keys"];

@@ -1,14 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { currentApiKey } from "../auth/caller";
 import { eq } from "drizzle-orm";
 import { apiKeys } from "../db/schema";
 import { notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
-import { currentApiKey, requireApiKey } from "./auth";
+import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import { ApiKeySchema, serializeApiKey } from "./schemas";
 
 /** `GET /v1/api-key`: which key is this? Lets a tenant's server check its credentials and scopes. */
 export const apiKeySelfRoutes = createRouter();
-apiKeySelfRoutes.use("/v1/api-key", requireApiKey());
 
 apiKeySelfRoutes.openapi(
   createRoute({

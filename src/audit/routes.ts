@@ -1,18 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { orgAccess } from "../auth/caller";
 import { and, eq } from "drizzle-orm";
-import { orgAccess } from "../authz/access";
 import { auditLogs } from "../db/schema";
-import { requireUser } from "../identity/sessions";
 import { notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { page } from "../lib/pagination";
-import { idParam } from "../lib/schemas";
-import { OrgParams } from "../orgs/schemas";
 import { exportAudit } from "./export";
 import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
+import { AuditEntryParams, OrgParams } from "../lib/params";
 
 export const auditRoutes = createRouter();
-auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
 
 const tags = ["Audit log"];
 
@@ -75,7 +73,7 @@ auditRoutes.openapi(
     tags,
     summary: "Read one audit entry",
     security: bearerSecurity,
-    request: { params: OrgParams.extend({ id: idParam("id", "aud") }) },
+    request: { params: AuditEntryParams },
     responses: { 200: jsonContent(AuditEntrySchema, "The entry"), ...errorResponses },
   }),
   async (c) => {

@@ -10,20 +10,19 @@
 import { createRoute } from "@hono/zod-openapi";
 import { asc, eq, exists } from "drizzle-orm";
 import type { Context } from "hono";
-import { requireAdmin } from "../admin/auth";
 import { auditActor, auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { isUniqueViolation } from "../db/client";
 import { plans } from "../db/schema";
 import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { parsePlan, serializePlan } from "./plans";
-import { CreatePlanBody, PlanParams, PlanSchema, UpdatePlanBody } from "./schemas";
+import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "./schemas";
+import { PlanParams } from "../lib/params";
 
 export const adminPlanRoutes = createRouter();
-adminPlanRoutes.use("/v1/admin/plans", requireAdmin);
-adminPlanRoutes.use("/v1/admin/plans/*", requireAdmin);
 
 const tags = ["Admin"];
 const adminErrors = { 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] };
@@ -56,7 +55,7 @@ adminPlanRoutes.openapi(
     summary: "Create a plan (platform admin)",
     security: bearerSecurity,
     request: { body: jsonBody(CreatePlanBody) },
-    responses: { 201: jsonContent(PlanSchema, "Created"), ...adminErrors, 409: { ...errorResponses[404], description: "A plan with this id exists" } },
+    responses: { 201: jsonContent(PlanSchema, "Created"), ...adminErrors, ...conflictResponse("A plan with this id exists") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -94,7 +93,7 @@ adminPlanRoutes.openapi(
     summary: "Change a plan: name, price, quotas, rates, hard cap, or deactivate it (platform admin)",
     security: bearerSecurity,
     request: { params: PlanParams, body: jsonBody(UpdatePlanBody) },
-    responses: { 200: jsonContent(PlanSchema, "Updated"), ...adminErrors, 409: { ...errorResponses[404], description: "The free plan cannot be deactivated" } },
+    responses: { 200: jsonContent(PlanSchema, "Updated"), ...adminErrors, ...conflictResponse("The free plan cannot be deactivated") },
   }),
   async (c) => {
     const { plan_id } = c.req.valid("param");

@@ -3,20 +3,19 @@
  * `GET /v1/plans` (public: pricing is public; limited per client IP),
  * `PUT /v1/orgs/{org_id}/plan` (owner), `GET /v1/orgs/{org_id}/billing`,
  * `GET /v1/orgs/{org_id}/invoices[/{in_id}]` (any member: `billing:read`).
- * Session auth for /v1/orgs/* comes from the orgs router, which is registered first.
  */
 import { createRoute } from "@hono/zod-openapi";
+import { currentUser, orgAccess } from "../auth/caller";
 import { and, asc, eq, exists, isNull } from "drizzle-orm";
 import { auditActor, auditEntryWhen } from "../audit/record";
-import { orgAccess, stillHolds } from "../authz/access";
+import { stillHolds } from "../authz/access";
 import { organizations, plans } from "../db/schema";
-import { currentUser } from "../identity/sessions";
 import { nowMs, toIso } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
-import { createRouter, bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { createRouter } from "../router";
 import { page } from "../lib/pagination";
-import { OrgParams, OrgSchema, serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { OrgSchema, serializeOrg } from "../orgs/schemas";
 import { currentMonth } from "../usage/query";
 import { METERS } from "../usage/record";
 import { adminPlanRoutes } from "./admin-routes";
@@ -24,11 +23,11 @@ import { findActivePlan, orgPlan, parsePlan, serializePlan } from "./plans";
 import { findInvoice, listInvoices, PLAN_CHANGED_ACTION, serializeInvoice, serializeInvoiceLine } from "./invoices";
 import { priceUsage } from "./pricing";
 import { forgetQuota } from "./quota";
-import { BillingSchema, ChangePlanBody, InvoiceParams, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
+import { BillingSchema, ChangePlanBody, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
 import { orgUsageTotals } from "./usage-totals";
+import { InvoiceParams, OrgParams } from "../lib/params";
 
 export const billingRoutes = createRouter();
-billingRoutes.use("/v1/plans", rateLimitByIp);
 
 const tags = ["Billing"];
 
@@ -54,7 +53,7 @@ billingRoutes.openapi(
     summary: "Switch the organization to another active plan (owner). Takes effect at once; no proration.",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(ChangePlanBody) },
-    responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, 409: { ...errorResponses[404], description: "The plan changed concurrently" } },
+    responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, ...conflictResponse("The plan changed concurrently") },
   }),
   async (c) => {
     const { org_id } = c.req.valid("param");

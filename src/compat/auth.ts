@@ -12,7 +12,7 @@ import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import type { VideoGrant } from "../livekit/jwt";
 import { forgetLivekitKey, lookupLivekitKey, resolveLivekitKey, type ResolvedLivekitKey } from "../livekit-keys/service";
-import { enforceRateLimit } from "../rate-limit/middleware";
+import { enforceRateLimit } from "../middleware/rate-limit";
 import { TwirpFailure } from "./errors";
 
 /** LiveKit's server accepts this much clock skew. */

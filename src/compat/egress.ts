@@ -2,8 +2,7 @@
  * `livekit.Egress` served by Pulse: LiveKit's request messages become the REST API's start body
  * (validated by the very schema `POST /v1/egress` uses, so destination, path and template checks
  * are the same), and go through `egress/service.ts` with the same quota, audit and metering.
- * Answers are EgressInfo with the tenant's room names; the start request LiveKit echoes inside
- * EgressInfo is dropped (it holds storage credentials and the namespaced room).
+ * Answers are EgressInfo made from Pulse's record (tenant's room names, LiveKit's latest status).
  *
  * Fields Pulse does not support (encoding presets, image outputs, per-egress webhooks, custom
  * templates…) are refused with `invalid_argument` naming them, never silently dropped.
@@ -22,17 +21,16 @@ import {
   UpdateStreamRequest,
   WebEgressRequest,
 } from "@livekit/protocol";
-import { assertQuota } from "../billing/quota";
 import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
-import { getEgress, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams, type EgressRow } from "../egress/service";
-import type { EgressInfoAnswer } from "../egress/livekit";
+import type { egresses } from "../db/schema";
+import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
 import { zodIssuesToError } from "../lib/openapi";
-import { roomOfProject } from "../livekit/rooms";
 import { setFields, type LivekitMessage } from "./codec";
 import { invalidArgument } from "./errors";
 import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
 type Json = Record<string, unknown>;
+type EgressRow = typeof egresses.$inferSelect;
 
 const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.map(obj) : []);
@@ -167,15 +165,12 @@ type StartKind = StartEgressBody["type"];
 /** Unix ms → LiveKit's EgressInfo times (nanoseconds). */
 const ns = (ms: number | null) => (ms === null ? 0n : BigInt(ms) * 1_000_000n);
 
-/** LiveKit's answer about an egress, as the tenant sees it: their room name, no echoed request. */
-export function egressInfoFromLivekit(answer: EgressInfoAnswer, row: EgressRow): EgressInfo {
-  const info = EgressInfo.fromJson(answer as never, { ignoreUnknownFields: true });
-  info.roomName = row.room ?? (roomOfProject(info.roomName, row.projectId) ?? "");
-  info.request = { case: undefined };
-  return info;
-}
-
-/** Pulse's record of an egress as an EgressInfo (what ListEgress answers). */
+/**
+ * Pulse's record of an egress as an EgressInfo, with the tenant's room: what every method answers.
+ * The record holds LiveKit's answer to the call just made (status, times, error), and it leaves out
+ * what LiveKit echoes that the tenant must not get back: the start request, with its storage
+ * credentials and the namespaced room.
+ */
 export function egressInfoFromRecord(row: EgressRow): EgressInfo {
   return new EgressInfo({
     egressId: row.egressId,
@@ -199,16 +194,13 @@ function start(kind: StartKind, request: TwirpMethod["request"]): TwirpMethod {
     request,
     authorize: roomRecord,
     async handle({ deps, caller }, message) {
-      const body = startBodyFrom(kind, message);
-      await assertQuota(deps, caller.orgId, ["egress_minutes"]);
-      const { row, info } = await startEgress(deps, caller, body);
-      return egressInfoFromLivekit(info, row);
+      return egressInfoFromRecord(await startEgress(deps, caller.audit, caller, startBodyFrom(kind, message)));
     },
   };
 }
 
 /** The caller's egress named by LiveKit's id; another project's is not_found. */
-const egressOf = (ctx: TwirpContext, egressId: string) => getEgress(ctx.deps.db, ctx.caller.projectId, { egressId });
+const egressOf = (ctx: TwirpContext, egressId: string) => findEgressByLivekitId(ctx.deps, ctx.caller.projectId, egressId);
 
 export const egressMethods: Record<string, TwirpMethod> = {
   StartRoomCompositeEgress: start("room_composite", RoomCompositeEgressRequest),
@@ -221,8 +213,7 @@ export const egressMethods: Record<string, TwirpMethod> = {
     authorize: roomRecord,
     async handle(ctx, req) {
       const row = await egressOf(ctx, req.egressId);
-      const { row: next, info } = await updateEgressLayout(ctx.deps, ctx.caller, row, req.layout);
-      return egressInfoFromLivekit(info, next);
+      return egressInfoFromRecord(await updateEgressLayout(ctx.deps, ctx.caller.audit, ctx.caller, row.id, req.layout));
     },
   }),
   UpdateStream: twirpMethod({
@@ -232,11 +223,11 @@ export const egressMethods: Record<string, TwirpMethod> = {
       const parsed = UpdateStreamsBody.safeParse({ add_output_urls: req.addOutputUrls, remove_output_urls: req.removeOutputUrls });
       if (!parsed.success) throw zodIssuesToError(parsed.error);
       const row = await egressOf(ctx, req.egressId);
-      const { row: next, info } = await updateEgressStreams(ctx.deps, ctx.caller, row, {
+      const next = await updateEgressStreams(ctx.deps, ctx.caller.audit, ctx.caller, row.id, {
         add: parsed.data.add_output_urls ?? [],
         remove: parsed.data.remove_output_urls ?? [],
       });
-      return egressInfoFromLivekit(info, next);
+      return egressInfoFromRecord(next);
     },
   }),
   ListEgress: twirpMethod({
@@ -245,7 +236,7 @@ export const egressMethods: Record<string, TwirpMethod> = {
     async handle(ctx, req) {
       // LiveKit answers not_found for an egress id it does not know: so does Pulse for one not the caller's.
       if (req.egressId) await egressOf(ctx, req.egressId);
-      const { rows } = await listEgresses(ctx.deps.db, ctx.caller.projectId, {
+      const { rows } = await listEgresses(ctx.deps, ctx.caller.projectId, {
         room: req.roomName || undefined,
         egressId: req.egressId || undefined,
         // LiveKit's `active: false` means "all", not "only ended".
@@ -260,8 +251,7 @@ export const egressMethods: Record<string, TwirpMethod> = {
     authorize: roomRecord,
     async handle(ctx, req) {
       const row = await egressOf(ctx, req.egressId);
-      const { row: next, info } = await stopEgress(ctx.deps, ctx.caller, row);
-      return egressInfoFromLivekit(info, next);
+      return egressInfoFromRecord(await stopEgress(ctx.deps, ctx.caller.audit, ctx.caller, row.id));
     },
   }),
 };

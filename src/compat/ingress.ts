@@ -1,8 +1,9 @@
 /**
  * `livekit.Ingress` served by Pulse: LiveKit's requests become the REST API's bodies (validated by
  * the same schemas as `/v1/ingress`) and go through `ingress/service.ts` (same destination checks,
- * quota, audit). Answers are IngressInfo with the tenant's room names. Options Pulse does not
- * support (custom audio/video encoding, creating an ingress disabled) are refused by name.
+ * quota, audit). Answers are IngressInfo made from Pulse's record, with the tenant's room names.
+ * Options Pulse does not support (custom audio/video encoding, creating an ingress disabled) are
+ * refused by name.
  */
 import {
   CreateIngressRequest,
@@ -15,10 +16,8 @@ import {
   ListIngressResponse,
   UpdateIngressRequest,
 } from "@livekit/protocol";
-import { assertQuota } from "../billing/quota";
-import type { IngressInfoAnswer } from "../ingress/livekit";
 import { CreateIngressBody, UpdateIngressBody } from "../ingress/schemas";
-import { createIngress, deleteIngress, getIngress, ingressStreamKey, listIngresses, updateIngress, type IngressRow } from "../ingress/service";
+import { createIngress, deleteIngress, getIngress, listIngresses, updateIngress, type IngressRow, type IngressWithKey } from "../ingress/service";
 import { zodIssuesToError } from "../lib/openapi";
 import { setFields } from "./codec";
 import { invalidArgument } from "./errors";
@@ -38,19 +37,12 @@ function refuseUnsupported(req: Record<string, unknown>, allowed: string[]): voi
 
 const ns = (ms: number | null) => (ms === null ? 0n : BigInt(ms) * 1_000_000n);
 
-/** LiveKit's answer about an ingress, with the tenant's room name (Pulse's record holds it). */
-function ingressInfoFromLivekit(answer: IngressInfoAnswer, row: IngressRow): IngressInfo {
-  const info = IngressInfo.fromJson(answer as never, { ignoreUnknownFields: true });
-  info.roomName = row.room;
-  return info;
-}
-
-/** Pulse's record of an ingress as an IngressInfo (what ListIngress and DeleteIngress answer). */
-async function ingressInfoFromRecord(ctx: TwirpContext, row: IngressRow): Promise<IngressInfo> {
+/** Pulse's record of an ingress (with its stream key) as an IngressInfo, with the tenant's room: what every method answers. */
+function ingressInfoFromRecord({ row, streamKey }: IngressWithKey): IngressInfo {
   return new IngressInfo({
     ingressId: row.ingressId,
     name: row.name,
-    streamKey: (await ingressStreamKey(ctx.deps.config, row)) ?? "",
+    streamKey: streamKey ?? "",
     url: row.url ?? "",
     inputType: LIVEKIT_INPUT[row.inputType],
     roomName: row.room,
@@ -68,7 +60,8 @@ async function ingressInfoFromRecord(ctx: TwirpContext, row: IngressRow): Promis
 
 const ingressAdmin = requireGrant("ingressAdmin");
 
-const ingressOf = (ctx: TwirpContext, ingressId: string) => getIngress(ctx.deps.db, ctx.caller.projectId, { ingressId });
+/** The caller's ingress named by LiveKit's id; another project's is not_found. */
+const ingressOf = (ctx: TwirpContext, ingressId: string) => getIngress(ctx.deps, ctx.caller.projectId, { ingressId });
 
 export const ingressMethods: Record<string, TwirpMethod> = {
   CreateIngress: twirpMethod({
@@ -90,9 +83,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
         enable_transcoding: req.enableTranscoding,
       });
       if (!parsed.success) throw zodIssuesToError(parsed.error);
-      await assertQuota(ctx.deps, ctx.caller.orgId, ["ingress_minutes"]);
-      const { row, info } = await createIngress(ctx.deps, ctx.caller, parsed.data);
-      return ingressInfoFromLivekit(info, row);
+      return ingressInfoFromRecord(await createIngress(ctx.deps, ctx.caller.audit, ctx.caller, parsed.data));
     },
   }),
   UpdateIngress: twirpMethod({
@@ -111,9 +102,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
         enabled: message.enabled,
       });
       if (!parsed.success) throw zodIssuesToError(parsed.error);
-      const row = await ingressOf(ctx, message.ingressId);
-      const { row: next, info } = await updateIngress(ctx.deps, ctx.caller, row, parsed.data);
-      return ingressInfoFromLivekit(info, next);
+      return ingressInfoFromRecord(await updateIngress(ctx.deps, ctx.caller.audit, ctx.caller, { ingressId: message.ingressId }, parsed.data));
     },
   }),
   ListIngress: twirpMethod({
@@ -121,21 +110,21 @@ export const ingressMethods: Record<string, TwirpMethod> = {
     authorize: ingressAdmin,
     async handle(ctx, req) {
       if (req.ingressId) await ingressOf(ctx, req.ingressId);
-      const { rows } = await listIngresses(ctx.deps.db, ctx.caller.projectId, {
+      const { rows } = await listIngresses(ctx.deps, ctx.caller.projectId, {
         room: req.roomName || undefined,
         ingressId: req.ingressId || undefined,
         limit: 1000,
       });
-      return new ListIngressResponse({ items: await Promise.all(rows.map((r) => ingressInfoFromRecord(ctx, r))) });
+      return new ListIngressResponse({ items: rows.map(ingressInfoFromRecord) });
     },
   }),
   DeleteIngress: twirpMethod({
     request: DeleteIngressRequest,
     authorize: ingressAdmin,
     async handle(ctx, req) {
-      const row = await ingressOf(ctx, req.ingressId);
-      await deleteIngress(ctx.deps, ctx.caller, row);
-      return ingressInfoFromRecord(ctx, row);
+      const existing = await ingressOf(ctx, req.ingressId);
+      await deleteIngress(ctx.deps, ctx.caller.audit, ctx.caller, { ingressId: req.ingressId });
+      return ingressInfoFromRecord(existing);
     },
   }),
 };

@@ -2,22 +2,13 @@
  * The shape of one Twirp method: its request message, the grant LiveKit requires for it, and the
  * handler that serves it through Pulse's own services.
  */
-import type { Config } from "../config";
-import type { Database } from "../db/client";
-import type { Logger } from "../lib/logger";
+import type { Deps } from "../deps";
 import type { VideoGrant } from "../livekit/jwt";
 import type { TwirpCaller } from "./auth";
 import type { LivekitMessage, LivekitMessageType } from "./codec";
 
-export interface TwirpDeps {
-  db: Database;
-  config: Config;
-  logger: Logger;
-  waitUntil: (promise: Promise<unknown>) => void;
-}
-
 export interface TwirpContext {
-  deps: TwirpDeps;
+  deps: Deps;
   caller: TwirpCaller;
 }
 

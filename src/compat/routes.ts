@@ -10,11 +10,12 @@
  */
 import type { Context } from "hono";
 import { ConfigError } from "../config";
+import { depsOf } from "../deps";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { createLogger, describeError } from "../lib/logger";
-import { createRouter } from "../lib/openapi";
+import { createRouter } from "../router";
 import { httpsOnly } from "../middleware/https-only";
 import { requestContext, withConfig } from "../middleware/request-context";
 import { requestLog } from "../middleware/request-log";
@@ -52,8 +53,7 @@ twirpRoutes.post("/twirp/:service/:method", async (c) => {
   const request = decodeRequest(handler.request, encoding, await readBody(c.req.raw));
   const denied = handler.authorize(caller.video, request);
   if (denied) throw permissionDenied(denied);
-  const { db, config, logger } = c.var;
-  const answer = await handler.handle({ deps: { db, config, logger, waitUntil: (p) => c.executionCtx.waitUntil(p) }, caller }, request);
+  const answer = await handler.handle({ deps: depsOf(c), caller }, request);
   const { body, contentType } = encodeResponse(answer, encoding);
   return c.body(body as string, 200, { "Content-Type": contentType });
 });

@@ -1,34 +1,20 @@
 /**
- * `/v1/egress`: recording and streaming a tenant's rooms through the shared LiveKit deployment.
- * Thin handlers over `service.ts` (which the LiveKit-compatible API shares).
+ * `/v1/egress`: recording and streaming a tenant's rooms (API key with `egress:write`). The
+ * operations and their rules are in `service.ts`.
  */
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { currentApiKey, requireApiKey } from "../api-keys/auth";
-import { enforceQuota } from "../billing/quota";
+import { currentApiKey } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import type { AppEnv } from "../env";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { EgressListQuery, EgressParams, EgressSchema, serializeEgress, StartEgressBody, UpdateLayoutBody, UpdateStreamsBody } from "./schemas";
-import { getEgress, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams, type EgressCaller, type EgressDeps } from "./service";
+import { depsOf } from "../deps";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
+import { createRouter } from "../router";
+import { EgressParams } from "../lib/params";
+import { EgressListQuery, EgressSchema, serializeEgress, StartEgressBody, UpdateLayoutBody, UpdateStreamsBody } from "./schemas";
+import { findEgress, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "./service";
 
 export const egressRoutes = createRouter();
-// Hono's "/v1/egress/*" also matches "/v1/egress" itself: one registration, so a request is
-// authenticated and rate-limited once.
-egressRoutes.use("/v1/egress/*", requireApiKey("egress:write"));
-egressRoutes.on("POST", "/v1/egress", enforceQuota("egress_minutes"));
 
 const tags = ["Egress"];
-const upstreamResponse = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded" } } as const;
-
-function egressDeps(c: Context<AppEnv>): EgressDeps {
-  return { db: c.var.db, config: c.var.config, logger: c.var.logger, waitUntil: (p) => c.executionCtx.waitUntil(p) };
-}
-
-function egressCaller(c: Context<AppEnv>): EgressCaller {
-  const key = currentApiKey(c);
-  return { projectId: key.projectId, orgId: key.orgId, audit: auditActor(c) };
-}
 
 egressRoutes.openapi(
   createRoute({
@@ -38,10 +24,10 @@ egressRoutes.openapi(
     summary: "Start a room-composite, web, track, participant or track-composite egress",
     security: bearerSecurity,
     request: { body: jsonBody(StartEgressBody) },
-    responses: { 201: jsonContent(EgressSchema, "Started"), ...errorResponses, ...upstreamResponse },
+    responses: { 201: jsonContent(EgressSchema, "Started"), ...quotaResponse, ...errorResponses, ...upstreamResponse },
   }),
   async (c) => {
-    const { row } = await startEgress(egressDeps(c), egressCaller(c), c.req.valid("json"));
+    const row = await startEgress(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("json"));
     return c.json(serializeEgress(row), 201);
   },
 );
@@ -57,7 +43,7 @@ egressRoutes.openapi(
     responses: { 200: jsonContent(listOf(EgressSchema), "Egresses"), ...errorResponses },
   }),
   async (c) => {
-    const result = await listEgresses(c.var.db, currentApiKey(c).projectId, c.req.valid("query"));
+    const result = await listEgresses(depsOf(c), currentApiKey(c).projectId, c.req.valid("query"));
     return c.json({ data: result.rows.map(serializeEgress), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -73,12 +59,10 @@ egressRoutes.openapi(
     responses: { 200: jsonContent(EgressSchema, "The egress"), ...errorResponses },
   }),
   async (c) => {
-    const row = await getEgress(c.var.db, currentApiKey(c).projectId, { id: c.req.valid("param").eg_id });
+    const row = await findEgress(depsOf(c), currentApiKey(c).projectId, c.req.valid("param").eg_id);
     return c.json(serializeEgress(row), 200);
   },
 );
-
-const endedResponse = { 409: { description: "The egress has already ended" } } as const;
 
 egressRoutes.openapi(
   createRoute({
@@ -88,13 +72,16 @@ egressRoutes.openapi(
     summary: "Stop an egress; the record shows LiveKit's answer (usually EGRESS_ENDING, then the webhook completes it)",
     security: bearerSecurity,
     request: { params: EgressParams },
-    responses: { 200: jsonContent(EgressSchema, "Stopping"), ...errorResponses, ...endedResponse, ...upstreamResponse },
+    responses: {
+      200: jsonContent(EgressSchema, "Stopping"),
+      ...errorResponses,
+      ...conflictResponse("The egress has already ended"),
+      ...upstreamResponse,
+    },
   }),
   async (c) => {
-    const caller = egressCaller(c);
-    const row = await getEgress(c.var.db, caller.projectId, { id: c.req.valid("param").eg_id });
-    const stopped = await stopEgress(egressDeps(c), caller, row);
-    return c.json(serializeEgress(stopped.row), 200);
+    const row = await stopEgress(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id);
+    return c.json(serializeEgress(row), 200);
   },
 );
 
@@ -106,13 +93,11 @@ egressRoutes.openapi(
     summary: "Change the layout of a running room-composite or web egress",
     security: bearerSecurity,
     request: { params: EgressParams, body: jsonBody(UpdateLayoutBody) },
-    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...endedResponse, ...upstreamResponse },
+    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...conflictResponse("The egress has ended or has no layout"), ...upstreamResponse },
   }),
   async (c) => {
-    const caller = egressCaller(c);
-    const row = await getEgress(c.var.db, caller.projectId, { id: c.req.valid("param").eg_id });
-    const updated = await updateEgressLayout(egressDeps(c), caller, row, c.req.valid("json").layout);
-    return c.json(serializeEgress(updated.row), 200);
+    const row = await updateEgressLayout(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id, c.req.valid("json").layout);
+    return c.json(serializeEgress(row), 200);
   },
 );
 
@@ -124,13 +109,14 @@ egressRoutes.openapi(
     summary: "Add or remove RTMP/SRT destinations of a running egress",
     security: bearerSecurity,
     request: { params: EgressParams, body: jsonBody(UpdateStreamsBody) },
-    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...endedResponse, ...upstreamResponse },
+    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...conflictResponse("The egress has already ended"), ...upstreamResponse },
   }),
   async (c) => {
-    const caller = egressCaller(c);
     const body = c.req.valid("json");
-    const row = await getEgress(c.var.db, caller.projectId, { id: c.req.valid("param").eg_id });
-    const updated = await updateEgressStreams(egressDeps(c), caller, row, { add: body.add_output_urls ?? [], remove: body.remove_output_urls ?? [] });
-    return c.json(serializeEgress(updated.row), 200);
+    const row = await updateEgressStreams(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id, {
+      add: body.add_output_urls ?? [],
+      remove: body.remove_output_urls ?? [],
+    });
+    return c.json(serializeEgress(row), 200);
   },
 );

@@ -6,7 +6,6 @@
 import { z } from "@hono/zod-openapi";
 import type { egresses } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 
 const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
@@ -262,15 +261,6 @@ export function serializeEgress(e: typeof egresses.$inferSelect) {
   };
 }
 
-export const UpdateLayoutBody = z.strictObject({ layout: z.string().min(1).max(128) }).openapi("UpdateEgressLayout");
-
-const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
-export const UpdateStreamsBody = z
-  .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
-  .openapi("UpdateEgressStreams");
-
-export const EgressParams = z.object({ eg_id: idParam("eg_id", "eg") });
-
 export const EgressListQuery = z.object({
   room: Room.optional(),
   active: z
@@ -279,3 +269,10 @@ export const EgressListQuery = z.object({
     .optional()
     .openapi({ description: "true: only starting/active/ending egresses; false: only ended ones." }),
 });
+
+export const UpdateLayoutBody = z.strictObject({ layout: z.string().min(1).max(128) }).openapi("UpdateEgressLayout");
+
+const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
+export const UpdateStreamsBody = z
+  .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
+  .openapi("UpdateEgressStreams");

@@ -1,70 +1,53 @@
 /**
- * The egress operations, shared by the REST routes (`routes.ts`) and the LiveKit-compatible Twirp
- * API (`compat/`): start, list, read, stop, change the layout, add or remove stream destinations.
- * Plain functions of their dependencies and the caller; the tenant names its own rooms and
- * LiveKit sees them namespaced. A record is written only after LiveKit accepted the egress (no
- * half-created records); reads answer from D1, kept current by LiveKit's webhooks (`events.ts`).
+ * Recording and streaming a tenant's rooms through the shared LiveKit deployment. The tenant names
+ * its own rooms; LiveKit sees them namespaced. A record is written only after LiveKit accepted the
+ * egress (no half-created records); list and get answer from D1, kept current by LiveKit's
+ * webhooks (`events.ts`).
  */
 import { and, eq, inArray, notInArray } from "drizzle-orm";
-import { auditEntry, type AuditActor } from "../audit/record";
-import type { Config } from "../config";
-import { runBatch, type Database } from "../db/client";
+import type { AuditActor } from "../audit/record";
+import { auditEntry } from "../audit/record";
+import type { Tenant } from "../authz/access";
+import { checkQuota } from "../billing/quota";
+import { runBatch } from "../db/client";
 import { egresses } from "../db/schema";
+import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import type { Logger } from "../lib/logger";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
-import { allowsPrivateDestinations, assertPublicDestinations, egressDestinations } from "./destinations";
+import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
+import { egressDestinations } from "./destinations";
 import { reconcileEgress } from "./events";
-import { egressTwirp, startEgress as startInLivekit, stopEgress as stopInLivekit, type EgressInfoAnswer } from "./livekit";
+import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
-export type EgressRow = typeof egresses.$inferSelect;
+type EgressRow = typeof egresses.$inferSelect;
 
-export interface EgressDeps {
-  db: Database;
-  config: Config;
-  logger: Logger;
-  /** Work that must finish after the answer (cleaning up in LiveKit when D1 failed). */
-  waitUntil: (promise: Promise<unknown>) => void;
-}
-
-/** The project acting, and how to audit it. */
-export interface EgressCaller {
-  projectId: string;
-  orgId: string;
-  audit: AuditActor;
-}
-
-/** The room the egress records: the tenant's own name (web egress has none). */
-export function egressRoom(body: StartEgressBody): string | null {
-  return body.type === "web" ? null : body.room;
-}
-
-export async function startEgress(deps: EgressDeps, caller: EgressCaller, body: StartEgressBody): Promise<{ row: EgressRow; info: EgressInfoAnswer }> {
+export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant, input: StartEgressBody): Promise<EgressRow> {
   const { config, db, logger } = deps;
+  await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
   // Before LiveKit hears of it: a refused destination leaves nothing behind.
-  assertPublicDestinations(egressDestinations(body), allowsPrivateDestinations(config));
-  const room = egressRoom(body);
-  const { method, request } = egressRequest(body, room === null ? null : namespacedRoom(caller.projectId, room), caller.projectId);
-  const info = await startInLivekit(config.livekit, method, request, logger);
+  assertPublicDestinations(egressDestinations(input), allowsPrivateDestinations(config));
+  const room = input.type === "web" ? null : input.room;
+  const { method, request } = egressRequest(input, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
+  const info = await livekitEgress.startEgress(config.livekit, method, request, logger);
 
   const at = nowMs();
   const status = parseEgressStatus(info.status);
   const row: EgressRow = {
     id: newId("egress"),
     egressId: info.egress_id,
-    projectId: caller.projectId,
-    orgId: caller.orgId,
-    type: body.type,
+    projectId: tenant.projectId,
+    orgId: tenant.orgId,
+    type: input.type,
     room,
     status,
-    outputs: JSON.stringify(sanitizedOutputs(body)),
+    outputs: JSON.stringify(sanitizedOutputs(input)),
     error: info.error ? info.error : null,
     startedAt: livekitTimeToMs(info.started_at),
     endedAt: isTerminalEgressStatus(status) ? (livekitTimeToMs(info.ended_at) ?? at) : null,
@@ -76,13 +59,13 @@ export async function startEgress(deps: EgressDeps, caller: EgressCaller, body: 
       db.insert(egresses).values(row),
       auditEntry(
         db,
-        caller.audit,
+        actor,
         {
           action: "egress.started",
           resourceType: "egress",
           resourceId: row.id,
-          orgId: caller.orgId,
-          projectId: caller.projectId,
+          orgId: tenant.orgId,
+          projectId: tenant.projectId,
           metadata: { egress_id: row.egressId, type: row.type, room },
         },
         at,
@@ -91,22 +74,18 @@ export async function startEgress(deps: EgressDeps, caller: EgressCaller, body: 
   } catch (error) {
     // LiveKit is already recording but Pulse could not keep track of it: stop it rather than
     // leave an egress nobody can see, stop or be billed for.
-    deps.waitUntil(stopInLivekit(config.livekit, info.egress_id, logger).catch(() => undefined));
+    deps.background(livekitEgress.stopEgress(config.livekit, info.egress_id, logger).catch(() => undefined));
     throw error;
   }
-  return { row, info };
+  return row;
 }
 
-export interface EgressFilter {
-  room?: string;
-  active?: boolean;
-  /** LiveKit's `EG_…` id. */
-  egressId?: string;
-}
-
-export async function listEgresses(db: Database, projectId: string, opts: EgressFilter & { limit: number; cursor?: string }) {
-  const { room, active, egressId } = opts;
-  const rows = await db
+export async function listEgresses(
+  deps: Pick<Deps, "db">,
+  projectId: string,
+  { limit, cursor, room, active, egressId }: PageRequest & { room?: string; active?: boolean; egressId?: string },
+) {
+  const rows = await deps.db
     .select()
     .from(egresses)
     .where(
@@ -119,93 +98,124 @@ export async function listEgresses(db: Database, projectId: string, opts: Egress
           : active
             ? inArray(egresses.status, [...ACTIVE_EGRESS_STATUSES])
             : notInArray(egresses.status, [...ACTIVE_EGRESS_STATUSES]),
-        afterCursor(opts.cursor, egresses.createdAt, egresses.id),
+        afterCursor(cursor, egresses.createdAt, egresses.id),
       ),
     )
     .orderBy(...newestFirst(egresses.createdAt, egresses.id))
-    .limit(opts.limit + 1)
+    .limit(limit + 1)
     .all();
-  return page(rows, opts.limit);
+  return page(rows, limit);
 }
 
-/** The project's egress by Pulse id (`eg_…`) or LiveKit id (`EG_…`); another project's (or no) egress is 404. */
-export async function getEgress(db: Database, projectId: string, ref: { id: string } | { egressId: string }): Promise<EgressRow> {
-  const row = await db
+/** The project's egress by Pulse id; another project's (or no) egress is 404. */
+export async function findEgress(deps: Pick<Deps, "db">, projectId: string, id: string): Promise<EgressRow> {
+  const row = await deps.db
     .select()
     .from(egresses)
-    .where(and("id" in ref ? eq(egresses.id, ref.id) : eq(egresses.egressId, ref.egressId), eq(egresses.projectId, projectId)))
+    .where(and(eq(egresses.id, id), eq(egresses.projectId, projectId)))
     .get();
   if (!row) throw notFound("Egress");
   return row;
 }
 
-function assertNotEnded(row: EgressRow): void {
-  if (isTerminalEgressStatus(row.status)) throw conflict(`This egress has already ended (${row.status}).`);
+/** The project's egress by LiveKit's id (`EG_…`); another project's (or no) egress is 404. */
+export async function findEgressByLivekitId(deps: Pick<Deps, "db">, projectId: string, egressId: string): Promise<EgressRow> {
+  const row = await deps.db
+    .select()
+    .from(egresses)
+    .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, projectId)))
+    .get();
+  if (!row) throw notFound("Egress");
+  return row;
 }
 
-/**
- * Applies LiveKit's answer about an egress to its record and writes `action`'s audit entry in the
- * same batch (after LiveKit's answer, as every LiveKit-side change is audited).
- */
-async function recordLivekitAnswer(
-  deps: EgressDeps,
-  caller: EgressCaller,
-  row: EgressRow,
-  info: EgressInfoAnswer,
-  action: string,
-  metadata: Record<string, unknown>,
-): Promise<EgressRow> {
+/** Asks LiveKit to stop; the record shows LiveKit's answer (usually EGRESS_ENDING; the webhook completes it). */
+export async function stopEgress(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string): Promise<EgressRow> {
+  const { config, db, logger } = deps;
+  const row = await findEgress(deps, tenant.projectId, id);
+  if (isTerminalEgressStatus(row.status)) throw conflict(`This egress has already ended (${row.status}).`);
+  const info = await livekitEgress.stopEgress(config.livekit, row.egressId, logger);
   const at = nowMs();
-  const { next, statements } = reconcileEgress(deps.db, caller, row, info, at);
-  await runBatch(deps.db, [
+  const { next, statements } = reconcileEgress(db, tenant, row, info, at);
+  await runBatch(db, [
     ...statements,
     auditEntry(
-      deps.db,
-      caller.audit,
-      { action, resourceType: "egress", resourceId: row.id, orgId: caller.orgId, projectId: caller.projectId, metadata: { egress_id: row.egressId, ...metadata, status: next.status } },
+      db,
+      actor,
+      {
+        action: "egress.stopped",
+        resourceType: "egress",
+        resourceId: row.id,
+        orgId: tenant.orgId,
+        projectId: tenant.projectId,
+        metadata: { egress_id: row.egressId, status: next.status },
+      },
       at,
     ),
   ]);
   return next;
 }
 
-/** Stops an egress; the record shows LiveKit's answer (usually EGRESS_ENDING, then the webhook completes it). */
-export async function stopEgress(deps: EgressDeps, caller: EgressCaller, row: EgressRow): Promise<{ row: EgressRow; info: EgressInfoAnswer }> {
-  assertNotEnded(row);
-  const info = await stopInLivekit(deps.config.livekit, row.egressId, deps.logger);
-  return { row: await recordLivekitAnswer(deps, caller, row, info, "egress.stopped", {}), info };
+/**
+ * Applies LiveKit's answer about a running egress to its record, with `action`'s audit entry in the
+ * same batch (written after LiveKit's answer, as every change made in LiveKit is).
+ */
+async function recordChange(
+  deps: Pick<Deps, "db">,
+  actor: AuditActor,
+  tenant: Tenant,
+  row: EgressRow,
+  info: livekitEgress.EgressInfoAnswer,
+  action: string,
+  metadata: Record<string, unknown>,
+): Promise<EgressRow> {
+  const at = nowMs();
+  const { next, statements } = reconcileEgress(deps.db, tenant, row, info, at);
+  await runBatch(deps.db, [
+    ...statements,
+    auditEntry(
+      deps.db,
+      actor,
+      { action, resourceType: "egress", resourceId: row.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { egress_id: row.egressId, ...metadata, status: next.status } },
+      at,
+    ),
+  ]);
+  return next;
+}
+
+async function runningEgress(deps: Pick<Deps, "db">, projectId: string, id: string): Promise<EgressRow> {
+  const row = await findEgress(deps, projectId, id);
+  if (isTerminalEgressStatus(row.status)) throw conflict(`This egress has already ended (${row.status}).`);
+  return row;
 }
 
 /** Changes the layout of a running room-composite or web egress (LiveKit's UpdateLayout). */
-export async function updateEgressLayout(
-  deps: EgressDeps,
-  caller: EgressCaller,
-  row: EgressRow,
-  layout: string,
-): Promise<{ row: EgressRow; info: EgressInfoAnswer }> {
-  assertNotEnded(row);
+export async function updateEgressLayout(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string, layout: string): Promise<EgressRow> {
+  const row = await runningEgress(deps, tenant.projectId, id);
   if (row.type !== "room_composite" && row.type !== "web") throw conflict(`A ${row.type} egress has no layout.`);
-  const info = await egressTwirp(deps.config.livekit, "UpdateLayout", { egressId: row.egressId, layout }, deps.logger);
-  return { row: await recordLivekitAnswer(deps, caller, row, info, "egress.layout_updated", { layout }), info };
+  const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateLayout", { egressId: row.egressId, layout }, deps.logger);
+  return recordChange(deps, actor, tenant, row, info, "egress.layout_updated", { layout });
 }
 
 /** Adds or removes RTMP/SRT destinations of a running egress (LiveKit's UpdateStream). */
 export async function updateEgressStreams(
-  deps: EgressDeps,
-  caller: EgressCaller,
-  row: EgressRow,
+  deps: Pick<Deps, "db" | "config" | "logger">,
+  actor: AuditActor,
+  tenant: Tenant,
+  id: string,
   change: { add: string[]; remove: string[] },
-): Promise<{ row: EgressRow; info: EgressInfoAnswer }> {
-  assertNotEnded(row);
+): Promise<EgressRow> {
   if (change.add.length === 0 && change.remove.length === 0) {
     throw validationFailed("Give at least one URL to add or remove.", [{ path: "add_output_urls", message: "Give at least one URL to add or remove" }]);
   }
+  // LiveKit connects to the new destinations from inside the platform network.
   assertPublicDestinations(
     change.add.map((url, i) => ({ path: `add_output_urls.${i}`, url })),
     allowsPrivateDestinations(deps.config),
   );
-  const info = await egressTwirp(deps.config.livekit, "UpdateStream", { egressId: row.egressId, addOutputUrls: change.add, removeOutputUrls: change.remove }, deps.logger);
+  const row = await runningEgress(deps, tenant.projectId, id);
+  const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateStream", { egressId: row.egressId, addOutputUrls: change.add, removeOutputUrls: change.remove }, deps.logger);
   // Stream URLs carry stream keys: the audit keeps them redacted.
   const redacted = (urls: string[]) => urls.map((u) => redactUrl(u, true));
-  return { row: await recordLivekitAnswer(deps, caller, row, info, "egress.streams_updated", { added: redacted(change.add), removed: redacted(change.remove) }), info };
+  return recordChange(deps, actor, tenant, row, info, "egress.streams_updated", { added: redacted(change.add), removed: redacted(change.remove) });
 }

@@ -1,21 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { currentUser } from "../auth/caller";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
 import { memberships, organizations, sessions, users } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import { unauthenticated } from "../lib/errors";
-import { rateLimitByIp } from "../rate-limit/middleware";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
 import { login, signup } from "./service";
-import { currentUser, requireUser } from "./sessions";
 
 export const identityRoutes = createRouter();
 
-identityRoutes.use("/v1/auth/signup", rateLimitByIp);
-identityRoutes.use("/v1/auth/login", rateLimitByIp);
-identityRoutes.use("/v1/auth/logout", requireUser);
-identityRoutes.use("/v1/me", requireUser);
 
 identityRoutes.openapi(
   createRoute({
@@ -24,7 +20,7 @@ identityRoutes.openapi(
     tags: ["Identity"],
     summary: "Create an account and sign in",
     request: { body: jsonBody(SignupBody) },
-    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], 409: { description: "Email taken" } },
+    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], ...conflictResponse("Email taken") },
   }),
   async (c) => {
     const body = c.req.valid("json");

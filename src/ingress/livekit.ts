@@ -1,16 +1,15 @@
 /**
  * The ingress calls Pulse makes to LiveKit (`livekit.Ingress`), with answers validated as LiveKit
- * sends them (snake_case, defaults included). Fields Pulse does not read are kept (the
- * LiveKit-compatible API hands LiveKit's answer on).
+ * sends them (snake_case, defaults included).
  */
 import { z } from "zod";
 import type { Config } from "../config";
 import type { Logger } from "../lib/logger";
+import { Int64 } from "../lib/protojson";
 import { twirpCall } from "../livekit/twirp";
 
-const Int64 = z.union([z.string(), z.number()]).nullish();
 
-export const IngressInfoAnswer = z.looseObject({
+export const IngressInfoAnswer = z.object({
   ingress_id: z.string().min(1),
   name: z.string().nullish(),
   stream_key: z.string().nullish(),
@@ -21,8 +20,8 @@ export const IngressInfoAnswer = z.looseObject({
     .object({
       status: z.union([z.string(), z.number()]).nullish(),
       error: z.string().nullish(),
-      started_at: Int64,
-      ended_at: Int64,
+      started_at: Int64.nullish(),
+      ended_at: Int64.nullish(),
     })
     .nullish(),
 });

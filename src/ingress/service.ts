@@ -1,64 +1,58 @@
 /**
- * The ingress operations, shared by the REST routes (`routes.ts`) and the LiveKit-compatible Twirp
- * API (`compat/`): create, list, read, update and delete RTMP, WHIP or URL inputs into a tenant's
- * rooms. The room is namespaced on the wire exactly as in access tokens. A record is written only
- * after LiveKit created the ingress; its stream key is kept encrypted (the tenant needs it back to
- * publish), and reads answer from D1, kept current by webhooks (`events.ts`).
+ * Bringing RTMP, WHIP or URL streams into a tenant's rooms through the shared LiveKit deployment.
+ * The room is namespaced on the wire exactly as in access tokens. A record is written only after
+ * LiveKit created the ingress; its stream key is kept encrypted (the tenant needs it back to
+ * publish) and list/get answer from D1, kept current by webhooks (`events.ts`).
  */
 import { and, eq, isNull } from "drizzle-orm";
-import { auditEntry, type AuditActor } from "../audit/record";
-import type { Config } from "../config";
-import type { Database } from "../db/client";
+import type { AuditActor } from "../audit/record";
+import { auditEntry } from "../audit/record";
+import type { Tenant } from "../authz/access";
+import { checkQuota } from "../billing/quota";
 import { ingresses } from "../db/schema";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../egress/destinations";
+import type { Deps } from "../deps";
+import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import type { Logger } from "../lib/logger";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
-import { createIngress as createInLivekit, deleteIngress as deleteInLivekit, updateIngress as updateInLivekit, type IngressInfoAnswer } from "./livekit";
+import * as livekitIngress from "./livekit";
 import { LIVEKIT_INPUT_TYPE, type CreateIngressBody, type UpdateIngressBody } from "./schemas";
 import { parseIngressStatus } from "./status";
 
 export type IngressRow = typeof ingresses.$inferSelect;
 
-export interface IngressDeps {
-  db: Database;
-  config: Config;
-  logger: Logger;
-  waitUntil: (promise: Promise<unknown>) => void;
+/** A record with its stream key in the clear, for the tenant who publishes with it. */
+export interface IngressWithKey {
+  row: IngressRow;
+  streamKey: string | null;
 }
 
-export interface IngressCaller {
-  projectId: string;
-  orgId: string;
-  audit: AuditActor;
+async function withStreamKey(deps: Pick<Deps, "config">, row: IngressRow): Promise<IngressWithKey> {
+  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKey) : null;
+  return { row, streamKey };
 }
 
-/** The stream key to publish with, unsealed (null for URL pulls). */
-export async function ingressStreamKey(config: Config, row: IngressRow): Promise<string | null> {
-  return row.streamKeyEncrypted ? decryptSecret(row.streamKeyEncrypted, config.encryptionKey) : null;
-}
-
-export async function createIngress(deps: IngressDeps, caller: IngressCaller, body: CreateIngressBody): Promise<{ row: IngressRow; info: IngressInfoAnswer; streamKey: string | null }> {
+export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenant, input: CreateIngressBody): Promise<IngressWithKey> {
   const { config, db, logger } = deps;
+  await checkQuota(deps, tenant.orgId, ["ingress_minutes"]);
   // LiveKit pulls this URL from inside the platform network: refuse private hosts before it hears of it.
-  if (body.url !== undefined) assertPublicDestinations([{ path: "url", url: body.url }], allowsPrivateDestinations(config));
-  const info = await createInLivekit(
+  if (input.url !== undefined) assertPublicDestinations([{ path: "url", url: input.url }], allowsPrivateDestinations(config));
+  const info = await livekitIngress.createIngress(
     config.livekit,
     {
-      inputType: LIVEKIT_INPUT_TYPE[body.input_type],
-      name: body.name ?? "",
-      roomName: namespacedRoom(caller.projectId, body.room),
-      participantIdentity: body.participant_identity,
-      ...(body.participant_name !== undefined ? { participantName: body.participant_name } : {}),
-      ...(body.participant_metadata !== undefined ? { participantMetadata: body.participant_metadata } : {}),
-      ...(body.url !== undefined ? { url: body.url } : {}),
-      ...(body.enable_transcoding !== undefined ? { enableTranscoding: body.enable_transcoding } : {}),
+      inputType: LIVEKIT_INPUT_TYPE[input.input_type],
+      name: input.name ?? "",
+      roomName: namespacedRoom(tenant.projectId, input.room),
+      participantIdentity: input.participant_identity,
+      ...(input.participant_name !== undefined ? { participantName: input.participant_name } : {}),
+      ...(input.participant_metadata !== undefined ? { participantMetadata: input.participant_metadata } : {}),
+      ...(input.url !== undefined ? { url: input.url } : {}),
+      ...(input.enable_transcoding !== undefined ? { enableTranscoding: input.enable_transcoding } : {}),
     },
     logger,
   );
@@ -68,14 +62,14 @@ export async function createIngress(deps: IngressDeps, caller: IngressCaller, bo
   const row: IngressRow = {
     id: newId("ingress"),
     ingressId: info.ingress_id,
-    projectId: caller.projectId,
-    orgId: caller.orgId,
-    inputType: body.input_type,
+    projectId: tenant.projectId,
+    orgId: tenant.orgId,
+    inputType: input.input_type,
     // The tenant's text byte for byte, not LiveKit's echo of it.
-    name: body.name ?? "",
-    room: body.room,
-    participantIdentity: body.participant_identity,
-    url: info.url ? info.url : (body.url ?? null),
+    name: input.name ?? "",
+    room: input.room,
+    participantIdentity: input.participant_identity,
+    url: info.url ? info.url : (input.url ?? null),
     streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKey),
     status: parseIngressStatus(info.state?.status),
     error: info.state?.error ? info.state.error : null,
@@ -90,13 +84,13 @@ export async function createIngress(deps: IngressDeps, caller: IngressCaller, bo
       db.insert(ingresses).values(row),
       auditEntry(
         db,
-        caller.audit,
+        actor,
         {
           action: "ingress.created",
           resourceType: "ingress",
           resourceId: row.id,
-          orgId: caller.orgId,
-          projectId: caller.projectId,
+          orgId: tenant.orgId,
+          projectId: tenant.projectId,
           metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room, name: row.name },
         },
         at,
@@ -104,54 +98,98 @@ export async function createIngress(deps: IngressDeps, caller: IngressCaller, bo
     ]);
   } catch (error) {
     // An ingress Pulse cannot track would take streams nobody can see or delete: remove it.
-    deps.waitUntil(deleteInLivekit(config.livekit, info.ingress_id, logger).catch(() => undefined));
+    deps.background(livekitIngress.deleteIngress(config.livekit, info.ingress_id, logger).catch(() => undefined));
     throw error;
   }
-  return { row, info, streamKey };
+  return { row, streamKey };
 }
 
-export async function listIngresses(db: Database, projectId: string, opts: { limit: number; cursor?: string; room?: string; ingressId?: string }) {
-  const rows = await db
+export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, { limit, cursor, room, ingressId }: PageRequest & { room?: string; ingressId?: string }) {
+  const rows = await deps.db
     .select()
     .from(ingresses)
     .where(
       and(
         eq(ingresses.projectId, projectId),
         isNull(ingresses.deletedAt),
-        opts.room === undefined ? undefined : eq(ingresses.room, opts.room),
-        opts.ingressId === undefined ? undefined : eq(ingresses.ingressId, opts.ingressId),
-        afterCursor(opts.cursor, ingresses.createdAt, ingresses.id),
+        room === undefined ? undefined : eq(ingresses.room, room),
+        ingressId === undefined ? undefined : eq(ingresses.ingressId, ingressId),
+        afterCursor(cursor, ingresses.createdAt, ingresses.id),
       ),
     )
     .orderBy(...newestFirst(ingresses.createdAt, ingresses.id))
-    .limit(opts.limit + 1)
+    .limit(limit + 1)
     .all();
-  return page(rows, opts.limit);
+  const result = page(rows, limit);
+  return { rows: await Promise.all(result.rows.map((r) => withStreamKey(deps, r))), nextCursor: result.nextCursor };
 }
 
 /** The project's live (not deleted) ingress by Pulse id (`ing_…`) or LiveKit id (`IN_…`); anything else is 404. */
-export async function getIngress(db: Database, projectId: string, ref: { id: string } | { ingressId: string }): Promise<IngressRow> {
-  const row = await db
+async function findIngressRow(deps: Pick<Deps, "db">, projectId: string, id: string | { ingressId: string }): Promise<IngressRow> {
+  const row = await deps.db
     .select()
     .from(ingresses)
-    .where(and("id" in ref ? eq(ingresses.id, ref.id) : eq(ingresses.ingressId, ref.ingressId), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt)))
+    .where(and(typeof id === "string" ? eq(ingresses.id, id) : eq(ingresses.ingressId, id.ingressId), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt)))
     .get();
   if (!row) throw notFound("Ingress");
   return row;
 }
 
-/**
- * LiveKit's UpdateIngress: only the fields given change. The record keeps the tenant's text; the
- * new room is namespaced like at creation.
- */
-export async function updateIngress(deps: IngressDeps, caller: IngressCaller, row: IngressRow, change: UpdateIngressBody): Promise<{ row: IngressRow; info: IngressInfoAnswer }> {
+export async function getIngress(deps: Pick<Deps, "db" | "config">, projectId: string, id: string | { ingressId: string }): Promise<IngressWithKey> {
+  return withStreamKey(deps, await findIngressRow(deps, projectId, id));
+}
+
+/** Deletes the ingress in LiveKit (it stops accepting streams), then the record. */
+export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string | { ingressId: string }): Promise<void> {
   const { config, db, logger } = deps;
-  const info = await updateInLivekit(
+  const row = await findIngressRow(deps, tenant.projectId, id);
+  try {
+    await livekitIngress.deleteIngress(config.livekit, row.ingressId, logger);
+  } catch (error) {
+    // Already gone in LiveKit (deleted there, or expired): the tenant's intent holds, finish here.
+    if (!(error instanceof TwirpError && error.twirpCode === "not_found")) throw error;
+  }
+  const at = nowMs();
+  await db.batch([
+    db
+      .update(ingresses)
+      .set({ deletedAt: at, updatedAt: at })
+      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, tenant.projectId))),
+    auditEntry(
+      db,
+      actor,
+      {
+        action: "ingress.deleted",
+        resourceType: "ingress",
+        resourceId: row.id,
+        orgId: tenant.orgId,
+        projectId: tenant.projectId,
+        metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room },
+      },
+      at,
+    ),
+  ]);
+}
+
+/**
+ * LiveKit's UpdateIngress: only the fields given change. The record keeps the tenant's text; a new
+ * room is namespaced as at creation.
+ */
+export async function updateIngress(
+  deps: Pick<Deps, "db" | "config" | "logger">,
+  actor: AuditActor,
+  tenant: Tenant,
+  id: string | { ingressId: string },
+  change: UpdateIngressBody,
+): Promise<IngressWithKey> {
+  const { config, db, logger } = deps;
+  const row = await findIngressRow(deps, tenant.projectId, id);
+  await livekitIngress.updateIngress(
     config.livekit,
     {
       ingressId: row.ingressId,
       ...(change.name !== undefined ? { name: change.name } : {}),
-      ...(change.room !== undefined ? { roomName: namespacedRoom(caller.projectId, change.room) } : {}),
+      ...(change.room !== undefined ? { roomName: namespacedRoom(tenant.projectId, change.room) } : {}),
       ...(change.participant_identity !== undefined ? { participantIdentity: change.participant_identity } : {}),
       ...(change.participant_name !== undefined ? { participantName: change.participant_name } : {}),
       ...(change.participant_metadata !== undefined ? { participantMetadata: change.participant_metadata } : {}),
@@ -167,55 +205,18 @@ export async function updateIngress(deps: IngressDeps, caller: IngressCaller, ro
     participantIdentity: change.participant_identity ?? row.participantIdentity,
     updatedAt: at,
   };
+  const changed = Object.entries(change).filter(([, v]) => v !== undefined).map(([k]) => k);
   await db.batch([
     db
       .update(ingresses)
       .set({ name: next.name, room: next.room, participantIdentity: next.participantIdentity, updatedAt: at })
-      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, caller.projectId))),
+      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, tenant.projectId))),
     auditEntry(
       db,
-      caller.audit,
-      {
-        action: "ingress.updated",
-        resourceType: "ingress",
-        resourceId: row.id,
-        orgId: caller.orgId,
-        projectId: caller.projectId,
-        metadata: { ingress_id: row.ingressId, changed: Object.keys(change).filter((k) => change[k as keyof UpdateIngressBody] !== undefined) },
-      },
+      actor,
+      { action: "ingress.updated", resourceType: "ingress", resourceId: row.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { ingress_id: row.ingressId, changed } },
       at,
     ),
   ]);
-  return { row: next, info };
-}
-
-/** Deletes an ingress in LiveKit (it stops accepting streams), then the record. */
-export async function deleteIngress(deps: IngressDeps, caller: IngressCaller, row: IngressRow): Promise<void> {
-  const { config, db, logger } = deps;
-  try {
-    await deleteInLivekit(config.livekit, row.ingressId, logger);
-  } catch (error) {
-    // Already gone in LiveKit (deleted there, or expired): the tenant's intent holds, finish here.
-    if (!(error instanceof TwirpError && error.twirpCode === "not_found")) throw error;
-  }
-  const at = nowMs();
-  await db.batch([
-    db
-      .update(ingresses)
-      .set({ deletedAt: at, updatedAt: at })
-      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, caller.projectId))),
-    auditEntry(
-      db,
-      caller.audit,
-      {
-        action: "ingress.deleted",
-        resourceType: "ingress",
-        resourceId: row.id,
-        orgId: caller.orgId,
-        projectId: caller.projectId,
-        metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room },
-      },
-      at,
-    ),
-  ]);
+  return withStreamKey(deps, next);
 }

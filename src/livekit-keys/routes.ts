@@ -4,15 +4,15 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
-import { projectAccess } from "../authz/access";
 import { announceRevokedKeys } from "../api-keys/revocation";
-import { currentUser } from "../identity/sessions";
-import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { ProjectParams } from "../projects/schemas";
+import { currentUser, projectAccess } from "../auth/caller";
+import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { ProjectParams } from "../lib/params";
+import { createRouter } from "../router";
 import { CreateLivekitKeyBody, LivekitKeyParams, LivekitKeySchema, LivekitKeyWithSecretSchema, serializeLivekitKey } from "./schemas";
 import { createLivekitKey, deleteLivekitKey, listLivekitKeys } from "./service";
 
-// Session auth for /v1/projects/* is applied by the projects router, mounted first.
+// Session auth for /v1/projects/* comes from the authentication table (auth/table.ts).
 export const livekitKeyRoutes = createRouter();
 
 const tags = ["LiveKit keys"];

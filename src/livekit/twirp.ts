@@ -13,6 +13,7 @@
 import type { z } from "zod";
 import { ApiError, type ErrorCode } from "../lib/errors";
 import type { Logger } from "../lib/logger";
+import { isTimeoutError } from "../lib/timeout";
 import { signLivekitJwt, type LivekitKeyPair, type VideoGrant } from "./jwt";
 
 /** Where LiveKit's Twirp API answers (`http(s)://host`, no trailing slash) and the key pair it trusts. */
@@ -96,7 +97,7 @@ export async function twirpCall<S extends z.ZodType>(
     });
     text = await response.text();
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const timedOut = isTimeoutError(error);
     log(timedOut ? "timeout" : "network", { error_message: error instanceof Error ? error.message : String(error) });
     throw new TwirpError(
       "upstream_error",

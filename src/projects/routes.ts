@@ -1,24 +1,22 @@
 import { createRoute } from "@hono/zod-openapi";
+import { orgAccess, projectAccess } from "../auth/caller";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
-import { orgAccess, projectAccess } from "../authz/access";
 import { projects } from "../db/schema";
 import { runBatch } from "../db/client";
-import { requireUser } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { OrgParams } from "../orgs/schemas";
 import { announceRetiredProjects } from "../api-keys/revocation";
 import { tearDownDeletedProjects } from "./livekit-teardown";
 import { retireProjects } from "./retire";
-import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
+import { CreateProjectBody, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
+import { OrgParams, ProjectParams } from "../lib/params";
 
 export const projectRoutes = createRouter();
-projectRoutes.use("/v1/orgs/:org_id/projects", requireUser);
-projectRoutes.use("/v1/projects/*", requireUser);
 
 const tags = ["Projects"];
 

@@ -91,7 +91,8 @@ describe("livekit.Egress through Pulse with livekit-server-sdk's EgressClient", 
     expect(fake.callsTo("UpdateLayout")[0]!.body).toEqual({ egressId: started.egressId, layout: "speaker" });
 
     const streams = await egress.updateStream(started.egressId, ["rtmp://b.example.com/live/k2"], ["rtmp://a.example.com/live/k1"]);
-    expect(streams.streamResults.map((r) => r.url)).toEqual(["rtmp://b.example.com/live/k2"]);
+    expect(streams.egressId).toBe(started.egressId);
+    expect(fake.egresses.get(started.egressId)!.stream_urls).toEqual(["rtmp://b.example.com/live/k2"]);
 
     await egress.startRoomCompositeEgress("other-room", { file: new EncodedFileOutput({ filepath: "x.mp4" }) });
     const listed = await egress.listEgress({ roomName: "town-hall" });
