@@ -4,8 +4,8 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
-import { announceRevokedKeys } from "../api-keys/revocation";
 import { currentUser, projectAccess } from "../auth/caller";
+import { depsOf } from "../deps";
 import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { ProjectParams } from "../lib/params";
 import { createRouter } from "../router";
@@ -77,7 +77,7 @@ livekitKeyRoutes.openapi(
     const { project_id, lkk_id } = c.req.valid("param");
     const access = await projectAccess(c, project_id, "key:write");
     await deleteLivekitKey(
-      { ...c.var, announce: (credentials) => announceRevokedKeys(c, project_id, credentials) },
+      depsOf(c),
       { projectId: project_id, orgId: access.orgId },
       { audit: auditActor(c) },
       lkk_id,

@@ -11,9 +11,11 @@
  * consults, so a deleted key stops working everywhere at once.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { announceRevokedKeys } from "../api-keys/revocation";
 import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import type { Deps } from "../deps";
 import { livekitKeys, organizations, projects } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
@@ -105,18 +107,18 @@ export async function getLivekitKey(db: Database, projectId: string, id: string)
 }
 
 /**
- * Deletes a key. `announce` tells every isolate first (see the module comment); the write is
- * guarded on the key still being live, so two deletions audit once.
+ * Deletes a key. Every isolate is told first (see the module comment); the write is guarded on
+ * the key still being live, so two deletions audit once.
  */
 export async function deleteLivekitKey(
-  deps: LivekitKeyDeps & { announce: (credentials: string[]) => Promise<void> },
+  deps: Pick<Deps, "db" | "limiter" | "logger">,
   project: ProjectRef,
   actor: { audit: AuditActor },
   id: string,
 ): Promise<void> {
   const { db } = deps;
   const row = await getLivekitKey(db, project.projectId, id);
-  await deps.announce([await livekitKeyCredential(row.apiKey)]);
+  await announceRevokedKeys(deps, project.projectId, [await livekitKeyCredential(row.apiKey)]);
   forgetLivekitKey(row.apiKey);
   const at = nowMs();
   const live = sql`EXISTS (SELECT 1 FROM livekit_keys WHERE id = ${row.id} AND deleted_at IS NULL)`;

@@ -1,0 +1,76 @@
+/** Organizations: create (the creator becomes owner), list the caller's, read, rename and delete. */
+import { and, eq, isNull } from "drizzle-orm";
+import { auditEntry, type AuditActor, type UserActor } from "../audit/record";
+import { invitations, memberships, organizations, projects } from "../db/schema";
+import type { Deps } from "../deps";
+import { nowMs } from "../lib/clock";
+import { notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { retireProjects } from "../projects/retire";
+
+type OrgRow = typeof organizations.$inferSelect;
+
+export async function createOrg(deps: Pick<Deps, "db">, caller: UserActor, input: { name: string }): Promise<OrgRow> {
+  const { db } = deps;
+  const at = nowMs();
+  const org: OrgRow = { id: newId("org"), name: input.name, planId: "free", createdAt: at, updatedAt: at, deletedAt: null };
+  await db.batch([
+    db.insert(organizations).values(org),
+    db.insert(memberships).values({ orgId: org.id, userId: caller.userId, role: "owner", createdAt: at, updatedAt: at }),
+    auditEntry(db, caller.audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name: input.name } }, at),
+  ]);
+  return org;
+}
+
+/** The live organizations `userId` belongs to, newest first, each with their role. */
+export async function listOrgsOf(deps: Pick<Deps, "db">, userId: string, { limit, cursor }: PageRequest) {
+  const rows = await deps.db
+    .select({ org: organizations, role: memberships.role })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt), afterCursor(cursor, organizations.createdAt, organizations.id)))
+    .orderBy(...newestFirst(organizations.createdAt, organizations.id))
+    .limit(limit + 1)
+    .all();
+  return page(rows.map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt })), limit);
+}
+
+export async function findOrg(deps: Pick<Deps, "db">, orgId: string): Promise<OrgRow> {
+  const org = await deps.db.select().from(organizations).where(eq(organizations.id, orgId)).get();
+  if (!org) throw notFound("Organization");
+  return org;
+}
+
+export async function renameOrg(deps: Pick<Deps, "db">, actor: AuditActor, orgId: string, input: { name: string }): Promise<OrgRow> {
+  const { db } = deps;
+  const at = nowMs();
+  const [updated] = await db.batch([
+    db.update(organizations).set({ name: input.name, updatedAt: at }).where(and(eq(organizations.id, orgId), isNull(organizations.deletedAt))).returning(),
+    auditEntry(db, actor, { action: "org.updated", resourceType: "org", resourceId: orgId, orgId, metadata: { name: input.name } }, at),
+  ]);
+  const org = updated[0];
+  if (!org) throw notFound("Organization");
+  return org;
+}
+
+/**
+ * Deletes the organization and retires every project in it (`projects/retire.ts`); its pending
+ * invitations are revoked in the same batch.
+ */
+export async function deleteOrg(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, orgId: string): Promise<void> {
+  const { db } = deps;
+  const live = await db.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt))).all();
+  const at = nowMs();
+  await retireProjects(
+    deps,
+    { orgId },
+    live.map((p) => p.id),
+    at,
+    [
+      db.update(invitations).set({ revokedAt: at }).where(and(eq(invitations.orgId, orgId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt))),
+      db.update(organizations).set({ deletedAt: at, updatedAt: at }).where(eq(organizations.id, orgId)),
+      auditEntry(db, actor, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, at),
+    ],
+  );
+}
