@@ -230,6 +230,9 @@ export const webhookEndpoints = sqliteTable(
     previousSecretExpiresAt: integer("previous_secret_expires_at"),
     /** First failure of the current failing streak; null while healthy. */
     failingSince: integer("failing_since"),
+    /** `standard` (Standard Webhooks) or `livekit` (LiveKit's own format, signed with `livekit_key_id`). */
+    format: text("format", { enum: ["standard", "livekit"] }).notNull().default("standard"),
+    livekitKeyId: text("livekit_key_id").references(() => livekitKeys.id),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
@@ -237,6 +240,7 @@ export const webhookEndpoints = sqliteTable(
   (t) => [
     index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt),
     index("webhook_endpoints_org_id_idx").on(t.orgId),
+    index("webhook_endpoints_livekit_key_id_idx").on(t.livekitKeyId),
   ],
 );
 

@@ -115,7 +115,7 @@ export async function processStoredEvent(deps: InboundDeps, stored: StoredEvent)
   }
   const statements = await stateStatements(db, event, project, stored.occurredAt);
   const tenantEvent = tenantEventFor(event, project.projectId, stored.occurredAt);
-  if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id)));
+  if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id, event)));
   statements.push(db.update(livekitEvents).set({ projectId: project.projectId }).where(eq(livekitEvents.id, stored.id)));
   await runBatch(db, statements);
   if (tenantEvent) await enqueueNewMessages(db, deps.queue, project.projectId, event.id);

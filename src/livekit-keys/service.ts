@@ -14,14 +14,15 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { announceRevokedKeys } from "../api-keys/revocation";
 import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import type { Config } from "../config";
-import type { Database } from "../db/client";
+import { runBatch, type Database } from "../db/client";
 import type { Deps } from "../deps";
-import { livekitKeys, organizations, projects } from "../db/schema";
+import { livekitKeys, organizations, projects, webhookEndpoints } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId, randomBase62 } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { decryptSecret, encryptSecret, generateSecret, sha256Hex } from "../lib/secrets";
+import type { LivekitKeyPair } from "../livekit/jwt";
 
 type LivekitKeyRow = typeof livekitKeys.$inferSelect;
 
@@ -122,7 +123,34 @@ export async function deleteLivekitKey(
   forgetLivekitKey(row.apiKey);
   const at = nowMs();
   const live = sql`EXISTS (SELECT 1 FROM livekit_keys WHERE id = ${row.id} AND deleted_at IS NULL)`;
-  await db.batch([
+  // Endpoints signing with this key cannot be delivered any more: they are disabled with it.
+  const signing = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.livekitKeyId, row.id), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
+    .all();
+  const disabled = signing.flatMap((e) => [
+    db
+      .update(webhookEndpoints)
+      .set({ enabled: false, disabledReason: "Its LiveKit key was deleted.", updatedAt: at })
+      .where(and(eq(webhookEndpoints.id, e.id), live)),
+    auditEntryWhen(
+      db,
+      actor.audit,
+      {
+        action: "webhook_endpoint.disabled",
+        resourceType: "webhook_endpoint",
+        resourceId: e.id,
+        orgId: project.orgId,
+        projectId: project.projectId,
+        metadata: { reason: "livekit_key_deleted", livekit_key_id: row.id },
+      },
+      live,
+      at,
+    ),
+  ]);
+  await runBatch(db, [
+    ...disabled,
     auditEntryWhen(
       db,
       actor.audit,
@@ -139,6 +167,16 @@ export async function deleteLivekitKey(
     ),
     db.update(livekitKeys).set({ deletedAt: at }).where(and(eq(livekitKeys.id, row.id), isNull(livekitKeys.deletedAt))),
   ]);
+}
+
+/** A live key of the project as the pair that signs (LiveKit-format webhooks); null if none. */
+export async function livekitKeyPair(deps: Pick<Deps, "db" | "config">, projectId: string, id: string): Promise<LivekitKeyPair | null> {
+  const row = await deps.db
+    .select({ apiKey: livekitKeys.apiKey, secretEncrypted: livekitKeys.secretEncrypted })
+    .from(livekitKeys)
+    .where(and(eq(livekitKeys.id, id), eq(livekitKeys.projectId, projectId), isNull(livekitKeys.deletedAt)))
+    .get();
+  return row ? { apiKey: row.apiKey, apiSecret: await decryptSecret(row.secretEncrypted, deps.config.encryptionKey) } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
