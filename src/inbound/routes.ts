@@ -1,19 +1,16 @@
 /**
  * `POST /v1/livekit/webhook`: LiveKit's own signed events. Unauthenticated in the API sense; the
- * signature is the authentication. Requests with a bad signature are rate limited per IP (fail
- * open: the limiter being down must not cost LiveKit's events); verified ones are not, because a
- * busy deployment legitimately sends far more than a client IP limit from one address, and
- * LiveKit drops events it cannot deliver within ~30 s.
+ * signature is the authentication (`receiveSignedWebhook`). Requests with a bad signature are rate
+ * limited per IP (fail open: the limiter being down must not cost LiveKit's events); verified ones
+ * are not, because a busy deployment legitimately sends far more than a client IP limit from one
+ * address, and LiveKit drops events it cannot deliver within ~30 s.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, unauthenticated } from "../lib/errors";
-import { errorResponses, jsonContent, zodIssuesToError } from "../lib/openapi";
+import { depsOf } from "../deps";
+import { errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
 import { clientIp } from "../middleware/request-context";
-import { enforceRateLimit } from "../middleware/rate-limit";
-import { LivekitWebhookEventSchema } from "../livekit/webhook-event";
-import { receiveLivekitEvent } from "./service";
-import { verifyLivekitWebhook } from "./verify";
+import { receiveSignedWebhook } from "./service";
 
 export const livekitWebhookRoutes = createRouter();
 
@@ -33,21 +30,8 @@ livekitWebhookRoutes.openapi(
     },
   }),
   async (c) => {
-    const raw = await c.req.text();
-    const config = c.var.config;
-    if (!(await verifyLivekitWebhook(config.livekit, c.req.header("Authorization"), raw))) {
-      await enforceRateLimit(c, { policy: "livekit-webhook-ip", key: `livekit-webhook:${clientIp(c)}`, limit: config.rateLimits.ipPerMinute, failMode: "open" });
-      throw unauthenticated("Missing or invalid LiveKit webhook signature.");
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      throw new ApiError("invalid_json", "The request body is not valid JSON.");
-    }
-    const parsed = LivekitWebhookEventSchema.safeParse(json);
-    if (!parsed.success) throw zodIssuesToError(parsed.error);
-    const result = await receiveLivekitEvent({ db: c.var.db, queue: c.env.WEBHOOK_QUEUE, logger: c.var.logger }, parsed.data, raw);
+    const request = { authorization: c.req.header("Authorization"), rawBody: await c.req.text(), clientIp: clientIp(c) };
+    const result = await receiveSignedWebhook(depsOf(c), request);
     return c.json({ received: true, duplicate: result.duplicate }, 200);
   },
 );

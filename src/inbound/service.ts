@@ -14,7 +14,10 @@ import { runBatch, type BatchItem, type Database } from "../db/client";
 import { egresses, ingresses, livekitEvents, organizations, projects } from "../db/schema";
 import { applyEgressEvent } from "../egress/events";
 import { applyIngressEvent } from "../ingress/events";
+import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
+import { ApiError } from "../lib/errors";
+import { zodIssuesToError } from "../lib/openapi";
 import { newId } from "../lib/ids";
 import { protoString } from "../lib/protojson";
 import type { Logger } from "../lib/logger";
@@ -25,6 +28,8 @@ import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
 import { parseNamespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { eventRoomName, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
+import { applyRateLimit } from "../rate-limit/service";
+import { verifyLivekitWebhook } from "./verify";
 
 export interface InboundDeps {
   db: Database;
@@ -105,7 +110,7 @@ async function stateStatements(db: Database, event: LivekitWebhookEvent, project
 }
 
 /** Applies a stored event and fans it out; marks it processed last, so a failure leaves it to redo. */
-export async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
+async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
   const { db } = deps;
   const event = LivekitWebhookEventSchema.parse(JSON.parse(stored.payload));
   const project = await attribute(db, event);
@@ -148,6 +153,47 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
   const existing = await db.select().from(livekitEvents).where(eq(livekitEvents.eventId, event.id)).get();
   if (existing && existing.processedAt === null) await processStoredEvent(deps, existing);
   return { duplicate: true };
+}
+
+/** A webhook request as LiveKit sent it. */
+export interface SignedWebhook {
+  /** The `Authorization` header: LiveKit's JWT, bare or after `Bearer `. */
+  authorization: string | undefined;
+  /** The exact body bytes as text (the JWT's `sha256` covers them). */
+  rawBody: string;
+  /** Where it came from: failed signatures are limited per address. */
+  clientIp: string;
+}
+
+/**
+ * Verifies, parses and receives one webhook request. A bad signature is 401 and counts against the
+ * sender's address (429 past `RATE_LIMIT_IP_PER_MIN`; the limiter failing open, so it never costs
+ * LiveKit's events); a verified body that is not an event is 400.
+ */
+export async function receiveSignedWebhook(
+  deps: InboundDeps & Pick<Deps, "config" | "limiter">,
+  request: SignedWebhook,
+): Promise<{ duplicate: boolean }> {
+  if (!(await verifyLivekitWebhook(deps.config.livekit, request.authorization, request.rawBody))) {
+    const limited = await applyRateLimit(deps, {
+      policy: "livekit-webhook-ip",
+      key: `livekit-webhook:${request.clientIp}`,
+      limit: deps.config.rateLimits.ipPerMinute,
+      failMode: "open",
+    });
+    throw new ApiError("unauthenticated", "Missing or invalid LiveKit webhook signature.", {
+      headers: limited.status === "checked" ? limited.headers : undefined,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(request.rawBody);
+  } catch {
+    throw new ApiError("invalid_json", "The request body is not valid JSON.");
+  }
+  const parsed = LivekitWebhookEventSchema.safeParse(json);
+  if (!parsed.success) throw zodIssuesToError(parsed.error);
+  return receiveLivekitEvent(deps, parsed.data, request.rawBody);
 }
 
 /** Cron job: finishes events stored but left unprocessed (a failure after storing, LiveKit gave up). */
