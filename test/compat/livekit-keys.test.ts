@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
-import { auditActions, joinOrg } from "../members/helpers";
+import { auditActions, joinOrg } from "../support/team";
 
 const keysPath = (projectId: string) => `/v1/projects/${projectId}/livekit-keys`;
 

@@ -6,8 +6,8 @@ import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
 import { deliverLivekitEvent } from "../support/livekit-webhook";
-import { auditActions } from "../members/helpers";
-import { consume, createEndpoint, fakeReceiver, messageRow, receiverHost } from "../webhooks/helpers";
+import { auditActions } from "../support/team";
+import { consume, createEndpoint, fakeReceiver, messageRow, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -6,7 +6,7 @@ import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { createLivekitKey } from "../support/livekit-keys";
 import { PULSE_HOST, usePulseHost } from "../support/livekit-sdk";
-import { auditActions } from "../members/helpers";
+import { auditActions } from "../support/team";
 
 const fake = useFakeLivekit();
 usePulseHost();
