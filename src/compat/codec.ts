@@ -4,7 +4,7 @@
  * classes of `@livekit/protocol` (the library LiveKit's own SDKs use), never hand-written shapes.
  * Answers are written as LiveKit's server writes them: snake_case field names with defaults.
  */
-import { TwirpFailure } from "./errors";
+import { invalidArgument, TwirpFailure } from "./errors";
 
 export type Encoding = "json" | "protobuf";
 
@@ -84,4 +84,15 @@ export function encodeResponse(message: LivekitMessage, encoding: Encoding): { b
 /** A decoded request as protobuf-JSON (lowerCamelCase, defaults omitted): what was actually set. */
 export function setFields(message: LivekitMessage): Record<string, unknown> {
   return message.toJson() as Record<string, unknown>;
+}
+
+/** Refuses any set field outside `allowed` (protobuf-JSON omits defaults, so present means set). */
+export function onlySupportedFields(json: Record<string, unknown>, allowed: readonly string[], where = ""): void {
+  const extra = Object.keys(json).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw invalidArgument(`Pulse does not support ${extra.map((k) => `${where}${k}`).join(", ")}.`);
+}
+
+/** Unix ms (Pulse's records) as LiveKit's int64 nanoseconds; 0 (LiveKit's "unset") for null. */
+export function livekitNanos(ms: number | null): bigint {
+  return ms === null ? 0n : BigInt(ms) * 1_000_000n;
 }

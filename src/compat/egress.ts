@@ -25,7 +25,7 @@ import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
 import type { egresses } from "../db/schema";
 import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
 import { zodIssuesToError } from "../lib/openapi";
-import { setFields, type LivekitMessage } from "./codec";
+import { livekitNanos, onlySupportedFields, setFields, type LivekitMessage } from "./codec";
 import { invalidArgument } from "./errors";
 import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
@@ -35,12 +35,6 @@ type EgressRow = typeof egresses.$inferSelect;
 const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.map(obj) : []);
 
-/** Refuses any set field outside `allowed` (protobuf-JSON omits defaults, so present = set). */
-function onlyFields(json: Json, allowed: readonly string[], where: string): void {
-  const extra = Object.keys(json).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw invalidArgument(`Pulse does not support ${extra.map((k) => `${where}${k}`).join(", ")}.`);
-}
-
 function defined<T extends Json>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -49,9 +43,9 @@ function storage(o: Json, where: string) {
   const s3 = o.s3 === undefined ? undefined : obj(o.s3);
   const gcp = o.gcp === undefined ? undefined : obj(o.gcp);
   const azure = o.azure === undefined ? undefined : obj(o.azure);
-  if (s3) onlyFields(s3, ["accessKey", "secret", "sessionToken", "region", "endpoint", "bucket", "forcePathStyle", "metadata", "tagging", "contentDisposition"], `${where}s3.`);
-  if (gcp) onlyFields(gcp, ["credentials", "bucket"], `${where}gcp.`);
-  if (azure) onlyFields(azure, ["accountName", "accountKey", "containerName"], `${where}azure.`);
+  if (s3) onlySupportedFields(s3, ["accessKey", "secret", "sessionToken", "region", "endpoint", "bucket", "forcePathStyle", "metadata", "tagging", "contentDisposition"], `${where}s3.`);
+  if (gcp) onlySupportedFields(gcp, ["credentials", "bucket"], `${where}gcp.`);
+  if (azure) onlySupportedFields(azure, ["accountName", "accountKey", "containerName"], `${where}azure.`);
   return defined({
     s3: s3 && defined({
       access_key: s3.accessKey,
@@ -74,12 +68,12 @@ const STORAGE = ["s3", "gcp", "azure"];
 const FILE_TYPE: Json = { DEFAULT_FILETYPE: "default", MP4: "mp4", OGG: "ogg", MP3: "mp3" };
 
 function fileOutput(f: Json, where: string) {
-  onlyFields(f, ["fileType", "filepath", "disableManifest", ...STORAGE], where);
+  onlySupportedFields(f, ["fileType", "filepath", "disableManifest", ...STORAGE], where);
   return defined({ filepath: f.filepath ?? "", file_type: f.fileType === undefined ? undefined : FILE_TYPE[String(f.fileType)], disable_manifest: f.disableManifest, ...storage(f, where) });
 }
 
 function streamOutput(s: Json, where: string) {
-  onlyFields(s, ["protocol", "urls"], where);
+  onlySupportedFields(s, ["protocol", "urls"], where);
   const urls = (Array.isArray(s.urls) ? s.urls : []).map(String);
   // LiveKit infers the protocol from the URLs when none is given.
   const protocol = s.protocol === "SRT" ? "srt" : s.protocol === "RTMP" ? "rtmp" : urls.length > 0 && urls.every((u) => u.startsWith("srt:")) ? "srt" : undefined;
@@ -88,7 +82,7 @@ function streamOutput(s: Json, where: string) {
 }
 
 function segmentOutput(s: Json, where: string) {
-  onlyFields(s, ["protocol", "filenamePrefix", "playlistName", "livePlaylistName", "segmentDuration", "filenameSuffix", "disableManifest", ...STORAGE], where);
+  onlySupportedFields(s, ["protocol", "filenamePrefix", "playlistName", "livePlaylistName", "segmentDuration", "filenameSuffix", "disableManifest", ...STORAGE], where);
   return defined({
     filename_prefix: s.filenamePrefix ?? "",
     playlist_name: s.playlistName ?? "",
@@ -121,30 +115,30 @@ export function startBodyFrom(kind: StartKind, message: LivekitMessage): StartEg
   let body: Json;
   switch (kind) {
     case "room_composite":
-      onlyFields(req, ["roomName", "layout", "audioOnly", "videoOnly", ...ENCODED, ...LEGACY], "");
+      onlySupportedFields(req, ["roomName", "layout", "audioOnly", "videoOnly", ...ENCODED, ...LEGACY], "");
       body = { type: kind, room: req.roomName ?? "", layout: req.layout, audio_only: req.audioOnly, video_only: req.videoOnly, ...encodedOutputs(req) };
       break;
     case "web":
-      onlyFields(req, ["url", "audioOnly", "videoOnly", ...ENCODED, ...LEGACY], "");
+      onlySupportedFields(req, ["url", "audioOnly", "videoOnly", ...ENCODED, ...LEGACY], "");
       body = { type: kind, url: req.url ?? "", audio_only: req.audioOnly, video_only: req.videoOnly, ...encodedOutputs(req) };
       break;
     case "participant":
-      onlyFields(req, ["roomName", "identity", "screenShare", ...ENCODED], "");
+      onlySupportedFields(req, ["roomName", "identity", "screenShare", ...ENCODED], "");
       body = { type: kind, room: req.roomName ?? "", identity: req.identity ?? "", screen_share: req.screenShare, ...encodedOutputs(req) };
       break;
     case "track_composite":
-      onlyFields(req, ["roomName", "audioTrackId", "videoTrackId", ...ENCODED, ...LEGACY], "");
+      onlySupportedFields(req, ["roomName", "audioTrackId", "videoTrackId", ...ENCODED, ...LEGACY], "");
       body = { type: kind, room: req.roomName ?? "", audio_track_id: req.audioTrackId, video_track_id: req.videoTrackId, ...encodedOutputs(req) };
       break;
     case "track":
-      onlyFields(req, ["roomName", "trackId", "file", "websocketUrl"], "");
+      onlySupportedFields(req, ["roomName", "trackId", "file", "websocketUrl"], "");
       body = {
         type: kind,
         room: req.roomName ?? "",
         track_id: req.trackId ?? "",
         file: req.file === undefined ? undefined : (() => {
           const f = obj(req.file);
-          onlyFields(f, ["filepath", "disableManifest", ...STORAGE], "file.");
+          onlySupportedFields(f, ["filepath", "disableManifest", ...STORAGE], "file.");
           return defined({ filepath: f.filepath ?? "", disable_manifest: f.disableManifest, ...storage(f, "file.") });
         })(),
         websocket_url: req.websocketUrl,
@@ -162,9 +156,6 @@ type StartKind = StartEgressBody["type"];
 // Answers
 // ---------------------------------------------------------------------------------------------
 
-/** Unix ms → LiveKit's EgressInfo times (nanoseconds). */
-const ns = (ms: number | null) => (ms === null ? 0n : BigInt(ms) * 1_000_000n);
-
 /**
  * Pulse's record of an egress as an EgressInfo, with the tenant's room: what every method answers.
  * The record holds LiveKit's answer to the call just made (status, times, error), and it leaves out
@@ -176,9 +167,9 @@ export function egressInfoFromRecord(row: EgressRow): EgressInfo {
     egressId: row.egressId,
     roomName: row.room ?? "",
     status: EgressStatus[row.status as keyof typeof EgressStatus] ?? EgressStatus.EGRESS_STARTING,
-    startedAt: ns(row.startedAt),
-    endedAt: ns(row.endedAt),
-    updatedAt: ns(row.updatedAt),
+    startedAt: livekitNanos(row.startedAt),
+    endedAt: livekitNanos(row.endedAt),
+    updatedAt: livekitNanos(row.updatedAt),
     error: row.error ?? "",
   });
 }

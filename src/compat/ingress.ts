@@ -19,8 +19,7 @@ import {
 import { CreateIngressBody, UpdateIngressBody } from "../ingress/schemas";
 import { createIngress, deleteIngress, getIngress, listIngresses, updateIngress, type IngressRow, type IngressWithKey } from "../ingress/service";
 import { zodIssuesToError } from "../lib/openapi";
-import { setFields } from "./codec";
-import { invalidArgument } from "./errors";
+import { livekitNanos, onlySupportedFields, setFields } from "./codec";
 import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
 const INPUT_TYPE: Record<string, "rtmp" | "whip" | "url"> = { RTMP_INPUT: "rtmp", WHIP_INPUT: "whip", URL_INPUT: "url" };
@@ -29,13 +28,6 @@ const LIVEKIT_INPUT: Record<IngressRow["inputType"], IngressInput> = {
   whip: IngressInput.WHIP_INPUT,
   url: IngressInput.URL_INPUT,
 };
-
-function refuseUnsupported(req: Record<string, unknown>, allowed: string[]): void {
-  const extra = Object.keys(req).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw invalidArgument(`Pulse does not support ${extra.join(", ")}.`);
-}
-
-const ns = (ms: number | null) => (ms === null ? 0n : BigInt(ms) * 1_000_000n);
 
 /** Pulse's record of an ingress (with its stream key) as an IngressInfo, with the tenant's room: what every method answers. */
 function ingressInfoFromRecord({ row, streamKey }: IngressWithKey): IngressInfo {
@@ -51,9 +43,9 @@ function ingressInfoFromRecord({ row, streamKey }: IngressWithKey): IngressInfo 
     state: new IngressState({
       status: IngressState_Status[row.status as keyof typeof IngressState_Status] ?? IngressState_Status.ENDPOINT_INACTIVE,
       error: row.error ?? "",
-      startedAt: ns(row.startedAt),
-      endedAt: ns(row.endedAt),
-      updatedAt: ns(row.updatedAt),
+      startedAt: livekitNanos(row.startedAt),
+      endedAt: livekitNanos(row.endedAt),
+      updatedAt: livekitNanos(row.updatedAt),
     }),
   });
 }
@@ -71,7 +63,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
       const req = setFields(message);
       // `enabled: true` is LiveKit's default; only a disabled ingress is something Pulse cannot create.
       if (req.enabled === true) delete req.enabled;
-      refuseUnsupported(req, ["inputType", "url", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enableTranscoding"]);
+      onlySupportedFields(req, ["inputType", "url", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enableTranscoding"]);
       const parsed = CreateIngressBody.safeParse({
         input_type: INPUT_TYPE[String(req.inputType ?? "RTMP_INPUT")],
         room: req.roomName ?? "",
@@ -91,7 +83,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
     authorize: ingressAdmin,
     async handle(ctx, message) {
       const req = setFields(message);
-      refuseUnsupported(req, ["ingressId", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enabled"]);
+      onlySupportedFields(req, ["ingressId", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enabled"]);
       // LiveKit's UpdateIngress: an empty string leaves the field as it is.
       const parsed = UpdateIngressBody.safeParse({
         name: message.name || undefined,
