@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
-import { EgressClient, EncodedFileOutput, EncodedFileType, SegmentedFileOutput, StreamOutput, StreamProtocol, TwirpError, EgressStatus } from "livekit-server-sdk";
+import { EgressClient, EncodedFileOutput, EncodedFileType, SegmentedFileOutput, StreamOutput, StreamProtocol, EgressStatus } from "livekit-server-sdk";
 import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { createLivekitKey } from "../support/livekit-keys";
-import { PULSE_HOST, usePulseHost } from "../support/livekit-sdk";
+import { PULSE_HOST, twirpFailure, usePulseHost } from "../support/livekit-sdk";
 import { auditActions } from "../support/team";
 
 const fake = useFakeLivekit();
@@ -17,14 +17,6 @@ async function tenantWithEgressClient() {
   return { ...tenant, lk, egress: new EgressClient(PULSE_HOST, lk.api_key, lk.api_secret) };
 }
 
-async function twirpFailure(promise: Promise<unknown>): Promise<TwirpError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TwirpError)) throw new Error(`expected a TwirpError, got ${String(error)}`);
-  return error;
-}
 
 /** Every upstream call was signed with the deployment's key, never the tenant's, and namespaced. */
 function expectSignedByDeployment(projectId: string) {

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
-import { IngressClient, IngressInput, TwirpError } from "livekit-server-sdk";
+import { IngressClient, IngressInput } from "livekit-server-sdk";
 import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { createLivekitKey } from "../support/livekit-keys";
-import { PULSE_HOST, usePulseHost } from "../support/livekit-sdk";
+import { PULSE_HOST, twirpFailure, usePulseHost } from "../support/livekit-sdk";
 import { auditActions } from "../support/team";
 
 const fake = useFakeLivekit();
@@ -17,14 +17,6 @@ async function tenantWithIngressClient() {
   return { ...tenant, lk, ingress: new IngressClient(PULSE_HOST, lk.api_key, lk.api_secret) };
 }
 
-async function twirpFailure(promise: Promise<unknown>): Promise<TwirpError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TwirpError)) throw new Error(`expected a TwirpError, got ${String(error)}`);
-  return error;
-}
 
 describe("livekit.Ingress through Pulse with livekit-server-sdk's IngressClient", () => {
   it("creates, lists, updates and deletes an ingress with the tenant's room names, namespaced upstream", async () => {

@@ -4,27 +4,19 @@
  */
 import { env } from "cloudflare:workers";
 import { EncodedFileOutput, ListEgressResponse, RoomCompositeEgressRequest, EgressInfo, ListEgressRequest } from "@livekit/protocol";
-import { AccessToken, EgressClient, IngressClient, IngressInput, TwirpError } from "livekit-server-sdk";
+import { AccessToken, EgressClient, IngressClient, IngressInput } from "livekit-server-sdk";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { createLivekitKey } from "../support/livekit-keys";
-import { PULSE_HOST, twirp, usePulseHost } from "../support/livekit-sdk";
+import { PULSE_HOST, twirp, twirpFailure, usePulseHost } from "../support/livekit-sdk";
 import { addUsage } from "../billing/helpers";
 
 const fake = useFakeLivekit();
 usePulseHost();
 
-async function failure(promise: Promise<unknown>): Promise<TwirpError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TwirpError)) throw new Error(`expected a TwirpError, got ${String(error)}`);
-  return error;
-}
 
 async function tokenFor(apiKey: string, secret: string, grant: Record<string, unknown>, ttl: string | number = "10m") {
   const at = new AccessToken(apiKey, secret, { ttl });
@@ -45,9 +37,9 @@ async function expectTwirpError(res: Response, status: number, code: string) {
 describe("the Twirp API's credentials", () => {
   it("refuses a Pulse API key, as a bearer and as a JWT secret, with unauthenticated", async () => {
     const { key } = await createTenant();
-    const asBearer = await failure(new EgressClient(PULSE_HOST, "", "", { token: key.secret }).listEgress());
+    const asBearer = await twirpFailure(new EgressClient(PULSE_HOST, "", "", { token: key.secret }).listEgress());
     expect([asBearer.status, asBearer.code]).toEqual([401, "unauthenticated"]);
-    const signedWithIt = await failure(new EgressClient(PULSE_HOST, key.id, key.secret).listEgress());
+    const signedWithIt = await twirpFailure(new EgressClient(PULSE_HOST, key.id, key.secret).listEgress());
     expect([signedWithIt.status, signedWithIt.code]).toEqual([401, "unauthenticated"]);
   });
 
@@ -60,12 +52,12 @@ describe("the Twirp API's credentials", () => {
       new EgressClient(PULSE_HOST, "APInobodyhasthis", lk.api_secret),
       new EgressClient(PULSE_HOST, "", "", { token: "not.a.jwt" }),
     ]) {
-      const error = await failure(client.listEgress());
+      const error = await twirpFailure(client.listEgress());
       expect([error.status, error.code]).toEqual([401, "unauthenticated"]);
     }
     const token = await tokenFor(lk.api_key, lk.api_secret, { roomRecord: true }, 60);
     setClock(() => Date.now() + 10 * 60_000);
-    const expired = await failure(new EgressClient(PULSE_HOST, "", "", { token }).listEgress());
+    const expired = await twirpFailure(new EgressClient(PULSE_HOST, "", "", { token }).listEgress());
     expect([expired.status, expired.code]).toEqual([401, "unauthenticated"]);
     await expectTwirpError(await twirp("livekit.Egress/ListEgress", { contentType: "application/json", body: "{}" }), 401, "unauthenticated");
   });
@@ -76,7 +68,7 @@ describe("the Twirp API's credentials", () => {
     const egress = new EgressClient(PULSE_HOST, lk.api_key, lk.api_secret);
     expect(await egress.listEgress()).toEqual([]);
     expect((await call("DELETE", `/v1/projects/${project.id}/livekit-keys/${lk.id}`, { token: user.token })).status).toBe(204);
-    const error = await failure(egress.listEgress());
+    const error = await twirpFailure(egress.listEgress());
     expect([error.status, error.code]).toEqual([401, "unauthenticated"]);
   });
 
@@ -92,7 +84,7 @@ describe("the Twirp API's credentials", () => {
       () => new IngressClient(PULSE_HOST, "", "", { token: recordOnly }).listIngress(),
       () => new IngressClient(PULSE_HOST, "", "", { token: joinOnly }).createIngress(IngressInput.RTMP_INPUT, { roomName: "r", participantIdentity: "p" }),
     ]) {
-      const error = await failure(denied());
+      const error = await twirpFailure(denied());
       expect([error.status, error.code]).toEqual([403, "permission_denied"]);
     }
     expect(fake.calls).toEqual([]);
@@ -159,7 +151,7 @@ describe("the Twirp API's limits", () => {
     const { user, org, project } = await createTenant();
     await addUsage({ orgId: org.id, projectId: project.id }, "egress_minutes", 10_000_000, Date.now());
     const lk = await createLivekitKey(user, project.id);
-    const error = await failure(new EgressClient(PULSE_HOST, lk.api_key, lk.api_secret).startRoomCompositeEgress("r", { file: new EncodedFileOutput({ filepath: "a.mp4" }) }));
+    const error = await twirpFailure(new EgressClient(PULSE_HOST, lk.api_key, lk.api_secret).startRoomCompositeEgress("r", { file: new EncodedFileOutput({ filepath: "a.mp4" }) }));
     expect([error.status, error.code]).toEqual([429, "resource_exhausted"]);
     expect(error.message).toContain("egress minutes");
     expect(fake.calls).toEqual([]);

@@ -4,6 +4,7 @@
  * host goes to whatever `fetch` was installed before (the fake LiveKit, for the Worker's calls).
  */
 import { exports } from "cloudflare:workers";
+import { TwirpError } from "livekit-server-sdk";
 import { afterEach, beforeEach } from "vitest";
 
 export const PULSE_HOST = "http://pulse.test";
@@ -32,4 +33,14 @@ export function twirp(rpc: string, init: { body?: BodyInit; contentType?: string
   if (init.contentType) headers["Content-Type"] = init.contentType;
   if (init.token) headers.Authorization = `Bearer ${init.token}`;
   return exports.default.fetch(new Request(`${PULSE_HOST}/twirp/${rpc}`, { method: init.method ?? "POST", headers, body: init.body }));
+}
+
+/** The TwirpError an SDK call fails with (the test fails if it succeeds or fails otherwise). */
+export async function twirpFailure(promise: Promise<unknown>): Promise<TwirpError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof TwirpError)) throw new Error(`expected a TwirpError, got ${String(error)}`);
+  return error;
 }
