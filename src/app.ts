@@ -19,6 +19,8 @@ import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { authenticate } from "./auth/table";
 import { apiKeyRoutes } from "./api-keys/routes";
+import { livekitKeyRoutes } from "./livekit-keys/routes";
+import { twirpRoutes } from "./compat/routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { accountRoutes } from "./identity/account-routes";
@@ -46,6 +48,10 @@ function respondWithError(c: Context<AppEnv>, error: ApiError) {
 
 export function createApp() {
   const app = createRouter();
+
+  // LiveKit's Twirp API first: it has its own middleware and answers in Twirp's error format, so
+  // none of the /v1 middleware below (JSON-only bodies, the error envelope) runs for it.
+  app.route("/", twirpRoutes);
 
   app.use("*", requestContext);
   app.use("*", requestLog);
@@ -75,6 +81,7 @@ export function createApp() {
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
+  app.route("/", livekitKeyRoutes);
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);

@@ -21,6 +21,11 @@ export type Credential =
   | "none"
   /** LiveKit's signed events: the route itself verifies the signature (and limits failures per IP). */
   | "livekit_signature"
+  /**
+   * LiveKit's Twirp API: a JWT signed with a project's LiveKit key. The Twirp router (mounted ahead
+   * of this table's middleware, since it answers in Twirp's format) verifies it and rate-limits the project.
+   */
+  | "livekit_jwt"
   /** A dashboard session (`sess_…`); sets the user caller. */
   | "session"
   /** A project API key (`pulse_…`), with the project's rate limit; sets the key caller. */
@@ -56,6 +61,7 @@ export const AUTH_RULES: readonly AuthRule[] = [
   /** Development only (404 in production); reading it needs nothing but the address. */
   { path: "/v1/dev/mailbox", credential: "none" },
   { path: "/v1/livekit/webhook", credential: "livekit_signature" },
+  { path: "/twirp/*", credential: "livekit_jwt" },
 
   { path: "/v1/auth/logout", credential: "session" },
   { path: "/v1/auth/verify-email/resend", credential: "session" },
@@ -92,6 +98,7 @@ function credentialCheck(rule: AuthRule): MiddlewareHandler<AppEnv> | null {
   switch (rule.credential) {
     case "none":
     case "livekit_signature":
+    case "livekit_jwt":
       return null;
     case "session":
       return requireSession;

@@ -206,6 +206,35 @@ export const apiKeys = sqliteTable(
   ],
 );
 
+/**
+ * LiveKit-style credentials of a project, for the LiveKit-compatible Twirp API and for signing
+ * webhooks in LiveKit's format. The secret is sealed (a JWT check needs the secret itself, so a
+ * hash would not do); `api_key` is public and unique, the JWT's `iss`.
+ */
+export const livekitKeys = sqliteTable(
+  "livekit_keys",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull().default(""),
+    /** `API` + 12 base62 characters: the JWT issuer. */
+    apiKey: text("api_key").notNull(),
+    /** AES-GCM sealed secret (see lib/secrets.ts). */
+    secretEncrypted: text("secret_encrypted").notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: integer("created_at").notNull(),
+    /** Deleted keys stay (audit, webhook endpoints that named them) and never authenticate. */
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("livekit_keys_api_key_uq").on(t.apiKey),
+    index("livekit_keys_project_created_idx").on(t.projectId, t.createdAt),
+    index("livekit_keys_org_id_idx").on(t.orgId),
+    index("livekit_keys_created_by_idx").on(t.createdBy),
+  ],
+);
+
 export const auditLogs = sqliteTable(
   "audit_logs",
   {
@@ -255,6 +284,9 @@ export const webhookEndpoints = sqliteTable(
     previousSecretExpiresAt: integer("previous_secret_expires_at"),
     /** First failure of the current failing streak; null while healthy. */
     failingSince: integer("failing_since"),
+    /** `standard` (Standard Webhooks) or `livekit` (LiveKit's own format, signed with `livekit_key_id`). */
+    format: text("format", { enum: ["standard", "livekit"] }).notNull().default("standard"),
+    livekitKeyId: text("livekit_key_id").references(() => livekitKeys.id),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
@@ -262,6 +294,7 @@ export const webhookEndpoints = sqliteTable(
   (t) => [
     index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt),
     index("webhook_endpoints_org_id_idx").on(t.orgId),
+    index("webhook_endpoints_livekit_key_id_idx").on(t.livekitKeyId),
   ],
 );
 
@@ -425,7 +458,7 @@ export const egresses = sqliteTable(
     egressId: text("egress_id").notNull(),
     projectId: text("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
     orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
-    type: text("type", { enum: ["room_composite", "track", "web"] }).notNull(),
+    type: text("type", { enum: ["room_composite", "track", "web", "participant", "track_composite"] }).notNull(),
     /** Tenant's own room name (null for web egress). */
     room: text("room"),
     status: text("status").notNull(),

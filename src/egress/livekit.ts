@@ -19,17 +19,27 @@ export const EgressInfoAnswer = z.object({
 });
 export type EgressInfoAnswer = z.infer<typeof EgressInfoAnswer>;
 
-export type StartEgressMethod = "StartRoomCompositeEgress" | "StartTrackEgress" | "StartWebEgress";
+export type StartEgressMethod =
+  | "StartRoomCompositeEgress"
+  | "StartTrackEgress"
+  | "StartWebEgress"
+  | "StartParticipantEgress"
+  | "StartTrackCompositeEgress";
 
-export function startEgress(
+/** Any `livekit.Egress` call answered with an EgressInfo. */
+export function egressTwirp(
   livekit: Config["livekit"],
-  method: StartEgressMethod,
+  method: StartEgressMethod | "StopEgress" | "UpdateLayout" | "UpdateStream",
   request: Record<string, unknown>,
   logger?: Logger,
 ): Promise<EgressInfoAnswer> {
   return twirpCall(livekit, "Egress", method, request, EgressInfoAnswer, { logger });
 }
 
+export function startEgress(livekit: Config["livekit"], method: StartEgressMethod, request: Record<string, unknown>, logger?: Logger): Promise<EgressInfoAnswer> {
+  return egressTwirp(livekit, method, request, logger);
+}
+
 export function stopEgress(livekit: Config["livekit"], egressId: string, logger?: Logger): Promise<EgressInfoAnswer> {
-  return twirpCall(livekit, "Egress", "StopEgress", { egressId }, EgressInfoAnswer, { logger });
+  return egressTwirp(livekit, "StopEgress", { egressId }, logger);
 }

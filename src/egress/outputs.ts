@@ -131,7 +131,7 @@ function directFileToLivekit(f: DirectFile, projectId: string) {
   return defined({ filepath: filepathFor(f, projectId), disableManifest: f.disable_manifest, ...storageToLivekit(f) });
 }
 
-export type EgressMethod = "StartRoomCompositeEgress" | "StartWebEgress" | "StartTrackEgress";
+export type EgressMethod = "StartRoomCompositeEgress" | "StartWebEgress" | "StartTrackEgress" | "StartParticipantEgress" | "StartTrackCompositeEgress";
 
 /**
  * The LiveKit RPC and its request for a validated start body; `livekitRoom` is the namespaced room
@@ -158,6 +158,18 @@ export function egressRequest(
     streamOutputs: body.stream_outputs?.map(streamToLivekit),
     segmentOutputs: body.segment_outputs?.map((s) => segmentsToLivekit(s, projectId)),
   });
+  if (body.type === "participant") {
+    return {
+      method: "StartParticipantEgress",
+      request: defined({ roomName: livekitRoom!, identity: body.identity, screenShare: body.screen_share, ...outputs }),
+    };
+  }
+  if (body.type === "track_composite") {
+    return {
+      method: "StartTrackCompositeEgress",
+      request: defined({ roomName: livekitRoom!, audioTrackId: body.audio_track_id, videoTrackId: body.video_track_id, ...outputs }),
+    };
+  }
   const media = defined({ audioOnly: body.audio_only, videoOnly: body.video_only });
   if (body.type === "web") {
     return { method: "StartWebEgress", request: { url: body.url, ...media, ...outputs } };

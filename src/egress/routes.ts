@@ -9,8 +9,8 @@ import { depsOf } from "../deps";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
 import { createRouter } from "../router";
 import { EgressParams } from "../lib/params";
-import { EgressListQuery, EgressSchema, serializeEgress, StartEgressBody } from "./schemas";
-import { findEgress, listEgresses, startEgress, stopEgress } from "./service";
+import { EgressListQuery, EgressSchema, serializeEgress, StartEgressBody, UpdateLayoutBody, UpdateStreamsBody } from "./schemas";
+import { findEgress, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "./service";
 
 export const egressRoutes = createRouter();
 
@@ -21,7 +21,7 @@ egressRoutes.openapi(
     method: "post",
     path: "/v1/egress",
     tags,
-    summary: "Start a room-composite, track or web egress",
+    summary: "Start a room-composite, web, track, participant or track-composite egress",
     security: bearerSecurity,
     request: { body: jsonBody(StartEgressBody) },
     responses: { 201: jsonContent(EgressSchema, "Started"), ...quotaResponse, ...errorResponses, ...upstreamResponse },
@@ -81,6 +81,42 @@ egressRoutes.openapi(
   }),
   async (c) => {
     const row = await stopEgress(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id);
+    return c.json(serializeEgress(row), 200);
+  },
+);
+
+egressRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/egress/{eg_id}/layout",
+    tags,
+    summary: "Change the layout of a running room-composite or web egress",
+    security: bearerSecurity,
+    request: { params: EgressParams, body: jsonBody(UpdateLayoutBody) },
+    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...conflictResponse("The egress has ended or has no layout"), ...upstreamResponse },
+  }),
+  async (c) => {
+    const row = await updateEgressLayout(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id, c.req.valid("json").layout);
+    return c.json(serializeEgress(row), 200);
+  },
+);
+
+egressRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/egress/{eg_id}/streams",
+    tags,
+    summary: "Add or remove RTMP/SRT destinations of a running egress",
+    security: bearerSecurity,
+    request: { params: EgressParams, body: jsonBody(UpdateStreamsBody) },
+    responses: { 200: jsonContent(EgressSchema, "Updated"), ...errorResponses, ...conflictResponse("The egress has already ended"), ...upstreamResponse },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const row = await updateEgressStreams(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").eg_id, {
+      add: body.add_output_urls ?? [],
+      remove: body.remove_output_urls ?? [],
+    });
     return c.json(serializeEgress(row), 200);
   },
 );

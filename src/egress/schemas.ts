@@ -180,8 +180,54 @@ const TrackEgress = z
   })
   .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, [[["file", "filepath"], b.file?.filepath]], ctx));
 
+/**
+ * LiveKit expands `{publisher_identity}` with the identity as given (identities are not
+ * namespaced), so an identity that is or contains a path step may not use the template.
+ */
+function noPathStepsThroughIdentity(identity: string, paths: [(string | number)[], string | undefined][], ctx: z.RefinementCtx) {
+  if (!/[/\\]/.test(identity) && identity !== "." && identity !== "..") return;
+  for (const [path, value] of paths) {
+    if (value?.includes("{publisher_identity}")) {
+      ctx.addIssue({ code: "custom", path, message: "{publisher_identity} cannot be used when the identity contains / or \\ or is . or .." });
+    }
+  }
+}
+
+const ParticipantEgress = z
+  .strictObject({
+    type: z.literal("participant"),
+    room: Room,
+    identity: z.string().min(1).max(256),
+    screen_share: z.boolean().optional().openapi({ description: "Record the participant's screen share instead of their camera." }),
+    ...encodedOutputs,
+  })
+  .refine(hasEncodedOutput, needsOutput)
+  .superRefine((b, ctx) => {
+    noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx);
+    noPathStepsThroughIdentity(b.identity, encodedOutputPaths(b), ctx);
+  });
+
+const TrackId = z.string().min(1).max(128);
+
+const TrackCompositeEgress = z
+  .strictObject({
+    type: z.literal("track_composite"),
+    room: Room,
+    audio_track_id: TrackId.optional(),
+    video_track_id: TrackId.optional(),
+    ...encodedOutputs,
+  })
+  .refine(hasEncodedOutput, needsOutput)
+  .refine((b) => b.audio_track_id !== undefined || b.video_track_id !== undefined, {
+    message: "Give audio_track_id, video_track_id or both",
+    path: ["audio_track_id"],
+  })
+  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx));
+
+export const EGRESS_TYPES = ["room_composite", "track", "web", "participant", "track_composite"] as const;
+
 export const StartEgressBody = z
-  .discriminatedUnion("type", [RoomCompositeEgress, WebEgress, TrackEgress])
+  .discriminatedUnion("type", [RoomCompositeEgress, WebEgress, TrackEgress, ParticipantEgress, TrackCompositeEgress])
   .openapi("StartEgress");
 export type StartEgressBody = z.infer<typeof StartEgressBody>;
 
@@ -189,7 +235,7 @@ export const EgressSchema = z
   .object({
     id: z.string().openapi({ example: "eg_3kT9xYz" }),
     egress_id: z.string().openapi({ example: "EG_abc123" }),
-    type: z.enum(["room_composite", "track", "web"]),
+    type: z.enum(EGRESS_TYPES),
     room: z.string().nullable(),
     status: z.string().openapi({ description: "LiveKit's status: EGRESS_STARTING, EGRESS_ACTIVE, EGRESS_ENDING, EGRESS_COMPLETE, EGRESS_FAILED, EGRESS_ABORTED, EGRESS_LIMIT_REACHED" }),
     outputs: z.record(z.string(), z.unknown()).openapi({ description: "The requested outputs, without credentials and with stream keys redacted." }),
@@ -223,3 +269,10 @@ export const EgressListQuery = z.object({
     .optional()
     .openapi({ description: "true: only starting/active/ending egresses; false: only ended ones." }),
 });
+
+export const UpdateLayoutBody = z.strictObject({ layout: z.string().min(1).max(128) }).openapi("UpdateEgressLayout");
+
+const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
+export const UpdateStreamsBody = z
+  .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
+  .openapi("UpdateEgressStreams");

@@ -13,7 +13,7 @@ import { recordOrUndo, runBatch } from "../db/client";
 import { egresses } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
-import { conflict, notFound } from "../lib/errors";
+import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
@@ -22,7 +22,7 @@ import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/priv
 import { egressDestinations } from "./destinations";
 import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
-import { egressRequest, sanitizedOutputs } from "./outputs";
+import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
@@ -60,10 +60,15 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
   return row;
 }
 
-export function listEgresses(deps: Pick<Deps, "db">, projectId: string, request: PageRequest & { room?: string; active?: boolean }) {
-  const { room, active } = request;
+export function listEgresses(deps: Pick<Deps, "db">, projectId: string, request: PageRequest & { room?: string; active?: boolean; egressId?: string }) {
+  const { room, active, egressId } = request;
   const activity = active === undefined ? undefined : (active ? inArray : notInArray)(egresses.status, [...ACTIVE_EGRESS_STATUSES]);
-  const matching = and(eq(egresses.projectId, projectId), room === undefined ? undefined : eq(egresses.room, room), activity);
+  const matching = and(
+    eq(egresses.projectId, projectId),
+    room === undefined ? undefined : eq(egresses.room, room),
+    egressId === undefined ? undefined : eq(egresses.egressId, egressId),
+    activity,
+  );
   return newestFirstPage(request, egresses, (after, order, fetch) =>
     deps.db.select().from(egresses).where(and(matching, after)).orderBy(...order).limit(fetch).all(),
   );
@@ -75,6 +80,17 @@ export async function findEgress(deps: Pick<Deps, "db">, projectId: string, id: 
     .select()
     .from(egresses)
     .where(and(eq(egresses.id, id), eq(egresses.projectId, projectId)))
+    .get();
+  if (!row) throw notFound("Egress");
+  return row;
+}
+
+/** The project's egress by LiveKit's id (`EG_…`); another project's (or no) egress is 404. */
+export async function findEgressByLivekitId(deps: Pick<Deps, "db">, projectId: string, egressId: string): Promise<EgressRow> {
+  const row = await deps.db
+    .select()
+    .from(egresses)
+    .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, projectId)))
     .get();
   if (!row) throw notFound("Egress");
   return row;
@@ -104,4 +120,68 @@ export async function stopEgress(deps: Pick<Deps, "db" | "config" | "logger">, a
     ),
   ]);
   return next;
+}
+
+/**
+ * Applies LiveKit's answer about a running egress to its record, with `action`'s audit entry in the
+ * same batch (written after LiveKit's answer, as every change made in LiveKit is).
+ */
+async function recordChange(
+  deps: Pick<Deps, "db">,
+  actor: AuditActor,
+  tenant: Tenant,
+  row: EgressRow,
+  info: livekitEgress.EgressInfoAnswer,
+  action: string,
+  metadata: Record<string, unknown>,
+): Promise<EgressRow> {
+  const at = nowMs();
+  const { next, statements } = reconcileEgress(deps.db, tenant, row, info, at);
+  await runBatch(deps.db, [
+    ...statements,
+    auditEntry(
+      deps.db,
+      actor,
+      { action, resourceType: "egress", resourceId: row.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { egress_id: row.egressId, ...metadata, status: next.status } },
+      at,
+    ),
+  ]);
+  return next;
+}
+
+async function runningEgress(deps: Pick<Deps, "db">, projectId: string, id: string): Promise<EgressRow> {
+  const row = await findEgress(deps, projectId, id);
+  if (isTerminalEgressStatus(row.status)) throw conflict(`This egress has already ended (${row.status}).`);
+  return row;
+}
+
+/** Changes the layout of a running room-composite or web egress (LiveKit's UpdateLayout). */
+export async function updateEgressLayout(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string, layout: string): Promise<EgressRow> {
+  const row = await runningEgress(deps, tenant.projectId, id);
+  if (row.type !== "room_composite" && row.type !== "web") throw conflict(`A ${row.type} egress has no layout.`);
+  const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateLayout", { egressId: row.egressId, layout }, deps.logger);
+  return recordChange(deps, actor, tenant, row, info, "egress.layout_updated", { layout });
+}
+
+/** Adds or removes RTMP/SRT destinations of a running egress (LiveKit's UpdateStream). */
+export async function updateEgressStreams(
+  deps: Pick<Deps, "db" | "config" | "logger">,
+  actor: AuditActor,
+  tenant: Tenant,
+  id: string,
+  change: { add: string[]; remove: string[] },
+): Promise<EgressRow> {
+  if (change.add.length === 0 && change.remove.length === 0) {
+    throw validationFailed("Give at least one URL to add or remove.", [{ path: "add_output_urls", message: "Give at least one URL to add or remove" }]);
+  }
+  // LiveKit connects to the new destinations from inside the platform network.
+  assertPublicDestinations(
+    change.add.map((url, i) => ({ path: `add_output_urls.${i}`, url })),
+    allowsPrivateDestinations(deps.config),
+  );
+  const row = await runningEgress(deps, tenant.projectId, id);
+  const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateStream", { egressId: row.egressId, addOutputUrls: change.add, removeOutputUrls: change.remove }, deps.logger);
+  // Stream URLs carry stream keys: the audit keeps them redacted.
+  const redacted = (urls: string[]) => urls.map((u) => redactUrl(u, true));
+  return recordChange(deps, actor, tenant, row, info, "egress.streams_updated", { added: redacted(change.add), removed: redacted(change.remove) });
 }

@@ -122,7 +122,7 @@ async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promi
   const statements = await stateStatements(db, event, project, stored.occurredAt);
   statements.push(...(await roomSessionStatements(db, event, project, stored.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, stored.occurredAt);
-  if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id)));
+  if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id, event)));
   statements.push(db.update(livekitEvents).set({ projectId: project.projectId }).where(eq(livekitEvents.id, stored.id)));
   await runBatch(db, statements);
   if (tenantEvent) await enqueueNewMessages(db, deps.queue, project.projectId, event.id);

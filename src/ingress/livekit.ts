@@ -34,3 +34,7 @@ export function createIngress(livekit: Config["livekit"], request: Record<string
 export function deleteIngress(livekit: Config["livekit"], ingressId: string, logger?: Logger): Promise<IngressInfoAnswer> {
   return twirpCall(livekit, "Ingress", "DeleteIngress", { ingressId }, IngressInfoAnswer, { logger });
 }
+
+export function updateIngress(livekit: Config["livekit"], request: Record<string, unknown>, logger?: Logger): Promise<IngressInfoAnswer> {
+  return twirpCall(livekit, "Ingress", "UpdateIngress", request, IngressInfoAnswer, { logger });
+}

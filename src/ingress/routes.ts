@@ -9,8 +9,8 @@ import { depsOf } from "../deps";
 import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
 import { createRouter } from "../router";
 import { IngressParams } from "../lib/params";
-import { CreateIngressBody, IngressListQuery, IngressSchema, serializeIngress } from "./schemas";
-import { createIngress, deleteIngress, getIngress, listIngresses } from "./service";
+import { CreateIngressBody, IngressListQuery, IngressSchema, serializeIngress, UpdateIngressBody } from "./schemas";
+import { createIngress, deleteIngress, getIngress, listIngresses, updateIngress } from "./service";
 
 export const ingressRoutes = createRouter();
 
@@ -60,6 +60,22 @@ ingressRoutes.openapi(
   }),
   async (c) => {
     const { row, streamKey } = await getIngress(depsOf(c), currentApiKey(c).projectId, c.req.valid("param").ing_id);
+    return c.json(serializeIngress(row, streamKey), 200);
+  },
+);
+
+ingressRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/v1/ingress/{ing_id}",
+    tags,
+    summary: "Change an ingress's name, room, participant or enabled state (LiveKit's UpdateIngress)",
+    security: bearerSecurity,
+    request: { params: IngressParams, body: jsonBody(UpdateIngressBody) },
+    responses: { 200: jsonContent(IngressSchema, "Updated"), ...errorResponses, ...upstreamResponse },
+  }),
+  async (c) => {
+    const { row, streamKey } = await updateIngress(depsOf(c), auditActor(c), currentApiKey(c), c.req.valid("param").ing_id, c.req.valid("json"));
     return c.json(serializeIngress(row, streamKey), 200);
   },
 );

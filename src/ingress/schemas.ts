@@ -31,6 +31,18 @@ export const CreateIngressBody = z
   .openapi("CreateIngress");
 export type CreateIngressBody = z.infer<typeof CreateIngressBody>;
 
+export const UpdateIngressBody = z
+  .strictObject({
+    name: z.string().max(200).optional(),
+    room: z.string().min(1).max(MAX_ROOM_NAME_LENGTH).optional().openapi({ description: "Your own room name (namespaced on the wire)." }),
+    participant_identity: z.string().min(1).max(256).optional(),
+    participant_name: z.string().max(256).optional(),
+    participant_metadata: z.string().max(64 * 1024).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi("UpdateIngress");
+export type UpdateIngressBody = z.infer<typeof UpdateIngressBody>;
+
 export const IngressSchema = z
   .object({
     id: z.string().openapi({ example: "ing_3kT9xYz" }),

@@ -22,10 +22,10 @@ import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
 import * as livekitIngress from "./livekit";
-import { LIVEKIT_INPUT_TYPE, type CreateIngressBody } from "./schemas";
+import { LIVEKIT_INPUT_TYPE, type CreateIngressBody, type UpdateIngressBody } from "./schemas";
 import { parseIngressStatus } from "./status";
 
-type IngressRow = typeof ingresses.$inferSelect;
+export type IngressRow = typeof ingresses.$inferSelect;
 
 /** A record with its stream key in the clear, for the tenant who publishes with it. */
 export interface IngressWithKey {
@@ -86,31 +86,36 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
   return { row, streamKey };
 }
 
-export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, request: PageRequest & { room?: string }) {
-  const live = and(eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt), request.room === undefined ? undefined : eq(ingresses.room, request.room));
+export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, request: PageRequest & { room?: string; ingressId?: string }) {
+  const live = and(
+    eq(ingresses.projectId, projectId),
+    isNull(ingresses.deletedAt),
+    request.room === undefined ? undefined : eq(ingresses.room, request.room),
+    request.ingressId === undefined ? undefined : eq(ingresses.ingressId, request.ingressId),
+  );
   const result = await newestFirstPage(request, ingresses, (after, order, fetch) =>
     deps.db.select().from(ingresses).where(and(live, after)).orderBy(...order).limit(fetch).all(),
   );
   return { rows: await Promise.all(result.rows.map((r) => withStreamKey(deps, r))), nextCursor: result.nextCursor };
 }
 
-/** The project's live (not deleted) ingress by Pulse id; anything else is 404. */
-async function findIngressRow(deps: Pick<Deps, "db">, projectId: string, id: string): Promise<IngressRow> {
+/** The project's live (not deleted) ingress by Pulse id (`ing_…`) or LiveKit id (`IN_…`); anything else is 404. */
+async function findIngressRow(deps: Pick<Deps, "db">, projectId: string, id: string | { ingressId: string }): Promise<IngressRow> {
   const row = await deps.db
     .select()
     .from(ingresses)
-    .where(and(eq(ingresses.id, id), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt)))
+    .where(and(typeof id === "string" ? eq(ingresses.id, id) : eq(ingresses.ingressId, id.ingressId), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt)))
     .get();
   if (!row) throw notFound("Ingress");
   return row;
 }
 
-export async function getIngress(deps: Pick<Deps, "db" | "config">, projectId: string, id: string): Promise<IngressWithKey> {
+export async function getIngress(deps: Pick<Deps, "db" | "config">, projectId: string, id: string | { ingressId: string }): Promise<IngressWithKey> {
   return withStreamKey(deps, await findIngressRow(deps, projectId, id));
 }
 
 /** Deletes the ingress in LiveKit (it stops accepting streams), then the record. */
-export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string): Promise<void> {
+export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string | { ingressId: string }): Promise<void> {
   const { config, db, logger } = deps;
   const row = await findIngressRow(deps, tenant.projectId, id);
   try {
@@ -138,4 +143,54 @@ export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">
       at,
     ),
   ]);
+}
+
+/**
+ * LiveKit's UpdateIngress: only the fields given change. The record keeps the tenant's text; a new
+ * room is namespaced as at creation.
+ */
+export async function updateIngress(
+  deps: Pick<Deps, "db" | "config" | "logger">,
+  actor: AuditActor,
+  tenant: Tenant,
+  id: string | { ingressId: string },
+  change: UpdateIngressBody,
+): Promise<IngressWithKey> {
+  const { config, db, logger } = deps;
+  const row = await findIngressRow(deps, tenant.projectId, id);
+  await livekitIngress.updateIngress(
+    config.livekit,
+    {
+      ingressId: row.ingressId,
+      ...(change.name !== undefined ? { name: change.name } : {}),
+      ...(change.room !== undefined ? { roomName: namespacedRoom(tenant.projectId, change.room) } : {}),
+      ...(change.participant_identity !== undefined ? { participantIdentity: change.participant_identity } : {}),
+      ...(change.participant_name !== undefined ? { participantName: change.participant_name } : {}),
+      ...(change.participant_metadata !== undefined ? { participantMetadata: change.participant_metadata } : {}),
+      ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+    },
+    logger,
+  );
+  const at = nowMs();
+  const next: IngressRow = {
+    ...row,
+    name: change.name ?? row.name,
+    room: change.room ?? row.room,
+    participantIdentity: change.participant_identity ?? row.participantIdentity,
+    updatedAt: at,
+  };
+  const changed = Object.entries(change).filter(([, v]) => v !== undefined).map(([k]) => k);
+  await db.batch([
+    db
+      .update(ingresses)
+      .set({ name: next.name, room: next.room, participantIdentity: next.participantIdentity, updatedAt: at })
+      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, tenant.projectId))),
+    auditEntry(
+      db,
+      actor,
+      { action: "ingress.updated", resourceType: "ingress", resourceId: row.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { ingress_id: row.ingressId, changed } },
+      at,
+    ),
+  ]);
+  return withStreamKey(deps, next);
 }

@@ -10,6 +10,7 @@ export const ID_PREFIX = {
   org: "org",
   project: "proj",
   apiKey: "key",
+  livekitKey: "lkk",
   invitation: "inv",
   webhookEndpoint: "whk",
   webhookMessage: "msg",
@@ -54,6 +55,17 @@ export function base62(bytes: Uint8Array): string {
 
 export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
+}
+
+/** `length` uniformly random base62 characters (rejection sampling: no modulo bias). */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248 && out.length < length) out += ALPHABET[b % 62];
+    }
+  }
+  return out;
 }
 
 export function newId(kind: IdKind): string {

@@ -23,6 +23,8 @@ import { createLogger, describeError, logLevelOf, type Logger } from "../lib/log
 import { decryptSecret } from "../lib/secrets";
 import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
+import { livekitWebhookHeaders } from "./livekit-format";
+import { livekitKeyPair } from "../livekit-keys/service";
 import { webhookHeaders } from "./signing";
 import { webhookUrlProblem } from "./url";
 
@@ -115,6 +117,12 @@ async function attemptDelivery(db: Database, config: Config, message: MessageRow
   // Re-checked at send time: the rules may have tightened since the endpoint was saved.
   const problem = webhookUrlProblem(endpoint.url, config.webhookAllowPrivateUrls);
   if (problem) return { statusCode: null, durationMs: 0, responseBody: null, error: `URL refused: ${problem}` };
+  if (endpoint.format === "livekit") {
+    const key = await livekitKeyPair({ db, config }, endpoint.projectId, endpoint.livekitKeyId ?? "");
+    if (!key) return { statusCode: null, durationMs: 0, responseBody: null, error: "The endpoint's LiveKit key was deleted; not sent." };
+    // A fresh token per attempt: LiveKit's receivers accept one for five minutes only.
+    return postWebhook(endpoint.url, await livekitWebhookHeaders(key, message.payload), message.payload);
+  }
   const secrets = await signingSecrets(endpoint, config, at);
   const headers = await webhookHeaders(secrets, message.id, Math.floor(at / 1000), message.payload);
   return postWebhook(endpoint.url, headers, message.payload);

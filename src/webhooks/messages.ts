@@ -10,6 +10,7 @@ import { webhookEndpoints, webhookMessages } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import type { TenantEvent } from "./event-types";
+import { livekitWebhookBody } from "./livekit-format";
 
 /** What travels through the queue. `base_attempts`: attempts already made before this send. */
 export interface DeliveryJob {
@@ -27,14 +28,14 @@ export function webhookBody(event: TenantEvent): string {
   return JSON.stringify({ type: event.type, timestamp: toIso(event.occurredAt), data: event.data });
 }
 
-function messageRow(projectId: string, endpointId: string, event: TenantEvent, sourceId: string) {
+function messageRow(projectId: string, endpointId: string, event: TenantEvent, sourceId: string, payload = webhookBody(event)) {
   const at = nowMs();
   return {
     id: newId("webhookMessage"),
     projectId,
     endpointId,
     eventType: event.type,
-    payload: webhookBody(event),
+    payload,
     status: "pending" as const,
     attempts: 0,
     sourceId,
@@ -43,26 +44,38 @@ function messageRow(projectId: string, endpointId: string, event: TenantEvent, s
   };
 }
 
-/** Inserts for every enabled endpoint of the project subscribed to the event's type. */
-export async function fanOutStatements(db: Database, projectId: string, event: TenantEvent, sourceId: string): Promise<BatchItem[]> {
+/**
+ * Inserts for every enabled endpoint of the project subscribed to the event's type. LiveKit-format
+ * endpoints get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format,
+ * and nothing for events LiveKit does not have.
+ */
+export async function fanOutStatements(
+  db: Database,
+  projectId: string,
+  event: TenantEvent,
+  sourceId: string,
+  livekitEvent?: Record<string, unknown>,
+): Promise<BatchItem[]> {
   const endpoints = await db
-    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format })
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.projectId, projectId), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
     .all();
+  const livekitBody = livekitEvent ? livekitWebhookBody(livekitEvent, projectId) : null;
   return endpoints
     .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
+    .filter((e) => e.format === "standard" || livekitBody !== null)
     .map((e) =>
       db
         .insert(webhookMessages)
-        .values(messageRow(projectId, e.id, event, sourceId))
+        .values(messageRow(projectId, e.id, event, sourceId, e.format === "livekit" ? livekitBody! : undefined))
         .onConflictDoNothing({ target: [webhookMessages.endpointId, webhookMessages.sourceId] }),
     );
 }
 
-/** A single message to one endpoint (the `webhook.test` send). */
-export function singleMessage(db: Database, projectId: string, endpointId: string, event: TenantEvent, sourceId: string) {
-  const row = messageRow(projectId, endpointId, event, sourceId);
+/** A single message to one endpoint (the `webhook.test` send); `payload` replaces the standard body. */
+export function singleMessage(db: Database, projectId: string, endpointId: string, event: TenantEvent, sourceId: string, payload?: string) {
+  const row = messageRow(projectId, endpointId, event, sourceId, payload);
   return { row, insert: db.insert(webhookMessages).values(row) };
 }
 

@@ -13,8 +13,22 @@ const EventList = z
 const Url = z.string().min(1).max(MAX_URL_LENGTH).openapi({ example: "https://example.com/webhooks/pulse" });
 const Description = z.string().max(500);
 
+const Format = z.enum(["standard", "livekit"]).openapi({
+  description: "standard: Standard Webhooks (default). livekit: LiveKit's own WebhookEvent format, signed with `livekit_key_id`, for LiveKit's WebhookReceiver; only LiveKit's events.",
+});
+
 export const CreateWebhookBody = z
-  .strictObject({ url: Url, events: EventList.optional(), description: Description.optional() })
+  .strictObject({
+    url: Url,
+    events: EventList.optional(),
+    description: Description.optional(),
+    format: Format.optional(),
+    livekit_key_id: z.string().min(1).max(64).optional().openapi({ description: "The project's LiveKit key (`lkk_…`) that signs, for format livekit." }),
+  })
+  .refine((b) => (b.format === "livekit") === (b.livekit_key_id !== undefined), {
+    message: "livekit_key_id is required for format livekit and not allowed otherwise",
+    path: ["livekit_key_id"],
+  })
   .openapi("CreateWebhookEndpoint");
 
 export const UpdateWebhookBody = z
@@ -35,6 +49,8 @@ export const WebhookEndpointSchema = z
     description: z.string().nullable(),
     events: z.array(z.string()).nullable(),
     enabled: z.boolean(),
+    format: Format,
+    livekit_key_id: z.string().nullable(),
     disabled_reason: z.string().nullable(),
     failing_since: z.string().nullable(),
     previous_secret_expires_at: z.string().nullable(),
@@ -91,6 +107,8 @@ export function serializeEndpoint(e: typeof webhookEndpoints.$inferSelect, at: n
     description: e.description,
     events: e.events === null ? null : (JSON.parse(e.events) as string[]),
     enabled: e.enabled,
+    format: e.format,
+    livekit_key_id: e.livekitKeyId,
     disabled_reason: e.disabledReason,
     failing_since: iso(e.failingSince),
     previous_secret_expires_at: e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > at ? toIso(e.previousSecretExpiresAt) : null,

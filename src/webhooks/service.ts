@@ -17,6 +17,8 @@ import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { encryptSecret } from "../lib/secrets";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
+import { LIVEKIT_TEST_ROOM, livekitTestBody } from "./livekit-format";
+import { livekitKeyPair } from "../livekit-keys/service";
 import { generateWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./url";
 
@@ -31,6 +33,9 @@ export interface EndpointInput {
   url: string;
   events?: string[];
   description?: string;
+  format?: "standard" | "livekit";
+  /** Required for (and only for) the `livekit` format: the project's LiveKit key that signs. */
+  livekit_key_id?: string;
 }
 
 export interface EndpointChanges {
@@ -58,6 +63,10 @@ function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
 
 export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, input: EndpointInput) {
   assertDeliverableUrl(deps, input.url);
+  const format = input.format ?? "standard";
+  if (format === "livekit" && !(await livekitKeyPair(deps, tenant.projectId, input.livekit_key_id ?? ""))) {
+    throw validationFailed("Invalid request: livekit_key_id: No such LiveKit key in this project", [{ path: "livekit_key_id", message: "No such LiveKit key in this project" }]);
+  }
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
@@ -74,6 +83,8 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     previousSecretEncrypted: null,
     previousSecretExpiresAt: null,
     failingSince: null,
+    format,
+    livekitKeyId: format === "livekit" ? input.livekit_key_id! : null,
     createdAt: at,
     updatedAt: at,
     deletedAt: null,
@@ -83,7 +94,7 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     auditEntry(
       db,
       actor,
-      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(input.url), events: input.events ?? null } },
+      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(input.url), events: input.events ?? null, format, livekit_key_id: endpoint.livekitKeyId } },
       at,
     ),
   ]);
@@ -161,16 +172,21 @@ async function enabledEndpoint(deps: Pick<Deps, "db">, projectId: string, endpoi
 
 /** Queues a `webhook.test` event to one enabled endpoint. */
 export async function sendTestEvent(deps: Pick<Deps, "db" | "queue">, actor: AuditActor, tenant: Tenant, endpointId: string) {
-  await enabledEndpoint(deps, tenant.projectId, endpointId, "sending a test");
+  const endpoint = await enabledEndpoint(deps, tenant.projectId, endpointId, "sending a test");
   const { db } = deps;
   const at = nowMs();
-  const { row, insert } = singleMessage(
-    db,
-    tenant.projectId,
-    endpointId,
-    { type: "webhook.test", occurredAt: at, data: { endpoint_id: endpointId, message: "This is a test event from Pulse." } },
-    `test:${newId("webhookMessage")}`,
-  );
+  const sourceId = `test:${newId("webhookMessage")}`;
+  // LiveKit's format has only LiveKit's events: its test is a room_started for a room of its own.
+  const { row, insert } =
+    endpoint.format === "livekit"
+      ? singleMessage(db, tenant.projectId, endpointId, { type: "room.started", occurredAt: at, data: { room: { name: LIVEKIT_TEST_ROOM } } }, sourceId, livekitTestBody(at))
+      : singleMessage(
+          db,
+          tenant.projectId,
+          endpointId,
+          { type: "webhook.test", occurredAt: at, data: { endpoint_id: endpointId, message: "This is a test event from Pulse." } },
+          sourceId,
+        );
   await db.batch([
     insert,
     auditEntry(db, actor, { action: "webhook_endpoint.tested", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { message_id: row.id } }, at),

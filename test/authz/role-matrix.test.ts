@@ -27,6 +27,7 @@ interface World {
   orgId: string;
   projectId: string;
   keyId: string;
+  livekitKeyId: string;
   webhookId: string;
   messageId: string;
   invitationId: string;
@@ -73,6 +74,10 @@ const TABLE: Row[] = [
   row("GET /v1/projects/:project_id/keys", "member", 200),
   row("DELETE /v1/projects/:project_id/keys/:key_id", "admin", 204),
   row("POST /v1/projects/:project_id/keys/:key_id/roll", "admin", 201),
+  // LiveKit keys: admin creates and deletes, member lists (never the secret)
+  row("POST /v1/projects/:project_id/livekit-keys", "admin", 201, () => ({ name: "sdk" })),
+  row("GET /v1/projects/:project_id/livekit-keys", "member", 200),
+  row("DELETE /v1/projects/:project_id/livekit-keys/:lkk_id", "admin", 204),
   // Audit log
   row("GET /v1/orgs/:org_id/audit-logs", "viewer", 200),
   row("GET /v1/orgs/:org_id/audit-logs/export", "viewer", 200),
@@ -140,6 +145,7 @@ function concretePath(route: string, w: World): { method: string; path: string }
     org_id: w.orgId,
     project_id: w.projectId,
     key_id: w.keyId,
+    lkk_id: w.livekitKeyId,
     whk_id: w.webhookId,
     msg_id: w.messageId,
     inv_id: w.invitationId,
@@ -173,6 +179,8 @@ async function buildWorld(): Promise<World> {
   ]);
   const project = await createProject(founder, org.id);
   const key = await createApiKey(founder, project.id);
+  const livekitKey = await call("POST", `/v1/projects/${project.id}/livekit-keys`, { token: founder.token, body: {} });
+  expect(livekitKey.status, livekitKey.text).toBe(201);
   const webhook = await call("POST", `/v1/projects/${project.id}/webhooks`, { token: founder.token, body: { url: `https://${WEBHOOK_HOST}/hook` } });
   expect(webhook.status, webhook.text).toBe(201);
   const message = await call("POST", `/v1/projects/${project.id}/webhooks/${webhook.body.id}/test`, { token: founder.token });
@@ -204,6 +212,7 @@ async function buildWorld(): Promise<World> {
     orgId: org.id,
     projectId: project.id,
     keyId: key.id,
+    livekitKeyId: livekitKey.body.id,
     webhookId: webhook.body.id,
     messageId: message.body.id,
     invitationId: invitation.body.id,

@@ -51,6 +51,9 @@ interface EgressState {
   started_at: string;
   ended_at: string;
   error: string;
+  layout: string;
+  /** Where the egress streams now (UpdateStream adds and removes). */
+  stream_urls: string[];
 }
 
 interface IngressState {
@@ -108,6 +111,10 @@ const REQUEST_FIELDS: Record<string, string[]> = {
   "Egress/StartRoomCompositeEgress": ["roomName", "layout", "audioOnly", "videoOnly", "customBaseUrl", "preset", "advanced", ...ENCODED_OUTPUTS],
   "Egress/StartWebEgress": ["url", "audioOnly", "videoOnly", "awaitStartSignal", "preset", "advanced", ...ENCODED_OUTPUTS],
   "Egress/StartTrackEgress": ["roomName", "trackId", "file", "websocketUrl"],
+  "Egress/StartParticipantEgress": ["roomName", "identity", "screenShare", "preset", "advanced", ...ENCODED_OUTPUTS],
+  "Egress/StartTrackCompositeEgress": ["roomName", "audioTrackId", "videoTrackId", "preset", "advanced", ...ENCODED_OUTPUTS],
+  "Egress/UpdateLayout": ["egressId", "layout"],
+  "Egress/UpdateStream": ["egressId", "addOutputUrls", "removeOutputUrls"],
   "Egress/StopEgress": ["egressId"],
   "Ingress/CreateIngress": [
     "inputType",
@@ -122,6 +129,7 @@ const REQUEST_FIELDS: Record<string, string[]> = {
     "video",
     "enabled",
   ],
+  "Ingress/UpdateIngress": ["ingressId", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enableTranscoding", "audio", "video", "enabled"],
   "Ingress/DeleteIngress": ["ingressId"],
   "RoomService/CreateRoom": ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "nodeId", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams"],
   "RoomService/ListRooms": ["names"],
@@ -324,7 +332,9 @@ export class FakeLivekit {
     switch (`${service}/${method}`) {
       case "Egress/StartRoomCompositeEgress":
       case "Egress/StartWebEgress":
-      case "Egress/StartTrackEgress": {
+      case "Egress/StartTrackEgress":
+      case "Egress/StartParticipantEgress":
+      case "Egress/StartTrackCompositeEgress": {
         const hasOutput =
           method === "StartTrackEgress"
             ? body.file !== undefined || body.websocketUrl !== undefined
@@ -337,8 +347,24 @@ export class FakeLivekit {
           started_at: "0",
           ended_at: "0",
           error: "",
+          layout: String(body.layout ?? ""),
+          stream_urls: ((body.streamOutputs as { urls?: string[] }[] | undefined) ?? []).flatMap((o) => o.urls ?? []),
         };
         this.egresses.set(info.egress_id, info);
+        return json(200, this.egressInfo(info));
+      }
+      case "Egress/UpdateLayout":
+      case "Egress/UpdateStream": {
+        const info = this.egresses.get(String(body.egressId));
+        if (!info) return twirpError(404, "not_found", "egress does not exist");
+        if (!["EGRESS_STARTING", "EGRESS_ACTIVE"].includes(info.status)) {
+          return twirpError(412, "failed_precondition", `egress with status ${info.status} cannot be updated`);
+        }
+        if (method === "UpdateLayout") info.layout = String(body.layout ?? "");
+        else {
+          const removed = new Set((body.removeOutputUrls as string[] | undefined) ?? []);
+          info.stream_urls = [...info.stream_urls.filter((u) => !removed.has(u)), ...((body.addOutputUrls as string[] | undefined) ?? [])];
+        }
         return json(200, this.egressInfo(info));
       }
       case "Egress/StopEgress": {
@@ -365,6 +391,16 @@ export class FakeLivekit {
           participant_name: String(body.participantName ?? ""),
         };
         this.ingresses.set(info.ingress_id, info);
+        return json(200, this.ingressInfo(info));
+      }
+      case "Ingress/UpdateIngress": {
+        const info = this.ingresses.get(String(body.ingressId));
+        if (!info) return twirpError(404, "not_found", "ingress does not exist");
+        // LiveKit's UpdateIngress: empty or absent fields keep their value.
+        if (body.name) info.name = String(body.name);
+        if (body.roomName) info.room_name = String(body.roomName);
+        if (body.participantIdentity) info.participant_identity = String(body.participantIdentity);
+        if (body.participantName) info.participant_name = String(body.participantName);
         return json(200, this.ingressInfo(info));
       }
       case "Ingress/DeleteIngress": {
@@ -529,7 +565,7 @@ export class FakeLivekit {
       details: "",
       error: e.error,
       error_code: 0,
-      stream_results: [],
+      stream_results: e.stream_urls.map((url) => ({ url, status: "ACTIVE", started_at: "0", ended_at: "0", duration: "0", error: "", last_retry_at: "0", retries: 0 })),
       file_results: [],
       segment_results: [],
       image_results: [],

@@ -1,0 +1,110 @@
+import { env } from "cloudflare:workers";
+import { WebhookReceiver } from "livekit-server-sdk";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { setClock } from "../../src/lib/clock";
+import { call, expectEnvelope } from "../support/api";
+import { createTenant } from "../support/factories";
+import { createLivekitKey } from "../support/livekit-keys";
+import { deliverLivekitEvent } from "../support/livekit-webhook";
+import { auditActions } from "../support/team";
+import { consume, createEndpoint, fakeReceiver, messageRow, receiverHost } from "../support/webhook-receiver";
+
+afterEach(() => vi.restoreAllMocks());
+
+async function livekitEndpoint() {
+  const tenant = await createTenant();
+  const lk = await createLivekitKey(tenant.user, tenant.project.id);
+  const host = receiverHost();
+  const endpoint = await createEndpoint(tenant.user.token, tenant.project.id, { url: `https://${host}/livekit`, format: "livekit", livekit_key_id: lk.id });
+  return { ...tenant, lk, host, endpoint };
+}
+
+async function messagesOf(endpointId: string) {
+  const { results } = await env.DB.prepare("SELECT id, event_type FROM webhook_messages WHERE endpoint_id = ? ORDER BY created_at").bind(endpointId).all<{ id: string; event_type: string }>();
+  return results;
+}
+
+describe("webhook endpoints in LiveKit's format", () => {
+  it("deliver LiveKit's WebhookEvent with the tenant's room names, verified by livekit-server-sdk's WebhookReceiver", async () => {
+    const { project, lk, host, endpoint } = await livekitEndpoint();
+    const received = fakeReceiver(host, [200]);
+    await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_1", name: `${project.id}:standup`, creationTime: "1764579600" } });
+    const [message] = await messagesOf(endpoint.id);
+    expect(message!.event_type).toBe("room.started");
+    await consume(message!.id, 1);
+
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers["content-type"]).toBe("application/webhook+json");
+    expect(received[0]!.body).not.toContain(project.id);
+    const event = await new WebhookReceiver(lk.api_key, lk.api_secret).receive(received[0]!.body, received[0]!.headers.authorization);
+    expect(event.event).toBe("room_started");
+    expect(event.room?.name).toBe("standup");
+    expect(event.room?.sid).toBe("RM_1");
+    // Signed with the endpoint's LiveKit key, never the deployment's.
+    await expect(new WebhookReceiver(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!).receive(received[0]!.body, received[0]!.headers.authorization)).rejects.toThrow();
+    expect((await messageRow(message!.id)).status).toBe("delivered");
+  });
+
+  it("sign every attempt afresh: a retry carries a new token for the same body, and it verifies", async () => {
+    const { project, lk, host, endpoint } = await livekitEndpoint();
+    const received = fakeReceiver(host, [503, 200]);
+    await deliverLivekitEvent({ event: "egress_started", egressInfo: { egressId: "EG_w1", roomName: `${project.id}:hall`, status: "EGRESS_ACTIVE" } });
+    const [message] = await messagesOf(endpoint.id);
+    setClock(() => Date.now() - 60_000);
+    await consume(message!.id, 1);
+    setClock(null);
+    await consume(message!.id, 2);
+    expect(received).toHaveLength(2);
+    expect(received[1]!.headers.authorization).not.toBe(received[0]!.headers.authorization);
+    expect(received[1]!.body).toBe(received[0]!.body);
+    const event = await new WebhookReceiver(lk.api_key, lk.api_secret).receive(received[1]!.body, received[1]!.headers.authorization);
+    expect(event.egressInfo?.roomName).toBe("hall");
+    expect(event.egressInfo?.egressId).toBe("EG_w1");
+  });
+
+  it("answer the test action with a room_started for room pulse-webhook-test", async () => {
+    const { user, project, lk, host, endpoint } = await livekitEndpoint();
+    const received = fakeReceiver(host, [200]);
+    const test = await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/test`, { token: user.token });
+    expect(test.status, test.text).toBe(202);
+    await consume(test.body.id, 1);
+    const event = await new WebhookReceiver(lk.api_key, lk.api_secret).receive(received[0]!.body, received[0]!.headers.authorization);
+    expect([event.event, event.room?.name]).toEqual(["room_started", "pulse-webhook-test"]);
+    expect(event.id).toMatch(/^EV_/);
+  });
+
+  it("are disabled, audited, when their LiveKit key is deleted, and send nothing after", async () => {
+    const { user, org, project, lk, host, endpoint } = await livekitEndpoint();
+    const received = fakeReceiver(host, [200]);
+    await deliverLivekitEvent({ event: "room_finished", room: { sid: "RM_2", name: `${project.id}:standup` } });
+    const [message] = await messagesOf(endpoint.id);
+    expect((await call("DELETE", `/v1/projects/${project.id}/livekit-keys/${lk.id}`, { token: user.token })).status).toBe(204);
+
+    const shown = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token });
+    expect(shown.body).toMatchObject({ enabled: false, format: "livekit", livekit_key_id: lk.id, disabled_reason: "Its LiveKit key was deleted." });
+    expect((await auditActions(org.id, endpoint.id)).map((a) => a.action)).toEqual(["webhook_endpoint.created", "webhook_endpoint.disabled"]);
+    await consume(message!.id, 1);
+    expect(received).toEqual([]);
+    // Re-enabled by hand, it still cannot sign: the attempt is recorded, nothing is sent.
+    expect((await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { enabled: true } })).status).toBe(200);
+    await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_3", name: `${project.id}:standup` } });
+    const later = (await messagesOf(endpoint.id)).at(-1)!;
+    await consume(later.id, 1);
+    expect(received).toEqual([]);
+    const attempts = await env.DB.prepare("SELECT error FROM webhook_attempts WHERE message_id = ?").bind(later.id).all<{ error: string }>();
+    expect(attempts.results[0]!.error).toContain("LiveKit key was deleted");
+  });
+
+  it("need a LiveKit key of their own project", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const theirs = await createLivekitKey(b.user, b.project.id);
+    const url = `https://${receiverHost()}/x`;
+    const path = `/v1/projects/${a.project.id}/webhooks`;
+    expectEnvelope(await call("POST", path, { token: a.user.token, body: { url, format: "livekit" } }), 400, "validation_failed");
+    expectEnvelope(await call("POST", path, { token: a.user.token, body: { url, format: "livekit", livekit_key_id: theirs.id } }), 400, "validation_failed");
+    expectEnvelope(await call("POST", path, { token: a.user.token, body: { url, livekit_key_id: theirs.id } }), 400, "validation_failed");
+    const standard = await call("POST", path, { token: a.user.token, body: { url } });
+    expect(standard.body).toMatchObject({ format: "standard", livekit_key_id: null });
+  });
+});
