@@ -1,4 +1,5 @@
 /** Typed Worker bindings and the per-request variables (`c.var`) every handler can rely on. */
+import type { Context } from "hono";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { Logger } from "./lib/logger";
@@ -44,4 +45,27 @@ export interface Variables {
 export interface AppEnv {
   Bindings: Bindings;
   Variables: Variables;
+}
+
+/**
+ * What service functions need from the running Worker, passed explicitly so services never see a
+ * Hono `Context` (the JSON API and the dashboard call the same functions).
+ */
+export interface Deps {
+  db: Database;
+  env: Bindings;
+  config: Config;
+  logger: Logger;
+  /** Work that may finish after the response (LiveKit teardown, usage flushes). */
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export function depsOf(c: Context<AppEnv>): Deps {
+  return {
+    db: c.var.db,
+    env: c.env,
+    config: c.var.config,
+    logger: c.var.logger,
+    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+  };
 }

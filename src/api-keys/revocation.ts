@@ -4,32 +4,38 @@
  * fails and nothing changed; if it succeeds and the D1 write then fails, the key is dead a little
  * early, which errs on the safe side.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { Bindings } from "../env";
 import { ApiError } from "../lib/errors";
+import type { Logger } from "../lib/logger";
 import { projectLimiter } from "../rate-limit/middleware";
 import { forgetKey } from "./key-cache";
 
-function unavailable(error: unknown, c: Context<AppEnv>): never {
-  c.var.logger.error("revocation_announce_failed", { error_message: error instanceof Error ? error.message : String(error) });
+/** What announcing needs: the limiter binding and somewhere to log a failure. */
+export interface LimiterDeps {
+  env: Pick<Bindings, "RATE_LIMITER">;
+  logger: Logger;
+}
+
+function unavailable(error: unknown, deps: LimiterDeps): never {
+  deps.logger.error("revocation_announce_failed", { error_message: error instanceof Error ? error.message : String(error) });
   throw new ApiError("service_unavailable", "Could not revoke right now; nothing was changed. Try again shortly.", {
     headers: { "Retry-After": "5" },
   });
 }
 
-export async function announceRevokedKeys(c: Context<AppEnv>, projectId: string, keyHashes: string[]): Promise<void> {
+export async function announceRevokedKeys(deps: LimiterDeps, projectId: string, keyHashes: string[]): Promise<void> {
   try {
-    await projectLimiter(c.env, projectId).revokeCredentials(keyHashes);
+    await projectLimiter(deps.env, projectId).revokeCredentials(keyHashes);
   } catch (error) {
-    unavailable(error, c);
+    unavailable(error, deps);
   }
   for (const hash of keyHashes) forgetKey(hash);
 }
 
-export async function announceRetiredProjects(c: Context<AppEnv>, projectIds: string[]): Promise<void> {
+export async function announceRetiredProjects(deps: LimiterDeps, projectIds: string[]): Promise<void> {
   try {
-    await Promise.all(projectIds.map((id) => projectLimiter(c.env, id).retire()));
+    await Promise.all(projectIds.map((id) => projectLimiter(deps.env, id).retire()));
   } catch (error) {
-    unavailable(error, c);
+    unavailable(error, deps);
   }
 }

@@ -1,19 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, eq, sql } from "drizzle-orm";
-import { auditActor, auditEntry, auditEntryWhen } from "../audit/record";
+import { auditActor } from "../audit/record";
 import { projectAccess } from "../authz/access";
-import { API_KEY_SCOPES } from "../authz/permissions";
-import { apiKeys } from "../db/schema";
+import { depsOf } from "../env";
 import { currentUser } from "../identity/sessions";
-import { nowMs } from "../lib/clock";
-import { conflict, notFound, validationFailed } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { ProjectParams } from "../projects/schemas";
 import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
-import { announceRevokedKeys } from "./revocation";
-import { newApiKeySecret } from "./secret";
+import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "./service";
 
 // Session auth for /v1/projects/* is applied by the projects router, mounted first.
 export const apiKeyRoutes = createRouter();
@@ -34,45 +27,8 @@ apiKeyRoutes.openapi(
     const { userId } = currentUser(c);
     const { project_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const db = c.var.db;
     const access = await projectAccess(c, project_id, "key:write");
-    const at = nowMs();
-    const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
-    if (expiresAt !== null && expiresAt <= at) {
-      throw validationFailed("expires_at must be in the future.", [{ path: "expires_at", message: "Must be in the future" }]);
-    }
-    const scopes = body.scopes ?? [...API_KEY_SCOPES];
-    const { secret, prefix, hash } = await newApiKeySecret();
-    const key = {
-      id: newId("apiKey"),
-      projectId: project_id,
-      orgId: access.orgId,
-      name: body.name,
-      prefix,
-      keyHash: hash,
-      scopes: JSON.stringify(scopes),
-      createdBy: userId,
-      createdAt: at,
-      expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
-    };
-    await db.batch([
-      db.insert(apiKeys).values(key),
-      auditEntry(
-        db,
-        auditActor(c),
-        {
-          action: "api_key.created",
-          resourceType: "api_key",
-          resourceId: key.id,
-          orgId: access.orgId,
-          projectId: project_id,
-          metadata: { name: body.name, prefix, scopes, expires_at: body.expires_at ?? null },
-        },
-        at,
-      ),
-    ]);
+    const { key, secret } = await createApiKey(c.var.db, { userId, audit: auditActor(c) }, { id: project_id, orgId: access.orgId }, body);
     return c.json({ ...serializeApiKey(key), secret }, 201);
   },
 );
@@ -90,33 +46,11 @@ apiKeyRoutes.openapi(
   async (c) => {
     const { project_id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    const access = await projectAccess(c, project_id, "key:read");
-    const rows = await c.var.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.projectId, project_id), afterCursor(cursor, apiKeys.createdAt, apiKeys.id)))
-      .orderBy(...newestFirst(apiKeys.createdAt, apiKeys.id))
-      .limit(limit + 1)
-      .all();
-    const result = page(rows, limit);
+    await projectAccess(c, project_id, "key:read");
+    const result = await listApiKeys(c.var.db, project_id, { limit, cursor });
     return c.json({ data: result.rows.map(serializeApiKey), next_cursor: result.nextCursor }, 200);
   },
 );
-
-/** The key still has the secret we read and is not revoked (the guard of revoke and roll). */
-function unchangedKey(keyId: string, keyHash: string) {
-  return sql`EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND key_hash = ${keyHash} AND revoked_at IS NULL)`;
-}
-
-async function loadKey(c: Parameters<Parameters<typeof apiKeyRoutes.openapi>[1]>[0], projectId: string, keyId: string) {
-  const key = await c.var.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.projectId, projectId)))
-    .get();
-  if (!key) throw notFound("API key");
-  return key;
-}
 
 apiKeyRoutes.openapi(
   createRoute({
@@ -130,29 +64,9 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const { project_id, key_id } = c.req.valid("param");
-    const db = c.var.db;
     const access = await projectAccess(c, project_id, "key:write");
-    // A roll may replace the secret between our read and our write; then the new secret is the one
-    // to announce. The write is guarded on the hash we announced, so we retry with the new one.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const key = await loadKey(c, project_id, key_id);
-      if (key.revokedAt !== null) return c.body(null, 204);
-      await announceRevokedKeys(c, project_id, [key.keyHash]);
-      const at = nowMs();
-      const guard = unchangedKey(key_id, key.keyHash);
-      const [, revoked] = await db.batch([
-        auditEntryWhen(
-          db,
-          auditActor(c),
-          { action: "api_key.revoked", resourceType: "api_key", resourceId: key_id, orgId: access.orgId, projectId: project_id, metadata: { prefix: key.prefix } },
-          guard,
-          at,
-        ),
-        db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, key_id), guard)).returning({ id: apiKeys.id }),
-      ]);
-      if (revoked.length > 0) return c.body(null, 204);
-    }
-    throw conflict("The key kept changing while being revoked; try again.");
+    await revokeApiKey(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId }, key_id);
+    return c.body(null, 204);
   },
 );
 
@@ -168,35 +82,8 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const { project_id, key_id } = c.req.valid("param");
-    const db = c.var.db;
     const access = await projectAccess(c, project_id, "key:write");
-    const key = await loadKey(c, project_id, key_id);
-    const at = nowMs();
-    if (key.revokedAt !== null) throw conflict("A revoked key cannot be rolled; create a new key.");
-    if (key.expiresAt !== null && key.expiresAt <= at) throw conflict("An expired key cannot be rolled; create a new key.");
-    const { secret, prefix, hash } = await newApiKeySecret();
-    await announceRevokedKeys(c, project_id, [key.keyHash]);
-    // Guarded on the secret we read: a concurrent revoke or roll wins, and this one changes nothing.
-    const guard = unchangedKey(key_id, key.keyHash);
-    const [, updated] = await db.batch([
-      auditEntryWhen(
-        db,
-        auditActor(c),
-        {
-          action: "api_key.rolled",
-          resourceType: "api_key",
-          resourceId: key_id,
-          orgId: access.orgId,
-          projectId: project_id,
-          metadata: { old_prefix: key.prefix, new_prefix: prefix },
-        },
-        guard,
-        at,
-      ),
-      db.update(apiKeys).set({ keyHash: hash, prefix, lastUsedAt: null }).where(and(eq(apiKeys.id, key_id), guard)).returning(),
-    ]);
-    const rolled = updated[0];
-    if (!rolled) throw conflict("The key was revoked or rolled at the same time; reload it and try again.");
-    return c.json({ ...serializeApiKey(rolled), secret }, 201);
+    const { key, secret } = await rollApiKey(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId }, key_id);
+    return c.json({ ...serializeApiKey(key), secret }, 201);
   },
 );

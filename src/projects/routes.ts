@@ -1,21 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, eq, isNull } from "drizzle-orm";
-import { auditActor, auditEntry } from "../audit/record";
+import { auditActor } from "../audit/record";
 import { orgAccess, projectAccess } from "../authz/access";
-import { projects } from "../db/schema";
-import { runBatch } from "../db/client";
+import { depsOf } from "../env";
 import { requireUser } from "../identity/sessions";
-import { nowMs } from "../lib/clock";
-import { notFound } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { OrgParams } from "../orgs/schemas";
-import { announceRetiredProjects } from "../api-keys/revocation";
-import { tearDownDeletedProjects } from "./livekit-teardown";
-import { retireProjects } from "./retire";
 import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
-
+import { createProject, deleteProject, listProjects, renameProject } from "./service";
 export const projectRoutes = createRouter();
 projectRoutes.use("/v1/orgs/:org_id/projects", requireUser);
 projectRoutes.use("/v1/projects/*", requireUser);
@@ -35,20 +26,9 @@ projectRoutes.openapi(
   async (c) => {
     const { org_id } = c.req.valid("param");
     const { name } = c.req.valid("json");
-    const db = c.var.db;
     await orgAccess(c, org_id, "project:create");
-    const at = nowMs();
-    const project = { id: newId("project"), orgId: org_id, name, rateLimitPerMin: null, createdAt: at, updatedAt: at, deletedAt: null };
+    const project = await createProject(c.var.db, auditActor(c), org_id, name);
     c.set("projectId", project.id);
-    await db.batch([
-      db.insert(projects).values(project),
-      auditEntry(
-        db,
-        auditActor(c),
-        { action: "project.created", resourceType: "project", resourceId: project.id, orgId: org_id, projectId: project.id, metadata: { name } },
-        at,
-      ),
-    ]);
     return c.json(serializeProject(project), 201);
   },
 );
@@ -67,14 +47,7 @@ projectRoutes.openapi(
     const { org_id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
     await orgAccess(c, org_id, "project:read");
-    const rows = await c.var.db
-      .select()
-      .from(projects)
-      .where(and(eq(projects.orgId, org_id), isNull(projects.deletedAt), afterCursor(cursor, projects.createdAt, projects.id)))
-      .orderBy(...newestFirst(projects.createdAt, projects.id))
-      .limit(limit + 1)
-      .all();
-    const result = page(rows, limit);
+    const result = await listProjects(c.var.db, org_id, { limit, cursor });
     return c.json({ data: result.rows.map(serializeProject), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -109,24 +82,8 @@ projectRoutes.openapi(
   async (c) => {
     const { project_id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const db = c.var.db;
     const access = await projectAccess(c, project_id, "project:update");
-    const at = nowMs();
-    const [updated] = await db.batch([
-      db
-        .update(projects)
-        .set({ name: body.name, updatedAt: at })
-        .where(and(eq(projects.id, project_id), isNull(projects.deletedAt)))
-        .returning(),
-      auditEntry(
-        db,
-        auditActor(c),
-        { action: "project.updated", resourceType: "project", resourceId: project_id, orgId: access.orgId, projectId: project_id, metadata: { name: body.name } },
-        at,
-      ),
-    ]);
-    const project = updated[0];
-    if (!project) throw notFound("Project");
+    const project = await renameProject(c.var.db, auditActor(c), { id: project_id, orgId: access.orgId }, body.name);
     return c.json(serializeProject(project), 200);
   },
 );
@@ -143,15 +100,8 @@ projectRoutes.openapi(
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");
-    const db = c.var.db;
     const access = await projectAccess(c, project_id, "project:delete");
-    await announceRetiredProjects(c, [project_id]);
-    const at = nowMs();
-    await runBatch(db, [
-      ...retireProjects(db, { projectId: project_id }, at),
-      auditEntry(db, auditActor(c), { action: "project.deleted", resourceType: "project", resourceId: project_id, orgId: access.orgId, projectId: project_id }, at),
-    ]);
-    c.executionCtx.waitUntil(tearDownDeletedProjects(db, c.var.config.livekit, c.var.logger, [project_id]).catch(() => undefined));
+    await deleteProject(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId });
     return c.body(null, 204);
   },
 );

@@ -86,7 +86,7 @@ export async function enforceRateLimit(
 }
 
 /** The Durable Object holding a project's limit (and its keys' revocations). */
-export function projectLimiter(env: AppEnv["Bindings"], projectId: string) {
+export function projectLimiter(env: Pick<AppEnv["Bindings"], "RATE_LIMITER">, projectId: string) {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`project:${projectId}`));
 }
 

@@ -1,3 +1,4 @@
+import { depsOf } from "../env";
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { projectAccess } from "../authz/access";
@@ -35,6 +36,6 @@ dashboardTokenRoutes.openapi(
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");
-    return c.json(await issueToken(c, { projectId: project_id, orgId: c.var.orgId! }, c.req.valid("json")), 201);
+    return c.json(await issueToken(depsOf(c), { projectId: project_id, orgId: c.var.orgId! }, c.req.valid("json")), 201);
   },
 );

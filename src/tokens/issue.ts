@@ -1,13 +1,16 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { Deps } from "../env";
 import { toIso } from "../lib/clock";
 import { countTokenIssued, flushTokenUsage } from "./metering";
 import { mintParticipantToken, type TokenRequest } from "./mint";
 
 /** Mints a participant token for `projectId`, meters it, and returns the contract's response body. */
-export async function issueToken(c: Context<AppEnv>, project: { projectId: string; orgId: string }, request: TokenRequest) {
-  const minted = await mintParticipantToken(c.var.config.livekit, project.projectId, request);
+export async function issueToken(
+  deps: Pick<Deps, "config" | "db" | "logger" | "waitUntil">,
+  project: { projectId: string; orgId: string },
+  request: TokenRequest,
+) {
+  const minted = await mintParticipantToken(deps.config.livekit, project.projectId, request);
   countTokenIssued(project.projectId, project.orgId);
-  c.executionCtx.waitUntil(flushTokenUsage(c.var.db, c.var.logger));
+  deps.waitUntil(flushTokenUsage(deps.db, deps.logger));
   return { token: minted.token, url: minted.url, room: minted.room, identity: minted.identity, expires_at: toIso(minted.expiresAt) };
 }

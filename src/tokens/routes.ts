@@ -1,3 +1,4 @@
+import { depsOf } from "../env";
 import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
 import { enforceQuota } from "../billing/quota";
@@ -26,7 +27,7 @@ tokenRoutes.openapi(
     responses: { 201: jsonContent(TokenResponse, "Minted"), ...errorResponses },
   }),
   async (c) => {
-    return c.json(await issueToken(c, currentApiKey(c), c.req.valid("json")), 201);
+    return c.json(await issueToken(depsOf(c), currentApiKey(c), c.req.valid("json")), 201);
   },
 );
 
