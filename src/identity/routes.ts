@@ -7,7 +7,7 @@ import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } f
 import { unauthenticated } from "../lib/errors";
 import { rateLimitByIp } from "../rate-limit/middleware";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
-import { login, signup } from "./service";
+import { login, logout, signup } from "./service";
 import { currentUser, requireUser } from "./sessions";
 
 export const identityRoutes = createRouter();
@@ -59,13 +59,7 @@ identityRoutes.openapi(
     responses: { 204: { description: "Signed out" }, 401: errorResponses[401] },
   }),
   async (c) => {
-    const user = currentUser(c);
-    const db = c.var.db;
-    const at = nowMs();
-    await db.batch([
-      db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, user.sessionId), isNull(sessions.revokedAt))),
-      auditEntry(db, auditActor(c), { action: "user.logged_out", resourceType: "session", resourceId: user.sessionId }, at),
-    ]);
+    await logout(c.var.db, auditActor(c), currentUser(c).sessionId);
     return c.body(null, 204);
   },
 );

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { isUniqueViolation, runBatch } from "../db/client";
-import { users } from "../db/schema";
+import { sessions, users } from "../db/schema";
 import { auditEntry, type AuditActor } from "../audit/record";
 import { nowMs } from "../lib/clock";
 import { conflict, unauthenticated } from "../lib/errors";
@@ -75,4 +75,13 @@ export async function login(db: Database, input: { email: string; password: stri
   }
   await runBatch(db, writes);
   return { user, token: session.token, expiresAt: session.expiresAt };
+}
+
+/** Signs the session out: it stops authenticating at once. */
+export async function logout(db: Database, audit: AuditActor, sessionId: string) {
+  const at = nowMs();
+  await db.batch([
+    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
+    auditEntry(db, audit, { action: "user.logged_out", resourceType: "session", resourceId: sessionId }, at),
+  ]);
 }

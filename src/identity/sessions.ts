@@ -38,6 +38,16 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1]! : null;
 }
 
+/** The live (not revoked, not expired) session a token belongs to, with its user, or undefined. */
+export async function findLiveSession(db: Database, token: string) {
+  return db
+    .select({ sessionId: sessions.id, userId: users.id, email: users.email, name: users.name, emailVerifiedAt: users.emailVerifiedAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, nowMs())))
+    .get();
+}
+
 /** Requires a live dashboard session; sets `c.var.caller` to the user. */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Routers mounted on overlapping prefixes may each apply this; authenticate once per request.
@@ -45,12 +55,7 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) throw unauthenticated("Sign in: send Authorization: Bearer <session token>.");
   if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw unauthenticated("This endpoint needs a user session, not an API key.");
-  const row = await c.var.db
-    .select({ sessionId: sessions.id, userId: users.id, email: users.email })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, nowMs())))
-    .get();
+  const row = await findLiveSession(c.var.db, token);
   if (!row) throw unauthenticated("The session is invalid, expired or signed out.");
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
   await next();
