@@ -29,7 +29,7 @@ import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
 import { metricsRoutes } from "./admin/metrics";
-import { livekitWebhookRoutes } from "./livekit/webhook-routes";
+import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";

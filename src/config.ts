@@ -4,7 +4,6 @@
  * names the variable, the request fails with 500 `internal_error`, and the log line says which.
  */
 import { z } from "zod";
-import type { Bindings } from "./env";
 
 const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
 const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
@@ -31,6 +30,9 @@ const schema = z.object({
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
 });
+
+/** The vars and secrets configuration reads (each a string, as Workers hand them over). */
+export type ConfigVars = { [K in keyof typeof schema.shape]?: string };
 
 export interface Config {
   env: "development" | "production";
@@ -62,12 +64,12 @@ function deriveApiUrl(livekitUrl: string): string {
 
 const cache = new WeakMap<object, Config>();
 
-export function loadConfig(env: Bindings): Config {
+export function loadConfig(env: ConfigVars): Config {
   const cached = cache.get(env);
   if (cached) return cached;
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape)) {
-    const value = (env as unknown as Record<string, unknown>)[key];
+    const value = (env as Record<string, unknown>)[key];
     if (value !== undefined) raw[key] = value;
   }
   const parsed = schema.safeParse(raw);

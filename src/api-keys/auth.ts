@@ -13,7 +13,7 @@ import { bearerToken } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { ApiError, unauthenticated } from "../lib/errors";
 import { sha256Hex } from "../lib/secrets";
-import { enforceRateLimit } from "../rate-limit/middleware";
+import { enforceRateLimit } from "../middleware/rate-limit";
 import { cachedKey, cacheKey, forgetKey, lookupKey } from "./key-cache";
 import { looksLikeApiKey } from "./secret";
 

@@ -4,17 +4,13 @@
  * fails and nothing changed; if it succeeds and the D1 write then fails, the key is dead a little
  * early, which errs on the safe side.
  */
-import type { Bindings } from "../env";
+import type { Deps } from "../deps";
 import { ApiError } from "../lib/errors";
-import type { Logger } from "../lib/logger";
-import { projectLimiter } from "../rate-limit/middleware";
+import { projectLimiter } from "../rate-limit/service";
 import { forgetKey } from "./key-cache";
 
-/** What announcing needs: the limiter binding and somewhere to log a failure. */
-export interface LimiterDeps {
-  env: Pick<Bindings, "RATE_LIMITER">;
-  logger: Logger;
-}
+/** What announcing needs: the limiter namespace and somewhere to log a failure. */
+export type LimiterDeps = Pick<Deps, "limiter" | "logger">;
 
 function unavailable(error: unknown, deps: LimiterDeps): never {
   deps.logger.error("revocation_announce_failed", { error_message: error instanceof Error ? error.message : String(error) });
@@ -25,7 +21,7 @@ function unavailable(error: unknown, deps: LimiterDeps): never {
 
 export async function announceRevokedKeys(deps: LimiterDeps, projectId: string, keyHashes: string[]): Promise<void> {
   try {
-    await projectLimiter(deps.env, projectId).revokeCredentials(keyHashes);
+    await projectLimiter({ RATE_LIMITER: deps.limiter }, projectId).revokeCredentials(keyHashes);
   } catch (error) {
     unavailable(error, deps);
   }
@@ -34,7 +30,7 @@ export async function announceRevokedKeys(deps: LimiterDeps, projectId: string, 
 
 export async function announceRetiredProjects(deps: LimiterDeps, projectIds: string[]): Promise<void> {
   try {
-    await Promise.all(projectIds.map((id) => projectLimiter(deps.env, id).retire()));
+    await Promise.all(projectIds.map((id) => projectLimiter({ RATE_LIMITER: deps.limiter }, id).retire()));
   } catch (error) {
     unavailable(error, deps);
   }

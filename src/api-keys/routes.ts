@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { projectAccess } from "../authz/access";
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { currentUser } from "../identity/sessions";
+import { KeyParams, ProjectParams } from "../lib/params";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { ProjectParams } from "../projects/schemas";
-import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, KeyParams, serializeApiKey } from "./schemas";
+import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
 import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "./service";
 
 // Session auth for /v1/projects/* is applied by the projects router, mounted first.

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { API_KEY_SCOPES } from "../authz/permissions";
 import type { apiKeys } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam, Name, Timestamp } from "../lib/schemas";
+import { Name, Timestamp } from "../lib/schemas";
 
 export const Scope = z.enum(API_KEY_SCOPES);
 
@@ -49,8 +49,3 @@ export const CreateApiKeyBody = z
     expires_at: Timestamp.optional(),
   })
   .openapi("CreateApiKey");
-
-export const KeyParams = z.object({
-  project_id: idParam("project_id", "proj"),
-  key_id: idParam("key_id", "key"),
-});

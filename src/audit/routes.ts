@@ -6,10 +6,9 @@ import { requireUser } from "../identity/sessions";
 import { notFound } from "../lib/errors";
 import { bearerSecurity, createRouter, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { page } from "../lib/pagination";
-import { idParam } from "../lib/schemas";
-import { OrgParams } from "../orgs/schemas";
 import { exportAudit } from "./export";
 import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
+import { AuditEntryParams, OrgParams } from "../lib/params";
 
 export const auditRoutes = createRouter();
 auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
@@ -75,7 +74,7 @@ auditRoutes.openapi(
     tags,
     summary: "Read one audit entry",
     security: bearerSecurity,
-    request: { params: OrgParams.extend({ id: idParam("id", "aud") }) },
+    request: { params: AuditEntryParams },
     responses: { 200: jsonContent(AuditEntrySchema, "The entry"), ...errorResponses },
   }),
   async (c) => {

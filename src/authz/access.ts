@@ -13,13 +13,18 @@ import { currentUser } from "../identity/sessions";
 import { forbidden, notFound } from "../lib/errors";
 import { can, rolesWith, type Permission, type Role } from "./permissions";
 
+/** The project an operation acts in, and its org (every tenant row carries both). */
+export interface Tenant {
+  projectId: string;
+  orgId: string;
+}
+
 export interface OrgAccess {
   orgId: string;
   role: Role;
 }
 
-export interface ProjectAccess extends OrgAccess {
-  projectId: string;
+export interface ProjectAccess extends OrgAccess, Tenant {
   project: typeof projects.$inferSelect;
 }
 

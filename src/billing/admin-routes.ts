@@ -17,9 +17,10 @@ import { plans } from "../db/schema";
 import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
 import { parsePlan, serializePlan } from "./plans";
-import { CreatePlanBody, PlanParams, PlanSchema, UpdatePlanBody } from "./schemas";
+import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "./schemas";
+import { PlanParams } from "../lib/params";
 
 export const adminPlanRoutes = createRouter();
 adminPlanRoutes.use("/v1/admin/plans", requireAdmin);
@@ -56,7 +57,7 @@ adminPlanRoutes.openapi(
     summary: "Create a plan (platform admin)",
     security: bearerSecurity,
     request: { body: jsonBody(CreatePlanBody) },
-    responses: { 201: jsonContent(PlanSchema, "Created"), ...adminErrors, 409: { ...errorResponses[404], description: "A plan with this id exists" } },
+    responses: { 201: jsonContent(PlanSchema, "Created"), ...adminErrors, ...conflictResponse("A plan with this id exists") },
   }),
   async (c) => {
     const body = c.req.valid("json");
@@ -94,7 +95,7 @@ adminPlanRoutes.openapi(
     summary: "Change a plan: name, price, quotas, rates, hard cap, or deactivate it (platform admin)",
     security: bearerSecurity,
     request: { params: PlanParams, body: jsonBody(UpdatePlanBody) },
-    responses: { 200: jsonContent(PlanSchema, "Updated"), ...adminErrors, 409: { ...errorResponses[404], description: "The free plan cannot be deactivated" } },
+    responses: { 200: jsonContent(PlanSchema, "Updated"), ...adminErrors, ...conflictResponse("The free plan cannot be deactivated") },
   }),
   async (c) => {
     const { plan_id } = c.req.valid("param");

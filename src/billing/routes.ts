@@ -13,10 +13,10 @@ import { organizations, plans } from "../db/schema";
 import { currentUser } from "../identity/sessions";
 import { nowMs, toIso } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
-import { createRouter, bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { page } from "../lib/pagination";
-import { OrgParams, OrgSchema, serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { OrgSchema, serializeOrg } from "../orgs/schemas";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { currentMonth } from "../usage/query";
 import { METERS } from "../usage/record";
 import { adminPlanRoutes } from "./admin-routes";
@@ -24,8 +24,9 @@ import { findActivePlan, orgPlan, parsePlan, serializePlan } from "./plans";
 import { findInvoice, listInvoices, PLAN_CHANGED_ACTION, serializeInvoice, serializeInvoiceLine } from "./invoices";
 import { priceUsage } from "./pricing";
 import { forgetQuota } from "./quota";
-import { BillingSchema, ChangePlanBody, InvoiceParams, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
+import { BillingSchema, ChangePlanBody, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
 import { orgUsageTotals } from "./usage-totals";
+import { InvoiceParams, OrgParams } from "../lib/params";
 
 export const billingRoutes = createRouter();
 billingRoutes.use("/v1/plans", rateLimitByIp);
@@ -54,7 +55,7 @@ billingRoutes.openapi(
     summary: "Switch the organization to another active plan (owner). Takes effect at once; no proration.",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(ChangePlanBody) },
-    responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, 409: { ...errorResponses[404], description: "The plan changed concurrently" } },
+    responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, ...conflictResponse("The plan changed concurrently") },
   }),
   async (c) => {
     const { org_id } = c.req.valid("param");

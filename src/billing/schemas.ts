@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { idParam, Name } from "../lib/schemas";
+import { Name } from "../lib/schemas";
 
 const MeterCounts = z.object({
   participant_minutes: z.number(),
@@ -87,8 +87,6 @@ const invoiceFields = {
 export const InvoiceSummarySchema = z.object(invoiceFields).openapi("InvoiceSummary");
 export const InvoiceSchema = z.object({ ...invoiceFields, lines: z.array(InvoiceLine) }).openapi("Invoice");
 
-export const InvoiceParams = z.object({ org_id: idParam("org_id", "org"), in_id: idParam("in_id", "in") });
-
 // Platform admin ----------------------------------------------------------------------------------
 
 const Count = z.number().int().min(0).max(1_000_000_000_000);
@@ -124,5 +122,3 @@ export const UpdatePlanBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
   .openapi("UpdatePlan");
-
-export const PlanParams = z.object({ plan_id: z.string().min(1).max(64).openapi({ param: { name: "plan_id", in: "path" }, example: "pro" }) });

@@ -16,7 +16,7 @@ import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery, upstreamResponse } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { namespacedRoom } from "../livekit/rooms";
@@ -24,8 +24,9 @@ import { allowsPrivateDestinations, assertPublicDestinations, egressDestinations
 import { reconcileEgress } from "./events";
 import { startEgress, stopEgress } from "./livekit";
 import { egressRequest, sanitizedOutputs } from "./outputs";
-import { EgressListQuery, EgressParams, EgressSchema, serializeEgress, StartEgressBody } from "./schemas";
+import { EgressListQuery, EgressSchema, serializeEgress, StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
+import { EgressParams } from "../lib/params";
 
 export const egressRoutes = createRouter();
 // Hono's "/v1/egress/*" also matches "/v1/egress" itself: one registration, so a request is
@@ -34,7 +35,6 @@ egressRoutes.use("/v1/egress/*", requireApiKey("egress:write"));
 egressRoutes.on("POST", "/v1/egress", enforceQuota("egress_minutes"));
 
 const tags = ["Egress"];
-const upstreamResponse = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded" } } as const;
 
 egressRoutes.openapi(
   createRoute({
@@ -175,7 +175,7 @@ egressRoutes.openapi(
     responses: {
       200: jsonContent(EgressSchema, "Stopping"),
       ...errorResponses,
-      409: { description: "The egress has already ended" },
+      ...conflictResponse("The egress has already ended"),
       ...upstreamResponse,
     },
   }),

@@ -6,7 +6,6 @@
 import { z } from "@hono/zod-openapi";
 import type { egresses } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 
 const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
@@ -215,8 +214,6 @@ export function serializeEgress(e: typeof egresses.$inferSelect) {
     created_at: toIso(e.createdAt),
   };
 }
-
-export const EgressParams = z.object({ eg_id: idParam("eg_id", "eg") });
 
 export const EgressListQuery = z.object({
   room: Room.optional(),

@@ -3,9 +3,9 @@ import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
 import { memberships, organizations, sessions, users } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { unauthenticated } from "../lib/errors";
-import { rateLimitByIp } from "../rate-limit/middleware";
+import { rateLimitByIp } from "../middleware/rate-limit";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
 import { login, logout, signup } from "./service";
 import { currentUser, requireUser } from "./sessions";
@@ -24,7 +24,7 @@ identityRoutes.openapi(
     tags: ["Identity"],
     summary: "Create an account and sign in",
     request: { body: jsonBody(SignupBody) },
-    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], 409: { description: "Email taken" } },
+    responses: { 201: jsonContent(SessionResponse, "Signed up"), 400: errorResponses[400], ...conflictResponse("Email taken") },
   }),
   async (c) => {
     const body = c.req.valid("json");

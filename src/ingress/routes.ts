@@ -15,7 +15,7 @@ import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery, upstreamResponse } from "../lib/openapi";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 import { namespacedRoom } from "../livekit/rooms";
@@ -23,8 +23,9 @@ import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
 import { allowsPrivateDestinations, assertPublicDestinations } from "../egress/destinations";
 import { createIngress, deleteIngress } from "./livekit";
-import { CreateIngressBody, IngressListQuery, IngressParams, IngressSchema, LIVEKIT_INPUT_TYPE, serializeIngress } from "./schemas";
+import { CreateIngressBody, IngressListQuery, IngressSchema, LIVEKIT_INPUT_TYPE, serializeIngress } from "./schemas";
 import { parseIngressStatus } from "./status";
+import { IngressParams } from "../lib/params";
 
 export const ingressRoutes = createRouter();
 // Hono's "/v1/ingress/*" also matches "/v1/ingress" itself: one registration, so a request is
@@ -33,7 +34,6 @@ ingressRoutes.use("/v1/ingress/*", requireApiKey("ingress:write"));
 ingressRoutes.on("POST", "/v1/ingress", enforceQuota("ingress_minutes"));
 
 const tags = ["Ingress"];
-const upstreamResponse = { 502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded" } } as const;
 
 type IngressRow = typeof ingresses.$inferSelect;
 

@@ -2,7 +2,6 @@
 import { z } from "@hono/zod-openapi";
 import type { ingresses } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 
 export const INPUT_TYPES = ["rtmp", "whip", "url"] as const;
@@ -67,8 +66,6 @@ export function serializeIngress(row: typeof ingresses.$inferSelect, streamKey: 
     created_at: toIso(row.createdAt),
   };
 }
-
-export const IngressParams = z.object({ ing_id: idParam("ing_id", "ing") });
 
 export const IngressListQuery = z.object({
   room: z.string().min(1).max(MAX_ROOM_NAME_LENGTH).optional(),

@@ -6,22 +6,15 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { currentUser, requireUser } from "../identity/sessions";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { serializeMember } from "../members/schemas";
 import { teamActor } from "../members/actor";
-import { OrgParams, serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../rate-limit/middleware";
-import {
-  AcceptedInvitationSchema,
-  AcceptInvitationBody,
-  CreatedInvitationSchema,
-  CreateInvitationBody,
-  InvitationParams,
-  InvitationSchema,
-  serializeInvitation,
-} from "./schemas";
+import { serializeOrg } from "../orgs/schemas";
+import { rateLimitByIp } from "../middleware/rate-limit";
+import { AcceptedInvitationSchema, AcceptInvitationBody, CreatedInvitationSchema, CreateInvitationBody, InvitationSchema, serializeInvitation } from "./schemas";
 import { acceptInvitation, createInvitation, listPendingInvitations, revokeInvitation } from "./service";
 import { acceptUrl } from "./token";
+import { InvitationParams, OrgParams } from "../lib/params";
 
 export const invitationRoutes = createRouter();
 invitationRoutes.use("/v1/invitations/accept", rateLimitByIp, requireUser);
@@ -38,7 +31,7 @@ invitationRoutes.openapi(
     description: "Re-inviting an address replaces its pending invitation. Inviting an existing member is 409.",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(CreateInvitationBody) },
-    responses: { 201: jsonContent(CreatedInvitationSchema, "Created"), ...errorResponses, 409: { description: "Already a member" } },
+    responses: { 201: jsonContent(CreatedInvitationSchema, "Created"), ...errorResponses, ...conflictResponse("Already a member") },
   }),
   async (c) => {
     const { org_id } = c.req.valid("param");
@@ -76,7 +69,7 @@ invitationRoutes.openapi(
     summary: "Revoke an invitation (admin; owners only for owner invitations); its token stops working",
     security: bearerSecurity,
     request: { params: InvitationParams },
-    responses: { 204: { description: "Revoked" }, ...errorResponses, 409: { description: "Already accepted" } },
+    responses: { 204: { description: "Revoked" }, ...errorResponses, ...conflictResponse("Already accepted") },
   }),
   async (c) => {
     const { org_id, inv_id } = c.req.valid("param");
@@ -96,7 +89,7 @@ invitationRoutes.openapi(
       "404 unknown token; 403 signed in with another email; 409 already used, revoked, expired, or already a member. Refusals change nothing.",
     security: bearerSecurity,
     request: { body: jsonBody(AcceptInvitationBody) },
-    responses: { 200: jsonContent(AcceptedInvitationSchema, "Joined"), ...errorResponses, 409: { description: "Not usable" } },
+    responses: { 200: jsonContent(AcceptedInvitationSchema, "Joined"), ...errorResponses, ...conflictResponse("Not usable") },
   }),
   async (c) => {
     const { userId } = currentUser(c);

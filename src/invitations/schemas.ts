@@ -2,9 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { invitations } from "../db/schema";
 import { Email } from "../identity/schemas";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
 import { MemberSchema, RoleSchema } from "../members/schemas";
-import { OrgParams, OrgSchema } from "../orgs/schemas";
+import { OrgSchema } from "../orgs/schemas";
 
 export const InvitationSchema = z
   .object({
@@ -48,5 +47,3 @@ export const AcceptInvitationBody = z.strictObject({ token: z.string().min(1).ma
 export const AcceptedInvitationSchema = z
   .object({ organization: OrgSchema, member: MemberSchema })
   .openapi("AcceptedInvitation");
-
-export const InvitationParams = OrgParams.extend({ inv_id: idParam("inv_id", "inv") });

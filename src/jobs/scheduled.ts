@@ -9,7 +9,7 @@ import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { createLogger, describeError } from "../lib/logger";
-import { reprocessStoredEvents } from "../livekit/webhook-process";
+import { reprocessStoredEvents } from "../inbound/service";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";

@@ -57,6 +57,21 @@ export const errorResponses = {
   429: { description: "Rate limited", content: errorContent },
 } as const;
 
+/** 409 `conflict`: the state of the resource forbids the change (the description says which state). */
+export function conflictResponse(description: string) {
+  return { 409: { description, content: errorContent } } as const;
+}
+
+/** 402 `quota_exceeded`: the organization's hard-cap plan has used up a meter this request consumes. */
+export const quotaResponse = {
+  402: { description: "The organization's plan quota for this month is used up", content: errorContent },
+} as const;
+
+/** 502 `upstream_error`: LiveKit failed, so nothing was changed or recorded. */
+export const upstreamResponse = {
+  502: { description: "LiveKit failed, timed out or answered nonsense; nothing was recorded", content: errorContent },
+} as const;
+
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
 }

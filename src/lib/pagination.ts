@@ -6,6 +6,12 @@ import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "./errors";
 
+/** What a caller asks of a list: at most `limit` rows after `cursor` (the previous page's `next_cursor`). */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
 interface CursorPosition {
   t: number;
   id: string;

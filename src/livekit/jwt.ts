@@ -4,7 +4,6 @@
  * short-lived service tokens Pulse sends to LiveKit's Twirp API, and to verify LiveKit's webhooks.
  */
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Config } from "../config";
 import { nowMs } from "../lib/clock";
 
 const encoder = new TextEncoder();
@@ -21,6 +20,12 @@ function secretKey(secret: string): Promise<CryptoKey> {
     keyCache.set(secret, key);
   }
   return key;
+}
+
+/** The deployment's API key and secret: `iss` and HMAC key of every LiveKit JWT. */
+export interface LivekitKeyPair {
+  apiKey: string;
+  apiSecret: string;
 }
 
 /** LiveKit's `video` grant, camelCase exactly as LiveKit reads it. */
@@ -55,7 +60,7 @@ export interface LivekitClaims {
  * Signs `claims` for LiveKit. `nbf` is the issue time (LiveKit's TokenVerifier allows only 10 s
  * of skew, and RemoveParticipant revokes by `nbf`), `exp` = now + ttl.
  */
-export async function signLivekitJwt(livekit: Config["livekit"], claims: LivekitClaims, ttlSeconds: number) {
+export async function signLivekitJwt(livekit: LivekitKeyPair, claims: LivekitClaims, ttlSeconds: number) {
   const issuedAt = Math.floor(nowMs() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
   let jwt = new SignJWT({ ...claims } as JWTPayload)
@@ -73,7 +78,7 @@ export async function signLivekitJwt(livekit: Config["livekit"], claims: Livekit
  * Verifies a LiveKit-format JWT against the deployment secret. `clockToleranceSeconds` follows
  * what LiveKit itself allows (60 s on the server).
  */
-export async function verifyLivekitJwt(livekit: Config["livekit"], token: string, clockToleranceSeconds = 60) {
+export async function verifyLivekitJwt(livekit: LivekitKeyPair, token: string, clockToleranceSeconds = 60) {
   const { payload } = await jwtVerify(token, await secretKey(livekit.apiSecret), {
     algorithms: ["HS256"],
     issuer: livekit.apiKey,

@@ -11,10 +11,15 @@
  * Twirp codes that mean the tenant's request itself was wrong, which keep their 4xx meaning.
  */
 import type { z } from "zod";
-import type { Config } from "../config";
 import { ApiError, type ErrorCode } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import { signLivekitJwt, type VideoGrant } from "./jwt";
+import { isTimeoutError } from "../lib/timeout";
+import { signLivekitJwt, type LivekitKeyPair, type VideoGrant } from "./jwt";
+
+/** Where LiveKit's Twirp API answers (`http(s)://host`, no trailing slash) and the key pair it trusts. */
+export interface LivekitApi extends LivekitKeyPair {
+  apiUrl: string;
+}
 
 export type TwirpService = "Egress" | "Ingress";
 
@@ -66,7 +71,7 @@ export interface TwirpCallOptions {
 
 /** Calls `livekit.<service>/<method>` with `body` and returns the answer validated by `schema`. */
 export async function twirpCall<S extends z.ZodType>(
-  livekit: Config["livekit"],
+  livekit: LivekitApi,
   service: TwirpService,
   method: string,
   body: Record<string, unknown>,
@@ -92,7 +97,7 @@ export async function twirpCall<S extends z.ZodType>(
     });
     text = await response.text();
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const timedOut = isTimeoutError(error);
     log(timedOut ? "timeout" : "network", { error_message: error instanceof Error ? error.message : String(error) });
     throw new TwirpError(
       "upstream_error",

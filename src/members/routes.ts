@@ -4,16 +4,16 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { currentUser } from "../identity/sessions";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { OrgParams } from "../orgs/schemas";
-import { MemberParams, MemberSchema, serializeMember, UpdateMemberBody } from "./schemas";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { MemberSchema, serializeMember, UpdateMemberBody } from "./schemas";
 import { teamActor } from "./actor";
 import { changeMemberRole, listMembers, removeMember } from "./service";
+import { MemberParams, OrgParams } from "../lib/params";
 
 export const memberRoutes = createRouter();
 
 const tags = ["Members"];
-const conflictResponse = { 409: { description: "Would leave the organization without an owner, or the team changed meanwhile" } };
+const teamConflict = conflictResponse("Would leave the organization without an owner, or the team changed meanwhile");
 
 /** Resolves the caller's membership (404 for other tenants, 403 below `permission`). */
 
@@ -44,7 +44,7 @@ memberRoutes.openapi(
     summary: "Change a member's role (admin; owners only for the owner role)",
     security: bearerSecurity,
     request: { params: MemberParams, body: jsonBody(UpdateMemberBody) },
-    responses: { 200: jsonContent(MemberSchema, "Updated"), ...errorResponses, ...conflictResponse },
+    responses: { 200: jsonContent(MemberSchema, "Updated"), ...errorResponses, ...teamConflict },
   }),
   async (c) => {
     const { org_id, user_id } = c.req.valid("param");
@@ -64,7 +64,7 @@ memberRoutes.openapi(
     description: "Access ends at once: every request re-reads the caller's membership. The last owner cannot leave or be removed (409).",
     security: bearerSecurity,
     request: { params: MemberParams },
-    responses: { 204: { description: "Removed" }, ...errorResponses, ...conflictResponse },
+    responses: { 204: { description: "Removed" }, ...errorResponses, ...teamConflict },
   }),
   async (c) => {
     const { org_id, user_id } = c.req.valid("param");

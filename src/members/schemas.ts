@@ -1,8 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES, type Role } from "../authz/permissions";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
-import { OrgParams } from "../orgs/schemas";
 
 export const RoleSchema = z.enum(ROLES).openapi({ description: "owner > admin > member > viewer" });
 
@@ -36,6 +34,4 @@ export function serializeMember(m: MemberRow) {
     updated_at: toIso(m.updatedAt),
   };
 }
-
-export const MemberParams = OrgParams.extend({ user_id: idParam("user_id", "usr") });
 export const UpdateMemberBody = z.strictObject({ role: RoleSchema }).openapi("UpdateMember");

@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { orgAccess } from "../authz/access";
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { currentUser, requireUser } from "../identity/sessions";
+import { OrgParams } from "../lib/params";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { CreateOrgBody, OrgParams, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
+import { CreateOrgBody, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
 import { createOrg, deleteOrg, findOrg, listUserOrgs, renameOrg } from "./service";
 export const orgRoutes = createRouter();
 // "/v1/orgs/*" also matches "/v1/orgs" itself.

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { organizations } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam, Name } from "../lib/schemas";
+import { Name } from "../lib/schemas";
 
 export const OrgSchema = z
   .object({
@@ -27,4 +27,3 @@ export function serializeOrg(o: typeof organizations.$inferSelect, role?: string
 
 export const CreateOrgBody = z.strictObject({ name: Name }).openapi("CreateOrganization");
 export const UpdateOrgBody = z.strictObject({ name: Name }).openapi("UpdateOrganization");
-export const OrgParams = z.object({ org_id: idParam("org_id", "org") });

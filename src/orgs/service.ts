@@ -7,7 +7,7 @@ import { auditEntry, type AuditActor } from "../audit/record";
 import type { Role } from "../authz/permissions";
 import { runBatch, type Database } from "../db/client";
 import { invitations, memberships, organizations, projects } from "../db/schema";
-import type { Deps } from "../env";
+import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -75,6 +75,6 @@ export async function deleteOrg(deps: Deps, audit: AuditActor, orgId: string): P
     auditEntry(db, audit, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, at),
   ]);
   if (projectIds.length > 0) {
-    deps.waitUntil(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, projectIds).catch(() => undefined));
+    deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, projectIds).catch(() => undefined));
   }
 }

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { orgAccess, projectAccess } from "../authz/access";
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { requireUser } from "../identity/sessions";
+import { OrgParams, ProjectParams } from "../lib/params";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { OrgParams } from "../orgs/schemas";
-import { CreateProjectBody, ProjectParams, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
+import { CreateProjectBody, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
 import { createProject, deleteProject, listProjects, renameProject } from "./service";
 export const projectRoutes = createRouter();
 projectRoutes.use("/v1/orgs/:org_id/projects", requireUser);

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { projects } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam, Name } from "../lib/schemas";
+import { Name } from "../lib/schemas";
 
 export const ProjectSchema = z
   .object({
@@ -27,4 +27,3 @@ export function serializeProject(p: typeof projects.$inferSelect) {
 
 export const CreateProjectBody = z.strictObject({ name: Name }).openapi("CreateProject");
 export const UpdateProjectBody = z.strictObject({ name: Name }).openapi("UpdateProject");
-export const ProjectParams = z.object({ project_id: idParam("project_id", "proj") });

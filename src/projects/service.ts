@@ -6,7 +6,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { auditEntry, type AuditActor } from "../audit/record";
 import { runBatch, type Database } from "../db/client";
 import { projects } from "../db/schema";
-import type { Deps } from "../env";
+import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -63,5 +63,5 @@ export async function deleteProject(deps: Deps, audit: AuditActor, project: { id
     ...retireProjects(db, { projectId: project.id }, at),
     auditEntry(db, audit, { action: "project.deleted", resourceType: "project", resourceId: project.id, orgId: project.orgId, projectId: project.id }, at),
   ]);
-  deps.waitUntil(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, [project.id]).catch(() => undefined));
+  deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, [project.id]).catch(() => undefined));
 }

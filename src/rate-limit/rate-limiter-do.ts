@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 
 /** How long a revocation is remembered here: far longer than any isolate caches a key lookup. */
@@ -30,12 +29,12 @@ export interface RateLimitDecision {
  * already calls this object, it answers "was this credential revoked?" in the same round trip, so a
  * revoked or rolled key is dead at once in every isolate, cached or not.
  */
-export class RateLimiter extends DurableObject<Bindings> {
+export class RateLimiter extends DurableObject<object> {
   private hits: number[] = [];
   private revoked = new Map<string, number>();
   private retired = false;
 
-  constructor(ctx: DurableObjectState, env: Bindings) {
+  constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL)");

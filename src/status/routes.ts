@@ -4,6 +4,7 @@ import type { AppEnv } from "../env";
 import { createRouter, jsonContent } from "../lib/openapi";
 import type { Context } from "hono";
 import { ApiError, errorBody } from "../lib/errors";
+import { isTimeoutError, withTimeout } from "../lib/timeout";
 
 export const statusRoutes = createRouter();
 
@@ -30,14 +31,11 @@ const PROBE_TIMEOUT_MS = 2_000;
 async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Component> & { detail?: string }> {
   const started = Date.now();
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS)),
-    ]);
+    await withTimeout(check(), PROBE_TIMEOUT_MS);
     return { status: "ok", latency_ms: Date.now() - started };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    return { status: "down", latency_ms: Date.now() - started, error: /no answer within/.test(detail) ? "timeout" : "unreachable", detail };
+    return { status: "down", latency_ms: Date.now() - started, error: isTimeoutError(error) ? "timeout" : "unreachable", detail };
   }
 }
 

@@ -1,13 +1,13 @@
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { projectAccess } from "../authz/access";
 import { enforceQuota } from "../billing/quota";
 import type { AppEnv } from "../env";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
-import { ProjectParams } from "../projects/schemas";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, quotaResponse } from "../lib/openapi";
 import { issueToken } from "./issue";
 import { CreateTokenBody, TokenResponse } from "./schemas";
+import { ProjectParams } from "../lib/params";
 
 /**
  * `POST /v1/projects/{project_id}/tokens`: a signed-in member mints a token from the dashboard to
@@ -32,7 +32,7 @@ dashboardTokenRoutes.openapi(
     summary: "Mint a LiveKit access token from the dashboard (member)",
     security: bearerSecurity,
     request: { params: ProjectParams, body: jsonBody(CreateTokenBody) },
-    responses: { 201: jsonContent(TokenResponse, "Minted"), 402: { description: "The organization's free quota is used up" }, ...errorResponses },
+    responses: { 201: jsonContent(TokenResponse, "Minted"), ...quotaResponse, ...errorResponses },
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");

@@ -1,4 +1,4 @@
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
 import { enforceQuota } from "../billing/quota";

@@ -7,9 +7,8 @@ import { requireApiKey, currentApiKey } from "../api-keys/auth";
 import { orgAccess, projectAccess } from "../authz/access";
 import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
 import { Timestamp } from "../lib/schemas";
-import { OrgParams } from "../orgs/schemas";
-import { ProjectParams } from "../projects/schemas";
 import { usageRange, usageSeries } from "./query";
+import { OrgParams, ProjectParams } from "../lib/params";
 
 export const usageRoutes = createRouter();
 // Session auth for /v1/projects/* and /v1/orgs/* comes from the projects and orgs routers.

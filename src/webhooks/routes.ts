@@ -1,26 +1,24 @@
 /**
  * Tenant webhook endpoints: CRUD, secret rotation, a `webhook.test` send, the delivery log and
- * manual retry. Session auth for /v1/projects/* comes from the projects router (mounted first);
- * every handler resolves the caller's role on the project, then calls `service.ts`.
+ * manual retry. Every handler resolves the caller's role on the project, then calls the service,
+ * which looks ids up within that project.
  */
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { projectAccess } from "../authz/access";
-import { depsOf } from "../env";
+import { depsOf } from "../deps";
 import { nowMs } from "../lib/clock";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
-import { ProjectParams } from "../projects/schemas";
+import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { MessageParams, ProjectParams, WebhookParams } from "../lib/params";
 import {
   CreateWebhookBody,
   DeliveriesQuery,
-  MessageParams,
   MessageSchema,
   serializeEndpoint,
   serializeMessage,
   UpdateWebhookBody,
   WebhookEndpointSchema,
   WebhookEndpointWithSecretSchema,
-  WebhookParams,
 } from "./schemas";
 import {
   createEndpoint,
@@ -48,10 +46,8 @@ webhookRoutes.openapi(
     responses: { 201: jsonContent(WebhookEndpointWithSecretSchema, "Created"), ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    const { endpoint, secret } = await createEndpoint(depsOf(c), auditActor(c), { id: project_id, orgId }, body);
+    const access = await projectAccess(c, c.req.valid("param").project_id, "webhook:write");
+    const { endpoint, secret } = await createEndpoint(depsOf(c), auditActor(c), access, c.req.valid("json"));
     return c.json({ ...serializeEndpoint(endpoint, nowMs()), secret }, 201);
   },
 );
@@ -67,10 +63,8 @@ webhookRoutes.openapi(
     responses: { 200: jsonContent(listOf(WebhookEndpointSchema), "Endpoints"), ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const { limit, cursor } = c.req.valid("query");
-    await projectAccess(c, project_id, "webhook:read");
-    const result = await listEndpoints(c.var.db, project_id, { limit, cursor });
+    const { projectId } = await projectAccess(c, c.req.valid("param").project_id, "webhook:read");
+    const result = await listEndpoints(depsOf(c), projectId, c.req.valid("query"));
     const at = nowMs();
     return c.json({ data: result.rows.map((e) => serializeEndpoint(e, at)), next_cursor: result.nextCursor }, 200);
   },
@@ -89,7 +83,7 @@ webhookRoutes.openapi(
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
     await projectAccess(c, project_id, "webhook:read");
-    return c.json(serializeEndpoint(await findEndpoint(c.var.db, project_id, whk_id), nowMs()), 200);
+    return c.json(serializeEndpoint(await findEndpoint(depsOf(c), project_id, whk_id), nowMs()), 200);
   },
 );
 
@@ -105,10 +99,9 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    const updated = await updateEndpoint(depsOf(c), auditActor(c), { id: project_id, orgId }, whk_id, body);
-    return c.json(serializeEndpoint(updated, nowMs()), 200);
+    const access = await projectAccess(c, project_id, "webhook:write");
+    const endpoint = await updateEndpoint(depsOf(c), auditActor(c), access, whk_id, c.req.valid("json"));
+    return c.json(serializeEndpoint(endpoint, nowMs()), 200);
   },
 );
 
@@ -124,8 +117,8 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    await deleteEndpoint(c.var.db, auditActor(c), { id: project_id, orgId }, whk_id);
+    const access = await projectAccess(c, project_id, "webhook:write");
+    await deleteEndpoint(depsOf(c), auditActor(c), access, whk_id);
     return c.body(null, 204);
   },
 );
@@ -142,12 +135,11 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    const { endpoint, secret } = await rotateEndpointSecret(depsOf(c), auditActor(c), { id: project_id, orgId }, whk_id);
+    const access = await projectAccess(c, project_id, "webhook:write");
+    const { endpoint, secret } = await rotateEndpointSecret(depsOf(c), auditActor(c), access, whk_id);
     return c.json({ ...serializeEndpoint(endpoint, nowMs()), secret }, 201);
   },
 );
-
 
 webhookRoutes.openapi(
   createRoute({
@@ -157,13 +149,13 @@ webhookRoutes.openapi(
     summary: "Send a `webhook.test` event to this endpoint (admin)",
     security: bearerSecurity,
     request: { params: WebhookParams },
-    responses: { 202: jsonContent(MessageSchema, "Queued"), 409: { description: "The endpoint is disabled", content: errorResponses[404].content }, ...errorResponses },
+    responses: { 202: jsonContent(MessageSchema, "Queued"), ...conflictResponse("The endpoint is disabled"), ...errorResponses },
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    const message = await sendTestEvent(depsOf(c), auditActor(c), { id: project_id, orgId }, whk_id);
-    return c.json(serializeMessage(message, []), 202);
+    const access = await projectAccess(c, project_id, "webhook:write");
+    const { message, attempts } = await sendTestEvent(depsOf(c), auditActor(c), access, whk_id);
+    return c.json(serializeMessage(message, attempts), 202);
   },
 );
 
@@ -179,11 +171,9 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const { project_id, whk_id } = c.req.valid("param");
-    const { limit, cursor, status } = c.req.valid("query");
     await projectAccess(c, project_id, "webhook:read");
-    const result = await listDeliveries(c.var.db, project_id, whk_id, { limit, cursor, status });
-    const data = result.rows.map((r) => serializeMessage(r.message, r.attempts));
-    return c.json({ data, next_cursor: result.nextCursor }, 200);
+    const result = await listDeliveries(depsOf(c), project_id, whk_id, c.req.valid("query"));
+    return c.json({ data: result.rows.map((d) => serializeMessage(d.message, d.attempts)), next_cursor: result.nextCursor }, 200);
   },
 );
 
@@ -195,13 +185,12 @@ webhookRoutes.openapi(
     summary: "Resend a message now (admin), whatever its status; it keeps its id",
     security: bearerSecurity,
     request: { params: MessageParams },
-    responses: { 202: jsonContent(MessageSchema, "Queued"), 409: { description: "The endpoint is disabled", content: errorResponses[404].content }, ...errorResponses },
+    responses: { 202: jsonContent(MessageSchema, "Queued"), ...conflictResponse("The endpoint is disabled"), ...errorResponses },
   }),
   async (c) => {
     const { project_id, whk_id, msg_id } = c.req.valid("param");
-    const { orgId } = await projectAccess(c, project_id, "webhook:write");
-    const { message, attempts } = await retryMessage(depsOf(c), auditActor(c), { id: project_id, orgId }, whk_id, msg_id);
+    const access = await projectAccess(c, project_id, "webhook:write");
+    const { message, attempts } = await retryMessage(depsOf(c), auditActor(c), access, whk_id, msg_id);
     return c.json(serializeMessage(message, attempts), 202);
   },
 );
-

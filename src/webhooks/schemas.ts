@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { idParam } from "../lib/schemas";
 import { WEBHOOK_EVENT_TYPES } from "./event-types";
 import { MAX_URL_LENGTH } from "./url";
 
@@ -27,13 +26,6 @@ export const UpdateWebhookBody = z
   })
   .refine((b) => Object.keys(b).length > 0, "Send at least one field to change")
   .openapi("UpdateWebhookEndpoint");
-
-export const WebhookParams = z.object({
-  project_id: idParam("project_id", "proj"),
-  whk_id: idParam("whk_id", "whk"),
-});
-
-export const MessageParams = WebhookParams.extend({ msg_id: idParam("msg_id", "msg") });
 
 export const WebhookEndpointSchema = z
   .object({

@@ -3,6 +3,8 @@
  * consumer), redirects not followed (a 3xx could point anywhere, including private networks),
  * and only the first 2 KiB of the answer kept for the delivery log.
  */
+import { isTimeoutError } from "../lib/timeout";
+
 export const DELIVERY_TIMEOUT_MS = 15_000;
 export const RESPONSE_BODY_LIMIT = 2048;
 
@@ -51,7 +53,7 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
     const responseBody = await readPrefix(response, RESPONSE_BODY_LIMIT).catch(() => null);
     return { statusCode: response.status, durationMs: Date.now() - started, responseBody, error: null };
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    const timedOut = isTimeoutError(error);
     return {
       statusCode: null,
       durationMs: Date.now() - started,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CRON_JOBS } from "../../src/jobs/scheduled";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { eventId, participant, secs, sendEvent, sessionsOf } from "../livekit-webhook/helpers";
+import { eventId, participant, secs, sendEvent, sessionsOf } from "../inbound/helpers";
 import { createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../webhooks/helpers";
 import { rows, runCron } from "./helpers";
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import type { Bindings } from "../../src/env";
-import { LIMITER_TIMEOUT_MS } from "../../src/rate-limit/middleware";
+import { LIMITER_TIMEOUT_MS } from "../../src/rate-limit/service";
 import { BASE, expectEnvelope, type ApiResponse } from "../support/api";
 import { createTenant } from "../support/factories";
 

@@ -7,7 +7,7 @@ import { setClock } from "../../src/lib/clock";
 import { usageEventInsert } from "../../src/usage/record";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { participant, secs, sendEvent } from "../livekit-webhook/helpers";
+import { participant, secs, sendEvent } from "../inbound/helpers";
 
 const t = (d: number, h: number, m: number, s = 0) => Date.UTC(2026, 9, d, h, m, s);
 

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { participant, replay, sendEvent } from "../livekit-webhook/helpers";
+import { participant, replay, sendEvent } from "../inbound/helpers";
 import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "./helpers";
 
 afterEach(() => {

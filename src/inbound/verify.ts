@@ -4,9 +4,8 @@
  * API secret, issued by its API key, whose `sha256` claim is the standard padded base64 SHA-256 of
  * the exact body bytes. Clock tolerance is LiveKit's server tolerance (verifyLivekitJwt's default).
  */
-import type { Config } from "../config";
 import { bytesToBase64, timingSafeEqual } from "../lib/secrets";
-import { verifyLivekitJwt } from "./jwt";
+import { verifyLivekitJwt, type LivekitKeyPair } from "../livekit/jwt";
 
 const encoder = new TextEncoder();
 
@@ -16,7 +15,7 @@ export async function bodySha256Base64(rawBody: string): Promise<string> {
 }
 
 /** True only for a valid, unexpired token from our deployment whose hash matches `rawBody`. */
-export async function verifyLivekitWebhook(livekit: Config["livekit"], authorization: string | undefined, rawBody: string): Promise<boolean> {
+export async function verifyLivekitWebhook(livekit: LivekitKeyPair, authorization: string | undefined, rawBody: string): Promise<boolean> {
   const token = authorization?.replace(/^Bearer\s+/i, "").trim();
   if (!token) return false;
   let claimed: unknown;

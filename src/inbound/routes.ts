@@ -9,10 +9,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, unauthenticated } from "../lib/errors";
 import { createRouter, errorResponses, jsonContent, zodIssuesToError } from "../lib/openapi";
 import { clientIp } from "../middleware/request-context";
-import { enforceRateLimit } from "../rate-limit/middleware";
-import { LivekitWebhookEventSchema } from "./webhook-event";
-import { receiveLivekitEvent } from "./webhook-process";
-import { verifyLivekitWebhook } from "./webhook-verify";
+import { enforceRateLimit } from "../middleware/rate-limit";
+import { LivekitWebhookEventSchema } from "../livekit/webhook-event";
+import { receiveLivekitEvent } from "./service";
+import { verifyLivekitWebhook } from "./verify";
 
 export const livekitWebhookRoutes = createRouter();
 

@@ -21,9 +21,9 @@ import { describeError } from "../lib/logger";
 import { closeRoomSessions, closeSession, openSession, type ProjectRef } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
-import { parseNamespacedRoom } from "./rooms";
-import { livekitTimeToMs } from "./timestamps";
-import { eventRoomName, infoField, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "./webhook-event";
+import { parseNamespacedRoom } from "../livekit/rooms";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import { eventRoomName, infoField, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
 
 export interface InboundDeps {
   db: Database;
