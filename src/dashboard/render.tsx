@@ -5,12 +5,10 @@
  */
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError } from "../lib/errors";
 import type { DashContext } from "./context";
 import { AuthLayout } from "./layout";
 import { setFlash } from "./session";
 import type { Flash } from "./context";
-import type { FieldErrors } from "./ui";
 
 export function contentSecurityPolicy(nonce: string): string {
   return [
@@ -46,20 +44,6 @@ export async function readForm(c: DashContext): Promise<URLSearchParams> {
   return new URLSearchParams(await c.req.text());
 }
 
-/** The field errors of a validation failure (path → message), or a general one. */
-export function fieldErrors(error: unknown, fallbackField = "_form"): FieldErrors | null {
-  if (!(error instanceof ApiError)) return null;
-  if (!["validation_failed", "conflict", "quota_exceeded", "unauthenticated", "rate_limited", "forbidden"].includes(error.code)) return null;
-  if (error.code === "forbidden" && error.message === new ApiError("forbidden", "").message) return null;
-  const errors: FieldErrors = {};
-  for (const d of error.details ?? []) {
-    const key = d.path.split(".")[0] ?? fallbackField;
-    errors[key] ??= d.message;
-  }
-  if (Object.keys(errors).length === 0) errors[fallbackField] = error.message;
-  return errors;
-}
-
 const TITLES: Record<number, string> = {
   400: "That didn't work",
   401: "Please sign in",
@@ -74,6 +58,8 @@ const TITLES: Record<number, string> = {
 };
 
 export function errorPage(c: DashContext, status: ContentfulStatusCode, message: string) {
+  // Errors raised before the dashboard's own middleware ran still get a nonce for the page.
+  if (!c.var.nonce) c.set("nonce", crypto.randomUUID().replace(/-/g, ""));
   const title = TITLES[status] ?? "Something went wrong";
   return page(
     c,
