@@ -33,7 +33,6 @@ import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
 import { tokenRoutes } from "./tokens/routes";
-import { dashboardTokenRoutes } from "./tokens/dashboard-routes";
 import { billingRoutes } from "./billing/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
@@ -76,7 +75,6 @@ export function createApp() {
   app.route("/", memberRoutes);
   app.route("/", invitationRoutes);
   app.route("/", tokenRoutes);
-  app.route("/", dashboardTokenRoutes);
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);

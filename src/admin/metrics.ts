@@ -4,7 +4,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { createRouter, errorResponses } from "../lib/openapi";
+import { errorResponses } from "../lib/openapi";
+import { createRouter } from "../router";
 import { requireAdmin } from "./auth";
 
 export const metricsRoutes = createRouter();

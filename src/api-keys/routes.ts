@@ -4,7 +4,8 @@ import { projectAccess } from "../authz/access";
 import { depsOf } from "../deps";
 import { currentUser } from "../identity/sessions";
 import { KeyParams, ProjectParams } from "../lib/params";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { createRouter } from "../router";
 import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
 import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "./service";
 

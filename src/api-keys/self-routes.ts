@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { apiKeys } from "../db/schema";
 import { notFound } from "../lib/errors";
-import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import { currentApiKey, requireApiKey } from "./auth";
 import { ApiKeySchema, serializeApiKey } from "./schemas";
 

@@ -14,12 +14,10 @@
  * QUOTA_CACHE_MS elsewhere. If the snapshot cannot be computed (D1 failing), the request is let
  * through and the failure logged: the cap is a billing limit, not a security boundary.
  */
-import type { MiddlewareHandler } from "hono";
 import type { Database } from "../db/client";
-import type { AppEnv } from "../env";
 import { nowMs } from "../lib/clock";
 import { ApiError } from "../lib/errors";
-import { describeError } from "../lib/logger";
+import { describeError, type Logger } from "../lib/logger";
 import { currentMonth } from "../usage/query";
 import type { Meter } from "../usage/record";
 import { orgPlan, type Plan } from "./plans";
@@ -81,33 +79,34 @@ export function forgetQuota(orgId: string): void {
   snapshots.delete(orgId);
 }
 
+/** What a passed quota check hands back: the caller reports what it consumed once it succeeded. */
+export interface QuotaCheck {
+  /** Counts units just consumed into this isolate's snapshot, so a burst stops at the cap at once. */
+  consumed(meter: Meter, quantity?: number): void;
+}
+
+const NOTHING_TO_COUNT: QuotaCheck = { consumed: () => undefined };
+
 /**
- * Refuses the request with 402 when the caller's org is on a hard-cap plan and any of `meters` is
- * used up this month. Mount after what authorizes the request (`requireApiKey`, or a project access
- * check), which sets `c.var.orgId`. When the request succeeds and it consumes
- * `tokens_issued`, the isolate's snapshot counts the token at once.
+ * Refuses with 402 `quota_exceeded` when the org is on a hard-cap plan and any of `meters` is used
+ * up this month. Call it before doing the work (nothing is counted here); after the work succeeded,
+ * report what it consumed through the returned check.
  */
-export function enforceQuota(...meters: Meter[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    // Set by whatever authorized the request first: an API key, or a member's access to the project.
-    const orgId = c.var.orgId;
-    if (!orgId) return next();
-    let snapshot: Snapshot | null = null;
-    try {
-      snapshot = await snapshotFor(c.var.db, orgId);
-    } catch (error) {
-      c.var.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
-    }
-    if (snapshot) {
-      const meter = exhaustedMeter(snapshot, meters);
-      if (meter) {
-        throw new ApiError(
-          "quota_exceeded",
-          `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
-        );
-      }
-    }
-    await next();
-    if (snapshot && meters.includes("tokens_issued") && c.res.status >= 200 && c.res.status < 300) snapshot.used.tokens_issued += 1;
-  };
+export async function checkQuota(deps: { db: Database; logger: Logger }, orgId: string, meters: readonly Meter[]): Promise<QuotaCheck> {
+  let snapshot: Snapshot | null = null;
+  try {
+    snapshot = await snapshotFor(deps.db, orgId);
+  } catch (error) {
+    deps.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
+  }
+  if (!snapshot) return NOTHING_TO_COUNT;
+  const meter = exhaustedMeter(snapshot, meters);
+  if (meter) {
+    throw new ApiError(
+      "quota_exceeded",
+      `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
+    );
+  }
+  const counted = snapshot;
+  return { consumed: (m, quantity = 1) => void (counted.used[m] += quantity) };
 }

@@ -7,7 +7,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, unauthenticated } from "../lib/errors";
-import { createRouter, errorResponses, jsonContent, zodIssuesToError } from "../lib/openapi";
+import { errorResponses, jsonContent, zodIssuesToError } from "../lib/openapi";
+import { createRouter } from "../router";
 import { clientIp } from "../middleware/request-context";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { LivekitWebhookEventSchema } from "../livekit/webhook-event";

@@ -6,7 +6,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { currentUser, requireUser } from "../identity/sessions";
-import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { createRouter } from "../router";
 import { serializeMember } from "../members/schemas";
 import { teamActor } from "../members/actor";
 import { serializeOrg } from "../orgs/schemas";

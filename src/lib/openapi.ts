@@ -1,11 +1,10 @@
 /**
  * Route definitions use @hono/zod-openapi so the OpenAPI document is generated from the very
- * schemas that validate requests. Every router is made here so they all share the validation hook
- * that turns zod issues into the contract's `validation_failed` envelope.
+ * schemas that validate requests. The building blocks of every route: the validation hook every
+ * router shares (`src/router.ts`), the error envelope and standard responses, list pagination.
  */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
 
 export function zodIssuesToError(error: ZodError, prefix?: string): ApiError {
@@ -19,20 +18,20 @@ export function zodIssuesToError(error: ZodError, prefix?: string): ApiError {
   });
 }
 
-export function createRouter() {
-  return new OpenAPIHono<AppEnv>({
-    strict: true,
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        // `target` is json | query | param | header; keep the body paths bare, as the contract shows.
-        const target = (result as { target?: string }).target;
-        throw zodIssuesToError(result.error as ZodError, target && target !== "json" ? target : undefined);
-      }
-    },
-  });
+/**
+ * The `defaultHook` of every router (`src/router.ts`): a request that fails its zod schema becomes
+ * the contract's `validation_failed` envelope.
+ */
+export function validationHook(result: { success: boolean; error?: unknown; target?: string }): void {
+  if (!result.success) {
+    // `target` is json | query | param | header; keep the body paths bare, as the contract shows.
+    const target = result.target;
+    throw zodIssuesToError(result.error as ZodError, target && target !== "json" ? target : undefined);
+  }
 }
 
-export type Router = ReturnType<typeof createRouter>;
+// Moving: routers now come from src/router.ts (lib/ imports nothing above it).
+export { createRouter, type Router } from "../router";
 
 /** The contract's error envelope, for OpenAPI responses. */
 export const ErrorSchema = z

@@ -4,7 +4,8 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { currentUser } from "../identity/sessions";
-import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { createRouter } from "../router";
 import { MemberSchema, serializeMember, UpdateMemberBody } from "./schemas";
 import { teamActor } from "./actor";
 import { changeMemberRole, listMembers, removeMember } from "./service";

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { AppEnv } from "../env";
-import { createRouter, jsonContent } from "../lib/openapi";
+import { jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import type { Context } from "hono";
 import { ApiError, errorBody } from "../lib/errors";
 import { isTimeoutError, withTimeout } from "../lib/timeout";

@@ -1,11 +1,17 @@
-import { depsOf } from "../deps";
+/**
+ * `POST /v1/tokens` and `/v1/tokens/verify` for a project API key with `tokens:write`, and
+ * `POST /v1/projects/{project_id}/tokens` for a signed-in member trying a room from the dashboard,
+ * with the same request, rules, metering and quota.
+ */
 import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, requireApiKey } from "../api-keys/auth";
-import { enforceQuota } from "../billing/quota";
-import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
-import { issueToken } from "./issue";
-import { CreateTokenBody, TokenResponse, VerifyTokenBody, VerifyTokenResponse } from "./schemas";
-import { verifyParticipantToken } from "./verify";
+import { projectAccess } from "../authz/access";
+import { depsOf } from "../deps";
+import { bearerSecurity, errorResponses, jsonBody, jsonContent, quotaResponse } from "../lib/openapi";
+import { createRouter } from "../router";
+import { ProjectParams } from "../lib/params";
+import { CreateTokenBody, serializeToken, TokenResponse, VerifyTokenBody, VerifyTokenResponse } from "./schemas";
+import { issueToken, verifyToken } from "./service";
 
 export const tokenRoutes = createRouter();
 
@@ -13,7 +19,6 @@ const tags = ["Tokens"];
 
 // Both routes need a key with `tokens:write`; requireApiKey also applies the per-project rate limit.
 tokenRoutes.use("/v1/tokens", requireApiKey("tokens:write"));
-tokenRoutes.use("/v1/tokens", enforceQuota("tokens_issued", "participant_minutes"));
 tokenRoutes.use("/v1/tokens/verify", requireApiKey("tokens:write"));
 
 tokenRoutes.openapi(
@@ -24,10 +29,10 @@ tokenRoutes.openapi(
     summary: "Mint a LiveKit access token for a participant of one of your rooms",
     security: bearerSecurity,
     request: { body: jsonBody(CreateTokenBody) },
-    responses: { 201: jsonContent(TokenResponse, "Minted"), ...errorResponses },
+    responses: { 201: jsonContent(TokenResponse, "Minted"), ...quotaResponse, ...errorResponses },
   }),
   async (c) => {
-    return c.json(await issueToken(depsOf(c), currentApiKey(c), c.req.valid("json")), 201);
+    return c.json(serializeToken(await issueToken(depsOf(c), currentApiKey(c), c.req.valid("json"))), 201);
   },
 );
 
@@ -42,7 +47,22 @@ tokenRoutes.openapi(
     responses: { 200: jsonContent(VerifyTokenResponse, "Verification result"), ...errorResponses },
   }),
   async (c) => {
-    const { projectId } = currentApiKey(c);
-    return c.json(await verifyParticipantToken(c.var.config.livekit, projectId, c.req.valid("json").token), 200);
+    return c.json(await verifyToken(depsOf(c), currentApiKey(c), c.req.valid("json").token), 200);
+  },
+);
+
+tokenRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/projects/{project_id}/tokens",
+    tags,
+    summary: "Mint a LiveKit access token from the dashboard (member)",
+    security: bearerSecurity,
+    request: { params: ProjectParams, body: jsonBody(CreateTokenBody) },
+    responses: { 201: jsonContent(TokenResponse, "Minted"), ...quotaResponse, ...errorResponses },
+  }),
+  async (c) => {
+    const access = await projectAccess(c, c.req.valid("param").project_id, "token:create");
+    return c.json(serializeToken(await issueToken(depsOf(c), access, c.req.valid("json"))), 201);
   },
 );

@@ -1,5 +1,6 @@
 /** Request and response shapes of `/v1/tokens` (contract: "LiveKit access tokens"). */
 import { z } from "@hono/zod-openapi";
+import { toIso } from "../lib/clock";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 import { MAX_BODY_BYTES } from "../middleware/json-body";
 import { PUBLISH_SOURCES, REFUSED_GRANT_NAMES, type RefusedGrantName } from "./grants";
@@ -61,6 +62,11 @@ export const TokenResponse = z
     expires_at: z.string(),
   })
   .openapi("Token");
+
+/** A minted token as the API answers it. */
+export function serializeToken(minted: { token: string; url: string; room: string; identity: string; expiresAt: number }) {
+  return { token: minted.token, url: minted.url, room: minted.room, identity: minted.identity, expires_at: toIso(minted.expiresAt) };
+}
 
 export const VerifyTokenBody = z.strictObject({ token: z.string().min(1).max(MAX_BODY_BYTES) }).openapi("VerifyToken");
 

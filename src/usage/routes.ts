@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireApiKey, currentApiKey } from "../api-keys/auth";
 import { orgAccess, projectAccess } from "../authz/access";
-import { bearerSecurity, createRouter, errorResponses, jsonContent } from "../lib/openapi";
+import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
+import { createRouter } from "../router";
 import { Timestamp } from "../lib/schemas";
 import { usageRange, usageSeries } from "./query";
 import { OrgParams, ProjectParams } from "../lib/params";

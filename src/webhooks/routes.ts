@@ -8,7 +8,8 @@ import { auditActor } from "../audit/record";
 import { projectAccess } from "../authz/access";
 import { depsOf } from "../deps";
 import { nowMs } from "../lib/clock";
-import { bearerSecurity, conflictResponse, createRouter, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
+import { createRouter } from "../router";
 import { MessageParams, ProjectParams, WebhookParams } from "../lib/params";
 import {
   CreateWebhookBody,

@@ -1,0 +1,171 @@
+/**
+ * Bringing RTMP, WHIP or URL streams into a tenant's rooms through the shared LiveKit deployment.
+ * The room is namespaced on the wire exactly as in access tokens. A record is written only after
+ * LiveKit created the ingress; its stream key is kept encrypted (the tenant needs it back to
+ * publish) and list/get answer from D1, kept current by webhooks (`events.ts`).
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import type { AuditActor } from "../audit/record";
+import { auditEntry } from "../audit/record";
+import type { Tenant } from "../authz/access";
+import { checkQuota } from "../billing/quota";
+import { ingresses } from "../db/schema";
+import type { Deps } from "../deps";
+import { allowsPrivateDestinations, assertPublicDestinations } from "../egress/destinations";
+import { nowMs } from "../lib/clock";
+import { notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { decryptSecret, encryptSecret } from "../lib/secrets";
+import { namespacedRoom } from "../livekit/rooms";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import { TwirpError } from "../livekit/twirp";
+import * as livekitIngress from "./livekit";
+import { LIVEKIT_INPUT_TYPE, type CreateIngressBody } from "./schemas";
+import { parseIngressStatus } from "./status";
+
+type IngressRow = typeof ingresses.$inferSelect;
+
+/** A record with its stream key in the clear, for the tenant who publishes with it. */
+export interface IngressWithKey {
+  row: IngressRow;
+  streamKey: string | null;
+}
+
+async function withStreamKey(deps: Pick<Deps, "config">, row: IngressRow): Promise<IngressWithKey> {
+  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKey) : null;
+  return { row, streamKey };
+}
+
+export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenant, input: CreateIngressBody): Promise<IngressWithKey> {
+  const { config, db, logger } = deps;
+  await checkQuota(deps, tenant.orgId, ["ingress_minutes"]);
+  // LiveKit pulls this URL from inside the platform network: refuse private hosts before it hears of it.
+  if (input.url !== undefined) assertPublicDestinations([{ path: "url", url: input.url }], allowsPrivateDestinations(config));
+  const info = await livekitIngress.createIngress(
+    config.livekit,
+    {
+      inputType: LIVEKIT_INPUT_TYPE[input.input_type],
+      name: input.name ?? "",
+      roomName: namespacedRoom(tenant.projectId, input.room),
+      participantIdentity: input.participant_identity,
+      ...(input.participant_name !== undefined ? { participantName: input.participant_name } : {}),
+      ...(input.participant_metadata !== undefined ? { participantMetadata: input.participant_metadata } : {}),
+      ...(input.url !== undefined ? { url: input.url } : {}),
+      ...(input.enable_transcoding !== undefined ? { enableTranscoding: input.enable_transcoding } : {}),
+    },
+    logger,
+  );
+
+  const at = nowMs();
+  const streamKey = info.stream_key ? info.stream_key : null;
+  const row: IngressRow = {
+    id: newId("ingress"),
+    ingressId: info.ingress_id,
+    projectId: tenant.projectId,
+    orgId: tenant.orgId,
+    inputType: input.input_type,
+    // The tenant's text byte for byte, not LiveKit's echo of it.
+    name: input.name ?? "",
+    room: input.room,
+    participantIdentity: input.participant_identity,
+    url: info.url ? info.url : (input.url ?? null),
+    streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKey),
+    status: parseIngressStatus(info.state?.status),
+    error: info.state?.error ? info.state.error : null,
+    startedAt: livekitTimeToMs(info.state?.started_at),
+    endedAt: livekitTimeToMs(info.state?.ended_at),
+    createdAt: at,
+    updatedAt: at,
+    deletedAt: null,
+  };
+  try {
+    await db.batch([
+      db.insert(ingresses).values(row),
+      auditEntry(
+        db,
+        actor,
+        {
+          action: "ingress.created",
+          resourceType: "ingress",
+          resourceId: row.id,
+          orgId: tenant.orgId,
+          projectId: tenant.projectId,
+          metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room, name: row.name },
+        },
+        at,
+      ),
+    ]);
+  } catch (error) {
+    // An ingress Pulse cannot track would take streams nobody can see or delete: remove it.
+    deps.background(livekitIngress.deleteIngress(config.livekit, info.ingress_id, logger).catch(() => undefined));
+    throw error;
+  }
+  return { row, streamKey };
+}
+
+export async function listIngresses(deps: Pick<Deps, "db" | "config">, projectId: string, { limit, cursor, room }: PageRequest & { room?: string }) {
+  const rows = await deps.db
+    .select()
+    .from(ingresses)
+    .where(
+      and(
+        eq(ingresses.projectId, projectId),
+        isNull(ingresses.deletedAt),
+        room === undefined ? undefined : eq(ingresses.room, room),
+        afterCursor(cursor, ingresses.createdAt, ingresses.id),
+      ),
+    )
+    .orderBy(...newestFirst(ingresses.createdAt, ingresses.id))
+    .limit(limit + 1)
+    .all();
+  const result = page(rows, limit);
+  return { rows: await Promise.all(result.rows.map((r) => withStreamKey(deps, r))), nextCursor: result.nextCursor };
+}
+
+/** The project's live (not deleted) ingress by Pulse id; anything else is 404. */
+async function findIngressRow(deps: Pick<Deps, "db">, projectId: string, id: string): Promise<IngressRow> {
+  const row = await deps.db
+    .select()
+    .from(ingresses)
+    .where(and(eq(ingresses.id, id), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt)))
+    .get();
+  if (!row) throw notFound("Ingress");
+  return row;
+}
+
+export async function getIngress(deps: Pick<Deps, "db" | "config">, projectId: string, id: string): Promise<IngressWithKey> {
+  return withStreamKey(deps, await findIngressRow(deps, projectId, id));
+}
+
+/** Deletes the ingress in LiveKit (it stops accepting streams), then the record. */
+export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">, actor: AuditActor, tenant: Tenant, id: string): Promise<void> {
+  const { config, db, logger } = deps;
+  const row = await findIngressRow(deps, tenant.projectId, id);
+  try {
+    await livekitIngress.deleteIngress(config.livekit, row.ingressId, logger);
+  } catch (error) {
+    // Already gone in LiveKit (deleted there, or expired): the tenant's intent holds, finish here.
+    if (!(error instanceof TwirpError && error.twirpCode === "not_found")) throw error;
+  }
+  const at = nowMs();
+  await db.batch([
+    db
+      .update(ingresses)
+      .set({ deletedAt: at, updatedAt: at })
+      .where(and(eq(ingresses.id, row.id), eq(ingresses.projectId, tenant.projectId))),
+    auditEntry(
+      db,
+      actor,
+      {
+        action: "ingress.deleted",
+        resourceType: "ingress",
+        resourceId: row.id,
+        orgId: tenant.orgId,
+        projectId: tenant.projectId,
+        metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room },
+      },
+      at,
+    ),
+  ]);
+}

@@ -1,0 +1,29 @@
+/**
+ * LiveKit access tokens for a tenant's rooms: issuing (quota, mint, metering) and verifying. The
+ * same operations serve a project API key (`POST /v1/tokens`) and a signed-in member trying a
+ * room from the dashboard (`POST /v1/projects/{id}/tokens`).
+ */
+import type { Tenant } from "../authz/access";
+import { checkQuota } from "../billing/quota";
+import type { Deps } from "../deps";
+import { countTokenIssued, flushTokenUsage } from "./metering";
+import { mintParticipantToken, type TokenRequest } from "./mint";
+import { verifyParticipantToken, type TokenVerification } from "./verify";
+
+/** What a new token consumes: refused on a hard-cap plan once either is used up. */
+const TOKEN_METERS = ["tokens_issued", "participant_minutes"] as const;
+
+/** Mints a participant token for the tenant's room and meters it (the D1 write happens after the answer). */
+export async function issueToken(deps: Pick<Deps, "db" | "config" | "logger" | "background">, tenant: Tenant, request: TokenRequest) {
+  const quota = await checkQuota(deps, tenant.orgId, TOKEN_METERS);
+  const minted = await mintParticipantToken(deps.config.livekit, tenant.projectId, request);
+  countTokenIssued(tenant.projectId, tenant.orgId);
+  quota.consumed("tokens_issued");
+  deps.background(flushTokenUsage(deps.db, deps.logger));
+  return minted;
+}
+
+/** Whether `token` is a current participant token of one of the tenant's rooms, and what it grants. */
+export function verifyToken(deps: Pick<Deps, "config">, tenant: Pick<Tenant, "projectId">, token: string): Promise<TokenVerification> {
+  return verifyParticipantToken(deps.config.livekit, tenant.projectId, token);
+}
