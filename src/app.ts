@@ -10,6 +10,7 @@ import type { AppEnv } from "./env";
 import { ApiError, errorBody } from "./lib/errors";
 import { createLogger, describeError } from "./lib/logger";
 import { newId } from "./lib/ids";
+import { dashboardErrorPage, dashboardRoutes, wantsHtml } from "./dashboard/routes";
 import { createRouter } from "./lib/openapi";
 import { cors } from "./middleware/cors";
 import { httpsOnly } from "./middleware/https-only";
@@ -36,6 +37,8 @@ import { tokenRoutes } from "./tokens/routes";
 import { billingRoutes } from "./billing/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
+  // Browsers on dashboard pages get pages; the API's paths (and non-browser clients) keep the envelope.
+  if (wantsHtml(c)) return dashboardErrorPage(c, error);
   const requestId = c.var.requestId ?? newId("request");
   return c.json(errorBody(error, requestId), error.status, { ...error.headers, "X-Request-Id": requestId });
 }
@@ -78,6 +81,8 @@ export function createApp() {
   app.route("/", egressRoutes);
   app.route("/", ingressRoutes);
   app.route("/", billingRoutes);
+  // Last: the dashboard's pages (HTML) on every path outside the API's.
+  app.route("/", dashboardRoutes as never);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

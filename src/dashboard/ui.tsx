@@ -24,6 +24,8 @@ interface FieldProps {
   minlength?: number;
   maxlength?: number;
   autofocus?: boolean;
+  /** Typed confirmation: the form's submit button stays disabled until this exact text is typed. */
+  confirmText?: string;
 }
 
 /** A labelled input; its error (if any) sits right under it and is tied to it for screen readers. */
@@ -46,6 +48,7 @@ export function Field(p: FieldProps) {
         minlength={p.minlength}
         maxlength={p.maxlength}
         autofocus={p.autofocus}
+        data-confirm-text={p.confirmText}
         aria-invalid={p.error ? "true" : undefined}
         aria-describedby={described}
       />
