@@ -18,8 +18,8 @@ import { jsonBody } from "./middleware/json-body";
 import { requestContext, withConfig } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
+import { authenticate } from "./auth/table";
 import { apiKeyRoutes } from "./api-keys/routes";
-import { apiKeySelfRoutes } from "./api-keys/self-routes";
 import { auditRoutes } from "./audit/routes";
 import { egressRoutes } from "./egress/routes";
 import { identityRoutes } from "./identity/routes";
@@ -62,15 +62,16 @@ export function createApp() {
       })),
   }));
 
-  // Routers. Order matters only where paths overlap: projects (which applies session auth to
-  // /v1/projects/*) before the routers nested under it.
+  // Who may call what is one table (auth/table.ts), applied here before any router: routers never
+  // authenticate on their own, so the order below carries no meaning.
+  app.use("*", authenticate);
+
   app.route("/", statusRoutes);
   app.route("/", metricsRoutes);
   app.route("/", identityRoutes);
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);
   app.route("/", apiKeyRoutes);
-  app.route("/", apiKeySelfRoutes);
   app.route("/", auditRoutes);
   app.route("/", livekitWebhookRoutes);
   app.route("/", webhookRoutes);

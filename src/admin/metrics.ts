@@ -6,10 +6,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { errorResponses } from "../lib/openapi";
 import { createRouter } from "../router";
-import { requireAdmin } from "./auth";
 
 export const metricsRoutes = createRouter();
-metricsRoutes.use("/metrics", requireAdmin);
 
 interface Gauge {
   name: string;

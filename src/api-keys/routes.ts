@@ -1,15 +1,17 @@
-import { createRoute } from "@hono/zod-openapi";
+/**
+ * `/v1/projects/{project_id}/keys` (session routes: admins create, revoke and roll, members list)
+ * and `GET /v1/api-key`, where a tenant's server asks which key it is using.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { currentApiKey, currentUser, projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { projectAccess } from "../authz/access";
 import { depsOf } from "../deps";
-import { currentUser } from "../identity/sessions";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { KeyParams, ProjectParams } from "../lib/params";
-import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { createRouter } from "../router";
 import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
-import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "./service";
+import { createApiKey, findApiKey, listApiKeys, revokeApiKey, rollApiKey } from "./service";
 
-// Session auth for /v1/projects/* is applied by the projects router, mounted first.
 export const apiKeyRoutes = createRouter();
 
 const tags = ["API keys"];
@@ -25,11 +27,9 @@ apiKeyRoutes.openapi(
     responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Created"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
-    const { project_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const access = await projectAccess(c, project_id, "key:write");
-    const { key, secret } = await createApiKey(c.var.db, { userId, audit: auditActor(c) }, { id: project_id, orgId: access.orgId }, body);
+    const access = await projectAccess(c, c.req.valid("param").project_id, "key:write");
+    const caller = { userId: currentUser(c).userId, audit: auditActor(c) };
+    const { key, secret } = await createApiKey(depsOf(c), caller, access, c.req.valid("json"));
     return c.json({ ...serializeApiKey(key), secret }, 201);
   },
 );
@@ -45,10 +45,8 @@ apiKeyRoutes.openapi(
     responses: { 200: jsonContent(listOf(ApiKeySchema), "Keys"), ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const { limit, cursor } = c.req.valid("query");
-    await projectAccess(c, project_id, "key:read");
-    const result = await listApiKeys(c.var.db, project_id, { limit, cursor });
+    const { projectId } = await projectAccess(c, c.req.valid("param").project_id, "key:read");
+    const result = await listApiKeys(depsOf(c), projectId, c.req.valid("query"));
     return c.json({ data: result.rows.map(serializeApiKey), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -61,12 +59,12 @@ apiKeyRoutes.openapi(
     summary: "Revoke an API key (admin); it stops working at once",
     security: bearerSecurity,
     request: { params: KeyParams },
-    responses: { 204: { description: "Revoked" }, ...errorResponses },
+    responses: { 204: { description: "Revoked" }, ...errorResponses, ...conflictResponse("The key kept changing (rolled) while being revoked") },
   }),
   async (c) => {
     const { project_id, key_id } = c.req.valid("param");
     const access = await projectAccess(c, project_id, "key:write");
-    await revokeApiKey(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId }, key_id);
+    await revokeApiKey(depsOf(c), auditActor(c), access, key_id);
     return c.body(null, 204);
   },
 );
@@ -79,12 +77,28 @@ apiKeyRoutes.openapi(
     summary: "Replace a key's secret (admin); the old secret dies at once",
     security: bearerSecurity,
     request: { params: KeyParams },
-    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Rolled"), ...errorResponses },
+    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Rolled"), ...errorResponses, ...conflictResponse("The key is revoked or expired, or changed at the same time") },
   }),
   async (c) => {
     const { project_id, key_id } = c.req.valid("param");
     const access = await projectAccess(c, project_id, "key:write");
-    const { key, secret } = await rollApiKey(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId }, key_id);
+    const { key, secret } = await rollApiKey(depsOf(c), auditActor(c), access, key_id);
     return c.json({ ...serializeApiKey(key), secret }, 201);
+  },
+);
+
+apiKeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/api-key",
+    tags,
+    summary: "Describe the API key making the request (never its secret)",
+    security: bearerSecurity,
+    responses: { 200: jsonContent(ApiKeySchema.extend({ org_id: z.string() }), "The key"), ...errorResponses },
+  }),
+  async (c) => {
+    const caller = currentApiKey(c);
+    const key = await findApiKey(depsOf(c), caller.projectId, caller.keyId);
+    return c.json({ ...serializeApiKey(key), org_id: key.orgId }, 200);
   },
 );

@@ -12,8 +12,3 @@ export async function newApiKeySecret() {
   const secret = generateSecret(API_KEY_PREFIX, 32);
   return { secret, prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH), hash: await sha256Hex(secret) };
 }
-
-/** Any string starting `pulse_` is presented as an API key (the contract's scheme). */
-export function looksLikeApiKey(value: string): boolean {
-  return value.startsWith("pulse_");
-}

@@ -1,34 +1,37 @@
 /**
- * Project API keys: create (secret returned once), list (never the secret), revoke and roll.
- * Callers resolve the user's access to the project first (`authz/access.ts`).
+ * Project API keys: create (the secret is returned once and stored only as SHA-256), list,
+ * describe, revoke and roll. Revoking and rolling announce the dead secret to the project's
+ * limiter object first (`revocation.ts`), then write D1 guarded on the secret they read, so a
+ * revoke racing a roll can never leave a live secret behind.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
+import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
+import type { Tenant } from "../authz/access";
 import { API_KEY_SCOPES, type ApiKeyScope } from "../authz/permissions";
-import type { Database } from "../db/client";
 import { apiKeys } from "../db/schema";
+import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { announceRevokedKeys, type LimiterDeps } from "./revocation";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { announceRevokedKeys } from "./revocation";
 import { newApiKeySecret } from "./secret";
 
-export type ApiKey = typeof apiKeys.$inferSelect;
+type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-/** The project a key operation is in, and who does it. */
-export interface KeyActor {
-  userId: string;
-  audit: AuditActor;
-}
-
-export interface CreateKeyInput {
+export interface ApiKeyInput {
   name: string;
+  /** Every scope when absent. */
   scopes?: ApiKeyScope[];
+  /** RFC 3339; must be in the future. */
   expires_at?: string;
 }
 
-export async function createApiKey(db: Database, actor: KeyActor, project: { id: string; orgId: string }, input: CreateKeyInput) {
+/** How often revoking retries when a concurrent roll keeps replacing the secret it announced. */
+const REVOKE_ATTEMPTS = 3;
+
+export async function createApiKey(deps: Pick<Deps, "db">, caller: UserActor, tenant: Tenant, input: ApiKeyInput) {
+  const { db } = deps;
   const at = nowMs();
   const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
   if (expiresAt !== null && expiresAt <= at) {
@@ -36,15 +39,15 @@ export async function createApiKey(db: Database, actor: KeyActor, project: { id:
   }
   const scopes = input.scopes ?? [...API_KEY_SCOPES];
   const { secret, prefix, hash } = await newApiKeySecret();
-  const key: ApiKey = {
+  const key: ApiKeyRow = {
     id: newId("apiKey"),
-    projectId: project.id,
-    orgId: project.orgId,
+    projectId: tenant.projectId,
+    orgId: tenant.orgId,
     name: input.name,
     prefix,
     keyHash: hash,
     scopes: JSON.stringify(scopes),
-    createdBy: actor.userId,
+    createdBy: caller.userId,
     createdAt: at,
     expiresAt,
     revokedAt: null,
@@ -54,13 +57,13 @@ export async function createApiKey(db: Database, actor: KeyActor, project: { id:
     db.insert(apiKeys).values(key),
     auditEntry(
       db,
-      actor.audit,
+      caller.audit,
       {
         action: "api_key.created",
         resourceType: "api_key",
         resourceId: key.id,
-        orgId: project.orgId,
-        projectId: project.id,
+        orgId: tenant.orgId,
+        projectId: tenant.projectId,
         metadata: { name: input.name, prefix, scopes, expires_at: input.expires_at ?? null },
       },
       at,
@@ -69,24 +72,20 @@ export async function createApiKey(db: Database, actor: KeyActor, project: { id:
   return { key, secret };
 }
 
-export async function listApiKeys(db: Database, projectId: string, opts: { limit: number; cursor?: string }) {
-  const rows = await db
+export async function listApiKeys(deps: Pick<Deps, "db">, projectId: string, { limit, cursor }: PageRequest) {
+  const rows = await deps.db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.projectId, projectId), afterCursor(opts.cursor, apiKeys.createdAt, apiKeys.id)))
+    .where(and(eq(apiKeys.projectId, projectId), afterCursor(cursor, apiKeys.createdAt, apiKeys.id)))
     .orderBy(...newestFirst(apiKeys.createdAt, apiKeys.id))
-    .limit(opts.limit + 1)
+    .limit(limit + 1)
     .all();
-  return page(rows, opts.limit);
+  return page(rows, limit);
 }
 
-/** The key still has the secret we read and is not revoked (the guard of revoke and roll). */
-function unchangedKey(keyId: string, keyHash: string) {
-  return sql`EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND key_hash = ${keyHash} AND revoked_at IS NULL)`;
-}
-
-async function loadKey(db: Database, projectId: string, keyId: string): Promise<ApiKey> {
-  const key = await db
+/** The project's key by id (revoked ones included); another project's, or no key, is 404. */
+export async function findApiKey(deps: Pick<Deps, "db">, projectId: string, keyId: string): Promise<ApiKeyRow> {
+  const key = await deps.db
     .select()
     .from(apiKeys)
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.projectId, projectId)))
@@ -95,22 +94,27 @@ async function loadKey(db: Database, projectId: string, keyId: string): Promise<
   return key;
 }
 
-/** Revokes a key at once; revoking a revoked key is a no-op. */
-export async function revokeApiKey(deps: LimiterDeps & { db: Database }, audit: AuditActor, project: { id: string; orgId: string }, keyId: string) {
+/** The key still has the secret we read and is not revoked (the guard of revoke and roll). */
+function unchangedKey(keyId: string, keyHash: string) {
+  return sql`EXISTS (SELECT 1 FROM api_keys WHERE id = ${keyId} AND key_hash = ${keyHash} AND revoked_at IS NULL)`;
+}
+
+/** Revokes the key; it stops working at once everywhere. Revoking a revoked key changes nothing. */
+export async function revokeApiKey(deps: Pick<Deps, "db" | "limiter" | "logger">, actor: AuditActor, tenant: Tenant, keyId: string): Promise<void> {
   const { db } = deps;
   // A roll may replace the secret between our read and our write; then the new secret is the one
   // to announce. The write is guarded on the hash we announced, so we retry with the new one.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const key = await loadKey(db, project.id, keyId);
+  for (let attempt = 0; attempt < REVOKE_ATTEMPTS; attempt++) {
+    const key = await findApiKey(deps, tenant.projectId, keyId);
     if (key.revokedAt !== null) return;
-    await announceRevokedKeys(deps, project.id, [key.keyHash]);
+    await announceRevokedKeys(deps, tenant.projectId, [key.keyHash]);
     const at = nowMs();
     const guard = unchangedKey(keyId, key.keyHash);
     const [, revoked] = await db.batch([
       auditEntryWhen(
         db,
-        audit,
-        { action: "api_key.revoked", resourceType: "api_key", resourceId: keyId, orgId: project.orgId, projectId: project.id, metadata: { prefix: key.prefix } },
+        actor,
+        { action: "api_key.revoked", resourceType: "api_key", resourceId: keyId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { prefix: key.prefix } },
         guard,
         at,
       ),
@@ -121,27 +125,27 @@ export async function revokeApiKey(deps: LimiterDeps & { db: Database }, audit: 
   throw conflict("The key kept changing while being revoked; try again.");
 }
 
-/** Replaces a key's secret; the old one dies at once. Returns the key and its new secret (shown once). */
-export async function rollApiKey(deps: LimiterDeps & { db: Database }, audit: AuditActor, project: { id: string; orgId: string }, keyId: string) {
+/** Replaces the key's secret (returned once); the old secret dies at once everywhere. */
+export async function rollApiKey(deps: Pick<Deps, "db" | "limiter" | "logger">, actor: AuditActor, tenant: Tenant, keyId: string) {
   const { db } = deps;
-  const key = await loadKey(db, project.id, keyId);
+  const key = await findApiKey(deps, tenant.projectId, keyId);
   const at = nowMs();
   if (key.revokedAt !== null) throw conflict("A revoked key cannot be rolled; create a new key.");
   if (key.expiresAt !== null && key.expiresAt <= at) throw conflict("An expired key cannot be rolled; create a new key.");
   const { secret, prefix, hash } = await newApiKeySecret();
-  await announceRevokedKeys(deps, project.id, [key.keyHash]);
+  await announceRevokedKeys(deps, tenant.projectId, [key.keyHash]);
   // Guarded on the secret we read: a concurrent revoke or roll wins, and this one changes nothing.
   const guard = unchangedKey(keyId, key.keyHash);
   const [, updated] = await db.batch([
     auditEntryWhen(
       db,
-      audit,
+      actor,
       {
         action: "api_key.rolled",
         resourceType: "api_key",
         resourceId: keyId,
-        orgId: project.orgId,
-        projectId: project.id,
+        orgId: tenant.orgId,
+        projectId: tenant.projectId,
         metadata: { old_prefix: key.prefix, new_prefix: prefix },
       },
       guard,

@@ -19,6 +19,12 @@ export interface AuditActor {
   requestId: string | null;
 }
 
+/** A signed-in person performing an operation: who they are, and how the audit log names the request. */
+export interface UserActor {
+  userId: string;
+  audit: AuditActor;
+}
+
 export interface AuditEvent {
   /** `resource.verb` in the past tense: `project.created`, `api_key.revoked`, `user.login_failed`. */
   action: string;

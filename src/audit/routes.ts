@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { orgAccess } from "../auth/caller";
 import { and, eq } from "drizzle-orm";
-import { orgAccess } from "../authz/access";
 import { auditLogs } from "../db/schema";
-import { requireUser } from "../identity/sessions";
 import { notFound } from "../lib/errors";
 import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { createRouter } from "../router";
@@ -12,7 +11,6 @@ import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "
 import { AuditEntryParams, OrgParams } from "../lib/params";
 
 export const auditRoutes = createRouter();
-auditRoutes.use("/v1/orgs/:org_id/audit-logs/*", requireUser);
 
 const tags = ["Audit log"];
 

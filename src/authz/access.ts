@@ -5,11 +5,8 @@
  */
 import { and, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import type { Context } from "hono";
 import type { Database } from "../db/client";
 import { memberships, organizations, projects } from "../db/schema";
-import type { AppEnv } from "../env";
-import { currentUser } from "../identity/sessions";
 import { forbidden, notFound } from "../lib/errors";
 import { can, rolesWith, type Permission, type Role } from "./permissions";
 
@@ -82,21 +79,4 @@ export function stillHolds(db: Database, orgId: string, userId: string, permissi
         ),
       ),
   );
-}
-
-/**
- * The route-level form of the checks above: resolves the signed-in user's access and records the
- * org/project on `c.var` for the request log. Every session route that takes an id calls one of these.
- */
-export async function orgAccess(c: Context<AppEnv>, orgId: string, permission: Permission): Promise<OrgAccess> {
-  const access = await requireOrgAccess(c.var.db, currentUser(c).userId, orgId, permission);
-  c.set("orgId", orgId);
-  return access;
-}
-
-export async function projectAccess(c: Context<AppEnv>, projectId: string, permission: Permission): Promise<ProjectAccess> {
-  const access = await requireProjectAccess(c.var.db, currentUser(c).userId, projectId, permission);
-  c.set("orgId", access.orgId);
-  c.set("projectId", projectId);
-  return access;
 }

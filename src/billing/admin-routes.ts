@@ -10,7 +10,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { asc, eq, exists } from "drizzle-orm";
 import type { Context } from "hono";
-import { requireAdmin } from "../admin/auth";
 import { auditActor, auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { isUniqueViolation } from "../db/client";
 import { plans } from "../db/schema";
@@ -24,8 +23,6 @@ import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "./schemas";
 import { PlanParams } from "../lib/params";
 
 export const adminPlanRoutes = createRouter();
-adminPlanRoutes.use("/v1/admin/plans", requireAdmin);
-adminPlanRoutes.use("/v1/admin/plans/*", requireAdmin);
 
 const tags = ["Admin"];
 const adminErrors = { 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] };

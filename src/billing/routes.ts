@@ -3,21 +3,19 @@
  * `GET /v1/plans` (public: pricing is public; limited per client IP),
  * `PUT /v1/orgs/{org_id}/plan` (owner), `GET /v1/orgs/{org_id}/billing`,
  * `GET /v1/orgs/{org_id}/invoices[/{in_id}]` (any member: `billing:read`).
- * Session auth for /v1/orgs/* comes from the orgs router, which is registered first.
  */
 import { createRoute } from "@hono/zod-openapi";
+import { currentUser, orgAccess } from "../auth/caller";
 import { and, asc, eq, exists, isNull } from "drizzle-orm";
 import { auditActor, auditEntryWhen } from "../audit/record";
-import { orgAccess, stillHolds } from "../authz/access";
+import { stillHolds } from "../authz/access";
 import { organizations, plans } from "../db/schema";
-import { currentUser } from "../identity/sessions";
 import { nowMs, toIso } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { createRouter } from "../router";
 import { page } from "../lib/pagination";
 import { OrgSchema, serializeOrg } from "../orgs/schemas";
-import { rateLimitByIp } from "../middleware/rate-limit";
 import { currentMonth } from "../usage/query";
 import { METERS } from "../usage/record";
 import { adminPlanRoutes } from "./admin-routes";
@@ -30,7 +28,6 @@ import { orgUsageTotals } from "./usage-totals";
 import { InvoiceParams, OrgParams } from "../lib/params";
 
 export const billingRoutes = createRouter();
-billingRoutes.use("/v1/plans", rateLimitByIp);
 
 const tags = ["Billing"];
 

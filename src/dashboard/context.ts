@@ -3,6 +3,7 @@
  * of this response and the CSRF token its forms carry. Set once by `session.ts` for every page.
  */
 import type { Context } from "hono";
+import { depsOf, type Deps } from "../deps";
 import type { AppEnv, Variables } from "../env";
 
 export interface Viewer {
@@ -35,4 +36,9 @@ export type DashContext = Context<DashboardEnv>;
 /** The API's own context type, for the shared helpers (`auditActor`, `depsOf`) that take it. */
 export function asAppContext(c: DashContext): Context<AppEnv> {
   return c as unknown as Context<AppEnv>;
+}
+
+/** The services' dependencies, exactly as the API's routes build them. */
+export function depsFor(c: DashContext): Deps {
+  return depsOf(asAppContext(c));
 }

@@ -7,17 +7,16 @@
 import { Hono } from "hono";
 import { auditActor } from "../audit/record";
 import { permissionToManage, ROLES, type Role } from "../authz/permissions";
-import { depsOf } from "../deps";
 import { acceptUrl } from "../invitations/token";
 import { createInvitation, listPendingInvitations, revokeInvitation } from "../invitations/service";
 import { changeMemberRole, listMembers, removeMember, type TeamActor } from "../members/service";
 import { CreateOrgBody } from "../orgs/schemas";
-import { createOrg, deleteOrg, findOrg, listUserOrgs, renameOrg } from "../orgs/service";
+import { createOrg, deleteOrg, findOrg, listOrgsOf, renameOrg } from "../orgs/service";
 import { CreateProjectBody } from "../projects/schemas";
 import { createProject, listProjects } from "../projects/service";
 import { CreateInvitationBody } from "../invitations/schemas";
 import { ApiError } from "../lib/errors";
-import { asAppContext, type DashboardEnv, type DashContext } from "./context";
+import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, readForm, redirectWith } from "./render";
@@ -33,7 +32,7 @@ const audit = (c: DashContext) => auditActor(asAppContext(c));
 orgPages.get("/", async (c) => {
   const viewer = c.var.viewer;
   if (!viewer) return c.redirect("/login", 303);
-  const orgs = await listUserOrgs(c.var.db, viewer.userId, { limit: 1 });
+  const orgs = await listOrgsOf(depsFor(c), viewer.userId, { limit: 1 });
   const first = orgs.rows[0];
   return c.redirect(first ? `/orgs/${first.org.id}` : "/orgs/new", 303);
 });
@@ -42,7 +41,7 @@ orgPages.get("/", async (c) => {
 
 async function newOrgPage(c: DashContext, values: { name?: string } = {}, errors: FieldErrors = {}, status: 200 | 400 = 200) {
   const viewer = viewerOf(c);
-  const orgs = await listUserOrgs(c.var.db, viewer.userId, { limit: 100 });
+  const orgs = await listOrgsOf(depsFor(c), viewer.userId, { limit: 100 });
   return page(
     c,
     <Layout c={c} shell={{ title: "New organization", orgs: orgs.rows.map((r) => ({ id: r.org.id, name: r.org.name })) }}>
@@ -67,7 +66,7 @@ orgPages.post("/orgs/new", async (c) => {
   const parsed = parseWith(CreateOrgBody, { name });
   if (!parsed.ok) return newOrgPage(c, { name }, parsed.errors, 400);
   try {
-    const org = await createOrg(c.var.db, audit(c), viewerOf(c).userId, parsed.data.name);
+    const org = await createOrg(depsFor(c), { userId: viewerOf(c).userId, audit: audit(c) }, parsed.data);
     return redirectWith(c, `/orgs/${org.id}`, { notice: "Organization created. Create its first project." });
   } catch (error) {
     const errors = formErrors(error, "name");
@@ -80,7 +79,7 @@ orgPages.post("/orgs/new", async (c) => {
 
 async function projectsPage(c: DashContext, orgId: string, values: { name?: string } = {}, errors: FieldErrors = {}, status: 200 | 400 = 200) {
   const ctx = await orgPage(c, orgId, "project:read");
-  const projects = await listProjects(c.var.db, orgId, { limit: 100 });
+  const projects = await listProjects(depsFor(c), orgId, { limit: 100 });
   return page(
     c,
     <Layout c={c} shell={ctx.shell("Projects", "projects")}>
@@ -131,7 +130,7 @@ orgPages.post("/orgs/:org_id/projects", async (c) => {
   const parsed = parseWith(CreateProjectBody, { name });
   if (!parsed.ok) return projectsPage(c, orgId, { name }, parsed.errors, 400);
   try {
-    const project = await createProject(c.var.db, audit(c), orgId, parsed.data.name);
+    const project = await createProject(depsFor(c), audit(c), orgId, parsed.data);
     return redirectWith(c, `/projects/${project.id}`, { notice: "Project created. Create an API key for your server." });
   } catch (error) {
     const errors = formErrors(error, "name");
@@ -144,7 +143,7 @@ orgPages.post("/orgs/:org_id/projects", async (c) => {
 
 async function settingsPage(c: DashContext, orgId: string, errors: FieldErrors = {}, status: 200 | 400 = 200) {
   const ctx = await orgPage(c, orgId, "org:read");
-  const org = await findOrg(c.var.db, orgId);
+  const org = await findOrg(depsFor(c), orgId);
   return page(
     c,
     <Layout c={c} shell={ctx.shell("Settings", "settings")}>
@@ -213,7 +212,7 @@ orgPages.post("/orgs/:org_id/rename", async (c) => {
   await orgPage(c, orgId, "org:update");
   const parsed = parseWith(CreateOrgBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return settingsPage(c, orgId, parsed.errors, 400);
-  await renameOrg(c.var.db, audit(c), orgId, parsed.data.name);
+  await renameOrg(depsFor(c), audit(c), orgId, parsed.data);
   return redirectWith(c, `/orgs/${orgId}/settings`, { notice: "Organization renamed." });
 });
 
@@ -222,11 +221,11 @@ orgPages.post("/orgs/:org_id/delete", async (c) => {
   const form = await readForm(c);
   await verifyCsrf(c, form);
   await orgPage(c, orgId, "org:delete");
-  const org = await findOrg(c.var.db, orgId);
+  const org = await findOrg(depsFor(c), orgId);
   if ((form.get("confirm") ?? "") !== org.name) {
     return settingsPage(c, orgId, { confirm: "Type the organization's name exactly as shown." }, 400);
   }
-  await deleteOrg(depsOf(asAppContext(c)), audit(c), orgId);
+  await deleteOrg(depsFor(c), audit(c), orgId);
   return redirectWith(c, "/", { notice: `Organization “${org.name}” deleted.` });
 });
 

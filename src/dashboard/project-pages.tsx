@@ -8,15 +8,15 @@ import { decodeJwt } from "jose";
 import { auditActor } from "../audit/record";
 import { API_KEY_SCOPES, type ApiKeyScope } from "../authz/permissions";
 import { CreateApiKeyBody } from "../api-keys/schemas";
-import { createApiKey, listApiKeys, revokeApiKey, rollApiKey, type ApiKey } from "../api-keys/service";
-import { depsOf } from "../deps";
+import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "../api-keys/service";
+import type { apiKeys } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { CreateProjectBody } from "../projects/schemas";
-import { deleteProject, renameProject } from "../projects/service";
+import { retireProject, updateProject } from "../projects/service";
 import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
 import { issueToken } from "../tokens/service";
-import { asAppContext, type DashboardEnv, type DashContext } from "./context";
+import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, readForm, redirectWith } from "./render";
@@ -28,6 +28,8 @@ export const projectPages = new Hono<DashboardEnv>();
 projectPages.use("/projects/*", signedIn);
 
 const audit = (c: DashContext) => auditActor(asAppContext(c));
+
+type ApiKey = typeof apiKeys.$inferSelect;
 
 // ---- overview ------------------------------------------------------------------------------
 
@@ -102,7 +104,7 @@ projectPages.post("/projects/:project_id/rename", async (c) => {
   const ctx = await projectPage(c, projectId, "project:update");
   const parsed = parseWith(CreateProjectBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return overviewPage(c, projectId, parsed.errors, 400);
-  await renameProject(c.var.db, audit(c), ctx.project, parsed.data.name);
+  await updateProject(depsFor(c), audit(c), ctx.tenant, parsed.data);
   return redirectWith(c, `/projects/${projectId}`, { notice: "Project renamed." });
 });
 
@@ -112,7 +114,7 @@ projectPages.post("/projects/:project_id/delete", async (c) => {
   await verifyCsrf(c, form);
   const ctx = await projectPage(c, projectId, "project:delete");
   if ((form.get("confirm") ?? "") !== ctx.project.name) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
-  await deleteProject(depsOf(asAppContext(c)), audit(c), ctx.project);
+  await retireProject(depsFor(c), audit(c), ctx.tenant);
   return redirectWith(c, `/orgs/${ctx.orgId}`, { notice: `Project “${ctx.project.name}” deleted.` });
 });
 
@@ -141,7 +143,7 @@ async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, s
   const ctx = await projectPage(c, projectId, "project:read");
   const base = `/projects/${projectId}`;
   const canRead = ctx.may("key:read");
-  const keys = canRead ? await listApiKeys(c.var.db, projectId, { limit: 100 }) : { rows: [] as ApiKey[], nextCursor: null };
+  const keys = canRead ? await listApiKeys(depsFor(c), projectId, { limit: 100 }) : { rows: [] as ApiKey[], nextCursor: null };
   const at = nowMs();
   const e = form.errors ?? {};
   return page(
@@ -245,7 +247,7 @@ projectPages.post("/projects/:project_id/keys", async (c) => {
   const parsed = parseWith(CreateApiKeyBody, { name: values.name, scopes: values.scopes, expires_at: utcFromLocalInput(values.expires_at) });
   if (!parsed.ok) return keysPage(c, projectId, { values, errors: parsed.errors }, 400);
   try {
-    const { key, secret } = await createApiKey(c.var.db, { userId: ctx.viewer.userId, audit: audit(c) }, ctx.project, parsed.data);
+    const { key, secret } = await createApiKey(depsFor(c), { userId: ctx.viewer.userId, audit: audit(c) }, ctx.tenant, parsed.data);
     return redirectWith(c, `/projects/${projectId}/keys`, {
       notice: `Key “${key.name}” created.`,
       secret: { label: `Secret of “${key.name}”`, value: secret, hint: "Copy it now into your server's configuration: Pulse keeps only a hash and will not show it again." },
@@ -262,7 +264,7 @@ projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
   const form = await readForm(c);
   await verifyCsrf(c, form);
   const ctx = await projectPage(c, projectId, "key:write");
-  const { key, secret } = await rollApiKey(depsOf(asAppContext(c)), audit(c), ctx.project, c.req.param("key_id"));
+  const { key, secret } = await rollApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, {
     notice: `Key “${key.name}” rolled: the old secret no longer works.`,
     secret: { label: `New secret of “${key.name}”`, value: secret },
@@ -274,7 +276,7 @@ projectPages.post("/projects/:project_id/keys/:key_id/revoke", async (c) => {
   const form = await readForm(c);
   await verifyCsrf(c, form);
   const ctx = await projectPage(c, projectId, "key:write");
-  await revokeApiKey(depsOf(asAppContext(c)), audit(c), ctx.project, c.req.param("key_id"));
+  await revokeApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, { notice: "Key revoked." });
 });
 
@@ -404,7 +406,7 @@ projectPages.post("/projects/:project_id/playground", async (c) => {
   });
   if (!parsed.ok) return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} errors={parsed.errors} />, 400);
   try {
-    const minted = await issueToken(depsOf(asAppContext(c)), ctx.tenant, parsed.data);
+    const minted = await issueToken(depsFor(c), ctx.tenant, parsed.data);
     return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} minted={minted} />);
   } catch (error) {
     const errors = formErrors(error);

@@ -11,7 +11,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { findLiveSession, SESSION_TOKEN_PREFIX } from "../identity/sessions";
+import { SESSION_TOKEN_PREFIX } from "../auth/credentials";
+import { findLiveSession } from "../auth/session";
 import { ApiError } from "../lib/errors";
 import { bytesToHex, decryptSecret, encryptSecret, generateSecret, timingSafeEqual } from "../lib/secrets";
 import { bytesToBase64 } from "../lib/secrets";

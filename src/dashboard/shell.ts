@@ -6,9 +6,9 @@
 import type { MiddlewareHandler } from "hono";
 import { requireOrgAccess, requireProjectAccess } from "../authz/access";
 import { can, type Permission, type Role } from "../authz/permissions";
-import { findOrg, listUserOrgs } from "../orgs/service";
+import { findOrg, listOrgsOf } from "../orgs/service";
 import { listProjects } from "../projects/service";
-import type { DashboardEnv, DashContext, Viewer } from "./context";
+import { depsFor, type DashboardEnv, type DashContext, type Viewer } from "./context";
 import type { Shell } from "./layout";
 
 /** Signed-out visitors of a signed-in page go to the login page, and come back after. */
@@ -40,7 +40,8 @@ export async function orgPage(c: DashContext, orgId: string, permission: Permiss
   const db = c.var.db;
   const access = await requireOrgAccess(db, viewer.userId, orgId, permission);
   c.set("orgId", orgId);
-  const [org, orgs, projects] = await Promise.all([findOrg(db, orgId), listUserOrgs(db, viewer.userId, { limit: 100 }), listProjects(db, orgId, { limit: 20 })]);
+  const deps = depsFor(c);
+  const [org, orgs, projects] = await Promise.all([findOrg(deps, orgId), listOrgsOf(deps, viewer.userId, { limit: 100 }), listProjects(deps, orgId, { limit: 20 })]);
   return {
     viewer,
     orgId,
@@ -68,7 +69,8 @@ export async function projectPage(c: DashContext, projectId: string, permission:
   const access = await requireProjectAccess(db, viewer.userId, projectId, permission);
   c.set("orgId", access.orgId);
   c.set("projectId", projectId);
-  const [org, orgs] = await Promise.all([findOrg(db, access.orgId), listUserOrgs(db, viewer.userId, { limit: 100 })]);
+  const deps = depsFor(c);
+  const [org, orgs] = await Promise.all([findOrg(deps, access.orgId), listOrgsOf(deps, viewer.userId, { limit: 100 })]);
   const project = access.project;
   return {
     viewer,

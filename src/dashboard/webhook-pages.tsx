@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { auditActor } from "../audit/record";
-import { depsOf } from "../deps";
+
 import { nowMs } from "../lib/clock";
 import { urlOrigin } from "../webhooks/delivery";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
@@ -22,7 +22,7 @@ import {
   sendTestEvent,
   updateEndpoint,
 } from "../webhooks/service";
-import { asAppContext, type DashboardEnv, type DashContext } from "./context";
+import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, readForm, redirectWith } from "./render";
@@ -52,7 +52,7 @@ interface CreateForm {
 
 async function endpointsPage(c: DashContext, projectId: string, form: CreateForm = {}, status: 200 | 400 = 200) {
   const ctx = await projectPage(c, projectId, "webhook:read");
-  const endpoints = await listEndpoints(depsOf(asAppContext(c)), projectId, { limit: 100 });
+  const endpoints = await listEndpoints(depsFor(c), projectId, { limit: 100 });
   const base = `/projects/${projectId}/webhooks`;
   const e = form.errors ?? {};
   return page(
@@ -110,7 +110,7 @@ webhookPages.post("/projects/:project_id/webhooks", async (c) => {
   const parsed = parseWith(CreateWebhookBody, { url: values.url, description: values.description, events: values.events.length ? values.events : undefined });
   if (!parsed.ok) return endpointsPage(c, projectId, { values, errors: parsed.errors }, 400);
   try {
-    const { endpoint, secret } = await createEndpoint(depsOf(asAppContext(c)), audit(c), ctx.tenant, parsed.data);
+    const { endpoint, secret } = await createEndpoint(depsFor(c), audit(c), ctx.tenant, parsed.data);
     return redirectWith(c, `/projects/${projectId}/webhooks/${endpoint.id}`, {
       notice: "Endpoint added. Send a test event to check your receiver.",
       secret: { label: "Signing secret", value: secret, hint: "Verify each delivery's webhook-signature with it. It is shown only now." },
@@ -130,7 +130,7 @@ function attemptTone(status: string) {
 
 async function endpointPage(c: DashContext, projectId: string, endpointId: string, errors: FieldErrors = {}, status: 200 | 400 = 200) {
   const ctx = await projectPage(c, projectId, "webhook:read");
-  const deps = depsOf(asAppContext(c));
+  const deps = depsFor(c);
   const endpoint = await findEndpoint(deps, projectId, endpointId);
   const deliveries = await listDeliveries(deps, projectId, endpointId, { limit: 50, cursor: c.req.query("cursor") || undefined });
   const base = `/projects/${projectId}/webhooks/${endpointId}`;
@@ -275,7 +275,7 @@ async function adminAction(c: DashContext) {
   const form = await readForm(c);
   await verifyCsrf(c, form);
   const ctx = await projectPage(c, c.req.param("project_id") ?? "", "webhook:write");
-  return { form, ctx, deps: depsOf(asAppContext(c)), endpointId: c.req.param("whk_id") ?? "", base: `/projects/${ctx.projectId}/webhooks/${c.req.param("whk_id")}` };
+  return { form, ctx, deps: depsFor(c), endpointId: c.req.param("whk_id") ?? "", base: `/projects/${ctx.projectId}/webhooks/${c.req.param("whk_id")}` };
 }
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/update", async (c) => {

@@ -1,61 +1,12 @@
 /**
- * Where the shared LiveKit deployment may be sent on a tenant's behalf. Web egress pages, track
- * websockets, stream (RTMP/SRT) destinations, S3 endpoints and ingress pull URLs are all fetched
- * by LiveKit from inside the platform network, so a private address there is SSRF: the egress
- * browser would render `169.254.169.254` or an internal dashboard into the tenant's bucket. The
- * host is classified by the very function the webhooks use (`isPrivateHost`), so both stay in step.
- *
- * Private destinations are refused whenever Pulse runs in production; in development they are
- * allowed only with `WEBHOOK_ALLOW_PRIVATE_URLS` (a local LiveKit reaching local test servers).
+ * Where the shared LiveKit deployment may be sent on an egress's behalf. Web egress pages, track
+ * websockets, stream (RTMP/SRT) destinations and S3 endpoints are all fetched by LiveKit from
+ * inside the platform network, so a private address there is SSRF: the egress browser would render
+ * `169.254.169.254` or an internal dashboard into the tenant's bucket. This lists every URL of a
+ * start request; `src/lib/private-address.ts` (the check webhooks and ingress use too) judges them.
  */
-import type { Config } from "../config";
-import { validationFailed, type ErrorDetail } from "../lib/errors";
-import { isPrivateHost } from "../webhooks/url";
+import type { Destination } from "../lib/private-address";
 import type { StartEgressBody } from "./schemas";
-
-export interface Destination {
-  /** The request field, as validation errors name it (`stream_outputs.0.urls.1`). */
-  path: string;
-  url: string;
-}
-
-export function allowsPrivateDestinations(config: Config): boolean {
-  return !config.isProduction && config.webhookAllowPrivateUrls;
-}
-
-/**
- * The host as a special-scheme (http) parser canonicalises it. For `rtmp:`, `srt:` and other
- * non-special schemes the URL parser keeps the host opaque, so `rtmp://0x7f.1/` or
- * `srt://%31%32%37.0.0.1/` would otherwise reach the check unnormalised while LiveKit's resolver
- * still reads them as 127.0.0.1. null when there is no usable host.
- */
-function canonicalHost(raw: string): string | null {
-  try {
-    const { host } = new URL(raw);
-    return host === "" ? null : new URL(`http://${host}/`).hostname;
-  } catch {
-    return null;
-  }
-}
-
-/** null when LiveKit may connect to `raw`, else the reason (a sentence for the API error). */
-export function destinationProblem(raw: string, allowPrivate: boolean): string | null {
-  if (allowPrivate) return null;
-  const host = canonicalHost(raw);
-  if (host === null) return "Must name a valid host";
-  return isPrivateHost(host) ? "Must not point at a local or private network address" : null;
-}
-
-/** Throws 400 validation_failed naming every refused field; call before anything reaches LiveKit. */
-export function assertPublicDestinations(destinations: Destination[], allowPrivate: boolean): void {
-  const details: ErrorDetail[] = [];
-  for (const { path, url } of destinations) {
-    const problem = destinationProblem(url, allowPrivate);
-    if (problem) details.push({ path, message: problem });
-  }
-  const first = details[0];
-  if (first) throw validationFailed(`Invalid request: ${first.path}: ${first.message}`, details);
-}
 
 type WithS3 = { s3?: { endpoint?: string } };
 

@@ -12,6 +12,7 @@ import { and, eq } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
 import { egresses } from "../db/schema";
 import { nowMs } from "../lib/clock";
+import { protoField, protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { billableMinutes, usageEventInsert } from "../usage/record";
 import { egressStatusAdvances, isTerminalEgressStatus, parseEgressStatus } from "./status";
@@ -44,8 +45,8 @@ export function reconcileEgress(
   const advances = egressStatusAdvances(row.status, incoming);
   const status = advances ? incoming : row.status;
   const terminal = isTerminalEgressStatus(status);
-  const startedAt = row.startedAt ?? livekitTimeToMs(info.startedAt ?? info.started_at);
-  const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(info.endedAt ?? info.ended_at) ?? fallbackEndMs) : null;
+  const startedAt = row.startedAt ?? livekitTimeToMs(protoField(info, "startedAt"));
+  const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(protoField(info, "endedAt")) ?? fallbackEndMs) : null;
   const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
 
   const statements: BatchItem[] = [];
@@ -80,7 +81,7 @@ export async function applyEgressEvent(
   event: EgressEvent,
 ): Promise<BatchItem[]> {
   const info = event.egressInfo ?? {};
-  const egressId = typeof info.egressId === "string" ? info.egressId : typeof info.egress_id === "string" ? info.egress_id : "";
+  const egressId = protoString(info, "egressId");
   if (!egressId) return [];
   const row = await db
     .select()

@@ -5,16 +5,16 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import type { Logger } from "../lib/logger";
+import { Int64 } from "../lib/protojson";
 import { twirpCall } from "../livekit/twirp";
 
-const Int64 = z.union([z.string(), z.number()]).nullish();
 
 export const EgressInfoAnswer = z.object({
   egress_id: z.string().min(1),
   room_name: z.string().nullish(),
   status: z.union([z.string(), z.number()]).nullish(),
-  started_at: Int64,
-  ended_at: Int64,
+  started_at: Int64.nullish(),
+  ended_at: Int64.nullish(),
   error: z.string().nullish(),
 });
 export type EgressInfoAnswer = z.infer<typeof EgressInfoAnswer>;

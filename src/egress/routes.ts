@@ -3,7 +3,7 @@
  * operations and their rules are in `service.ts`.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { currentApiKey, requireApiKey } from "../api-keys/auth";
+import { currentApiKey } from "../auth/caller";
 import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf, quotaResponse, upstreamResponse } from "../lib/openapi";
@@ -13,9 +13,6 @@ import { EgressListQuery, EgressSchema, serializeEgress, StartEgressBody } from 
 import { findEgress, listEgresses, startEgress, stopEgress } from "./service";
 
 export const egressRoutes = createRouter();
-// Hono's "/v1/egress/*" also matches "/v1/egress" itself: one registration, so a request is
-// authenticated and rate-limited once.
-egressRoutes.use("/v1/egress/*", requireApiKey("egress:write"));
 
 const tags = ["Egress"];
 

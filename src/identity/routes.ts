@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { currentUser } from "../auth/caller";
 import { and, eq, isNull } from "drizzle-orm";
 import { auditActor, auditEntry } from "../audit/record";
 import { memberships, organizations, sessions, users } from "../db/schema";
@@ -6,17 +7,11 @@ import { nowMs, toIso } from "../lib/clock";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
 import { unauthenticated } from "../lib/errors";
-import { rateLimitByIp } from "../middleware/rate-limit";
 import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
 import { login, logout, signup } from "./service";
-import { currentUser, requireUser } from "./sessions";
 
 export const identityRoutes = createRouter();
 
-identityRoutes.use("/v1/auth/signup", rateLimitByIp);
-identityRoutes.use("/v1/auth/login", rateLimitByIp);
-identityRoutes.use("/v1/auth/logout", requireUser);
-identityRoutes.use("/v1/me", requireUser);
 
 identityRoutes.openapi(
   createRoute({

@@ -16,6 +16,7 @@ import { applyEgressEvent } from "../egress/events";
 import { applyIngressEvent } from "../ingress/events";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { protoString } from "../lib/protojson";
 import type { Logger } from "../lib/logger";
 import { describeError } from "../lib/logger";
 import { closeRoomSessions, closeSession, openSession, type ProjectRef } from "../usage/participant-sessions";
@@ -23,7 +24,7 @@ import { tenantEventFor } from "../webhooks/event-types";
 import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
 import { parseNamespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
-import { eventRoomName, infoField, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
+import { eventRoomName, LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
 
 export interface InboundDeps {
   db: Database;
@@ -58,8 +59,8 @@ async function attribute(db: Database, event: LivekitWebhookEvent): Promise<Attr
   let projectId = parsed?.projectId ?? null;
   if (!projectId && !name) {
     // Web egress has no room: our own record of the LiveKit id says whose it is.
-    const egressId = infoField(event.egressInfo, "egressId", "egress_id");
-    const ingressId = infoField(event.ingressInfo, "ingressId", "ingress_id");
+    const egressId = protoString(event.egressInfo, "egressId");
+    const ingressId = protoString(event.ingressInfo, "ingressId");
     if (egressId) projectId = (await db.select({ p: egresses.projectId }).from(egresses).where(eq(egresses.egressId, egressId)).get())?.p ?? null;
     else if (ingressId) projectId = (await db.select({ p: ingresses.projectId }).from(ingresses).where(eq(ingresses.ingressId, ingressId)).get())?.p ?? null;
   }

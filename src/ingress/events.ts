@@ -11,6 +11,7 @@ import { and, eq } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
 import { ingresses } from "../db/schema";
 import { nowMs } from "../lib/clock";
+import { protoField, protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { billableMinutes, usageEventInsert } from "../usage/record";
 import { parseIngressStatus } from "./status";
@@ -25,18 +26,14 @@ export interface IngressEvent {
   ingressInfo: Record<string, unknown>;
 }
 
-function field(obj: Record<string, unknown>, camel: string, snake: string): unknown {
-  return obj[camel] ?? obj[snake];
-}
-
 export async function applyIngressEvent(
   db: Database,
   project: { projectId: string; orgId: string },
   event: IngressEvent,
 ): Promise<BatchItem[]> {
   const info = event.ingressInfo ?? {};
-  const ingressId = field(info, "ingressId", "ingress_id");
-  if (typeof ingressId !== "string" || ingressId === "") return [];
+  const ingressId = protoString(info, "ingressId");
+  if (!ingressId) return [];
   const row = await db
     .select()
     .from(ingresses)
@@ -47,8 +44,8 @@ export async function applyIngressEvent(
   const state = (info.state && typeof info.state === "object" ? info.state : {}) as Record<string, unknown>;
   const status = parseIngressStatus(state.status);
   const stateError = typeof state.error === "string" ? state.error : "";
-  const incomingStart = livekitTimeToMs(field(state, "startedAt", "started_at"));
-  const incomingEnd = livekitTimeToMs(field(state, "endedAt", "ended_at"));
+  const incomingStart = livekitTimeToMs(protoField(state, "startedAt"));
+  const incomingEnd = livekitTimeToMs(protoField(state, "endedAt"));
   const ended = event.event === "ingress_ended" || incomingEnd !== null;
 
   // Which session this event is about: its own start, or (an end without a start) the open one.

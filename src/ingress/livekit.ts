@@ -5,9 +5,9 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import type { Logger } from "../lib/logger";
+import { Int64 } from "../lib/protojson";
 import { twirpCall } from "../livekit/twirp";
 
-const Int64 = z.union([z.string(), z.number()]).nullish();
 
 export const IngressInfoAnswer = z.object({
   ingress_id: z.string().min(1),
@@ -20,8 +20,8 @@ export const IngressInfoAnswer = z.object({
     .object({
       status: z.union([z.string(), z.number()]).nullish(),
       error: z.string().nullish(),
-      started_at: Int64,
-      ended_at: Int64,
+      started_at: Int64.nullish(),
+      ended_at: Int64.nullish(),
     })
     .nullish(),
 });

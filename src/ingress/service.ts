@@ -11,7 +11,7 @@ import type { Tenant } from "../authz/access";
 import { checkQuota } from "../billing/quota";
 import { ingresses } from "../db/schema";
 import type { Deps } from "../deps";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../egress/destinations";
+import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";

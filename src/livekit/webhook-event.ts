@@ -5,9 +5,7 @@
  * Only what Pulse reads is typed; the raw body is stored as received.
  */
 import { z } from "zod";
-
-/** protojson int64: a decimal string (numbers tolerated). */
-const Int64 = z.union([z.string().regex(/^-?\d+$/), z.number().int()]);
+import { Int64, protoString } from "../lib/protojson";
 
 const RoomInfo = z.looseObject({
   sid: z.string().optional(),
@@ -50,21 +48,11 @@ export const LivekitWebhookEventSchema = z.looseObject({
 
 export type LivekitWebhookEvent = z.infer<typeof LivekitWebhookEventSchema>;
 
-function nonEmptyString(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
-}
-
-/** protojson allows either casing on input; LiveKit emits camelCase, Twirp-style snake_case also appears. */
-export function infoField(info: Record<string, unknown> | undefined, camel: string, snake: string): string | null {
-  if (!info) return null;
-  return nonEmptyString(info[camel]) ?? nonEmptyString(info[snake]);
-}
-
 /** The namespaced room an event is about, wherever this event type carries it. */
 export function eventRoomName(event: LivekitWebhookEvent): string | null {
   return (
-    nonEmptyString(event.room?.name) ??
-    infoField(event.egressInfo, "roomName", "room_name") ??
-    infoField(event.ingressInfo, "roomName", "room_name")
+    protoString(event.room, "name") ??
+    protoString(event.egressInfo, "roomName") ??
+    protoString(event.ingressInfo, "roomName")
   );
 }

@@ -1,9 +1,8 @@
 import type { Context } from "hono";
+import { currentUser, orgAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { orgAccess } from "../authz/access";
 import type { Permission } from "../authz/permissions";
 import type { AppEnv } from "../env";
-import { currentUser } from "../identity/sessions";
 import type { TeamActor } from "./service";
 
 /**

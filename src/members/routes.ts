@@ -1,9 +1,8 @@
 /**
- * `/v1/orgs/{org_id}/members`: the team. Session auth for `/v1/orgs/*` is applied by the orgs
- * router (mounted first); `currentUser()` fails closed with 401 regardless.
+ * `/v1/orgs/{org_id}/members`: the team (session routes).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { currentUser } from "../identity/sessions";
+import { currentUser } from "../auth/caller";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { createRouter } from "../router";
 import { MemberSchema, serializeMember, UpdateMemberBody } from "./schemas";

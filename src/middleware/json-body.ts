@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
+import { readBounded } from "../lib/body";
 import { ApiError } from "../lib/errors";
 import { isApiPath } from "../lib/paths";
 
@@ -22,7 +23,9 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
 
-  const text = await readLimited(c.req.raw);
+  const body = await readBounded(c.req.raw.body, MAX_BODY_BYTES);
+  if (!body.complete) throw tooLarge();
+  const text = new TextDecoder().decode(body.bytes);
   // The stream is consumed now; Hono's body cache serves `c.req.text()`/`json()` from here on.
   (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   // Dashboard forms are urlencoded; they get the size limit but not the JSON rules.
@@ -42,29 +45,4 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 function tooLarge() {
   return new ApiError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
-}
-
-/** Reads the body as text, stopping as soon as it passes the limit (chunked bodies have no length). */
-async function readLimited(request: Request): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }

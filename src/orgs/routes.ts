@@ -1,16 +1,15 @@
+/** `/v1/orgs` and `/v1/orgs/{org_id}` (session routes). */
 import { createRoute } from "@hono/zod-openapi";
+import { currentUser, orgAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { orgAccess } from "../authz/access";
 import { depsOf } from "../deps";
-import { currentUser, requireUser } from "../identity/sessions";
-import { OrgParams } from "../lib/params";
 import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { OrgParams } from "../lib/params";
 import { createRouter } from "../router";
 import { CreateOrgBody, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
-import { createOrg, deleteOrg, findOrg, listUserOrgs, renameOrg } from "./service";
+import { createOrg, deleteOrg, findOrg, listOrgsOf, renameOrg } from "./service";
+
 export const orgRoutes = createRouter();
-// "/v1/orgs/*" also matches "/v1/orgs" itself.
-orgRoutes.use("/v1/orgs/*", requireUser);
 
 const tags = ["Organizations"];
 
@@ -25,9 +24,8 @@ orgRoutes.openapi(
     responses: { 201: jsonContent(OrgSchema, "Created"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
-    const { name } = c.req.valid("json");
-    const org = await createOrg(c.var.db, auditActor(c), userId, name);
+    const caller = { userId: currentUser(c).userId, audit: auditActor(c) };
+    const org = await createOrg(depsOf(c), caller, c.req.valid("json"));
     c.set("orgId", org.id);
     return c.json(serializeOrg(org, "owner"), 201);
   },
@@ -44,9 +42,7 @@ orgRoutes.openapi(
     responses: { 200: jsonContent(listOf(OrgSchema), "Organizations"), ...errorResponses },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
-    const { limit, cursor } = c.req.valid("query");
-    const result = await listUserOrgs(c.var.db, userId, { limit, cursor });
+    const result = await listOrgsOf(depsOf(c), currentUser(c).userId, c.req.valid("query"));
     return c.json({ data: result.rows.map((r) => serializeOrg(r.org, r.role)), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -62,10 +58,8 @@ orgRoutes.openapi(
     responses: { 200: jsonContent(OrgSchema, "The organization"), ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
-    const access = await orgAccess(c, org_id, "org:read");
-    const org = await findOrg(c.var.db, org_id);
-    return c.json(serializeOrg(org, access.role), 200);
+    const access = await orgAccess(c, c.req.valid("param").org_id, "org:read");
+    return c.json(serializeOrg(await findOrg(depsOf(c), access.orgId), access.role), 200);
   },
 );
 
@@ -80,10 +74,8 @@ orgRoutes.openapi(
     responses: { 200: jsonContent(OrgSchema, "Updated"), ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
-    const { name } = c.req.valid("json");
-    const access = await orgAccess(c, org_id, "org:update");
-    const org = await renameOrg(c.var.db, auditActor(c), org_id, name);
+    const access = await orgAccess(c, c.req.valid("param").org_id, "org:update");
+    const org = await renameOrg(depsOf(c), auditActor(c), access.orgId, c.req.valid("json"));
     return c.json(serializeOrg(org, access.role), 200);
   },
 );
@@ -99,9 +91,8 @@ orgRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
-    await orgAccess(c, org_id, "org:delete");
-    await deleteOrg(depsOf(c), auditActor(c), org_id);
+    const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "org:delete");
+    await deleteOrg(depsOf(c), auditActor(c), orgId);
     return c.body(null, 204);
   },
 );

@@ -1,80 +1,76 @@
-/**
- * Organizations: create, list, rename, delete. Callers resolve the user's access first
- * (`authz/access.ts`); these functions make the change and its audit entry in one batch.
- */
+/** Organizations: create (the creator becomes owner), list the caller's, read, rename and delete. */
 import { and, eq, isNull } from "drizzle-orm";
-import { auditEntry, type AuditActor } from "../audit/record";
-import type { Role } from "../authz/permissions";
-import { runBatch, type Database } from "../db/client";
+import { auditEntry, type AuditActor, type UserActor } from "../audit/record";
 import { invitations, memberships, organizations, projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { announceRetiredProjects } from "../api-keys/revocation";
-import { tearDownDeletedProjects } from "../projects/livekit-teardown";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
 import { retireProjects } from "../projects/retire";
 
-export type Organization = typeof organizations.$inferSelect;
+type OrgRow = typeof organizations.$inferSelect;
 
-/** Creates an org on the free plan with `userId` as its owner. */
-export async function createOrg(db: Database, audit: AuditActor, userId: string, name: string): Promise<Organization> {
+export async function createOrg(deps: Pick<Deps, "db">, caller: UserActor, input: { name: string }): Promise<OrgRow> {
+  const { db } = deps;
   const at = nowMs();
-  const org = { id: newId("org"), name, planId: "free", createdAt: at, updatedAt: at, deletedAt: null };
+  const org: OrgRow = { id: newId("org"), name: input.name, planId: "free", createdAt: at, updatedAt: at, deletedAt: null };
   await db.batch([
     db.insert(organizations).values(org),
-    db.insert(memberships).values({ orgId: org.id, userId, role: "owner", createdAt: at, updatedAt: at }),
-    auditEntry(db, audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name } }, at),
+    db.insert(memberships).values({ orgId: org.id, userId: caller.userId, role: "owner", createdAt: at, updatedAt: at }),
+    auditEntry(db, caller.audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name: input.name } }, at),
   ]);
   return org;
 }
 
-/** The orgs `userId` belongs to, newest first, with their role in each. */
-export async function listUserOrgs(db: Database, userId: string, opts: { limit: number; cursor?: string }) {
-  const rows = await db
+/** The live organizations `userId` belongs to, newest first, each with their role. */
+export async function listOrgsOf(deps: Pick<Deps, "db">, userId: string, { limit, cursor }: PageRequest) {
+  const rows = await deps.db
     .select({ org: organizations, role: memberships.role })
     .from(memberships)
     .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-    .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt), afterCursor(opts.cursor, organizations.createdAt, organizations.id)))
+    .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt), afterCursor(cursor, organizations.createdAt, organizations.id)))
     .orderBy(...newestFirst(organizations.createdAt, organizations.id))
-    .limit(opts.limit + 1)
+    .limit(limit + 1)
     .all();
-  const result = page(rows.map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt })), opts.limit);
-  return { rows: result.rows as { org: Organization; role: Role }[], nextCursor: result.nextCursor };
+  return page(rows.map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt })), limit);
 }
 
-export async function findOrg(db: Database, orgId: string): Promise<Organization> {
-  const org = await db.select().from(organizations).where(and(eq(organizations.id, orgId), isNull(organizations.deletedAt))).get();
+export async function findOrg(deps: Pick<Deps, "db">, orgId: string): Promise<OrgRow> {
+  const org = await deps.db.select().from(organizations).where(eq(organizations.id, orgId)).get();
   if (!org) throw notFound("Organization");
   return org;
 }
 
-export async function renameOrg(db: Database, audit: AuditActor, orgId: string, name: string): Promise<Organization> {
+export async function renameOrg(deps: Pick<Deps, "db">, actor: AuditActor, orgId: string, input: { name: string }): Promise<OrgRow> {
+  const { db } = deps;
   const at = nowMs();
   const [updated] = await db.batch([
-    db.update(organizations).set({ name, updatedAt: at }).where(and(eq(organizations.id, orgId), isNull(organizations.deletedAt))).returning(),
-    auditEntry(db, audit, { action: "org.updated", resourceType: "org", resourceId: orgId, orgId, metadata: { name } }, at),
+    db.update(organizations).set({ name: input.name, updatedAt: at }).where(and(eq(organizations.id, orgId), isNull(organizations.deletedAt))).returning(),
+    auditEntry(db, actor, { action: "org.updated", resourceType: "org", resourceId: orgId, orgId, metadata: { name: input.name } }, at),
   ]);
   const org = updated[0];
   if (!org) throw notFound("Organization");
   return org;
 }
 
-/** Deletes the org: its projects are retired (keys revoked, endpoints disabled) and LiveKit work stopped. */
-export async function deleteOrg(deps: Deps, audit: AuditActor, orgId: string): Promise<void> {
+/**
+ * Deletes the organization and retires every project in it (`projects/retire.ts`); its pending
+ * invitations are revoked in the same batch.
+ */
+export async function deleteOrg(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, orgId: string): Promise<void> {
   const { db } = deps;
   const live = await db.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt))).all();
-  const projectIds = live.map((p) => p.id);
-  await announceRetiredProjects(deps, projectIds);
   const at = nowMs();
-  await runBatch(db, [
-    ...retireProjects(db, { orgId }, at),
-    db.update(invitations).set({ revokedAt: at }).where(and(eq(invitations.orgId, orgId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt))),
-    db.update(organizations).set({ deletedAt: at, updatedAt: at }).where(eq(organizations.id, orgId)),
-    auditEntry(db, audit, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, at),
-  ]);
-  if (projectIds.length > 0) {
-    deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, projectIds).catch(() => undefined));
-  }
+  await retireProjects(
+    deps,
+    { orgId },
+    live.map((p) => p.id),
+    at,
+    [
+      db.update(invitations).set({ revokedAt: at }).where(and(eq(invitations.orgId, orgId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt))),
+      db.update(organizations).set({ deletedAt: at, updatedAt: at }).where(eq(organizations.id, orgId)),
+      auditEntry(db, actor, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, at),
+    ],
+  );
 }

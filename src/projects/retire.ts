@@ -1,13 +1,24 @@
 /**
- * What deleting a project (or a whole org) does to everything that could still act for it: keys
- * are revoked, webhook endpoints deleted and disabled, so nothing of a deleted tenant authenticates
- * or delivers. Returned as batch statements so the caller commits them with its own change and audit.
+ * The deletion cascade of one project or a whole org: everything that could still act for it is
+ * stopped, so nothing of a deleted tenant authenticates, delivers or keeps streaming.
+ *
+ * 1. The projects' limiter objects learn they are retired, so every key of theirs is refused at
+ *    once in every isolate (before D1 changes: if this fails, nothing changed).
+ * 2. One batch revokes the keys, deletes and disables the webhook endpoints, deletes the projects,
+ *    and carries the caller's own change and audit entry.
+ * 3. Their active egresses are stopped and ingresses deleted in LiveKit, right away in the
+ *    background; the five-minute cron picks up whatever LiveKit could not be reached for.
  */
 import { and, eq, isNull } from "drizzle-orm";
-import type { BatchItem, Database } from "../db/client";
+import { announceRetiredProjects } from "../api-keys/revocation";
+import { runBatch, type BatchItem, type Database } from "../db/client";
 import { apiKeys, projects, webhookEndpoints } from "../db/schema";
+import type { Deps } from "../deps";
+import { tearDownDeletedProjects } from "./livekit-teardown";
 
-export function retireProjects(db: Database, scope: { orgId: string } | { projectId: string }, at: number): BatchItem[] {
+export type RetirementScope = { orgId: string } | { projectId: string };
+
+function retirementStatements(db: Database, scope: RetirementScope, at: number): BatchItem[] {
   const byKey = "orgId" in scope ? eq(apiKeys.orgId, scope.orgId) : eq(apiKeys.projectId, scope.projectId);
   const byProject = "orgId" in scope ? eq(projects.orgId, scope.orgId) : eq(projects.id, scope.projectId);
   const byEndpoint = "orgId" in scope ? eq(webhookEndpoints.orgId, scope.orgId) : eq(webhookEndpoints.projectId, scope.projectId);
@@ -19,4 +30,23 @@ export function retireProjects(db: Database, scope: { orgId: string } | { projec
       .where(and(byEndpoint, isNull(webhookEndpoints.deletedAt))),
     db.update(projects).set({ deletedAt: at, updatedAt: at }).where(and(byProject, isNull(projects.deletedAt))),
   ];
+}
+
+/**
+ * Retires the live projects `projectIds` of `scope` at `at`, committing `ownWrites` (the caller's
+ * change and its audit entry) in the same batch.
+ */
+export async function retireProjects(
+  deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">,
+  scope: RetirementScope,
+  projectIds: string[],
+  at: number,
+  ownWrites: BatchItem[],
+): Promise<void> {
+  const { db } = deps;
+  await announceRetiredProjects(deps, projectIds);
+  await runBatch(db, [...retirementStatements(db, scope, at), ...ownWrites]);
+  if (projectIds.length > 0) {
+    deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, projectIds).catch(() => undefined));
+  }
 }

@@ -1,16 +1,15 @@
+/** `/v1/orgs/{org_id}/projects` and `/v1/projects/{project_id}` (session routes). */
 import { createRoute } from "@hono/zod-openapi";
+import { orgAccess, projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { orgAccess, projectAccess } from "../authz/access";
 import { depsOf } from "../deps";
-import { requireUser } from "../identity/sessions";
-import { OrgParams, ProjectParams } from "../lib/params";
 import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { OrgParams, ProjectParams } from "../lib/params";
 import { createRouter } from "../router";
 import { CreateProjectBody, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
-import { createProject, deleteProject, listProjects, renameProject } from "./service";
+import { createProject, listProjects, retireProject, updateProject } from "./service";
+
 export const projectRoutes = createRouter();
-projectRoutes.use("/v1/orgs/:org_id/projects", requireUser);
-projectRoutes.use("/v1/projects/*", requireUser);
 
 const tags = ["Projects"];
 
@@ -25,10 +24,8 @@ projectRoutes.openapi(
     responses: { 201: jsonContent(ProjectSchema, "Created"), ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
-    const { name } = c.req.valid("json");
-    await orgAccess(c, org_id, "project:create");
-    const project = await createProject(c.var.db, auditActor(c), org_id, name);
+    const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "project:create");
+    const project = await createProject(depsOf(c), auditActor(c), orgId, c.req.valid("json"));
     c.set("projectId", project.id);
     return c.json(serializeProject(project), 201);
   },
@@ -45,10 +42,8 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(listOf(ProjectSchema), "Projects"), ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
-    const { limit, cursor } = c.req.valid("query");
-    await orgAccess(c, org_id, "project:read");
-    const result = await listProjects(c.var.db, org_id, { limit, cursor });
+    const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "project:read");
+    const result = await listProjects(depsOf(c), orgId, c.req.valid("query"));
     return c.json({ data: result.rows.map(serializeProject), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -64,8 +59,7 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(ProjectSchema, "The project"), ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const access = await projectAccess(c, project_id, "project:read");
+    const access = await projectAccess(c, c.req.valid("param").project_id, "project:read");
     return c.json(serializeProject(access.project), 200);
   },
 );
@@ -81,10 +75,8 @@ projectRoutes.openapi(
     responses: { 200: jsonContent(ProjectSchema, "Updated"), ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const access = await projectAccess(c, project_id, "project:update");
-    const project = await renameProject(c.var.db, auditActor(c), { id: project_id, orgId: access.orgId }, body.name);
+    const access = await projectAccess(c, c.req.valid("param").project_id, "project:update");
+    const project = await updateProject(depsOf(c), auditActor(c), access, c.req.valid("json"));
     return c.json(serializeProject(project), 200);
   },
 );
@@ -100,9 +92,8 @@ projectRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...errorResponses },
   }),
   async (c) => {
-    const { project_id } = c.req.valid("param");
-    const access = await projectAccess(c, project_id, "project:delete");
-    await deleteProject(depsOf(c), auditActor(c), { id: project_id, orgId: access.orgId });
+    const access = await projectAccess(c, c.req.valid("param").project_id, "project:delete");
+    await retireProject(depsOf(c), auditActor(c), access);
     return c.body(null, 204);
   },
 );

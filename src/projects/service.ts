@@ -1,67 +1,69 @@
-/**
- * Projects: create, list, rename, delete. Callers resolve the user's access first
- * (`authz/access.ts`); these functions make the change and its audit entry in one batch.
- */
+/** Projects of an organization: create, list, rename and delete (with its cascade, `retire.ts`). */
 import { and, eq, isNull } from "drizzle-orm";
 import { auditEntry, type AuditActor } from "../audit/record";
-import { runBatch, type Database } from "../db/client";
+import type { Tenant } from "../authz/access";
 import { projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { afterCursor, newestFirst, page } from "../lib/pagination";
-import { announceRetiredProjects } from "../api-keys/revocation";
-import { tearDownDeletedProjects } from "./livekit-teardown";
+import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
 import { retireProjects } from "./retire";
 
-export type Project = typeof projects.$inferSelect;
+type ProjectRow = typeof projects.$inferSelect;
 
-export async function createProject(db: Database, audit: AuditActor, orgId: string, name: string): Promise<Project> {
+export async function createProject(deps: Pick<Deps, "db">, actor: AuditActor, orgId: string, input: { name: string }): Promise<ProjectRow> {
+  const { db } = deps;
   const at = nowMs();
-  const project = { id: newId("project"), orgId, name, rateLimitPerMin: null, createdAt: at, updatedAt: at, deletedAt: null };
+  const project: ProjectRow = { id: newId("project"), orgId, name: input.name, rateLimitPerMin: null, createdAt: at, updatedAt: at, deletedAt: null };
   await db.batch([
     db.insert(projects).values(project),
-    auditEntry(db, audit, { action: "project.created", resourceType: "project", resourceId: project.id, orgId, projectId: project.id, metadata: { name } }, at),
+    auditEntry(
+      db,
+      actor,
+      { action: "project.created", resourceType: "project", resourceId: project.id, orgId, projectId: project.id, metadata: { name: input.name } },
+      at,
+    ),
   ]);
   return project;
 }
 
-export async function listProjects(db: Database, orgId: string, opts: { limit: number; cursor?: string }) {
-  const rows = await db
+export async function listProjects(deps: Pick<Deps, "db">, orgId: string, { limit, cursor }: PageRequest) {
+  const rows = await deps.db
     .select()
     .from(projects)
-    .where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt), afterCursor(opts.cursor, projects.createdAt, projects.id)))
+    .where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt), afterCursor(cursor, projects.createdAt, projects.id)))
     .orderBy(...newestFirst(projects.createdAt, projects.id))
-    .limit(opts.limit + 1)
+    .limit(limit + 1)
     .all();
-  return page(rows, opts.limit);
+  return page(rows, limit);
 }
 
-export async function renameProject(db: Database, audit: AuditActor, project: { id: string; orgId: string }, name: string): Promise<Project> {
+export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, tenant: Tenant, input: { name: string }): Promise<ProjectRow> {
+  const { db } = deps;
   const at = nowMs();
   const [updated] = await db.batch([
-    db.update(projects).set({ name, updatedAt: at }).where(and(eq(projects.id, project.id), isNull(projects.deletedAt))).returning(),
+    db
+      .update(projects)
+      .set({ name: input.name, updatedAt: at })
+      .where(and(eq(projects.id, tenant.projectId), isNull(projects.deletedAt)))
+      .returning(),
     auditEntry(
       db,
-      audit,
-      { action: "project.updated", resourceType: "project", resourceId: project.id, orgId: project.orgId, projectId: project.id, metadata: { name } },
+      actor,
+      { action: "project.updated", resourceType: "project", resourceId: tenant.projectId, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { name: input.name } },
       at,
     ),
   ]);
-  const row = updated[0];
-  if (!row) throw notFound("Project");
-  return row;
+  const project = updated[0];
+  if (!project) throw notFound("Project");
+  return project;
 }
 
-/** Deletes the project: keys revoked, endpoints disabled, its LiveKit egresses and ingresses stopped. */
-export async function deleteProject(deps: Deps, audit: AuditActor, project: { id: string; orgId: string }): Promise<void> {
-  const { db } = deps;
-  await announceRetiredProjects(deps, [project.id]);
+/** Deletes the project: its keys stop working, its endpoints stop delivering, its LiveKit egresses and ingresses end. */
+export async function retireProject(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, tenant: Tenant): Promise<void> {
   const at = nowMs();
-  await runBatch(db, [
-    ...retireProjects(db, { projectId: project.id }, at),
-    auditEntry(db, audit, { action: "project.deleted", resourceType: "project", resourceId: project.id, orgId: project.orgId, projectId: project.id }, at),
+  await retireProjects(deps, { projectId: tenant.projectId }, [tenant.projectId], at, [
+    auditEntry(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, orgId: tenant.orgId, projectId: tenant.projectId }, at),
   ]);
-  deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, [project.id]).catch(() => undefined));
 }

@@ -4,8 +4,7 @@
  * with the same request, rules, metering and quota.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { currentApiKey, requireApiKey } from "../api-keys/auth";
-import { projectAccess } from "../authz/access";
+import { currentApiKey, projectAccess } from "../auth/caller";
 import { depsOf } from "../deps";
 import { bearerSecurity, errorResponses, jsonBody, jsonContent, quotaResponse } from "../lib/openapi";
 import { createRouter } from "../router";
@@ -17,9 +16,6 @@ export const tokenRoutes = createRouter();
 
 const tags = ["Tokens"];
 
-// Both routes need a key with `tokens:write`; requireApiKey also applies the per-project rate limit.
-tokenRoutes.use("/v1/tokens", requireApiKey("tokens:write"));
-tokenRoutes.use("/v1/tokens/verify", requireApiKey("tokens:write"));
 
 tokenRoutes.openapi(
   createRoute({

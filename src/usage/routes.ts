@@ -3,8 +3,7 @@
  * `GET /v1/projects/{project_id}/usage` and `GET /v1/orgs/{org_id}/usage` (members, `usage:read`).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireApiKey, currentApiKey } from "../api-keys/auth";
-import { orgAccess, projectAccess } from "../authz/access";
+import { currentApiKey, orgAccess, projectAccess } from "../auth/caller";
 import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
 import { Timestamp } from "../lib/schemas";
@@ -12,8 +11,6 @@ import { usageRange, usageSeries } from "./query";
 import { OrgParams, ProjectParams } from "../lib/params";
 
 export const usageRoutes = createRouter();
-// Session auth for /v1/projects/* and /v1/orgs/* comes from the projects and orgs routers.
-usageRoutes.use("/v1/usage", requireApiKey("usage:read"));
 
 const tags = ["Usage"];
 

@@ -5,7 +5,7 @@
  */
 import { toIso } from "../lib/clock";
 import type { LivekitWebhookEvent } from "../livekit/webhook-event";
-import { infoField } from "../livekit/webhook-event";
+import { protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { roomOfProject } from "../livekit/rooms";
 
@@ -80,26 +80,26 @@ export function tenantEventFor(event: LivekitWebhookEvent, projectId: string, oc
   if (event.egressInfo && type.startsWith("egress.")) {
     const info = event.egressInfo;
     data.egress = {
-      egress_id: infoField(info, "egressId", "egress_id"),
-      room: tenantRoom(infoField(info, "roomName", "room_name"), projectId),
-      status: infoField(info, "status", "status") ?? "EGRESS_STARTING",
+      egress_id: protoString(info, "egressId"),
+      room: tenantRoom(protoString(info, "roomName"), projectId),
+      status: protoString(info, "status") ?? "EGRESS_STARTING",
       started_at: iso(livekitTimeToMs(info.startedAt ?? info.started_at)),
       ended_at: iso(livekitTimeToMs(info.endedAt ?? info.ended_at)),
-      error: infoField(info, "error", "error"),
+      error: protoString(info, "error"),
     };
   }
   if (event.ingressInfo && type.startsWith("ingress.")) {
     const info = event.ingressInfo;
     const state = (info.state && typeof info.state === "object" ? info.state : {}) as Record<string, unknown>;
     data.ingress = {
-      ingress_id: infoField(info, "ingressId", "ingress_id"),
-      name: infoField(info, "name", "name") ?? "",
-      room: tenantRoom(infoField(info, "roomName", "room_name"), projectId),
-      participant_identity: infoField(info, "participantIdentity", "participant_identity"),
-      status: infoField(state, "status", "status") ?? "ENDPOINT_INACTIVE",
+      ingress_id: protoString(info, "ingressId"),
+      name: protoString(info, "name") ?? "",
+      room: tenantRoom(protoString(info, "roomName"), projectId),
+      participant_identity: protoString(info, "participantIdentity"),
+      status: protoString(state, "status") ?? "ENDPOINT_INACTIVE",
       started_at: iso(livekitTimeToMs(state.startedAt ?? state.started_at)),
       ended_at: iso(livekitTimeToMs(state.endedAt ?? state.ended_at)),
-      error: infoField(state, "error", "error"),
+      error: protoString(state, "error"),
     };
   }
   return { type, occurredAt, data };

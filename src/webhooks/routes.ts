@@ -4,8 +4,8 @@
  * which looks ids up within that project.
  */
 import { createRoute } from "@hono/zod-openapi";
+import { projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
-import { projectAccess } from "../authz/access";
 import { depsOf } from "../deps";
 import { nowMs } from "../lib/clock";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";

@@ -3,6 +3,7 @@
  * consumer), redirects not followed (a 3xx could point anywhere, including private networks),
  * and only the first 2 KiB of the answer kept for the delivery log.
  */
+import { readBounded } from "../lib/body";
 import { isTimeoutError } from "../lib/timeout";
 
 export const DELIVERY_TIMEOUT_MS = 15_000;
@@ -15,29 +16,11 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+/** The first `limit` characters of the answer, for the delivery log. */
 async function readPrefix(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
+  const { bytes } = await readBounded(response.body, limit);
   // Decode then cut by characters: a multi-byte character split at the limit becomes U+FFFD, never an exception.
-  return new TextDecoder().decode(all.subarray(0, limit)).slice(0, limit);
+  return new TextDecoder().decode(bytes).slice(0, limit);
 }
 
 export async function postWebhook(url: string, headers: Record<string, string>, body: string): Promise<AttemptOutcome> {

@@ -18,7 +18,7 @@ const sources = Object.fromEntries(Object.entries(globbed).map(([path, text]) =>
  */
 const STILL_IN_A_CYCLE: string[] = [
   "admin", "api-keys", "audit", "authz", "billing", "egress", "identity", "ingress", "orgs", "projects", "usage", "webhooks",
-  "config", "env", "lib", "middleware", "rate-limit",
+  "config", "env", "lib", "middleware", "rate-limit", "router",
 ];
 
 /** What `src/livekit/` may import besides itself. */

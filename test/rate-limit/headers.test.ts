@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { KEY_CACHE_TTL_MS } from "../../src/api-keys/key-cache";
+import { KEY_CACHE_TTL_MS } from "../../src/auth/key-cache";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { countStatuses, mintToken, setProjectLimit } from "./helpers";

@@ -9,13 +9,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ApiKeyScope } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
 import type { AppEnv } from "../env";
-import { bearerToken } from "../identity/sessions";
 import { nowMs } from "../lib/clock";
 import { ApiError, unauthenticated } from "../lib/errors";
 import { sha256Hex } from "../lib/secrets";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { cachedKey, cacheKey, forgetKey, lookupKey } from "./key-cache";
-import { looksLikeApiKey } from "./secret";
+import { bearerToken, looksLikeApiKey } from "./credentials";
 
 const KEY_REFUSED = "The API key is invalid, revoked or expired.";
 
@@ -69,11 +68,4 @@ export function requireApiKey(scope?: ApiKeyScope): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
-}
-
-/** The authenticated key; only valid behind `requireApiKey`. */
-export function currentApiKey(c: { var: AppEnv["Variables"] }) {
-  const caller = c.var.caller;
-  if (caller?.kind !== "api_key") throw unauthenticated();
-  return caller;
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { bearerToken } from "../identity/sessions";
+import { bearerToken } from "./credentials";
 import { unauthenticated } from "../lib/errors";
 import { timingSafeEqual } from "../lib/secrets";
 
