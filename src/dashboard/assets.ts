@@ -90,7 +90,17 @@ th{text-align:left;font-size:.76rem;text-transform:uppercase;letter-spacing:.04e
 th,td{padding:.6rem .8rem;border-bottom:1px solid var(--line);vertical-align:top}
 tbody tr:last-child td{border-bottom:0}
 td .actions{display:flex;gap:.4rem;flex-wrap:wrap}
-.cell-name{font-weight:600;overflow-wrap:anywhere;max-width:22rem}
+.cell-name{font-weight:600;overflow-wrap:break-word;min-width:9rem;max-width:22rem}
+time{white-space:nowrap}
+.attempts{margin:0;padding-left:1.1rem}
+.page-actions{display:flex;gap:.5rem;flex-wrap:wrap}
+.grid{margin-bottom:1.25rem}
+figure{margin:0}
+.meter-bar{height:.5rem;border-radius:99px;background:#ececf4;overflow:hidden;margin:.6rem 0 .2rem}
+.meter-fill{height:100%;background:#5b5bd6}
+.meter-fill.over{background:#c4283c}
+${Array.from({ length: 101 }, (_, i) => `.w-${i}{width:${i}%}`).join("")}
+.meter-text{font-size:.8rem;color:var(--muted);margin:0}
 .empty{text-align:center;padding:2rem 1rem;border:1px dashed #d5d5e5;border-radius:var(--radius);background:#fcfcfe}
 .empty-title{font-weight:600;margin:0 0 .25rem}
 .flashes{margin-bottom:1.25rem}
@@ -111,7 +121,7 @@ pre{background:#14142b;color:#e8e8ff;padding:1rem;border-radius:8px;overflow:aut
 .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:0 1rem;align-items:end}
 .pager{display:flex;justify-content:space-between;align-items:center;margin-top:1rem}
 .chart{width:100%;height:auto;display:block}
-.chart text{font-size:11px;fill:#62627a;font-family:system-ui,sans-serif}
+.chart text{font-size:13px;fill:#62627a;font-family:system-ui,sans-serif}
 .chart .grid-line{stroke:#ececf4}
 .chart .bar{fill:#7b7be6}.chart .bar:hover{fill:#4a4ac4}
 .chart .quota{stroke:#c4283c;stroke-dasharray:6 4;stroke-width:1.5}

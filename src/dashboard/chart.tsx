@@ -2,7 +2,10 @@
 /**
  * A usage chart drawn on the server as SVG: one bar per bucket, the running total as a line,
  * and the plan's included quota as a dashed line, with labelled axes and a `<title>` tooltip per
- * bucket. Presentation attributes only (no inline styles), so it renders under the strict CSP.
+ * bucket. The axis follows the data: a quota far above it would flatten the bars to nothing, so
+ * it is drawn only when the usage comes within a quarter of it; the meter below always says how
+ * much of it is used. Presentation attributes only (no inline styles), so it renders under the
+ * strict CSP.
  */
 
 export interface ChartPoint {
@@ -10,9 +13,9 @@ export interface ChartPoint {
   value: number;
 }
 
-const W = 640;
-const H = 240;
-const PAD = { left: 52, right: 14, top: 16, bottom: 38 };
+const W = 520;
+const H = 250;
+const PAD = { left: 56, right: 12, top: 20, bottom: 42 };
 
 /** A round axis maximum at or above `max` (1, 2, 2.5, 5 × 10^n). */
 export function niceMax(max: number): number {
@@ -32,7 +35,9 @@ export function UsageChart(p: { title: string; unit: string; points: ChartPoint[
   const totals: number[] = [];
   let running = 0;
   for (const pt of p.points) totals.push((running += pt.value));
-  const top = niceMax(Math.max(running, p.quota ?? 0, ...p.points.map((pt) => pt.value)) * 1.05);
+  const dataMax = Math.max(running, ...p.points.map((pt) => pt.value));
+  const quotaOnScale = p.quota !== null && p.quota > 0 && dataMax * 4 >= p.quota;
+  const top = niceMax(Math.max(dataMax, quotaOnScale ? p.quota! : 0) * 1.08);
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const n = Math.max(p.points.length, 1);
@@ -71,11 +76,11 @@ export function UsageChart(p: { title: string; unit: string; points: ChartPoint[
           );
         })}
         {p.points.length > 0 ? <path d={line} fill="none" stroke="#1b1b29" stroke-width="1.5" class="running" /> : null}
-        {p.quota !== null && p.quota > 0 ? (
+        {quotaOnScale ? (
           <g>
-            <line class="quota" x1={PAD.left} x2={W - PAD.right} y1={y(p.quota)} y2={y(p.quota)} stroke="#c4283c" stroke-dasharray="6 4" stroke-width="1.5" />
-            <text x={W - PAD.right} y={y(p.quota) - 5} text-anchor="end" fill="#c4283c">
-              {`included: ${fmt(p.quota)}`}
+            <line class="quota" x1={PAD.left} x2={W - PAD.right} y1={y(p.quota!)} y2={y(p.quota!)} stroke="#c4283c" stroke-dasharray="6 4" stroke-width="1.5" />
+            <text x={W - PAD.right} y={y(p.quota!) - 5} text-anchor="end" fill="#c4283c">
+              {`included: ${fmt(p.quota!)}`}
             </text>
           </g>
         ) : null}
@@ -83,7 +88,7 @@ export function UsageChart(p: { title: string; unit: string; points: ChartPoint[
         <text x={PAD.left + innerW / 2} y={H - 4} text-anchor="middle">
           {p.granularity === "hour" ? "hour (UTC)" : "day (UTC)"}
         </text>
-        <text x={12} y={PAD.top + innerH / 2} text-anchor="middle" transform={`rotate(-90 12 ${PAD.top + innerH / 2})`}>
+        <text x={14} y={PAD.top + innerH / 2} text-anchor="middle" transform={`rotate(-90 14 ${PAD.top + innerH / 2})`}>
           {p.unit}
         </text>
       </svg>
@@ -93,13 +98,31 @@ export function UsageChart(p: { title: string; unit: string; points: ChartPoint[
           per {p.granularity}
         </span>
         <span>— running total</span>
-        {p.quota !== null && p.quota > 0 ? (
+        {quotaOnScale ? (
           <span>
             <span class="swatch swatch-quota" aria-hidden="true" />
             plan's monthly included quota
           </span>
         ) : null}
       </figcaption>
+      {p.quota !== null && p.quota > 0 ? <QuotaMeter used={running} included={p.quota} unit={p.unit} /> : null}
     </figure>
+  );
+}
+
+/** How much of the plan's monthly included quantity this range used. */
+function QuotaMeter(p: { used: number; included: number; unit: string }) {
+  const share = p.used / p.included;
+  const percent = share >= 0.1 ? Math.round(share * 100) : Math.round(share * 1000) / 10;
+  const width = Math.min(100, Math.max(share > 0 ? 1 : 0, Math.round(share * 100)));
+  return (
+    <div>
+      <div class="meter-bar" role="meter" aria-valuemin={0} aria-valuemax={p.included} aria-valuenow={p.used} aria-label="Share of the included quota">
+        <div class={share > 1 ? `meter-fill over w-${width}` : `meter-fill w-${width}`} />
+      </div>
+      <p class="meter-text">
+        {`${fmt(p.used)} of ${p.included.toLocaleString("en-US")} ${p.unit} included per month (${percent}%)`}
+      </p>
+    </div>
   );
 }

@@ -265,7 +265,7 @@ async function teamPage(c: DashContext, orgId: string, invite: { values?: Record
             </div>
             <Button>Create invitation</Button>
           </PostForm>
-          <p class="hint">The invitation link is shown once; Pulse also emails it to the address.</p>
+          <p class="hint">The invitation link is shown once, right after you create it.</p>
         </Card>
       ) : null}
       <Card title="Members" id="members">
