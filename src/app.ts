@@ -11,7 +11,7 @@ import { ApiError, errorBody } from "./lib/errors";
 import { createLogger, describeError } from "./lib/logger";
 import { newId } from "./lib/ids";
 import { dashboardErrorPage, dashboardRoutes, wantsHtml } from "./dashboard/routes";
-import { createRouter } from "./lib/openapi";
+import { createRouter } from "./router";
 import { cors } from "./middleware/cors";
 import { httpsOnly } from "./middleware/https-only";
 import { jsonBody } from "./middleware/json-body";

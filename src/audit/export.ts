@@ -4,7 +4,8 @@
  */
 import type { Database } from "../db/client";
 import { encodeCursor } from "../lib/pagination";
-import { type AuditEntryJson, type AuditFilters, fetchAuditPage, serializeAudit } from "./query";
+import { type AuditEntryJson, type AuditFilters, serializeAudit } from "./schemas";
+import { fetchAuditPage } from "./service";
 
 const PAGE = 500;
 

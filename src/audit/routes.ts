@@ -1,14 +1,13 @@
+/** `/v1/orgs/{org_id}/audit-logs`: reading and exporting the org's audit log (session routes, `audit:read`). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAccess } from "../auth/caller";
-import { and, eq } from "drizzle-orm";
-import { auditLogs } from "../db/schema";
-import { notFound } from "../lib/errors";
+import { depsOf } from "../deps";
 import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
-import { createRouter } from "../router";
-import { page } from "../lib/pagination";
-import { exportAudit } from "./export";
-import { AuditEntrySchema, AuditFilters, fetchAuditPage, serializeAudit } from "./query";
 import { AuditEntryParams, OrgParams } from "../lib/params";
+import { createRouter } from "../router";
+import { exportAudit } from "./export";
+import { AuditEntrySchema, AuditFilters, serializeAudit } from "./schemas";
+import { findAuditEntry, listAuditEntries } from "./service";
 
 export const auditRoutes = createRouter();
 
@@ -25,11 +24,9 @@ auditRoutes.openapi(
     responses: { 200: jsonContent(listOf(AuditEntrySchema), "Entries"), ...errorResponses },
   }),
   async (c) => {
-    const { org_id } = c.req.valid("param");
     const { limit, cursor, ...filters } = c.req.valid("query");
-    await orgAccess(c, org_id, "audit:read");
-    const rows = await fetchAuditPage(c.var.db, org_id, filters, limit + 1, cursor);
-    const result = page(rows, limit);
+    const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "audit:read");
+    const result = await listAuditEntries(depsOf(c), orgId, filters, { limit, cursor });
     return c.json({ data: result.rows.map(serializeAudit), next_cursor: result.nextCursor }, 200);
   },
 );
@@ -79,8 +76,6 @@ auditRoutes.openapi(
   async (c) => {
     const { org_id, id } = c.req.valid("param");
     await orgAccess(c, org_id, "audit:read");
-    const row = await c.var.db.select().from(auditLogs).where(and(eq(auditLogs.id, id), eq(auditLogs.orgId, org_id))).get();
-    if (!row) throw notFound("Audit entry");
-    return c.json(serializeAudit(row), 200);
+    return c.json(serializeAudit(await findAuditEntry(depsOf(c), org_id, id)), 200);
   },
 );

@@ -23,7 +23,7 @@ import { newId } from "../lib/ids";
 import { describeError, type Logger } from "../lib/logger";
 import { afterCursor, newestFirst } from "../lib/pagination";
 import { currentMonth } from "../usage/query";
-import { METERS, type Meter } from "../usage/record";
+import { METER_NAMES, METERS } from "../usage/meters";
 import { rollUpUsage } from "../usage/rollup";
 import { findPlan } from "./plans";
 import { MICROS_PER_CENT, priceUsage } from "./pricing";
@@ -33,13 +33,6 @@ export const INVOICE_BATCH_SIZE = 25;
 export const INVOICE_MAX_BATCHES = 8;
 
 export const PLAN_CHANGED_ACTION = "org.plan_changed";
-
-const METER_LABEL: Record<Meter, string> = {
-  participant_minutes: "Participant minutes",
-  egress_minutes: "Egress minutes",
-  ingress_minutes: "Ingress minutes",
-  tokens_issued: "Tokens issued",
-};
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
@@ -91,13 +84,13 @@ export async function invoiceOrg(
       amountCents: priced.baseFeeCents,
     }),
   ];
-  for (const m of METERS) {
+  for (const m of METER_NAMES) {
     const charge = priced.meters[m];
     if (charge.overageUnits === 0 || charge.unitPriceMicros === null) continue;
     lines.push(
       line({
         kind: m,
-        description: `${METER_LABEL[m]} over the ${charge.included} included`,
+        description: `${METERS[m].label} over the ${charge.included} included`,
         quantity: charge.used,
         includedQuantity: charge.included,
         unitPriceMicros: charge.unitPriceMicros,
@@ -218,7 +211,7 @@ export async function listInvoices(db: Database, orgId: string, limit: number, c
     .all();
 }
 
-const LINE_ORDER = ["plan", ...METERS];
+const LINE_ORDER = ["plan", ...METER_NAMES];
 
 export async function findInvoice(db: Database, orgId: string, invoiceId: string): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] } | null> {
   const invoice = await db.select().from(invoices).where(and(eq(invoices.id, invoiceId), eq(invoices.orgId, orgId))).get();

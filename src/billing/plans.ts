@@ -9,7 +9,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { organizations, plans } from "../db/schema";
-import { METERS, type Meter } from "../usage/record";
+import { METER_NAMES, perMeter, type Meter } from "../usage/meters";
 
 export type PlanRow = typeof plans.$inferSelect;
 
@@ -42,13 +42,13 @@ export function parsePlan(row: PlanRow): Plan {
   const included = parseJsonObject(row.included);
   const rates = parseJsonObject(row.overageRates);
   const overageRatesMicros: Partial<Record<Meter, number>> = {};
-  for (const m of METERS) if (isCount(rates[m])) overageRatesMicros[m] = rates[m];
+  for (const m of METER_NAMES) if (isCount(rates[m])) overageRatesMicros[m] = rates[m];
   return {
     id: row.id,
     name: row.name,
     monthlyPriceCents: row.monthlyPriceCents,
     currency: row.currency,
-    included: Object.fromEntries(METERS.map((m) => [m, isCount(included[m]) ? included[m] : 0])) as Record<Meter, number>,
+    included: perMeter((m) => (isCount(included[m]) ? included[m] : 0)),
     overageRatesMicros,
     hardCap: row.hardCap,
     active: row.active,

@@ -10,7 +10,7 @@
  *   so an invoice's lines always add up to its total.
  * - Hard-cap plans never bill overage (their quota refuses the usage instead), whatever their rates.
  */
-import { METERS, type Meter } from "../usage/record";
+import { METER_NAMES, type Meter } from "../usage/meters";
 import type { Plan } from "./plans";
 
 export const MICROS_PER_CENT = 10_000n;
@@ -41,7 +41,7 @@ export interface PricedUsage {
 export function priceUsage(plan: Plan, used: Record<Meter, number>): PricedUsage {
   const meters = {} as Record<Meter, MeterCharge>;
   let overageCents = 0;
-  for (const m of METERS) {
+  for (const m of METER_NAMES) {
     const units = Math.ceil(used[m]);
     const included = plan.included[m];
     const overageUnits = Math.max(0, units - included);

@@ -19,18 +19,11 @@ import { nowMs } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { describeError, type Logger } from "../lib/logger";
 import { currentMonth } from "../usage/query";
-import type { Meter } from "../usage/record";
+import { METERS, perMeter, type Meter } from "../usage/meters";
 import { orgPlan, type Plan } from "./plans";
 import { orgUsageTotals } from "./usage-totals";
 
 export const QUOTA_CACHE_MS = 60_000;
-
-const METER_LABEL: Record<Meter, string> = {
-  participant_minutes: "participant minutes",
-  egress_minutes: "egress minutes",
-  ingress_minutes: "ingress minutes",
-  tokens_issued: "tokens",
-};
 
 interface Snapshot {
   periodStart: number;
@@ -49,7 +42,7 @@ async function computeSnapshot(db: Database, orgId: string, at: number): Promise
   // Paid plans are never blocked: no usage query for them.
   const used = plan.hardCap
     ? await orgUsageTotals(db, orgId, month.since, month.until)
-    : { participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 0 };
+    : perMeter(() => 0);
   const snapshot = { periodStart: month.since, expiresAt: at + QUOTA_CACHE_MS, plan, used };
   snapshots.set(orgId, snapshot);
   return snapshot;
@@ -104,7 +97,7 @@ export async function checkQuota(deps: { db: Database; logger: Logger }, orgId: 
   if (meter) {
     throw new ApiError(
       "quota_exceeded",
-      `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METER_LABEL[meter]} per month and they are used up. Upgrade the plan or wait for next month.`,
+      `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METERS[meter].units} per month and they are used up. Upgrade the plan or wait for next month.`,
     );
   }
   const counted = snapshot;

@@ -17,13 +17,13 @@ import { createRouter } from "../router";
 import { page } from "../lib/pagination";
 import { OrgSchema, serializeOrg } from "../orgs/schemas";
 import { currentMonth } from "../usage/query";
-import { METERS } from "../usage/record";
+import { METER_NAMES } from "../usage/meters";
 import { adminPlanRoutes } from "./admin-routes";
 import { findActivePlan, orgPlan, parsePlan, serializePlan } from "./plans";
 import { findInvoice, listInvoices, PLAN_CHANGED_ACTION, serializeInvoice, serializeInvoiceLine } from "./invoices";
 import { priceUsage } from "./pricing";
 import { forgetQuota } from "./quota";
-import { BillingSchema, ChangePlanBody, InvoiceSchema, InvoiceSummarySchema, PlanSchema } from "./schemas";
+import { BillingSchema, ChangePlanBody, InvoiceSchema, InvoiceSummarySchema, PlanSchema, serializeMeterCharges } from "./schemas";
 import { orgUsageTotals } from "./usage-totals";
 import { InvoiceParams, OrgParams } from "../lib/params";
 
@@ -118,22 +118,7 @@ billingRoutes.openapi(
     if (!plan) throw notFound("Organization");
     const period = currentMonth();
     const priced = priceUsage(plan, await orgUsageTotals(db, org_id, period.since, period.until));
-    const meters = Object.fromEntries(
-      METERS.map((m) => {
-        const charge = priced.meters[m];
-        return [
-          m,
-          {
-            used: charge.used,
-            included: charge.included,
-            overage_units: charge.overageUnits,
-            overage_unit_price_micros: charge.unitPriceMicros,
-            overage_cents: charge.amountCents,
-            exhausted: charge.exhausted,
-          },
-        ];
-      }),
-    ) as Record<(typeof METERS)[number], { used: number; included: number; overage_units: number; overage_unit_price_micros: number | null; overage_cents: number; exhausted: boolean }>;
+    const meters = serializeMeterCharges(priced.meters);
     return c.json(
       {
         org_id,
@@ -145,7 +130,7 @@ billingRoutes.openapi(
         base_fee_cents: priced.baseFeeCents,
         overage_cents: priced.overageCents,
         total_cents: priced.totalCents,
-        quota_exhausted: METERS.some((m) => priced.meters[m].exhausted),
+        quota_exhausted: METER_NAMES.some((m) => priced.meters[m].exhausted),
       },
       200,
     );

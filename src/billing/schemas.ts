@@ -1,12 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { Name } from "../lib/schemas";
+import { perMeter, type Meter } from "../usage/meters";
+import type { MeterCharge as PricedMeter } from "./pricing";
 
-const MeterCounts = z.object({
-  participant_minutes: z.number(),
-  egress_minutes: z.number(),
-  ingress_minutes: z.number(),
-  tokens_issued: z.number(),
-});
+const MeterCounts = z.object(perMeter(() => z.number()));
 
 const MICROS_DESCRIPTION = "Overage price per unit in micros: millionths of the plan's currency unit (500 = $0.0005). A meter absent here has no overage billing.";
 
@@ -19,14 +16,7 @@ export const PlanSchema = z
     hard_cap: z.boolean().openapi({ description: "Usage stops at the included quantities (402 quota_exceeded) instead of billing overage" }),
     active: z.boolean().openapi({ description: "Offered: organizations can switch to it" }),
     included: MeterCounts.openapi({ description: "Units included per calendar month (UTC), by meter" }),
-    overage_rates_micros: z
-      .object({
-        participant_minutes: z.number().int().optional(),
-        egress_minutes: z.number().int().optional(),
-        ingress_minutes: z.number().int().optional(),
-        tokens_issued: z.number().int().optional(),
-      })
-      .openapi({ description: MICROS_DESCRIPTION }),
+    overage_rates_micros: z.object(perMeter(() => z.number().int().optional())).openapi({ description: MICROS_DESCRIPTION }),
   })
   .openapi("Plan");
 
@@ -41,6 +31,21 @@ const MeterCharge = z.object({
   exhausted: z.boolean().openapi({ description: "Hard-cap plans: the quota is used up and new usage is refused until next month" }),
 });
 
+/** The API shape of each meter's charge so far (`Billing.meters`). */
+export function serializeMeterCharges(meters: Record<Meter, PricedMeter>) {
+  return perMeter((m) => {
+    const charge = meters[m];
+    return {
+      used: charge.used,
+      included: charge.included,
+      overage_units: charge.overageUnits,
+      overage_unit_price_micros: charge.unitPriceMicros,
+      overage_cents: charge.amountCents,
+      exhausted: charge.exhausted,
+    };
+  });
+}
+
 export const BillingSchema = z
   .object({
     org_id: z.string(),
@@ -48,12 +53,7 @@ export const BillingSchema = z
     currency: z.string(),
     period_start: z.string(),
     period_end: z.string(),
-    meters: z.object({
-      participant_minutes: MeterCharge,
-      egress_minutes: MeterCharge,
-      ingress_minutes: MeterCharge,
-      tokens_issued: MeterCharge,
-    }),
+    meters: z.object(perMeter(() => MeterCharge)),
     base_fee_cents: z.number().int(),
     overage_cents: z.number().int(),
     total_cents: z.number().int().openapi({ description: "Base fee plus overage so far this period" }),
@@ -92,10 +92,8 @@ export const InvoiceSchema = z.object({ ...invoiceFields, lines: z.array(Invoice
 const Count = z.number().int().min(0).max(1_000_000_000_000);
 const Micros = z.number().int().min(0).max(1_000_000_000);
 
-const IncludedInput = z.strictObject({ participant_minutes: Count, egress_minutes: Count, ingress_minutes: Count, tokens_issued: Count });
-const RatesInput = z
-  .strictObject({ participant_minutes: Micros.optional(), egress_minutes: Micros.optional(), ingress_minutes: Micros.optional(), tokens_issued: Micros.optional() })
-  .openapi({ description: MICROS_DESCRIPTION });
+const IncludedInput = z.strictObject(perMeter(() => Count));
+const RatesInput = z.strictObject(perMeter(() => Micros.optional())).openapi({ description: MICROS_DESCRIPTION });
 const PriceCents = z.number().int().min(0).max(100_000_000);
 
 export const CreatePlanBody = z

@@ -6,7 +6,7 @@
 import type { Database } from "../db/client";
 import { toIso } from "../lib/clock";
 import { usageRange, usageSeries } from "../usage/query";
-import type { Meter } from "../usage/record";
+import type { Meter } from "../usage/meters";
 
 /** Totals per meter for [since, until) (UTC day-aligned bounds, e.g. a calendar month). */
 export async function orgUsageTotals(db: Database, orgId: string, since: number, until: number): Promise<Record<Meter, number>> {

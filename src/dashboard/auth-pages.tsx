@@ -112,7 +112,7 @@ authPages.post("/logout", async (c) => {
   const form = await readForm(c);
   await verifyCsrf(c, form);
   const viewer = c.var.viewer;
-  if (viewer) await logout(c.var.db, auditActor(asAppContext(c)), viewer.sessionId);
+  if (viewer) await logout(c.var.db, { sessionId: viewer.sessionId, audit: auditActor(asAppContext(c)) });
   clearSessionCookie(c);
   return redirectWith(c, "/login", { notice: "You are signed out." });
 });

@@ -8,7 +8,7 @@ import { orgPlan } from "../billing/plans";
 import { ApiError } from "../lib/errors";
 import { nowMs, toIso } from "../lib/clock";
 import { usageRange, usageSeries } from "../usage/query";
-import { METERS, type Meter } from "../usage/record";
+import { METER_NAMES, METERS, type Meter } from "../usage/meters";
 import { UsageChart } from "./chart";
 import type { DashboardEnv } from "./context";
 import { Layout } from "./layout";
@@ -19,12 +19,8 @@ import { Button, Card, Select } from "./ui";
 export const usagePages = new Hono<DashboardEnv>();
 usagePages.use("/projects/*", signedIn);
 
-const LABELS: Record<Meter, { title: string; unit: string }> = {
-  participant_minutes: { title: "Participant minutes", unit: "minutes" },
-  egress_minutes: { title: "Egress minutes", unit: "minutes" },
-  ingress_minutes: { title: "Ingress minutes", unit: "minutes" },
-  tokens_issued: { title: "Tokens issued", unit: "tokens" },
-};
+/** The chart's unit: minutes or tokens (METERS' `units` names the meter too, for sentences). */
+const unitOf = (m: Meter) => (m === "tokens_issued" ? "tokens" : "minutes");
 
 const RANGES = {
   "24h": { label: "Last 24 hours", ms: 24 * 3600_000, granularity: "hour" },
@@ -76,9 +72,9 @@ usagePages.get("/projects/:project_id/usage", async (c) => {
         </p>
       </Card>
       <div class="grid grid-4" id="usage-totals">
-        {METERS.map((m) => (
+        {METER_NAMES.map((m) => (
           <div class="stat">
-            <p class="stat-label">{LABELS[m].title}</p>
+            <p class="stat-label">{METERS[m].label}</p>
             <p class="stat-value" data-meter={m}>
               {usage.totals[m].toLocaleString("en-US")}
             </p>
@@ -87,12 +83,12 @@ usagePages.get("/projects/:project_id/usage", async (c) => {
         ))}
       </div>
       <div class="grid grid-2">
-        {METERS.map((m) => (
-          <Card title={LABELS[m].title} id={`card-${m}`}>
+        {METER_NAMES.map((m) => (
+          <Card title={METERS[m].label} id={`card-${m}`}>
             <UsageChart
               id={`chart-${m}`}
-              title={LABELS[m].title}
-              unit={LABELS[m].unit}
+              title={METERS[m].label}
+              unit={unitOf(m)}
               granularity={usage.granularity}
               quota={plan ? plan.included[m] : null}
               points={usage.series.map((s) => ({ start: s.start, value: s[m] }))}

@@ -1,17 +1,13 @@
-import { createRoute, z } from "@hono/zod-openapi";
+/** Accounts and dashboard sessions: sign up, sign in, sign out, and who am I. */
+import { createRoute } from "@hono/zod-openapi";
 import { currentUser } from "../auth/caller";
-import { and, eq, isNull } from "drizzle-orm";
-import { auditActor, auditEntry } from "../audit/record";
-import { memberships, organizations, sessions, users } from "../db/schema";
-import { nowMs, toIso } from "../lib/clock";
+import { auditActor } from "../audit/record";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
-import { unauthenticated } from "../lib/errors";
-import { LoginBody, serializeUser, SessionResponse, SignupBody, UserSchema } from "./schemas";
-import { login, logout, signup } from "./service";
+import { LoginBody, MeResponse, serializeSession, serializeUser, SessionResponse, SignupBody } from "./schemas";
+import { describeUser, login, logout, signup } from "./service";
 
 export const identityRoutes = createRouter();
-
 
 identityRoutes.openapi(
   createRoute({
@@ -25,7 +21,7 @@ identityRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const result = await signup(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
-    return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 201);
+    return c.json(serializeSession(result), 201);
   },
 );
 
@@ -41,7 +37,7 @@ identityRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const result = await login(c.var.db, body, { ttlHours: c.var.config.sessionTtlHours, actor: auditActor(c) });
-    return c.json({ user: serializeUser(result.user), token: result.token, expires_at: toIso(result.expiresAt) }, 200);
+    return c.json(serializeSession(result), 200);
   },
 );
 
@@ -55,17 +51,11 @@ identityRoutes.openapi(
     responses: { 204: { description: "Signed out" }, 401: errorResponses[401] },
   }),
   async (c) => {
-    await logout(c.var.db, auditActor(c), currentUser(c).sessionId);
+    const { sessionId } = currentUser(c);
+    await logout(c.var.db, { sessionId, audit: auditActor(c) });
     return c.body(null, 204);
   },
 );
-
-const MeResponse = z
-  .object({
-    user: UserSchema,
-    organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
-  })
-  .openapi("Me");
 
 identityRoutes.openapi(
   createRoute({
@@ -77,19 +67,7 @@ identityRoutes.openapi(
     responses: { 200: jsonContent(MeResponse, "You"), 401: errorResponses[401] },
   }),
   async (c) => {
-    const { userId } = currentUser(c);
-    const db = c.var.db;
-    const [user, orgs] = await Promise.all([
-      db.select().from(users).where(eq(users.id, userId)).get(),
-      db
-        .select({ id: organizations.id, name: organizations.name, role: memberships.role })
-        .from(memberships)
-        .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-        .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt)))
-        .orderBy(organizations.createdAt)
-        .all(),
-    ]);
-    if (!user) throw unauthenticated();
-    return c.json({ user: serializeUser(user), organizations: orgs }, 200);
+    const me = await describeUser(c.var.db, currentUser(c).userId);
+    return c.json({ user: serializeUser(me.user), organizations: me.organizations }, 200);
   },
 );

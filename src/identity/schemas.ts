@@ -22,6 +22,11 @@ export function serializeUser(u: typeof users.$inferSelect) {
   };
 }
 
+/** A new session as signup and login answer it: the token is shown only here. */
+export function serializeSession(s: { user: typeof users.$inferSelect; token: string; expiresAt: number }) {
+  return { user: serializeUser(s.user), token: s.token, expires_at: toIso(s.expiresAt) };
+}
+
 export const Email = z.email().max(254);
 export const Password = z.string().min(10).max(256);
 
@@ -31,3 +36,10 @@ export const LoginBody = z.strictObject({ email: Email, password: z.string().min
 export const SessionResponse = z
   .object({ user: UserSchema, token: z.string(), expires_at: z.string() })
   .openapi("Session");
+
+export const MeResponse = z
+  .object({
+    user: UserSchema,
+    organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
+  })
+  .openapi("Me");

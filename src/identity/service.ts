@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { isUniqueViolation, runBatch } from "../db/client";
-import { sessions, users } from "../db/schema";
+import { memberships, organizations, sessions, users } from "../db/schema";
 import { auditEntry, type AuditActor } from "../audit/record";
 import { nowMs } from "../lib/clock";
 import { conflict, unauthenticated } from "../lib/errors";
@@ -77,11 +77,27 @@ export async function login(db: Database, input: { email: string; password: stri
   return { user, token: session.token, expiresAt: session.expiresAt };
 }
 
-/** Signs the session out: it stops authenticating at once. */
-export async function logout(db: Database, audit: AuditActor, sessionId: string) {
+/** Signs the session out: its token stops working at once. */
+export async function logout(db: Database, session: { sessionId: string; audit: AuditActor }): Promise<void> {
   const at = nowMs();
   await db.batch([
-    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
-    auditEntry(db, audit, { action: "user.logged_out", resourceType: "session", resourceId: sessionId }, at),
+    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, session.sessionId), isNull(sessions.revokedAt))),
+    auditEntry(db, session.audit, { action: "user.logged_out", resourceType: "session", resourceId: session.sessionId }, at),
   ]);
+}
+
+/** The user and the live organizations they belong to, oldest first, with their role in each. */
+export async function describeUser(db: Database, userId: string) {
+  const [user, orgs] = await Promise.all([
+    db.select().from(users).where(eq(users.id, userId)).get(),
+    db
+      .select({ id: organizations.id, name: organizations.name, role: memberships.role })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+      .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt)))
+      .orderBy(organizations.createdAt)
+      .all(),
+  ]);
+  if (!user) throw unauthenticated();
+  return { user, organizations: orgs };
 }

@@ -30,9 +30,6 @@ export function validationHook(result: { success: boolean; error?: unknown; targ
   }
 }
 
-// Moving: routers now come from src/router.ts (lib/ imports nothing above it).
-export { createRouter, type Router } from "../router";
-
 /** The contract's error envelope, for OpenAPI responses. */
 export const ErrorSchema = z
   .object({

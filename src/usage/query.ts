@@ -8,7 +8,7 @@ import type { Database } from "../db/client";
 import { usageEvents, usageRollups } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { validationFailed } from "../lib/errors";
-import { METERS, type Meter } from "./record";
+import { isMeter, METER_NAMES, perMeter, type Meter } from "./meters";
 import { DAY_MS, floorTo, HOUR_MS } from "./rollup";
 
 export type Granularity = "hour" | "day";
@@ -17,7 +17,7 @@ export type UsageScope = { projectId: string } | { orgId: string };
 const MAX_BUCKETS: Record<Granularity, number> = { hour: 24 * 31, day: 366 };
 
 type Totals = Record<Meter, number>;
-const zero = (): Totals => ({ participant_minutes: 0, egress_minutes: 0, ingress_minutes: 0, tokens_issued: 0 });
+const zero = (): Totals => perMeter(() => 0);
 
 /** The current calendar month in UTC: the default range, and the billing period. */
 export function currentMonth(at = nowMs()): { since: number; until: number } {
@@ -56,7 +56,7 @@ export async function usageSeries(db: Database, scope: UsageScope, range: Return
   for (let b = since; b < until; b += unit) buckets.set(b, zero());
   const add = (start: number, meter: string, quantity: number) => {
     const bucket = buckets.get(floorTo(start, unit));
-    if (bucket && (METERS as readonly string[]).includes(meter)) bucket[meter as Meter] += quantity;
+    if (bucket && isMeter(meter)) bucket[meter] += quantity;
   };
 
   const rollups = (g: Granularity, from: number, to: number) =>
@@ -93,7 +93,7 @@ export async function usageSeries(db: Database, scope: UsageScope, range: Return
 
   const totals = zero();
   const series = [...buckets.entries()].map(([start, t]) => {
-    for (const m of METERS) totals[m] += t[m];
+    for (const m of METER_NAMES) totals[m] += t[m];
     return { start: toIso(start), ...t };
   });
   return { since: toIso(since), until: toIso(until), granularity, totals, series };

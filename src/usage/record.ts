@@ -7,9 +7,7 @@ import type { BatchItem, Database } from "../db/client";
 import { usageEvents } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
-
-export const METERS = ["participant_minutes", "egress_minutes", "ingress_minutes", "tokens_issued"] as const;
-export type Meter = (typeof METERS)[number];
+import type { Meter } from "./meters";
 
 export interface UsageEventInput {
   projectId: string;

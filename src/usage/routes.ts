@@ -2,40 +2,17 @@
  * Usage series: `GET /v1/usage` (API key with `usage:read`, the key's project),
  * `GET /v1/projects/{project_id}/usage` and `GET /v1/orgs/{org_id}/usage` (members, `usage:read`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, orgAccess, projectAccess } from "../auth/caller";
 import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
-import { Timestamp } from "../lib/schemas";
 import { usageRange, usageSeries } from "./query";
+import { UsageQuery, UsageSchema } from "./schemas";
 import { OrgParams, ProjectParams } from "../lib/params";
 
 export const usageRoutes = createRouter();
 
 const tags = ["Usage"];
-
-const UsageQuery = z.object({
-  since: Timestamp.optional().openapi({ description: "Start (RFC 3339); default: start of the current UTC month. Rounded down to the bucket." }),
-  until: Timestamp.optional().openapi({ description: "End, exclusive; default: start of next UTC month. Rounded up to the bucket." }),
-  granularity: z.enum(["hour", "day"]).default("day"),
-});
-
-const Meters = {
-  participant_minutes: z.number(),
-  egress_minutes: z.number(),
-  ingress_minutes: z.number(),
-  tokens_issued: z.number(),
-};
-
-const UsageSchema = z
-  .object({
-    since: z.string(),
-    until: z.string(),
-    granularity: z.enum(["hour", "day"]),
-    totals: z.object(Meters),
-    series: z.array(z.object({ start: z.string(), ...Meters })),
-  })
-  .openapi("Usage");
 
 usageRoutes.openapi(
   createRoute({

@@ -16,10 +16,7 @@ const sources = Object.fromEntries(Object.entries(globbed).map(([path, text]) =>
  * Folders that still sit in a cycle while the refactor towards one-way imports is under way. This
  * list only shrinks: a folder that joins a cycle and is not listed fails the test. It must reach empty.
  */
-const STILL_IN_A_CYCLE: string[] = [
-  "admin", "api-keys", "audit", "authz", "billing", "egress", "identity", "ingress", "orgs", "projects", "usage", "webhooks",
-  "config", "env", "lib", "middleware", "rate-limit", "router",
-];
+const STILL_IN_A_CYCLE: string[] = ["billing", "egress", "ingress", "orgs", "projects"];
 
 /** What `src/livekit/` may import besides itself. */
 const LIVEKIT_MAY_IMPORT = new Set(["lib"]);

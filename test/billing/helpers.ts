@@ -4,7 +4,8 @@ import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
 import { nowMs } from "../../src/lib/clock";
-import { usageEventInsert, type Meter } from "../../src/usage/record";
+import type { Meter } from "../../src/usage/meters";
+import { usageEventInsert } from "../../src/usage/record";
 import { call } from "../support/api";
 import { createApiKey, createProject, type TestUser } from "../support/factories";
 

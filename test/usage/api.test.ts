@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { setClock } from "../../src/lib/clock";
-import { usageEventInsert, type Meter } from "../../src/usage/record";
+import type { Meter } from "../../src/usage/meters";
+import { usageEventInsert } from "../../src/usage/record";
 import { call, expectEnvelope } from "../support/api";
 import { createApiKey, createTenant } from "../support/factories";
 

@@ -1,10 +1,7 @@
-/** Reading the audit log: one filter builder shared by list and export so they can never disagree. */
-import { and, eq, gte, lt, type SQL } from "drizzle-orm";
+/** The audit log's API shapes: the list and export filters, an entry, and its serializer. */
 import { z } from "@hono/zod-openapi";
-import type { Database } from "../db/client";
-import { auditLogs } from "../db/schema";
+import type { auditLogs } from "../db/schema";
 import { toIso } from "../lib/clock";
-import { afterCursor, newestFirst } from "../lib/pagination";
 import { Timestamp } from "../lib/schemas";
 
 export const AuditFilters = z.object({
@@ -17,30 +14,6 @@ export const AuditFilters = z.object({
   until: Timestamp.optional().openapi({ description: "Exclusive upper bound (RFC 3339)" }),
 });
 export type AuditFilters = z.infer<typeof AuditFilters>;
-
-export function auditWhere(orgId: string, f: AuditFilters, cursor?: string): SQL | undefined {
-  return and(
-    eq(auditLogs.orgId, orgId),
-    f.action ? eq(auditLogs.action, f.action) : undefined,
-    f.actor_id ? eq(auditLogs.actorId, f.actor_id) : undefined,
-    f.resource_type ? eq(auditLogs.resourceType, f.resource_type) : undefined,
-    f.resource_id ? eq(auditLogs.resourceId, f.resource_id) : undefined,
-    f.project_id ? eq(auditLogs.projectId, f.project_id) : undefined,
-    f.since ? gte(auditLogs.createdAt, Date.parse(f.since)) : undefined,
-    f.until ? lt(auditLogs.createdAt, Date.parse(f.until)) : undefined,
-    afterCursor(cursor, auditLogs.createdAt, auditLogs.id),
-  );
-}
-
-export function fetchAuditPage(db: Database, orgId: string, f: AuditFilters, limit: number, cursor?: string) {
-  return db
-    .select()
-    .from(auditLogs)
-    .where(auditWhere(orgId, f, cursor))
-    .orderBy(...newestFirst(auditLogs.createdAt, auditLogs.id))
-    .limit(limit)
-    .all();
-}
 
 export const AuditEntrySchema = z
   .object({
