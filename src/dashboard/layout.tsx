@@ -179,7 +179,7 @@ export function Layout(p: PropsWithChildren<{ c: DashContext; shell: Shell; acti
         </header>
         {viewer && !viewer.emailVerified ? (
           <p class="banner" role="status">
-            Confirm your email address: we sent a link to <strong>{viewer.email}</strong>. <a href="/account#verify">Resend it</a>
+            Confirm your email address: we sent a link to <strong>{viewer.email}</strong>.
           </p>
         ) : null}
         <div class={shell.org ? "shell" : "shell no-sidebar"}>

@@ -8,11 +8,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { isApiPath } from "../lib/paths";
+import { accountPages } from "./account-pages";
 import { assetRoutes } from "./assets";
 import { authPages } from "./auth-pages";
 import type { DashboardEnv, DashContext } from "./context";
 import { invitationPages } from "./invitation-pages";
+import { mediaPages } from "./media-pages";
 import { orgPages } from "./org-pages";
+import { orgRecordPages } from "./org-records-pages";
 import { projectPages } from "./project-pages";
 import { usagePages } from "./usage-pages";
 import { webhookPages } from "./webhook-pages";
@@ -27,11 +30,14 @@ dashboardRoutes.use("*", async (c, next) => {
   return dashboardSession(c, next);
 });
 dashboardRoutes.route("/", authPages);
+dashboardRoutes.route("/", accountPages);
 dashboardRoutes.route("/", invitationPages);
 dashboardRoutes.route("/", orgPages);
+dashboardRoutes.route("/", orgRecordPages);
 dashboardRoutes.route("/", projectPages);
 dashboardRoutes.route("/", webhookPages);
 dashboardRoutes.route("/", usagePages);
+dashboardRoutes.route("/", mediaPages);
 
 /** The dashboard's answer to an error: an HTML page with the right status, never a stack trace. */
 export function dashboardErrorPage(c: Context<AppEnv>, error: unknown) {
