@@ -29,7 +29,7 @@ import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
 import { projectRoutes } from "./projects/routes";
 import { statusRoutes } from "./status/routes";
-import { metricsRoutes } from "./admin/metrics";
+import { adminRoutes } from "./admin/routes";
 import { livekitWebhookRoutes } from "./inbound/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { usageRoutes } from "./usage/routes";
@@ -67,7 +67,7 @@ export function createApp() {
   app.use("*", authenticate);
 
   app.route("/", statusRoutes);
-  app.route("/", metricsRoutes);
+  app.route("/", adminRoutes);
   app.route("/", identityRoutes);
   app.route("/", orgRoutes);
   app.route("/", projectRoutes);

@@ -10,5 +10,3 @@ import { validationHook } from "./lib/openapi";
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({ strict: true, defaultHook: validationHook });
 }
-
-export type Router = ReturnType<typeof createRouter>;

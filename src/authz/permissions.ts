@@ -69,10 +69,6 @@ export function permissionToManage(role: Role, base: "member:write" | "invitatio
   return role === "owner" ? "owner:manage" : base;
 }
 
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
-
 /** API key scopes (servers). A key holds a subset; routes name the one they need. */
 export const API_KEY_SCOPES = ["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

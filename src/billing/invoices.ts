@@ -22,7 +22,7 @@ import { toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { describeError, type Logger } from "../lib/logger";
 import { afterCursor, newestFirst } from "../lib/pagination";
-import { currentMonth } from "../usage/query";
+import { currentMonth } from "../usage/service";
 import { METER_NAMES, METERS } from "../usage/meters";
 import { rollUpUsage } from "../usage/rollup";
 import { findPlan } from "./plans";
@@ -219,31 +219,4 @@ export async function findInvoice(db: Database, orgId: string, invoiceId: string
   const lines = await db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoice.id)).all();
   lines.sort((a, b) => LINE_ORDER.indexOf(a.kind) - LINE_ORDER.indexOf(b.kind));
   return { invoice, lines };
-}
-
-export function serializeInvoice(invoice: InvoiceRow) {
-  return {
-    id: invoice.id,
-    org_id: invoice.orgId,
-    plan: invoice.planId,
-    status: invoice.status,
-    currency: invoice.currency,
-    period_start: toIso(invoice.periodStart),
-    period_end: toIso(invoice.periodEnd),
-    subtotal_cents: invoice.subtotalCents,
-    total_cents: invoice.totalCents,
-    created_at: toIso(invoice.createdAt),
-    finalized_at: invoice.finalizedAt === null ? null : toIso(invoice.finalizedAt),
-  };
-}
-
-export function serializeInvoiceLine(l: InvoiceLineRow) {
-  return {
-    kind: l.kind,
-    description: l.description,
-    quantity: l.quantity,
-    included_quantity: l.includedQuantity,
-    unit_price_micros: l.unitPriceMicros,
-    amount_cents: l.amountCents,
-  };
 }

@@ -18,7 +18,7 @@ import type { Database } from "../db/client";
 import { nowMs } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { describeError, type Logger } from "../lib/logger";
-import { currentMonth } from "../usage/query";
+import { currentMonth } from "../usage/service";
 import { METERS, perMeter, type Meter } from "../usage/meters";
 import { orgPlan, type Plan } from "./plans";
 import { orgUsageTotals } from "./usage-totals";

@@ -1,7 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { Name } from "../lib/schemas";
-import { perMeter, type Meter } from "../usage/meters";
-import type { MeterCharge as PricedMeter } from "./pricing";
+import { toIso } from "../lib/clock";
+import { METER_NAMES, perMeter, type Meter } from "../usage/meters";
+import type { InvoiceLineRow, InvoiceRow } from "./invoices";
+import type { Plan } from "./plans";
+import type { MeterCharge as PricedMeter, PricedUsage } from "./pricing";
 
 const MeterCounts = z.object(perMeter(() => z.number()));
 
@@ -120,3 +123,50 @@ export const UpdatePlanBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
   .openapi("UpdatePlan");
+
+export type CreatePlanInput = z.infer<typeof CreatePlanBody>;
+export type UpdatePlanInput = z.infer<typeof UpdatePlanBody>;
+
+/** The current period's bill as `GET /v1/orgs/{org_id}/billing` answers it. */
+export function serializeBill(bill: { orgId: string; plan: Plan; period: { since: number; until: number }; priced: PricedUsage }) {
+  const { plan, priced } = bill;
+  return {
+    org_id: bill.orgId,
+    plan: { id: plan.id, name: plan.name, hard_cap: plan.hardCap },
+    currency: plan.currency,
+    period_start: toIso(bill.period.since),
+    period_end: toIso(bill.period.until),
+    meters: serializeMeterCharges(priced.meters),
+    base_fee_cents: priced.baseFeeCents,
+    overage_cents: priced.overageCents,
+    total_cents: priced.totalCents,
+    quota_exhausted: METER_NAMES.some((m) => priced.meters[m].exhausted),
+  };
+}
+
+export function serializeInvoice(invoice: InvoiceRow) {
+  return {
+    id: invoice.id,
+    org_id: invoice.orgId,
+    plan: invoice.planId,
+    status: invoice.status,
+    currency: invoice.currency,
+    period_start: toIso(invoice.periodStart),
+    period_end: toIso(invoice.periodEnd),
+    subtotal_cents: invoice.subtotalCents,
+    total_cents: invoice.totalCents,
+    created_at: toIso(invoice.createdAt),
+    finalized_at: invoice.finalizedAt === null ? null : toIso(invoice.finalizedAt),
+  };
+}
+
+export function serializeInvoiceLine(l: InvoiceLineRow) {
+  return {
+    kind: l.kind,
+    description: l.description,
+    quantity: l.quantity,
+    included_quantity: l.includedQuantity,
+    unit_price_micros: l.unitPriceMicros,
+    amount_cents: l.amountCents,
+  };
+}

@@ -5,7 +5,7 @@
  */
 import type { Database } from "../db/client";
 import { toIso } from "../lib/clock";
-import { usageRange, usageSeries } from "../usage/query";
+import { usageRange, usageSeries } from "../usage/service";
 import type { Meter } from "../usage/meters";
 
 /** Totals per meter for [since, until) (UTC day-aligned bounds, e.g. a calendar month). */

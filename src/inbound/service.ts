@@ -105,7 +105,7 @@ async function stateStatements(db: Database, event: LivekitWebhookEvent, project
 }
 
 /** Applies a stored event and fans it out; marks it processed last, so a failure leaves it to redo. */
-export async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
+async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
   const { db } = deps;
   const event = LivekitWebhookEventSchema.parse(JSON.parse(stored.payload));
   const project = await attribute(db, event);

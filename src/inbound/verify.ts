@@ -9,7 +9,7 @@ import { verifyLivekitJwt, type LivekitKeyPair } from "../livekit/jwt";
 
 const encoder = new TextEncoder();
 
-export async function bodySha256Base64(rawBody: string): Promise<string> {
+async function bodySha256Base64(rawBody: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(rawBody));
   return bytesToBase64(new Uint8Array(digest));
 }

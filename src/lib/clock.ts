@@ -18,10 +18,6 @@ export function toIso(date: Date | number): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-export function nowIso(): string {
-  return toIso(nowMs());
-}
-
 /** Test hook: pin or move the clock; pass `null` to return to real time. */
 export function setClock(fn: (() => number) | null): void {
   override = fn;

@@ -46,8 +46,3 @@ export function randomBytes(length: number): Uint8Array {
 export function newId(kind: IdKind): string {
   return `${ID_PREFIX[kind]}_${base62(randomBytes(16))}`;
 }
-
-/** True when `value` looks like an id of `kind` (cheap pre-check before touching the database). */
-export function isId(kind: IdKind, value: string): boolean {
-  return new RegExp(`^${ID_PREFIX[kind]}_[0-9A-Za-z]{1,40}$`).test(value);
-}

@@ -31,7 +31,7 @@ export function validationHook(result: { success: boolean; error?: unknown; targ
 }
 
 /** The contract's error envelope, for OpenAPI responses. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string(),

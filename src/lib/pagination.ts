@@ -21,7 +21,7 @@ export function encodeCursor(position: CursorPosition): string {
   return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function decodeCursor(cursor: string): CursorPosition {
+function decodeCursor(cursor: string): CursorPosition {
   try {
     const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
     const value = JSON.parse(json) as CursorPosition;

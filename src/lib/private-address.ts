@@ -99,7 +99,7 @@ export interface Destination {
 }
 
 /** null when LiveKit may connect to `raw`, else the reason (a sentence for the API error). */
-export function destinationProblem(raw: string, allowPrivate: boolean): string | null {
+function destinationProblem(raw: string, allowPrivate: boolean): string | null {
   if (allowPrivate) return null;
   const host = canonicalHost(raw);
   if (host === null) return "Must name a valid host";

@@ -7,7 +7,7 @@ import { base62, randomBytes } from "./ids";
 
 const encoder = new TextEncoder();
 
-export function bytesToHex(bytes: Uint8Array): string {
+function bytesToHex(bytes: Uint8Array): string {
   let out = "";
   for (const b of bytes) out += b.toString(16).padStart(2, "0");
   return out;

@@ -16,9 +16,7 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   h.set("Cross-Origin-Resource-Policy", "same-origin");
   h.delete("Server");
   h.delete("X-Powered-By");
-  if (c.req.header("Authorization") || c.req.header("X-API-Key") || c.var.caller) {
-    h.set("Cache-Control", "no-store");
-  }
+  // Answers are private or change from one request to the next: never cached unless a route says so.
   if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
   h.set("X-Request-Id", c.var.requestId);
 };

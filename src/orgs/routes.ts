@@ -1,9 +1,11 @@
-/** `/v1/orgs` and `/v1/orgs/{org_id}` (session routes). */
+/** `/v1/orgs`, `/v1/orgs/{org_id}` and its plan (session routes). */
 import { createRoute } from "@hono/zod-openapi";
 import { currentUser, orgAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
+import { changePlan } from "../billing/service";
+import { ChangePlanBody } from "../billing/schemas";
 import { depsOf } from "../deps";
-import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { OrgParams } from "../lib/params";
 import { createRouter } from "../router";
 import { CreateOrgBody, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
@@ -94,5 +96,23 @@ orgRoutes.openapi(
     const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "org:delete");
     await deleteOrg(depsOf(c), auditActor(c), orgId);
     return c.body(null, 204);
+  },
+);
+
+orgRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/v1/orgs/{org_id}/plan",
+    tags: ["Billing"],
+    summary: "Switch the organization to another active plan (owner). Takes effect at once; no proration.",
+    security: bearerSecurity,
+    request: { params: OrgParams, body: jsonBody(ChangePlanBody) },
+    responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, ...conflictResponse("The plan changed concurrently") },
+  }),
+  async (c) => {
+    const access = await orgAccess(c, c.req.valid("param").org_id, "plan:change");
+    const caller = { userId: currentUser(c).userId, audit: auditActor(c) };
+    const org = await changePlan(depsOf(c), caller, access.orgId, c.req.valid("json").plan);
+    return c.json(serializeOrg(org, access.role), 200);
   },
 );

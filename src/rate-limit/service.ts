@@ -46,20 +46,20 @@ export interface RateLimitCheck {
 }
 
 /** Counts one hit against `key`; rejects when the object does not answer within LIMITER_TIMEOUT_MS. */
-export function hitLimiter(limiter: RateLimiterNamespace, key: string, limit: number, credential?: string): Promise<RateLimitDecision> {
+function hitLimiter(limiter: RateLimiterNamespace, key: string, limit: number, credential?: string): Promise<RateLimitDecision> {
   const stub = limiter.get(limiter.idFromName(key));
   return withTimeout(stub.hit(limit, WINDOW_MS, credential), LIMITER_TIMEOUT_MS);
 }
 
 /** The IETF draft headers (draft-ietf-httpapi-ratelimit-headers): quota, window, remaining, reset. */
-export function rateLimitHeaders(policy: string, decision: RateLimitDecision): Record<string, string> {
+function rateLimitHeaders(policy: string, decision: RateLimitDecision): Record<string, string> {
   return {
     "RateLimit-Policy": `"${policy}";q=${decision.limit};w=${WINDOW_MS / 1000}`,
     RateLimit: `"${policy}";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`,
   };
 }
 
-export type RateLimitOutcome = { status: "checked"; headers: Record<string, string> } | { status: "unavailable" };
+type RateLimitOutcome = { status: "checked"; headers: Record<string, string> } | { status: "unavailable" };
 
 /**
  * Counts this request and throws 429 (with the headers and `Retry-After`) when over the limit, 401

@@ -6,7 +6,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { currentApiKey, orgAccess, projectAccess } from "../auth/caller";
 import { bearerSecurity, errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
-import { usageRange, usageSeries } from "./query";
+import { usageRange, usageSeries } from "./service";
 import { UsageQuery, UsageSchema } from "./schemas";
 import { OrgParams, ProjectParams } from "../lib/params";
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createOrg, createUser } from "../support/factories";
-import { rows } from "./helpers";
+import { rows } from "../support/db";
 
 const ADMIN = env.PULSE_ADMIN_TOKEN!;
 const uniqueId = () => `team-${Math.random().toString(36).slice(2, 10)}`;

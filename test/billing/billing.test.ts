@@ -3,8 +3,9 @@ import { microsToCents } from "../../src/billing/pricing";
 import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
-import { joinOrg } from "../members/helpers";
-import { addUsage, orgOnPlan, runCron } from "./helpers";
+import { addUsage, orgOnPlan } from "./helpers";
+import { joinOrg } from "../support/team";
+import { runCron } from "../support/cron";
 
 const oct = (d: number, h = 0, m = 0, s = 0) => Date.UTC(2026, 9, d, h, m, s);
 

@@ -1,9 +1,6 @@
-/** Billing fixtures: raw usage written the way metering writes it, and the real cron handler. */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+/** Billing fixtures: raw usage written the way metering writes it, and orgs on a plan. */
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
-import { nowMs } from "../../src/lib/clock";
 import type { Meter } from "../../src/usage/meters";
 import { usageEventInsert } from "../../src/usage/record";
 import { call } from "../support/api";
@@ -18,13 +15,6 @@ export async function addUsage(t: { orgId: string; projectId: string }, meter: M
   await usageEventInsert(db(), { orgId: t.orgId, projectId: t.projectId, meter, quantity, occurredAt, sourceId: `billing-test-${source++}-${Math.random()}` });
 }
 
-/** Runs the Worker's real `scheduled` handler for a cron expression of wrangler.toml, at the (test) clock's now. */
-export async function runCron(cron: string) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron, scheduledTime: nowMs() }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
-
 /** An org (created at the test clock's now) with a project and an API key, optionally on `plan`. */
 export async function orgOnPlan(owner: TestUser, plan: string, name = "Billing Co") {
   const org = await call("POST", "/v1/orgs", { token: owner.token, body: { name } });
@@ -36,8 +26,4 @@ export async function orgOnPlan(owner: TestUser, plan: string, name = "Billing C
   const project = await createProject(owner, org.body.id);
   const key = await createApiKey(owner, project.id);
   return { orgId: org.body.id as string, projectId: project.id, key };
-}
-
-export async function rows<T = Record<string, any>>(sql: string, ...binds: unknown[]) {
-  return (await env.DB.prepare(sql).bind(...binds).all()).results as T[];
 }

@@ -4,7 +4,9 @@ import { HOUR_MS } from "../../src/usage/rollup";
 import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
-import { addUsage, db, orgOnPlan, rows, runCron } from "./helpers";
+import { addUsage, db, orgOnPlan } from "./helpers";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const at = (month: number, d: number, h = 0, m = 0, s = 0) => Date.UTC(2026, month - 1, d, h, m, s);
 

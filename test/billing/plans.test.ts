@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createOrg, createUser } from "../support/factories";
-import { joinOrg } from "../members/helpers";
-import { rows } from "./helpers";
+import { joinOrg } from "../support/team";
+import { rows } from "../support/db";
 
 describe("GET /v1/plans", () => {
   it("lists the active plans without authentication, cheapest first, with quotas and overage rates in micros", async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { currentMonth } from "../../src/usage/query";
+import { currentMonth } from "../../src/usage/service";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { addUsage, orgOnPlan, rows, runCron } from "./helpers";
+import { addUsage, orgOnPlan } from "./helpers";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const mar = (d: number, h = 0, m = 0) => Date.UTC(2026, 2, d, h, m);
 const mint = (secret: string) => call("POST", "/v1/tokens", { token: secret, body: { identity: "alice", room: "standup" } });

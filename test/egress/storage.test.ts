@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { leftovers } from "./run-with-env";
+import { leftovers } from "../support/db";
 
 const livekit = useFakeLivekit();
 

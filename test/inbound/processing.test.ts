@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createTenant } from "../support/factories";
-import { participant, replay, secs, sendEvent, sessionsOf, storedEvents, usageOf } from "./helpers";
+import { participant, replay, secs, sendEvent, sessionsOf, storedEvents, usageOf } from "../support/livekit-webhook";
 
 const at = (h: number, m: number, s: number) => Date.UTC(2026, 10, 27, h, m, s);
 

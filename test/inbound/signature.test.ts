@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { expectEnvelope } from "../support/api";
-import { eventBody, eventId, livekitJwt, postWebhook, storedEvents } from "./helpers";
+import { eventBody, eventId, livekitJwt, postWebhook, storedEvents } from "../support/livekit-webhook";
 
 describe("POST /v1/livekit/webhook signature", () => {
   it("accepts an event signed by livekit-server-sdk with a bare Authorization JWT and stores it", async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { DEV_NO_PRIVATE, leftovers, postWith, PRODUCTION } from "../egress/run-with-env";
+import { DEV_NO_PRIVATE, postWith, PRODUCTION } from "../support/worker-env";
+import { leftovers } from "../support/db";
 
 const livekit = useFakeLivekit();
 

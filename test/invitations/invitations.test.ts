@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { nowMs, setClock } from "../../src/lib/clock";
 import { sha256Hex } from "../../src/lib/secrets";
-import { accept, auditActions, freshIp, invitationRow, invite, joinOrg, membershipRows } from "../members/helpers";
-import { call, expectEnvelope } from "../support/api";
+import { call, expectEnvelope, freshIp } from "../support/api";
 import { createOrg, createUser, type TestUser } from "../support/factories";
+import { accept, auditActions, invitationRow, invite, joinOrg, membershipRows } from "../support/team";
 
 const DAY = 86_400_000;
 

@@ -5,7 +5,8 @@ import { createDb } from "../../src/db/client";
 import { deleteInBatches, INVITATION_GRACE_MS } from "../../src/jobs/cleanup";
 import { call } from "../support/api";
 import { createOrg, createUser } from "../support/factories";
-import { rows, runCron } from "./helpers";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const DAY = 24 * 3600_000;
 

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createTenant } from "../support/factories";
-import { rows, runCron } from "./helpers";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const DAY = 24 * 3600_000;
 

@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CRON_JOBS } from "../../src/jobs/scheduled";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { eventId, participant, secs, sendEvent, sessionsOf } from "../inbound/helpers";
-import { createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../webhooks/helpers";
-import { rows, runCron } from "./helpers";
+import { eventId, participant, secs, sendEvent, sessionsOf } from "../support/livekit-webhook";
+import { createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const HOUR = 3600_000;
 

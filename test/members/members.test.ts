@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createOrg, createUser, type TestUser } from "../support/factories";
-import { auditActions, joinOrg, membershipRows, ownerCount, type Role } from "./helpers";
+import { auditActions, joinOrg, membershipRows, ownerCount, type Role } from "../support/team";
 
 async function team() {
   const owner = await createUser({ name: "Ada <Owner> 🚀" });

@@ -12,7 +12,7 @@ import { acceptInvitation } from "../../src/invitations/service";
 import { changeMemberRole, removeMember } from "../../src/members/service";
 import { call } from "../support/api";
 import { createOrg, createUser } from "../support/factories";
-import { accept, auditActions, invite, joinOrg, membershipRows, ownerCount } from "./helpers";
+import { accept, auditActions, invite, joinOrg, membershipRows, ownerCount } from "../support/team";
 
 /** A database whose next batch first lets `competitor` run to completion. */
 function withCompetitor(competitor: () => Promise<unknown>): Database {

@@ -4,7 +4,8 @@ import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { deliverLivekitEvent, ns, usageEventsOf } from "../support/livekit-webhook";
 import { fetchWithEnv } from "../support/worker-env";
-import { rows, runCron } from "../jobs/helpers";
+import { rows } from "../support/db";
+import { runCron } from "../support/cron";
 
 const livekit = useFakeLivekit();
 

@@ -31,7 +31,11 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     body = JSON.stringify(opts.body);
     headers["Content-Type"] ??= "application/json";
   }
-  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  return readResponse<T>(await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body })));
+}
+
+/** A response with its body read: parsed JSON, or the text when it is not JSON. */
+export async function readResponse<T = any>(res: Response): Promise<ApiResponse<T>> {
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -41,6 +45,10 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
+
+let ipCounter = 0;
+/** Some routes are rate limited per IP; spread fixture traffic over addresses so tests never trip a limit by accident. */
+export const freshIp = () => `192.0.2.${(ipCounter++ % 250) + 1}`;
 
 /** Asserts the contract's error envelope and returns its `error` object. */
 export function expectEnvelope(res: ApiResponse, status: number, code: string) {

@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import type { Bindings } from "../../src/env";
+import { BASE, readResponse, type ApiResponse } from "./api";
 
 /** Production vars with non-default secrets (production refuses to start with the dev ones). */
 export const PRODUCTION = {
@@ -21,4 +22,20 @@ export async function fetchWithEnv(overrides: Partial<Record<keyof Bindings, unk
   const res = await worker.fetch(request, patched, ctx);
   await waitOnExecutionContext(ctx);
   return res;
+}
+
+/** Development with `WEBHOOK_ALLOW_PRIVATE_URLS=false`: same secrets as the tests, so the fake LiveKit verifies them. */
+export const DEV_NO_PRIVATE = { WEBHOOK_ALLOW_PRIVATE_URLS: "false" };
+
+/** A JSON POST with a bearer token to the Worker running with `vars` replaced. */
+export async function postWith(vars: Partial<Record<keyof Bindings, unknown>>, path: string, token: string, body: unknown): Promise<ApiResponse> {
+  const res = await fetchWithEnv(
+    vars,
+    new Request(`${BASE}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.10" },
+      body: JSON.stringify(body),
+    }),
+  );
+  return readResponse(res);
 }

@@ -1,21 +1,14 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
 import { setClock } from "../../src/lib/clock";
 import { usageEventInsert } from "../../src/usage/record";
 import { call } from "../support/api";
+import { runCron } from "../support/cron";
 import { createTenant } from "../support/factories";
-import { participant, secs, sendEvent } from "../inbound/helpers";
+import { participant, secs, sendEvent } from "../support/livekit-webhook";
 
 const t = (d: number, h: number, m: number, s = 0) => Date.UTC(2026, 9, d, h, m, s);
-
-async function runCron(cron: string) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron, scheduledTime: Date.now() }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 async function rollups(projectId: string) {
   return (

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { RESPONSE_BODY_LIMIT } from "../../src/webhooks/send";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "./helpers";
+import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => {
   vi.restoreAllMocks();

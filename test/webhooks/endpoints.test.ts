@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createOrg, createProject, createTenant, createUser } from "../support/factories";
-import { createEndpoint } from "./helpers";
+import { createEndpoint } from "../support/webhook-receiver";
 
 const base = (projectId: string) => `/v1/projects/${projectId}/webhooks`;
 

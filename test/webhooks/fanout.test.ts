@@ -3,8 +3,8 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { participant, replay, sendEvent } from "../inbound/helpers";
-import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "./helpers";
+import { participant, replay, sendEvent } from "../support/livekit-webhook";
+import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -9,7 +9,7 @@ import { vi } from "vitest";
 import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
 import { singleMessage } from "../../src/webhooks/messages";
-import { call } from "../support/api";
+import { call } from "./api";
 
 export interface Received {
   url: string;

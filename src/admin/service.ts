@@ -1,13 +1,9 @@
 /**
- * `GET /metrics` in Prometheus text format for platform operators. Gauges are read from D1 at scrape
+ * Metrics in Prometheus text format for platform operators (`GET /metrics`). Gauges are read from D1 at scrape
  * time (cheap aggregate queries over indexed columns), so they are the same from every isolate.
  */
-import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import { errorResponses } from "../lib/openapi";
-import { createRouter } from "../router";
-
-export const metricsRoutes = createRouter();
+import type { Deps } from "../deps";
 
 interface Gauge {
   name: string;
@@ -47,25 +43,16 @@ function labelValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-metricsRoutes.openapi(
-  createRoute({
-    method: "get",
-    path: "/metrics",
-    tags: ["Admin"],
-    summary: "Prometheus metrics (platform admin token)",
-    security: [{ bearerAuth: [] }],
-    responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } }, 401: errorResponses[401] },
-  }),
-  async (c) => {
-    const db = c.var.db;
-    const results = await db.batch(GAUGES.map((g) => db.all<{ value: number; label?: string }>(sql.raw(g.query))) as never);
-    const lines: string[] = [];
-    GAUGES.forEach((g, i) => {
-      lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
-      const rows = (results as { value: number; label?: string }[][])[i] ?? [];
-      if (g.label) for (const r of rows) lines.push(`${g.name}{${g.label}="${labelValue(String(r.label))}"} ${r.value}`);
-      else lines.push(`${g.name} ${rows[0]?.value ?? 0}`);
-    });
-    return c.text(lines.join("\n") + "\n", 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }) as never;
-  },
-);
+/** Every gauge, read now, in Prometheus text format. */
+export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
+  const { db } = deps;
+  const results = await db.batch(GAUGES.map((g) => db.all<{ value: number; label?: string }>(sql.raw(g.query))) as never);
+  const lines: string[] = [];
+  GAUGES.forEach((g, i) => {
+    lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
+    const rows = (results as { value: number; label?: string }[][])[i] ?? [];
+    if (g.label) for (const r of rows) lines.push(`${g.name}{${g.label}="${labelValue(String(r.label))}"} ${r.value}`);
+    else lines.push(`${g.name} ${rows[0]?.value ?? 0}`);
+  });
+  return lines.join("\n") + "\n";
+}

@@ -1,14 +1,10 @@
 /** Team fixtures built through the public API: invitations sent by an owner and accepted by new users. */
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call } from "../support/api";
-import { createUser, type TestUser } from "../support/factories";
+import { call, freshIp } from "./api";
+import { createUser, type TestUser } from "./factories";
 
 export type Role = "owner" | "admin" | "member" | "viewer";
-
-let ipCounter = 0;
-/** Accept is rate limited per IP; spread fixture traffic over addresses so tests never trip it by accident. */
-export const freshIp = () => `192.0.2.${(ipCounter++ % 250) + 1}`;
 
 export async function invite(by: TestUser, orgId: string, email: string, role: Role | (string & {}), extra: Record<string, unknown> = {}) {
   return call("POST", `/v1/orgs/${orgId}/invitations`, { token: by.token, body: { email, role, ...extra } });

@@ -1,0 +1,87 @@
+/**
+ * Platform operators (`Authorization: Bearer <PULSE_ADMIN_TOKEN>`): `GET /metrics` and plan
+ * management, `GET|POST /v1/admin/plans` and `PATCH /v1/admin/plans/{plan_id}` (rename, re-price,
+ * change quotas, deactivate; see `billing/service.ts`).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { auditActor, type AuditActor } from "../audit/record";
+import { serializePlan } from "../billing/plans";
+import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "../billing/schemas";
+import { createPlan, listPlans, updatePlan } from "../billing/service";
+import { depsOf } from "../deps";
+import type { AppEnv } from "../env";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { PlanParams } from "../lib/params";
+import { createRouter } from "../router";
+import { renderMetrics } from "./service";
+
+export const adminRoutes = createRouter();
+
+const tags = ["Admin"];
+const adminErrors = { 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] };
+
+/** The platform admin token names no person: recorded as the system acting for the admin. */
+function adminActor(c: Context<AppEnv>): AuditActor {
+  return { ...auditActor(c), actorType: "system", actorId: "platform_admin" };
+}
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/metrics",
+    tags,
+    summary: "Prometheus metrics (platform admin token)",
+    security: bearerSecurity,
+    responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } }, 401: errorResponses[401] },
+  }),
+  async (c) => {
+    return c.text(await renderMetrics(depsOf(c)), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }) as never;
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/admin/plans",
+    tags,
+    summary: "Every plan, active or not (platform admin)",
+    security: bearerSecurity,
+    responses: { 200: jsonContent(listOf(PlanSchema), "Plans; one page, next_cursor is always null"), 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const all = await listPlans(depsOf(c), { includeInactive: true });
+    return c.json({ data: all.map(serializePlan), next_cursor: null }, 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/admin/plans",
+    tags,
+    summary: "Create a plan (platform admin)",
+    security: bearerSecurity,
+    request: { body: jsonBody(CreatePlanBody) },
+    responses: { 201: jsonContent(PlanSchema, "Created"), ...adminErrors, ...conflictResponse("A plan with this id exists") },
+  }),
+  async (c) => {
+    return c.json(serializePlan(await createPlan(depsOf(c), adminActor(c), c.req.valid("json"))), 201);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/v1/admin/plans/{plan_id}",
+    tags,
+    summary: "Change a plan: name, price, quotas, rates, hard cap, or deactivate it (platform admin)",
+    security: bearerSecurity,
+    request: { params: PlanParams, body: jsonBody(UpdatePlanBody) },
+    responses: { 200: jsonContent(PlanSchema, "Updated"), ...adminErrors, ...conflictResponse("The free plan cannot be deactivated") },
+  }),
+  async (c) => {
+    const plan = await updatePlan(depsOf(c), adminActor(c), c.req.valid("param").plan_id, c.req.valid("json"));
+    return c.json(serializePlan(plan), 200);
+  },
+);
