@@ -7,13 +7,8 @@ import { Hono } from "hono";
 import { AuditFilters } from "../audit/schemas";
 import { exportAudit } from "../audit/export";
 import { listAuditEntries } from "../audit/service";
-import { listInvoices } from "../billing/invoices";
-import { orgPlan } from "../billing/plans";
-import { priceUsage } from "../billing/pricing";
-import { orgUsageTotals } from "../billing/usage-totals";
+import { currentBill, listOrgInvoices } from "../billing/service";
 import { toIso } from "../lib/clock";
-import { page as pageOf } from "../lib/pagination";
-import { currentMonth } from "../usage/query";
 import { METER_NAMES, METERS } from "../usage/meters";
 import { depsFor, type DashboardEnv } from "./context";
 import { optional, parseWith } from "./forms";
@@ -30,16 +25,12 @@ const money = (cents: number, currency: string) => `${(cents / 100).toLocaleStri
 orgRecordPages.get("/orgs/:org_id/billing", async (c) => {
   const orgId = c.req.param("org_id");
   const ctx = await orgPage(c, orgId, "billing:read");
-  const db = c.var.db;
-  const plan = await orgPlan(db, orgId);
-  const period = currentMonth();
-  const priced = plan ? priceUsage(plan, await orgUsageTotals(db, orgId, period.since, period.until)) : null;
-  const invoices = pageOf(await listInvoices(db, orgId, 25, undefined), 24);
+  const { plan, period, priced } = await currentBill(depsFor(c), orgId);
+  const invoices = await listOrgInvoices(depsFor(c), orgId, { limit: 24 });
   return page(
     c,
     <Layout c={c} shell={ctx.shell("Plan & billing", "billing")}>
-      {plan && priced ? (
-        <>
+      <>
           <div class="grid grid-3">
             <div class="stat">
               <p class="stat-label">Plan</p>
@@ -79,8 +70,7 @@ orgRecordPages.get("/orgs/:org_id/billing", async (c) => {
               })}
             </Table>
           </Card>
-        </>
-      ) : null}
+      </>
       <Card title="Invoices" id="invoices">
         {invoices.rows.length === 0 ? (
           <Empty title="No invoices yet">An invoice is issued after each calendar month.</Empty>

@@ -14,8 +14,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_TOKEN_PREFIX } from "../auth/credentials";
 import { findLiveSession } from "../auth/session";
 import { ApiError } from "../lib/errors";
-import { bytesToHex, decryptSecret, encryptSecret, generateSecret, timingSafeEqual } from "../lib/secrets";
-import { bytesToBase64 } from "../lib/secrets";
+import { bytesToBase64, decryptSecret, encryptSecret, generateSecret, hmacSha256Hex, timingSafeEqual } from "../lib/secrets";
 import { randomBytes } from "../lib/ids";
 import type { DashboardEnv, DashContext, Flash } from "./context";
 
@@ -42,13 +41,7 @@ export function clearSessionCookie(c: DashContext) {
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: secure(c) });
 }
 
-async function hmacHex(key: string, message: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message))));
-}
-
-const csrfFor = (material: string) => hmacHex(material, "pulse-dashboard-csrf-v1");
+const csrfFor = (material: string) => hmacSha256Hex(material, "pulse-dashboard-csrf-v1");
 
 /**
  * Resolves the viewer from the cookie, prepares the CSRF token and the CSP nonce, reads (and

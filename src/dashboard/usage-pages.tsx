@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { orgPlan } from "../billing/plans";
 import { ApiError } from "../lib/errors";
 import { nowMs, toIso } from "../lib/clock";
-import { usageRange, usageSeries } from "../usage/query";
+import { usageRange, usageSeries } from "../usage/service";
 import { METER_NAMES, METERS, type Meter } from "../usage/meters";
 import { UsageChart } from "./chart";
 import type { DashboardEnv } from "./context";

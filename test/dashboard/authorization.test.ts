@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DashboardClient, hasForm } from "../support/dashboard";
 import { createTenant, createUser } from "../support/factories";
-import { joinOrg } from "../members/helpers";
+import { joinOrg } from "../support/team";
 
 const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
 
