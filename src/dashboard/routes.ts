@@ -25,10 +25,12 @@ import { dashboardSession } from "./session";
 export const dashboardRoutes = new Hono<DashboardEnv>({ strict: true });
 
 dashboardRoutes.route("/", assetRoutes);
-dashboardRoutes.use("*", async (c, next) => {
-  if (isApiPath(c.req.path) || c.req.path.startsWith("/assets/")) return next();
-  return dashboardSession(c, next);
-});
+/**
+ * The dashboard's own paths, and only those: a wildcard would also match the API's requests (and
+ * become the route template in their log lines).
+ */
+const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*"];
+for (const path of PAGE_PATHS) dashboardRoutes.use(path, dashboardSession);
 dashboardRoutes.route("/", authPages);
 dashboardRoutes.route("/", accountPages);
 dashboardRoutes.route("/", invitationPages);
