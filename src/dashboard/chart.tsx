@@ -37,7 +37,9 @@ export function UsageChart(p: { title: string; unit: string; points: ChartPoint[
   for (const pt of p.points) totals.push((running += pt.value));
   const dataMax = Math.max(running, ...p.points.map((pt) => pt.value));
   const quotaOnScale = p.quota !== null && p.quota > 0 && dataMax * 4 >= p.quota;
-  const top = niceMax(Math.max(dataMax, quotaOnScale ? p.quota! : 0) * 1.08);
+  // Counts are whole numbers: a small axis goes up in whole steps (four gridlines).
+  const nice = niceMax(Math.max(dataMax, quotaOnScale ? p.quota! : 0) * 1.08);
+  const top = nice <= 20 ? Math.max(4, Math.ceil(nice / 4) * 4) : nice;
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const n = Math.max(p.points.length, 1);
