@@ -11,8 +11,8 @@ import { rateLimitByIp } from "../middleware/rate-limit";
 import { asAppContext, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, parseWith, safeNext } from "./forms";
 import { AuthLayout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { clearSessionCookie, setSessionCookie, verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
+import { clearSessionCookie, setSessionCookie } from "./session";
 import { Button, Field, PostForm, type FieldErrors } from "./ui";
 
 export const authPages = new Hono<DashboardEnv>();
@@ -66,8 +66,7 @@ authPages.get("/signup", (c) => {
 });
 
 authPages.post("/signup", limited, async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const next = safeNext(c.req.query("next"));
   const values = { name: form.get("name") ?? "", email: form.get("email") ?? "", password: form.get("password") ?? "" };
   const parsed = parseWith(SignupBody, values);
@@ -91,8 +90,7 @@ authPages.get("/login", (c) => {
 });
 
 authPages.post("/login", limited, async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const next = safeNext(c.req.query("next"));
   const values = { email: form.get("email") ?? "", password: form.get("password") ?? "" };
   const parsed = parseWith(LoginBody, values);
@@ -109,8 +107,7 @@ authPages.post("/login", limited, async (c) => {
 });
 
 authPages.post("/logout", async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const viewer = c.var.viewer;
   if (viewer) await logout(c.var.db, { sessionId: viewer.sessionId, audit: auditActor(asAppContext(c)) });
   clearSessionCookie(c);

@@ -12,8 +12,7 @@ import { acceptInvitation } from "../invitations/service";
 import { ApiError } from "../lib/errors";
 import { asAppContext, type DashboardEnv, type DashContext } from "./context";
 import { AuthLayout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
 import { Button, PostForm } from "./ui";
 
 export const invitationPages = new Hono<DashboardEnv>();
@@ -74,8 +73,7 @@ invitationPages.get(PATH, (c) => {
 
 /** A signed-out invitee on their way to sign in or up: keep the token for when they come back. */
 invitationPages.post(`${PATH}/continue`, async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const token = form.get("token") ?? "";
   if (token) setCookie(c, PENDING_COOKIE, token, { path: PATH, httpOnly: true, sameSite: "Lax", secure: c.var.config.isProduction, maxAge: 86_400 });
   const to = form.get("to") === "login" ? "/login" : "/signup";
@@ -83,8 +81,7 @@ invitationPages.post(`${PATH}/continue`, async (c) => {
 });
 
 invitationPages.post(PATH, async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const token = form.get("token") || getCookie(c, PENDING_COOKIE) || "";
   const viewer = c.var.viewer;
   if (!viewer) return c.redirect(`/login?next=${encodeURIComponent(PATH)}`, 303);

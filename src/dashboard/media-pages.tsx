@@ -11,10 +11,9 @@ import { findEgress, listEgresses, stopEgress } from "../egress/service";
 import { deleteIngress, getIngress, listIngresses } from "../ingress/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { Layout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
 import { projectPage, signedIn } from "./shell";
-import { Badge, Button, Card, Empty, PostForm, Table, Time } from "./ui";
+import { Badge, Button, Card, Empty, Pager, PostForm, Table, Time } from "./ui";
 
 export const mediaPages = new Hono<DashboardEnv>();
 mediaPages.use("/projects/*", signedIn);
@@ -75,12 +74,7 @@ mediaPages.get("/projects/:project_id/egress", async (c) => {
             ))}
           </Table>
         )}
-        {list.nextCursor ? (
-          <p class="pager">
-            <span />
-            <a href={`${base}?cursor=${encodeURIComponent(list.nextCursor)}`}>Older →</a>
-          </p>
-        ) : null}
+        <Pager older={list.nextCursor ? `${base}?cursor=${encodeURIComponent(list.nextCursor)}` : null} />
       </Card>
     </Layout>,
   );
@@ -136,8 +130,7 @@ mediaPages.get("/projects/:project_id/egress/:eg_id", async (c) => {
 });
 
 mediaPages.post("/projects/:project_id/egress/:eg_id/stop", async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
   const e = await stopEgress(depsFor(c), audit(c), ctx.tenant, c.req.param("eg_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/egress/${e.id}`, { notice: "Stop requested; the status follows LiveKit's events." });
@@ -176,12 +169,7 @@ mediaPages.get("/projects/:project_id/ingress", async (c) => {
             ))}
           </Table>
         )}
-        {list.nextCursor ? (
-          <p class="pager">
-            <span />
-            <a href={`${base}?cursor=${encodeURIComponent(list.nextCursor)}`}>Older →</a>
-          </p>
-        ) : null}
+        <Pager older={list.nextCursor ? `${base}?cursor=${encodeURIComponent(list.nextCursor)}` : null} />
       </Card>
     </Layout>,
   );
@@ -235,8 +223,7 @@ mediaPages.get("/projects/:project_id/ingress/:ing_id", async (c) => {
 });
 
 mediaPages.post("/projects/:project_id/ingress/:ing_id/delete", async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
   await deleteIngress(depsFor(c), audit(c), ctx.tenant, c.req.param("ing_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/ingress`, { notice: "Ingress deleted." });

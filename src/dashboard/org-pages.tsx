@@ -19,8 +19,7 @@ import { ApiError } from "../lib/errors";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
 import { orgPage, signedIn, viewerOf, type OrgPage } from "./shell";
 import { Badge, Button, Card, Empty, Field, PostForm, Select, Table, Time, type FieldErrors } from "./ui";
 
@@ -60,8 +59,7 @@ async function newOrgPage(c: DashContext, values: { name?: string } = {}, errors
 orgPages.get("/orgs/new", (c) => newOrgPage(c));
 
 orgPages.post("/orgs/new", async (c) => {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const name = form.get("name") ?? "";
   const parsed = parseWith(CreateOrgBody, { name });
   if (!parsed.ok) return newOrgPage(c, { name }, parsed.errors, 400);
@@ -123,8 +121,7 @@ orgPages.get("/orgs/:org_id", (c) => projectsPage(c, c.req.param("org_id")));
 
 orgPages.post("/orgs/:org_id/projects", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   await orgPage(c, orgId, "project:create");
   const name = form.get("name") ?? "";
   const parsed = parseWith(CreateProjectBody, { name });
@@ -207,8 +204,7 @@ orgPages.get("/orgs/:org_id/settings", (c) => settingsPage(c, c.req.param("org_i
 
 orgPages.post("/orgs/:org_id/rename", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   await orgPage(c, orgId, "org:update");
   const parsed = parseWith(CreateOrgBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return settingsPage(c, orgId, parsed.errors, 400);
@@ -218,8 +214,7 @@ orgPages.post("/orgs/:org_id/rename", async (c) => {
 
 orgPages.post("/orgs/:org_id/delete", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   await orgPage(c, orgId, "org:delete");
   const org = await findOrg(depsFor(c), orgId);
   if ((form.get("confirm") ?? "") !== org.name) {
@@ -362,8 +357,7 @@ orgPages.get("/orgs/:org_id/team", (c) => teamPage(c, c.req.param("org_id")));
 
 orgPages.post("/orgs/:org_id/invitations", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await orgPage(c, orgId, "invitation:write");
   const values = { email: form.get("email") ?? "", role: form.get("role") ?? "member", expires_in_days: form.get("expires_in_days") ?? "7" };
   const parsed = parseWith(CreateInvitationBody, { ...values, expires_in_days: Number(values.expires_in_days) });
@@ -383,8 +377,7 @@ orgPages.post("/orgs/:org_id/invitations", async (c) => {
 
 orgPages.post("/orgs/:org_id/invitations/:inv_id/revoke", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await orgPage(c, orgId, "invitation:write");
   await revokeInvitation(c.var.db, teamActor(c, ctx), orgId, c.req.param("inv_id"));
   return redirectWith(c, `/orgs/${orgId}/team`, { notice: "Invitation revoked." });
@@ -392,8 +385,7 @@ orgPages.post("/orgs/:org_id/invitations/:inv_id/revoke", async (c) => {
 
 orgPages.post("/orgs/:org_id/members/:user_id/role", async (c) => {
   const orgId = c.req.param("org_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await orgPage(c, orgId, "member:write");
   const role = form.get("role") ?? "";
   if (!(ROLES as readonly string[]).includes(role)) return redirectWith(c, `/orgs/${orgId}/team`, { error: "Choose one of the roles listed." });
@@ -409,8 +401,7 @@ orgPages.post("/orgs/:org_id/members/:user_id/role", async (c) => {
 orgPages.post("/orgs/:org_id/members/:user_id/remove", async (c) => {
   const orgId = c.req.param("org_id");
   const targetId = c.req.param("user_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const leaving = targetId === viewerOf(c).userId;
   const ctx = await orgPage(c, orgId, leaving ? "member:read" : "member:write");
   try {

@@ -15,7 +15,7 @@ import { optional, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page } from "./render";
 import { orgPage, signedIn } from "./shell";
-import { Badge, Button, Card, Empty, Field, Table, Time } from "./ui";
+import { Badge, Button, Card, Empty, Field, Pager, Table, Time } from "./ui";
 
 export const orgRecordPages = new Hono<DashboardEnv>();
 orgRecordPages.use("/orgs/*", signedIn);
@@ -196,10 +196,7 @@ orgRecordPages.get("/orgs/:org_id/audit", async (c) => {
             ))}
           </Table>
         )}
-        <p class="pager">
-          {cursor ? <a href={`${base}${queryString(shown)}`}>← Newest</a> : <span />}
-          {entries.nextCursor ? <a href={`${base}${queryString({ ...shown, cursor: entries.nextCursor })}`}>Older →</a> : null}
-        </p>
+        <Pager newest={cursor ? `${base}${queryString(shown)}` : null} older={entries.nextCursor ? `${base}${queryString({ ...shown, cursor: entries.nextCursor })}` : null} />
       </Card>
     </Layout>,
     parsed.ok ? 200 : 400,

@@ -19,8 +19,7 @@ import { issueToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
 import { projectPage, signedIn, type ProjectPage } from "./shell";
 import { Badge, Button, Card, Checkboxes, Empty, Field, PostForm, SecretOnce, Table, TextArea, Time, type FieldErrors } from "./ui";
 
@@ -99,8 +98,7 @@ projectPages.get("/projects/:project_id", (c) => overviewPage(c, c.req.param("pr
 
 projectPages.post("/projects/:project_id/rename", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "project:update");
   const parsed = parseWith(CreateProjectBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return overviewPage(c, projectId, parsed.errors, 400);
@@ -110,8 +108,7 @@ projectPages.post("/projects/:project_id/rename", async (c) => {
 
 projectPages.post("/projects/:project_id/delete", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "project:delete");
   if ((form.get("confirm") ?? "") !== ctx.project.name) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
   await retireProject(depsFor(c), audit(c), ctx.tenant);
@@ -240,8 +237,7 @@ function utcFromLocalInput(value: string | undefined): string | undefined {
 
 projectPages.post("/projects/:project_id/keys", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "key:write");
   const values = { name: form.get("name") ?? "", scopes: form.getAll("scopes"), expires_at: optional(form.get("expires_at")) };
   const parsed = parseWith(CreateApiKeyBody, { name: values.name, scopes: values.scopes, expires_at: utcFromLocalInput(values.expires_at) });
@@ -261,8 +257,7 @@ projectPages.post("/projects/:project_id/keys", async (c) => {
 
 projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "key:write");
   const { key, secret } = await rollApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, {
@@ -273,8 +268,7 @@ projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
 
 projectPages.post("/projects/:project_id/keys/:key_id/revoke", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "key:write");
   await revokeApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, { notice: "Key revoked." });
@@ -381,8 +375,7 @@ projectPages.get("/projects/:project_id/playground", async (c) => {
  */
 projectPages.post("/projects/:project_id/playground", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "token:create");
   const grants = form.getAll("grants");
   const sources = form.getAll("sources");

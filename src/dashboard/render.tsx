@@ -7,7 +7,7 @@ import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DashContext } from "./context";
 import { AuthLayout } from "./layout";
-import { setFlash } from "./session";
+import { setFlash, verifyCsrf } from "./session";
 import type { Flash } from "./context";
 
 export function contentSecurityPolicy(nonce: string): string {
@@ -39,9 +39,14 @@ export async function redirectWith(c: DashContext, to: string, flash?: Flash) {
   return c.redirect(to, 303);
 }
 
-/** Reads an urlencoded form (the body was already read, size-limited, by the body middleware). */
-export async function readForm(c: DashContext): Promise<URLSearchParams> {
-  return new URLSearchParams(await c.req.text());
+/**
+ * Reads an urlencoded form (the body was already read, size-limited, by the body middleware) and
+ * refuses it with 403 unless it carries this visitor's CSRF token.
+ */
+export async function verifiedForm(c: DashContext): Promise<URLSearchParams> {
+  const form = new URLSearchParams(await c.req.text());
+  await verifyCsrf(c, form);
+  return form;
 }
 
 const TITLES: Record<number, string> = {

@@ -201,3 +201,14 @@ export function Time(p: { at: number | string | null | undefined }) {
     </time>
   );
 }
+
+/** Cursor paging links: back to the newest page, and on to older entries when there are more. */
+export function Pager(p: { newest?: string | null; older?: string | null }) {
+  if (!p.newest && !p.older) return null;
+  return (
+    <p class="pager">
+      {p.newest ? <a href={p.newest}>← Newest</a> : <span />}
+      {p.older ? <a href={p.older}>Older →</a> : null}
+    </p>
+  );
+}

@@ -25,10 +25,9 @@ import {
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page, readForm, redirectWith } from "./render";
-import { verifyCsrf } from "./session";
+import { page, redirectWith, verifiedForm } from "./render";
 import { projectPage, signedIn, type ProjectPage } from "./shell";
-import { Badge, Button, Card, Checkboxes, Empty, Field, PostForm, Table, Time, type FieldErrors } from "./ui";
+import { Badge, Button, Card, Checkboxes, Empty, Field, Pager, PostForm, Table, Time, type FieldErrors } from "./ui";
 
 export const webhookPages = new Hono<DashboardEnv>();
 webhookPages.use("/projects/*", signedIn);
@@ -103,8 +102,7 @@ webhookPages.get("/projects/:project_id/webhooks", (c) => endpointsPage(c, c.req
 
 webhookPages.post("/projects/:project_id/webhooks", async (c) => {
   const projectId = c.req.param("project_id");
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, projectId, "webhook:write");
   const values = { url: form.get("url") ?? "", description: optional(form.get("description")), events: form.getAll("events") };
   const parsed = parseWith(CreateWebhookBody, { url: values.url, description: values.description, events: values.events.length ? values.events : undefined });
@@ -231,12 +229,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
               ))}
             </Table>
           )}
-          {deliveries.nextCursor ? (
-            <p class="pager">
-              <span />
-              <a href={`${base}?cursor=${encodeURIComponent(deliveries.nextCursor)}`}>Older deliveries →</a>
-            </p>
-          ) : null}
+          <Pager older={deliveries.nextCursor ? `${base}?cursor=${encodeURIComponent(deliveries.nextCursor)}` : null} />
         </div>
       </Card>
       {admin ? (
@@ -272,8 +265,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
 webhookPages.get("/projects/:project_id/webhooks/:whk_id", (c) => endpointPage(c, c.req.param("project_id"), c.req.param("whk_id")));
 
 async function adminAction(c: DashContext) {
-  const form = await readForm(c);
-  await verifyCsrf(c, form);
+  const form = await verifiedForm(c);
   const ctx = await projectPage(c, c.req.param("project_id") ?? "", "webhook:write");
   return { form, ctx, deps: depsFor(c), endpointId: c.req.param("whk_id") ?? "", base: `/projects/${ctx.projectId}/webhooks/${c.req.param("whk_id")}` };
 }
