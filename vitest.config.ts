@@ -2,26 +2,45 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(async () => ({
-      main: "./src/index.ts",
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        // The migrations are read here in Node and applied inside workerd by test/setup.ts.
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-          // Fake LiveKit Twirp API (answered by test fetch stubs; never a real host).
-          LIVEKIT_API_URL: "http://livekit.test",
-        },
-      },
-    })),
-  ],
   test: {
-    setupFiles: ["./test/setup.ts"],
-    include: ["test/**/*.test.ts"],
     // Request logs are part of what tests check; show them only for failing tests.
     silent: "passed-only",
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    projects: [
+      {
+        // Everything but the browser tests runs inside workerd against real D1, Durable Objects and Queues.
+        plugins: [
+          cloudflareTest(async () => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // The migrations are read here in Node and applied inside workerd by test/setup.ts.
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                // Fake LiveKit Twirp API (answered by test fetch stubs; never a real host).
+                LIVEKIT_API_URL: "http://livekit.test",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          setupFiles: ["./test/setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/browser/**"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        // The dashboard in real Chromium (@sparticuz/chromium) against a `wrangler dev` the test starts.
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

@@ -10,6 +10,7 @@ import type { AppEnv } from "./env";
 import { ApiError, errorBody } from "./lib/errors";
 import { createLogger, describeError } from "./lib/logger";
 import { newId } from "./lib/ids";
+import { dashboardErrorPage, dashboardRoutes, wantsHtml } from "./dashboard/routes";
 import { createRouter } from "./router";
 import { cors } from "./middleware/cors";
 import { httpsOnly } from "./middleware/https-only";
@@ -42,6 +43,8 @@ import { roomRoutes } from "./rooms/routes";
 import { sessionRoutes } from "./sessions/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
+  // Browsers on dashboard pages get pages; the API's paths (and non-browser clients) keep the envelope.
+  if (wantsHtml(c)) return dashboardErrorPage(c, error);
   const requestId = c.var.requestId ?? newId("request");
   return c.json(errorBody(error, requestId), error.status, { ...error.headers, "X-Request-Id": requestId });
 }
@@ -94,6 +97,8 @@ export function createApp() {
   app.route("/", billingRoutes);
   app.route("/", roomRoutes);
   app.route("/", sessionRoutes);
+  // Last: the dashboard's pages (HTML) on every path outside the API's.
+  app.route("/", dashboardRoutes as never);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

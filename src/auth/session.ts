@@ -13,6 +13,23 @@ import { bearerToken, SESSION_TOKEN_PREFIX } from "./credentials";
 /** `last_used_at` is written at most this often per session: a cheap, good-enough "last seen". */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** The live (not expired, not signed out) session a token belongs to, with its user, or undefined. */
+export async function findLiveSession(db: Database, token: string, at = nowMs()) {
+  return db
+    .select({
+      sessionId: sessions.id,
+      userId: users.id,
+      email: users.email,
+      name: users.name,
+      emailVerifiedAt: users.emailVerifiedAt,
+      lastUsedAt: sessions.lastUsedAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, at)))
+    .get();
+}
+
 /**
  * Requires a live (not expired, not signed out) session; sets `c.var.caller` to its user and counts
  * the request against the user's limit (RATE_LIMIT_USER_PER_MIN, fail-open like API-key routes: a
@@ -23,12 +40,7 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token) throw unauthenticated("Sign in: send Authorization: Bearer <session token>.");
   if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw unauthenticated("This endpoint needs a user session, not an API key.");
   const at = nowMs();
-  const row = await c.var.db
-    .select({ sessionId: sessions.id, userId: users.id, email: users.email, lastUsedAt: sessions.lastUsedAt })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, await sha256Hex(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, at)))
-    .get();
+  const row = await findLiveSession(c.var.db, token, at);
   if (!row) throw unauthenticated("The session is invalid, expired or signed out.");
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
   if (row.lastUsedAt === null || row.lastUsedAt <= at - LAST_USED_RESOLUTION_MS) {

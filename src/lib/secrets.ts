@@ -37,6 +37,12 @@ export async function sha256Hex(value: string): Promise<string> {
   return bytesToHex(new Uint8Array(digest));
 }
 
+/** HMAC-SHA256 of `message` under `key`, hex (the dashboard derives its CSRF tokens this way). */
+export async function hmacSha256Hex(key: string, message: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message))));
+}
+
 /** Constant-time string comparison (length leaks, content does not). */
 export function timingSafeEqual(a: string, b: string): boolean {
   const ab = encoder.encode(a);

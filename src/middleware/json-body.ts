@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { readBounded } from "../lib/body";
 import { ApiError } from "../lib/errors";
+import { isApiPath } from "../lib/paths";
 
 /** Largest request body accepted (LiveKit webhooks and 64 KiB token metadata fit comfortably). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -12,7 +13,8 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
  * Reads and parses every request body once, before routing: over the size limit → 413, a body
  * that is not JSON-typed → 415, unparseable → 400 `invalid_json`. The parsed value is left in
  * Hono's body cache, so validators and handlers read it without parsing again, and the raw text
- * stays available for signature checks (LiveKit webhooks hash the exact bytes).
+ * stays available for signature checks (LiveKit webhooks hash the exact bytes). Dashboard pages
+ * (outside the API's paths) post forms, so only the size limit applies to them.
  */
 export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const method = c.req.method;
@@ -26,7 +28,8 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const text = new TextDecoder().decode(body.bytes);
   // The stream is consumed now; Hono's body cache serves `c.req.text()`/`json()` from here on.
   (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
-  if (text.length === 0) return next();
+  // Dashboard forms are urlencoded; they get the size limit but not the JSON rules.
+  if (text.length === 0 || !isApiPath(c.req.path)) return next();
 
   const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
   if (!JSON_TYPE.test(mediaType)) {

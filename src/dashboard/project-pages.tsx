@@ -1,0 +1,411 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * Project pages: overview (rename, delete), API keys (create with the secret shown once, roll,
+ * revoke, scopes, expiry) and the token playground (mint a test token, see its claims).
+ */
+import { Hono } from "hono";
+import { decodeJwt } from "jose";
+import { auditActor } from "../audit/record";
+import { API_KEY_SCOPES, type ApiKeyScope } from "../authz/permissions";
+import { CreateApiKeyBody } from "../api-keys/schemas";
+import { createApiKey, listApiKeys, revokeApiKey, rollApiKey } from "../api-keys/service";
+import type { apiKeys } from "../db/schema";
+import { nowMs, toIso } from "../lib/clock";
+import { CreateProjectBody } from "../projects/schemas";
+import { retireProject, updateProject } from "../projects/service";
+import { PUBLISH_SOURCES } from "../tokens/grants";
+import { CreateTokenBody } from "../tokens/schemas";
+import { issueToken } from "../tokens/service";
+import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
+import { formErrors, optional, parseWith } from "./forms";
+import { Layout } from "./layout";
+import { page, redirectWith, verifiedForm } from "./render";
+import { projectPage, signedIn, type ProjectPage } from "./shell";
+import { Badge, Button, Card, Checkboxes, Empty, Field, PostForm, SecretOnce, Table, TextArea, Time, type FieldErrors } from "./ui";
+
+export const projectPages = new Hono<DashboardEnv>();
+projectPages.use("/projects/*", signedIn);
+
+const audit = (c: DashContext) => auditActor(asAppContext(c));
+
+type ApiKey = typeof apiKeys.$inferSelect;
+
+// ---- overview ------------------------------------------------------------------------------
+
+async function overviewPage(c: DashContext, projectId: string, errors: FieldErrors = {}, status: 200 | 400 = 200) {
+  const ctx = await projectPage(c, projectId, "project:read");
+  const p = ctx.project;
+  const base = `/projects/${p.id}`;
+  return page(
+    c,
+    <Layout c={c} shell={ctx.shell(p.name, "overview")}>
+      <div class="grid grid-3">
+        <a class="stat" href={`${base}/keys`}>
+          <p class="stat-label">API keys</p>
+          <p class="stat-value">Keys</p>
+          <p class="stat-sub">Credentials for your servers</p>
+        </a>
+        <a class="stat" href={`${base}/playground`}>
+          <p class="stat-label">Try a room</p>
+          <p class="stat-value">Playground</p>
+          <p class="stat-sub">Mint a LiveKit token</p>
+        </a>
+        <a class="stat" href={`${base}/usage`}>
+          <p class="stat-label">This month</p>
+          <p class="stat-value">Usage</p>
+          <p class="stat-sub">Minutes and tokens</p>
+        </a>
+      </div>
+      <Card title="Project" id="project">
+        <dl class="kv">
+          <dt>Name</dt>
+          <dd>{p.name}</dd>
+          <dt>Id</dt>
+          <dd>
+            <code>{p.id}</code>
+          </dd>
+          <dt>LiveKit URL</dt>
+          <dd>
+            <code>{c.var.config.livekit.url}</code>
+          </dd>
+        </dl>
+      </Card>
+      {ctx.may("project:update") ? (
+        <Card title="Rename" id="rename">
+          <PostForm action={`${base}/rename`} csrf={c.var.csrfToken} class="form-row">
+            <Field label="Project name" name="name" value={p.name} error={errors.name} required maxlength={200} />
+            <div class="field form-actions">
+              <Button kind="secondary">Save name</Button>
+            </div>
+          </PostForm>
+        </Card>
+      ) : null}
+      {ctx.may("project:delete") ? (
+        <Card title="Delete project" id="delete" class="danger-zone">
+          <p class="muted">Its API keys stop working at once, its webhook endpoints are disabled and its recordings and inputs are stopped.</p>
+          <PostForm action={`${base}/delete`} csrf={c.var.csrfToken} confirm="Delete this project? Its keys stop working at once.">
+            <Field label="Type the project's name to confirm" name="confirm" error={errors.confirm} required autocomplete="off" confirmText={p.name} hint={<>Exactly: <code>{p.name}</code></>} />
+            <Button kind="danger">Delete project</Button>
+          </PostForm>
+        </Card>
+      ) : null}
+    </Layout>,
+    status,
+  );
+}
+
+projectPages.get("/projects/:project_id", (c) => overviewPage(c, c.req.param("project_id")));
+
+projectPages.post("/projects/:project_id/rename", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "project:update");
+  const parsed = parseWith(CreateProjectBody, { name: form.get("name") ?? "" });
+  if (!parsed.ok) return overviewPage(c, projectId, parsed.errors, 400);
+  await updateProject(depsFor(c), audit(c), ctx.tenant, parsed.data);
+  return redirectWith(c, `/projects/${projectId}`, { notice: "Project renamed." });
+});
+
+projectPages.post("/projects/:project_id/delete", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "project:delete");
+  if ((form.get("confirm") ?? "") !== ctx.project.name) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
+  await retireProject(depsFor(c), audit(c), ctx.tenant);
+  return redirectWith(c, `/orgs/${ctx.orgId}`, { notice: `Project “${ctx.project.name}” deleted.` });
+});
+
+// ---- API keys ------------------------------------------------------------------------------
+
+function keyStatus(k: ApiKey, at: number) {
+  if (k.revokedAt !== null) return <Badge tone="bad">revoked</Badge>;
+  if (k.expiresAt !== null && k.expiresAt <= at) return <Badge tone="warn">expired</Badge>;
+  return <Badge tone="ok">active</Badge>;
+}
+
+const SCOPE_HINTS: Record<ApiKeyScope, string> = {
+  "tokens:write": "mint access tokens",
+  "egress:write": "recordings and streams",
+  "ingress:write": "inputs",
+  "webhooks:write": "manage webhook endpoints",
+  "rooms:read": "see live rooms and participants",
+  "rooms:write": "create, moderate and end rooms",
+  "usage:read": "read usage",
+};
+
+interface KeyForm {
+  values?: { name?: string; scopes?: string[]; expires_at?: string };
+  errors?: FieldErrors;
+}
+
+async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, status: 200 | 400 | 409 = 200) {
+  const ctx = await projectPage(c, projectId, "project:read");
+  const base = `/projects/${projectId}`;
+  const canRead = ctx.may("key:read");
+  const keys = canRead ? await listApiKeys(depsFor(c), projectId, { limit: 100 }) : { rows: [] as ApiKey[], nextCursor: null };
+  const at = nowMs();
+  const e = form.errors ?? {};
+  return page(
+    c,
+    <Layout c={c} shell={ctx.shell("API keys", "keys")}>
+      {ctx.may("key:write") ? (
+        <Card title="Create an API key" id="create-key">
+          <PostForm action={`${base}/keys`} csrf={c.var.csrfToken}>
+            {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+            <div class="form-row">
+              <Field label="Name" name="name" value={form.values?.name} error={e.name} required maxlength={200} placeholder="backend (production)" />
+              <Field
+                label="Expires at (UTC, optional)"
+                name="expires_at"
+                type="datetime-local"
+                value={form.values?.expires_at}
+                error={e.expires_at}
+                hint="Leave empty for a key that does not expire."
+              />
+            </div>
+            <Checkboxes
+              legend="Scopes"
+              name="scopes"
+              options={API_KEY_SCOPES.map((s) => ({ value: s, label: `${s} — ${SCOPE_HINTS[s]}` }))}
+              checked={form.values?.scopes ?? [...API_KEY_SCOPES]}
+              error={e.scopes}
+            />
+            <Button>Create key</Button>
+          </PostForm>
+        </Card>
+      ) : null}
+      <Card title="Keys" id="keys">
+        {!canRead ? (
+          <Empty title="Your role cannot see API keys">Members and above see key metadata; admins create, roll and revoke keys.</Empty>
+        ) : keys.rows.length === 0 ? (
+          <Empty title="No API keys yet">{ctx.may("key:write") ? "Create one above; its secret is shown once." : "An admin of this organization can create one."}</Empty>
+        ) : (
+          <Table head={["Name", "Prefix", "Scopes", "Status", "Created", "Expires", "Last used", ""]} caption="API keys">
+            {keys.rows.map((k) => {
+              const live = k.revokedAt === null && (k.expiresAt === null || k.expiresAt > at);
+              return (
+                <tr>
+                  <td class="cell-name">{k.name}</td>
+                  <td>
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td class="small">{(JSON.parse(k.scopes) as string[]).join(", ")}</td>
+                  <td>{keyStatus(k, at)}</td>
+                  <td>
+                    <Time at={k.createdAt} />
+                  </td>
+                  <td>
+                    <Time at={k.expiresAt} />
+                  </td>
+                  <td>
+                    <Time at={k.lastUsedAt} />
+                  </td>
+                  <td>
+                    {ctx.may("key:write") && live ? (
+                      <div class="actions">
+                        <PostForm action={`${base}/keys/${k.id}/roll`} csrf={c.var.csrfToken} confirm={`Roll “${k.name}”? Its current secret stops working at once.`}>
+                          <Button kind="secondary" small>
+                            Roll
+                          </Button>
+                        </PostForm>
+                        <PostForm action={`${base}/keys/${k.id}/revoke`} csrf={c.var.csrfToken} confirm={`Revoke “${k.name}”? It stops working at once.`}>
+                          <Button kind="danger" small>
+                            Revoke
+                          </Button>
+                        </PostForm>
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </Table>
+        )}
+      </Card>
+    </Layout>,
+    status,
+  );
+}
+
+projectPages.get("/projects/:project_id/keys", (c) => keysPage(c, c.req.param("project_id")));
+
+/** `datetime-local` has no zone; the form says UTC, so it is read as UTC. */
+function utcFromLocalInput(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const withSeconds = /T\d{2}:\d{2}$/.test(value) ? `${value}:00` : value;
+  const ms = Date.parse(`${withSeconds}Z`);
+  return Number.isNaN(ms) ? value : toIso(ms);
+}
+
+projectPages.post("/projects/:project_id/keys", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "key:write");
+  const values = { name: form.get("name") ?? "", scopes: form.getAll("scopes"), expires_at: optional(form.get("expires_at")) };
+  const parsed = parseWith(CreateApiKeyBody, { name: values.name, scopes: values.scopes, expires_at: utcFromLocalInput(values.expires_at) });
+  if (!parsed.ok) return keysPage(c, projectId, { values, errors: parsed.errors }, 400);
+  try {
+    const { key, secret } = await createApiKey(depsFor(c), { userId: ctx.viewer.userId, audit: audit(c) }, ctx.tenant, parsed.data);
+    return redirectWith(c, `/projects/${projectId}/keys`, {
+      notice: `Key “${key.name}” created.`,
+      secret: { label: `Secret of “${key.name}”`, value: secret, hint: "Copy it now into your server's configuration: Pulse keeps only a hash and will not show it again." },
+    });
+  } catch (error) {
+    const errors = formErrors(error, "name");
+    if (!errors) throw error;
+    return keysPage(c, projectId, { values, errors }, 400);
+  }
+});
+
+projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "key:write");
+  const { key, secret } = await rollApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
+  return redirectWith(c, `/projects/${projectId}/keys`, {
+    notice: `Key “${key.name}” rolled: the old secret no longer works.`,
+    secret: { label: `New secret of “${key.name}”`, value: secret },
+  });
+});
+
+projectPages.post("/projects/:project_id/keys/:key_id/revoke", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "key:write");
+  await revokeApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
+  return redirectWith(c, `/projects/${projectId}/keys`, { notice: "Key revoked." });
+});
+
+// ---- token playground ----------------------------------------------------------------------
+
+interface Minted {
+  token: string;
+  url: string;
+  room: string;
+  identity: string;
+  expiresAt: number;
+}
+
+const GRANTS = [
+  { value: "can_publish", label: "Publish tracks" },
+  { value: "can_subscribe", label: "Subscribe to tracks" },
+  { value: "can_publish_data", label: "Publish data" },
+  { value: "can_update_own_metadata", label: "Update own metadata" },
+  { value: "hidden", label: "Hidden participant" },
+  { value: "room_admin", label: "Admin of this room" },
+];
+const DEFAULT_GRANTS = ["can_publish", "can_subscribe", "can_publish_data"];
+
+function PlaygroundPage(p: { c: DashContext; ctx: ProjectPage; values: Record<string, string | string[]>; errors?: FieldErrors; minted?: Minted }) {
+  const { c, ctx, values } = p;
+  const e = p.errors ?? {};
+  const text = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const list = (k: string) => (Array.isArray(values[k]) ? (values[k] as string[]) : []);
+  return (
+    <Layout c={c} shell={ctx.shell("Token playground", "playground")}>
+      <div class="grid grid-2">
+        <Card title="Mint a test token" id="mint">
+          {ctx.may("token:create") ? (
+            <PostForm action={`/projects/${ctx.projectId}/playground`} csrf={c.var.csrfToken}>
+              {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+              <div class="form-row">
+                <Field label="Identity" name="identity" value={text("identity")} error={e.identity} required maxlength={256} placeholder="alice" />
+                <Field label="Room" name="room" value={text("room")} error={e.room} required placeholder="standup" />
+              </div>
+              <div class="form-row">
+                <Field label="Display name (optional)" name="name" value={text("name")} error={e.name} />
+                <Field label="Lifetime (seconds)" name="ttl" type="number" min="60" max="86400" value={text("ttl") ?? "3600"} error={e.ttl} />
+              </div>
+              <TextArea label="Metadata (optional)" name="metadata" value={text("metadata")} error={e.metadata} rows={2} />
+              <Checkboxes legend="Grants" name="grants" options={GRANTS} checked={list("grants")} error={e.grants} />
+              <Checkboxes
+                legend="Allowed sources"
+                name="sources"
+                hint="None ticked: any source."
+                options={PUBLISH_SOURCES.map((s) => ({ value: s, label: s.replace(/_/g, " ") }))}
+                checked={list("sources")}
+              />
+              <Button>Mint token</Button>
+            </PostForm>
+          ) : (
+            <Empty title="Viewers cannot mint tokens">Members and above can try rooms from here.</Empty>
+          )}
+        </Card>
+        <Card title="Result" id="result">
+          {p.minted ? <MintedToken minted={p.minted} /> : <Empty title="No token yet">Mint one to see its claims and the URL to connect to.</Empty>}
+        </Card>
+      </div>
+    </Layout>
+  );
+}
+
+function MintedToken(p: { minted: Minted }) {
+  const m = p.minted;
+  const claims = JSON.stringify(decodeJwt(m.token), null, 2);
+  return (
+    <div>
+      <SecretOnce label="Access token" value={m.token} hint="A real LiveKit token for this project's room: hand it to a client SDK with the URL below." />
+      <h3>Connect</h3>
+      <dl class="kv">
+        <dt>LiveKit URL</dt>
+        <dd>
+          <code id="livekit-url">{m.url}</code>
+        </dd>
+        <dt>Room</dt>
+        <dd>{m.room}</dd>
+        <dt>Identity</dt>
+        <dd>{m.identity}</dd>
+        <dt>Expires</dt>
+        <dd>
+          <Time at={m.expiresAt} />
+        </dd>
+      </dl>
+      <h3>Decoded claims</h3>
+      <pre id="claims">{claims}</pre>
+    </div>
+  );
+}
+
+projectPages.get("/projects/:project_id/playground", async (c) => {
+  const ctx = await projectPage(c, c.req.param("project_id"), "project:read");
+  return page(c, <PlaygroundPage c={c} ctx={ctx} values={{ grants: DEFAULT_GRANTS }} />);
+});
+
+/**
+ * Minting answers with the result page itself rather than a redirect: the token is a test
+ * credential that may be too large for a cookie, and resubmitting only mints another one.
+ */
+projectPages.post("/projects/:project_id/playground", async (c) => {
+  const projectId = c.req.param("project_id");
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, projectId, "token:create");
+  const grants = form.getAll("grants");
+  const sources = form.getAll("sources");
+  const values = {
+    identity: form.get("identity") ?? "",
+    room: form.get("room") ?? "",
+    name: form.get("name") ?? "",
+    metadata: form.get("metadata") ?? "",
+    ttl: form.get("ttl") ?? "3600",
+    grants,
+    sources,
+  };
+  const grantFlags = Object.fromEntries(GRANTS.map((g) => [g.value, grants.includes(g.value)]));
+  const parsed = parseWith(CreateTokenBody, {
+    identity: values.identity,
+    room: values.room,
+    name: optional(values.name),
+    metadata: optional(values.metadata),
+    ttl: Number(values.ttl),
+    grants: { ...grantFlags, ...(sources.length ? { can_publish_sources: sources } : {}) },
+  });
+  if (!parsed.ok) return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} errors={parsed.errors} />, 400);
+  try {
+    const minted = await issueToken(depsFor(c), ctx.tenant, parsed.data);
+    return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} minted={minted} />);
+  } catch (error) {
+    const errors = formErrors(error);
+    if (!errors) throw error;
+    return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} errors={errors} />, 402);
+  }
+});
