@@ -145,5 +145,5 @@ authPages.post("/verify-email", async (c) => {
     if (!errors) throw error;
     return page(c, <VerifyEmailPage c={c} token={token} errors={errors} />, 400);
   }
-  return redirectWith(c, c.var.viewer ? "/" : "/login", { notice: "Your email address is confirmed." });
+  return redirectWith(c, c.var.viewer ? "/account" : "/login", { notice: "Your email address is confirmed." });
 });

@@ -29,7 +29,7 @@ dashboardRoutes.route("/", assetRoutes);
  * The dashboard's own paths, and only those: a wildcard would also match the API's requests (and
  * become the route template in their log lines).
  */
-const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*"];
+const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/verify-email", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*"];
 for (const path of PAGE_PATHS) dashboardRoutes.use(path, dashboardSession);
 dashboardRoutes.route("/", authPages);
 dashboardRoutes.route("/", accountPages);

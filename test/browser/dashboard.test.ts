@@ -59,7 +59,9 @@ async function confirmEmail(page: Page, email: string) {
   const url = new URL(link!);
   await page.goto(`${worker.url}${url.pathname}${url.search}`);
   await submit(page, "Confirm email");
+  expect(new URL(page.url()).pathname).toBe("/account");
   expect(await page.locator(".flash-ok").textContent()).toContain("confirmed");
+  await page.locator("#profile").getByText("verified", { exact: true }).waitFor();
 }
 
 describe("the dashboard in a real browser", () => {
