@@ -3,7 +3,7 @@ import { microsToCents } from "../../src/billing/pricing";
 import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
-import { addUsage, orgOnPlan } from "./helpers";
+import { addUsage, orgOnPlan } from "../support/billing";
 import { joinOrg } from "../support/team";
 import { runCron } from "../support/cron";
 

@@ -4,7 +4,7 @@ import { HOUR_MS } from "../../src/usage/rollup";
 import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
-import { addUsage, db, orgOnPlan } from "./helpers";
+import { addUsage, db, orgOnPlan } from "../support/billing";
 import { rows } from "../support/db";
 import { runCron } from "../support/cron";
 

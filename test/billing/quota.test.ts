@@ -4,7 +4,7 @@ import { currentMonth } from "../../src/usage/service";
 import { call, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { addUsage, orgOnPlan } from "./helpers";
+import { addUsage, orgOnPlan } from "../support/billing";
 import { rows } from "../support/db";
 import { runCron } from "../support/cron";
 

@@ -12,7 +12,7 @@ import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { createLivekitKey } from "../support/livekit-keys";
 import { PULSE_HOST, twirp, twirpFailure, usePulseHost } from "../support/livekit-sdk";
-import { addUsage } from "../billing/helpers";
+import { addUsage } from "../support/billing";
 
 const fake = useFakeLivekit();
 usePulseHost();

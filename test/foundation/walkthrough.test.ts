@@ -32,7 +32,7 @@ describe("the README walk-through", () => {
     expect(key.body.secret).toMatch(/^pulse_live_[0-9A-Za-z]{40,}$/);
     expect(key.body.secret.startsWith(key.body.prefix)).toBe(true);
     expect(key.body.prefix.length).toBeGreaterThanOrEqual(12);
-    expect(key.body.scopes).toEqual(["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read"]);
+    expect(key.body.scopes).toEqual(["tokens:write", "egress:write", "ingress:write", "webhooks:write", "usage:read", "rooms:read", "rooms:write"]);
 
     const whoami = await call("GET", "/v1/api-key", { token: key.body.secret });
     expect(whoami.status).toBe(200);

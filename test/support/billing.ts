@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { createDb } from "../../src/db/client";
 import type { Meter } from "../../src/usage/meters";
 import { usageEventInsert } from "../../src/usage/record";
-import { call } from "../support/api";
-import { createApiKey, createProject, type TestUser } from "../support/factories";
+import { call } from "./api";
+import { createApiKey, createProject, type TestUser } from "./factories";
 
 export const db = () => createDb(env.DB);
 
