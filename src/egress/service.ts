@@ -23,6 +23,7 @@ import { egressDestinations } from "./destinations";
 import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
+import { withExpandedPaths } from "./paths";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
@@ -31,10 +32,11 @@ type EgressRow = typeof egresses.$inferSelect;
 export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant, input: StartEgressBody): Promise<EgressRow> {
   const { config, db, logger } = deps;
   await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
-  // Before LiveKit hears of it: a refused destination leaves nothing behind.
+  // Before LiveKit hears of it: a refused path or destination leaves nothing behind.
+  const expanded = withExpandedPaths(input);
   assertPublicDestinations(egressDestinations(input), allowsPrivateDestinations(config));
   const room = input.type === "web" ? null : input.room;
-  const { method, request } = egressRequest(input, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
+  const { method, request } = egressRequest(expanded, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
   const info = await livekitEgress.startEgress(config.livekit, method, request, logger);
 
   const at = nowMs();
