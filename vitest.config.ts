@@ -18,6 +18,8 @@ export default defineConfig({
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                 // Fake LiveKit Twirp API (answered by test fetch stubs; never a real host).
                 LIVEKIT_API_URL: "http://livekit.test",
+                // Fake DNS-over-HTTPS resolver (test/support/fake-dns.ts; never a real one).
+                DOH_URL: "https://dns.test/dns-query",
               },
             },
           })),

@@ -39,6 +39,8 @@ const schema = z.object({
   EMAIL_FROM: z.string().max(320).optional(),
   RATE_LIMIT_USER_PER_MIN: intVar(1, 1_000_000).default(600),
   RATE_LIMIT_WEBHOOK_TEST_PER_MIN: intVar(1, 100_000).default(30),
+  WEB_EGRESS: z.enum(["on", "off"]).default("on"),
+  DOH_URL: z.url({ protocol: /^https?$/ }).default("https://cloudflare-dns.com/dns-query"),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -62,6 +64,10 @@ export interface Config {
   webhookRetentionDays: number;
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
+  /** `WEB_EGRESS=off` refuses web egress (a browser inside the platform network loading a tenant's page). */
+  webEgress: boolean;
+  /** DNS-over-HTTPS JSON resolver for destination checks (lib/dns.ts). */
+  dohUrl: string;
 }
 
 /** `log` stores mail in the outbox (and the dev mailbox) only; `http` POSTs it to `apiUrl`. */
@@ -151,6 +157,8 @@ export function loadConfig(env: ConfigVars): Config {
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
     logLevel: v.LOG_LEVEL,
+    webEgress: v.WEB_EGRESS === "on",
+    dohUrl: v.DOH_URL,
   };
   cache.set(env, config);
   return config;

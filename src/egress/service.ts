@@ -18,7 +18,7 @@ import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 import { egressDestinations } from "./destinations";
 import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
@@ -34,7 +34,7 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
   await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
   // Before LiveKit hears of it: a refused path or destination leaves nothing behind.
   const expanded = withExpandedPaths(input);
-  assertPublicDestinations(egressDestinations(input), allowsPrivateDestinations(config));
+  await assertPublicDestinations(egressDestinations(input), destinationPolicy(config));
   const room = input.type === "web" ? null : input.room;
   const { method, request } = egressRequest(expanded, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
   const info = await livekitEgress.startEgress(config.livekit, method, request, logger);
@@ -177,9 +177,9 @@ export async function updateEgressStreams(
     throw validationFailed("Give at least one URL to add or remove.", [{ path: "add_output_urls", message: "Give at least one URL to add or remove" }]);
   }
   // LiveKit connects to the new destinations from inside the platform network.
-  assertPublicDestinations(
+  await assertPublicDestinations(
     change.add.map((url, i) => ({ path: `add_output_urls.${i}`, url })),
-    allowsPrivateDestinations(deps.config),
+    destinationPolicy(deps.config),
   );
   const row = await runningEgress(deps, tenant.projectId, id);
   const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateStream", { egressId: row.egressId, addOutputUrls: change.add, removeOutputUrls: change.remove }, deps.logger);

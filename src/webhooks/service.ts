@@ -21,6 +21,7 @@ import { LIVEKIT_TEST_ROOM, livekitTestBody } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
 import { generateWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./url";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -56,13 +57,15 @@ export async function findEndpoint(deps: Pick<Deps, "db">, projectId: string, en
   return endpoint;
 }
 
-function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
+async function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
   const problem = webhookUrlProblem(url, deps.config.webhookAllowPrivateUrls);
   if (problem) throw validationFailed(`Invalid request: url: ${problem}`, [{ path: "url", message: problem }]);
+  // A public-looking name may resolve to a private address: resolved where private URLs are refused.
+  await assertPublicDestinations([{ path: "url", url }], destinationPolicy(deps.config));
 }
 
 export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, input: EndpointInput) {
-  assertDeliverableUrl(deps, input.url);
+  await assertDeliverableUrl(deps, input.url);
   const format = input.format ?? "standard";
   if (format === "livekit" && !(await livekitKeyPair(deps, tenant.projectId, input.livekit_key_id ?? ""))) {
     throw validationFailed("Invalid request: livekit_key_id: No such LiveKit key in this project", [{ path: "livekit_key_id", message: "No such LiveKit key in this project" }]);
@@ -110,7 +113,7 @@ export function listEndpoints(deps: Pick<Deps, "db">, projectId: string, request
 
 export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, endpointId: string, input: EndpointChanges) {
   const endpoint = await findEndpoint(deps, tenant.projectId, endpointId);
-  if (input.url !== undefined) assertDeliverableUrl(deps, input.url);
+  if (input.url !== undefined) await assertDeliverableUrl(deps, input.url);
   const at = nowMs();
   const changes: Partial<typeof webhookEndpoints.$inferInsert> = { updatedAt: at };
   if (input.url !== undefined) changes.url = input.url;
