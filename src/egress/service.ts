@@ -20,6 +20,7 @@ import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 import { egressDestinations } from "./destinations";
+import { publicEgressError } from "./errors";
 import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
@@ -41,6 +42,7 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
 
   const at = nowMs();
   const status = parseEgressStatus(info.status);
+  if (info.error) logger.warn("egress_error", { egress_id: info.egress_id, status, error: info.error });
   const row: EgressRow = {
     id: newId("egress"),
     egressId: info.egress_id,
@@ -50,7 +52,7 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
     room,
     status,
     outputs: JSON.stringify(sanitizedOutputs(input)),
-    error: info.error ? info.error : null,
+    error: publicEgressError(info.error, status),
     startedAt: livekitTimeToMs(info.started_at),
     endedAt: isTerminalEgressStatus(status) ? (livekitTimeToMs(info.ended_at) ?? at) : null,
     createdAt: at,
