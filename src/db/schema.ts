@@ -617,3 +617,16 @@ export const invoiceLines = sqliteTable(
   (t) => [index("invoice_lines_invoice_id_idx").on(t.invoiceId)],
 );
 
+
+/**
+ * An operator-set allow-list of origins a project's web egress may load (`PUT
+ * /v1/admin/projects/{project_id}/web-egress-origins`). No row: any public origin.
+ */
+export const projectWebEgressOrigins = sqliteTable("project_web_egress_origins", {
+  projectId: text("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  /** JSON array of origins (`https://app.example.com`), as `URL.origin` spells them. */
+  origins: text("origins").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -232,3 +232,33 @@ const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
 export const UpdateStreamsBody = z
   .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
   .openapi("UpdateEgressStreams");
+
+/** An origin as `URL.origin` spells it (`https://app.example.com`, `http://host:8080`); nothing after it. */
+const WebOrigin = z
+  .string()
+  .max(2048)
+  .refine(
+    (raw) => {
+      try {
+        const url = new URL(raw);
+        return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.pathname === "/" && url.search === "" && url.hash === "" && !raw.includes("?") && !raw.includes("#");
+      } catch {
+        return false;
+      }
+    },
+    { message: "Must be an origin: http(s)://host[:port], without path, query or credentials" },
+  )
+  .transform((raw) => new URL(raw).origin);
+
+export const WebEgressOriginsBody = z
+  .strictObject({
+    origins: z.array(WebOrigin).max(100).nullable().openapi({ description: "Origins the project's web egress may load; null removes the list (any public origin), [] allows none." }),
+  })
+  .openapi("WebEgressOriginsUpdate");
+
+export const WebEgressOriginsSchema = z
+  .object({
+    project_id: z.string(),
+    origins: z.array(z.string()).nullable().openapi({ description: "null: no list, any public origin." }),
+  })
+  .openapi("WebEgressOrigins");

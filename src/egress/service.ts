@@ -25,6 +25,7 @@ import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
 import { withExpandedPaths } from "./paths";
+import { assertWebEgressAllowed } from "./web-egress";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
@@ -32,6 +33,7 @@ type EgressRow = typeof egresses.$inferSelect;
 
 export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant, input: StartEgressBody): Promise<EgressRow> {
   const { config, db, logger } = deps;
+  if (input.type === "web") await assertWebEgressAllowed(deps, tenant.projectId, input.url);
   await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
   // Before LiveKit hears of it: a refused path or destination leaves nothing behind.
   const expanded = withExpandedPaths(input);
