@@ -39,6 +39,11 @@ const schema = z.object({
   EMAIL_FROM: z.string().max(320).optional(),
   RATE_LIMIT_USER_PER_MIN: intVar(1, 1_000_000).default(600),
   RATE_LIMIT_WEBHOOK_TEST_PER_MIN: intVar(1, 100_000).default(30),
+  LIMIT_FREE_ORGS_PER_USER: intVar(0, 1_000_000).default(2),
+  LIMIT_PROJECTS_PER_ORG: intVar(0, 1_000_000).default(100),
+  LIMIT_KEYS_PER_PROJECT: intVar(0, 1_000_000).default(50),
+  LIMIT_WEBHOOKS_PER_PROJECT: intVar(0, 1_000_000).default(20),
+  LIMIT_PENDING_INVITATIONS_PER_ORG: intVar(0, 1_000_000).default(100),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -62,6 +67,18 @@ export interface Config {
   webhookRetentionDays: number;
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
+  /** Count caps: a create past one is 409 `conflict` naming it (see `db/count-cap.ts`). */
+  limits: Limits;
+}
+
+export interface Limits {
+  /** Orgs on the free plan one user may own. */
+  freeOrgsPerUser: number;
+  projectsPerOrg: number;
+  /** Active keys: neither revoked nor expired. */
+  keysPerProject: number;
+  webhooksPerProject: number;
+  pendingInvitationsPerOrg: number;
 }
 
 /** `log` stores mail in the outbox (and the dev mailbox) only; `http` POSTs it to `apiUrl`. */
@@ -151,6 +168,13 @@ export function loadConfig(env: ConfigVars): Config {
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
     logLevel: v.LOG_LEVEL,
+    limits: {
+      freeOrgsPerUser: v.LIMIT_FREE_ORGS_PER_USER,
+      projectsPerOrg: v.LIMIT_PROJECTS_PER_ORG,
+      keysPerProject: v.LIMIT_KEYS_PER_PROJECT,
+      webhooksPerProject: v.LIMIT_WEBHOOKS_PER_PROJECT,
+      pendingInvitationsPerOrg: v.LIMIT_PENDING_INVITATIONS_PER_ORG,
+    },
   };
   cache.set(env, config);
   return config;
