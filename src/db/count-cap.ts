@@ -4,10 +4,11 @@
  * D1 runs each statement in its single writer, so two concurrent creates cannot both see room for
  * one more: a read-then-write check could let both through.
  */
-import { getTableColumns, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, count, eq, getTableColumns, isNull, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { conflict } from "../lib/errors";
 import type { Database } from "./client";
+import { memberships, organizations } from "./schema";
 
 /** `INSERT INTO table SELECT <row> WHERE condition`, returning the row when it was written. */
 export function insertWhen<T extends SQLiteTable>(db: Database, table: T, row: T["$inferSelect"], condition: SQL) {
@@ -36,4 +37,16 @@ export function capReached(what: string, cap: number, variable: string) {
 /** True (as SQL) once the row `id` exists: guards the statements that follow a capped insert in its batch. */
 export function rowWritten(idColumn: SQLiteColumn, id: string): SQL {
   return sql`EXISTS (SELECT 1 FROM ${idColumn.table} WHERE ${idColumn} = ${id})`;
+}
+
+/**
+ * `SELECT count(*)` of the live free-plan orgs `userId` owns, for LIMIT_FREE_ORGS_PER_USER: checked
+ * when an org is created (it starts free) and when an org moves to the free plan.
+ */
+export function freeOrgsOwnedBy(db: Database, userId: string) {
+  return db
+    .select({ n: count() })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(and(eq(memberships.userId, userId), eq(memberships.role, "owner"), eq(organizations.planId, "free"), isNull(organizations.deletedAt)));
 }

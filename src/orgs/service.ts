@@ -1,7 +1,7 @@
 /** Organizations: create (the creator becomes owner), list the caller's, read, rename and delete. */
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
-import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
+import { belowCap, capReached, freeOrgsOwnedBy, insertWhen, rowWritten } from "../db/count-cap";
 import { invitations, memberships, organizations, projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -14,21 +14,17 @@ type OrgRow = typeof organizations.$inferSelect;
 
 /**
  * A new org starts on the free plan, so the creator may own at most LIMIT_FREE_ORGS_PER_USER live
- * free orgs: counted inside the org's INSERT, so concurrent creates cannot overshoot it.
+ * free orgs: counted inside the org's INSERT, so concurrent creates cannot overshoot it. (Moving an
+ * org to the free plan is held to the same cap, `billing/service.ts`.)
  */
 export async function createOrg(deps: Pick<Deps, "db" | "config">, caller: UserActor, input: { name: string }): Promise<OrgRow> {
   const { db } = deps;
   const at = nowMs();
   const cap = deps.config.limits.freeOrgsPerUser;
   const org: OrgRow = { id: newId("org"), name: input.name, planId: "free", createdAt: at, updatedAt: at, deletedAt: null };
-  const ownedFree = db
-    .select({ n: count() })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-    .where(and(eq(memberships.userId, caller.userId), eq(memberships.role, "owner"), eq(organizations.planId, "free"), isNull(organizations.deletedAt)));
   const written = rowWritten(organizations.id, org.id);
   const [inserted] = await db.batch([
-    insertWhen(db, organizations, org, belowCap(ownedFree, cap)),
+    insertWhen(db, organizations, org, belowCap(freeOrgsOwnedBy(db, caller.userId), cap)),
     insertWhen(db, memberships, { orgId: org.id, userId: caller.userId, role: "owner", createdAt: at, updatedAt: at }, written),
     auditEntryWhen(db, caller.audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name: input.name } }, written, at),
   ]);

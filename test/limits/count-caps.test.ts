@@ -30,7 +30,7 @@ async function count(sql: string, ...params: unknown[]) {
 }
 
 describe("count caps", () => {
-  it("refuses a user a third free org (LIMIT_FREE_ORGS_PER_USER) so one person cannot farm free plans, until one is upgraded", async () => {
+  it("refuses a user a third free org (LIMIT_FREE_ORGS_PER_USER) so one person cannot farm free plans, by creating or by downgrading", async () => {
     const vars = { LIMIT_FREE_ORGS_PER_USER: "2" };
     const user = await createUser();
     const first = await callWith(vars, "POST", "/v1/orgs", user.token, { name: "One" });
@@ -46,6 +46,9 @@ describe("count caps", () => {
     expect((await call("PUT", `/v1/orgs/${first.body.id}/plan`, { token: user.token, body: { plan: "pro" } })).status).toBe(200);
     expect((await callWith(vars, "POST", "/v1/orgs", user.token, { name: "Three" })).status).toBe(201);
     expectCap(await callWith(vars, "POST", "/v1/orgs", user.token, { name: "Four" }), "LIMIT_FREE_ORGS_PER_USER");
+    // Nor can upgrade, create, downgrade add up to a third free org: the downgrade is refused.
+    expectCap(await callWith(vars, "PUT", `/v1/orgs/${first.body.id}/plan`, user.token, { plan: "free" }), "LIMIT_FREE_ORGS_PER_USER");
+    expect((await call("GET", `/v1/orgs/${first.body.id}`, { token: user.token })).body.plan).toBe("pro");
     // Another user has their own allowance.
     expect((await callWith(vars, "POST", "/v1/orgs", (await createUser()).token, { name: "Theirs" })).status).toBe(201);
   });
