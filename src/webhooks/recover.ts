@@ -39,7 +39,7 @@ export function isRecoverJob(body: unknown): body is RecoverJob {
   return !!b && b.kind === "webhook_recover" && typeof b.endpoint_id === "string" && typeof b.project_id === "string";
 }
 
-interface Step {
+export interface Step {
   projectId: string;
   endpointId: string;
   since: number;
@@ -49,7 +49,7 @@ interface Step {
 }
 
 /** The next batch of failed messages of the step's window, oldest first (the partial index's order). */
-function nextFailed(db: Database, step: Step) {
+export function nextFailedQuery(db: Database, step: Step) {
   const { after } = step;
   return db
     .select({ id: webhookMessages.id, createdAt: webhookMessages.createdAt })
@@ -66,8 +66,7 @@ function nextFailed(db: Database, step: Step) {
       ),
     )
     .orderBy(asc(webhookMessages.createdAt), asc(webhookMessages.id))
-    .limit(step.batchSize)
-    .all();
+    .limit(step.batchSize);
 }
 
 /** Back to pending only if still failed: a message resent meanwhile by hand is not sent twice. */
@@ -117,7 +116,7 @@ export async function recoverFailedMessages(
   }
   const { db } = deps;
   const step: Step = { projectId: tenant.projectId, endpointId, since, until: at, after: null, batchSize: options.batchSize ?? RECOVER_BATCH_SIZE };
-  const batch = await nextFailed(db, step);
+  const batch = await nextFailedQuery(db, step).all();
   const audit = auditEntry(
     db,
     actor,
@@ -146,7 +145,7 @@ async function continueRecovery(db: Database, queue: Queue<unknown>, job: Recove
     .get();
   if (!endpoint) return;
   const step: Step = { projectId: job.project_id, endpointId: job.endpoint_id, since: job.since, until: job.until, after: job.after, batchSize: job.batch_size };
-  const batch = await nextFailed(db, step);
+  const batch = await nextFailedQuery(db, step).all();
   const requeued = batch.length > 0 ? await requeueStatement(db, batch.map((m) => m.id), nowMs()) : [];
   await handOn(queue, step, batch, requeued);
 }

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client";
-import { recoverFailedMessages } from "../../src/webhooks/recover";
+import { nextFailedQuery, recoverFailedMessages } from "../../src/webhooks/recover";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { joinOrg } from "../support/team";
@@ -110,5 +110,18 @@ describe("webhook recover", () => {
     const limited = await postWith(vars, path, user.token, body);
     expectEnvelope(limited, 429, "rate_limited");
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+});
+
+describe("webhook recover at scale", () => {
+  it("walks an endpoint's failed messages through the partial index of failed messages, not the whole delivery log", async () => {
+    const step = { projectId: "proj_x", endpointId: "whk_x", since: 0, until: Date.now(), after: { created_at: 1, id: "msg_x" }, batchSize: 100 };
+    for (const s of [step, { ...step, after: null }]) {
+      const query = nextFailedQuery(createDb(env.DB), s).toSQL();
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).bind(...query.params).all<{ detail: string }>();
+      const plan = results.map((r) => r.detail).join("\n");
+      expect(plan).toContain("webhook_messages_endpoint_failed_idx");
+      expect(plan).not.toContain("TEMP B-TREE");
+    }
   });
 });
