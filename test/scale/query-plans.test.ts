@@ -56,6 +56,12 @@ async function seedOtherTenant() {
        SELECT 'lke_o' || i, 'EV_o' || i || ?4, 'room_started', ?2 || ':r' || (i % 20), ?2, '{}', ?3 - i * 1000, ?3 - i * 1000, ?3 FROM n`),
     q(`INSERT INTO participant_sessions (id, project_id, org_id, room, participant_sid, identity, joined_at, left_at, minutes, created_at, updated_at) ${series}
        SELECT 'ps_o' || i, ?2, ?1, 'r' || (i % 20), 'PA_o' || i || ?4, 'x', ?3 - i * 60000, ?3 - i * 60000 + 30000, 1, ?3, ?3 FROM n`),
+    q(`INSERT INTO user_tokens (id, user_id, purpose, token_hash, created_at, expires_at) ${series} SELECT 'utk_o' || i, 'usr_o' || i, 'password_reset', 'ut' || i || ?4, ?3, ?3 + 3600000 FROM n`),
+    q(`INSERT INTO mail_outbox (id, to_address, to_normalized, template, subject, text, status, created_at) ${series}
+       SELECT 'mail_o' || i, 'o' || i || '@x.test', 'o' || i || '@x.test', 'invitation', 's', 't', 'sent', ?3 - i * 1000 FROM n`),
+    q(`INSERT INTO livekit_keys (id, project_id, org_id, api_key, secret_encrypted, created_at) ${series} SELECT 'lkk_o' || i, ?2, ?1, 'APIo' || i || ?4, 'v1.x.y', ?3 - i FROM n`),
+    q(`INSERT INTO room_sessions (id, project_id, org_id, room, room_sid, started_at, ended_at, created_at, updated_at) ${series}
+       SELECT 'rs_o' || i, ?2, ?1, 'r' || (i % 20), 'RM_o' || i || ?4, ?3 - i * 60000, ?3 - i * 60000 + 30000, ?3, ?3 FROM n`),
   ]);
   await env.DB.prepare("ANALYZE").run();
 }
@@ -94,6 +100,7 @@ describe("list queries seek their tenant's index at the cursor", () => {
       [`/v1/projects/${project.id}/webhooks?${c}`, "webhook_endpoints", "webhook_endpoints_project_id_created_at_idx"],
       [`/v1/projects/${project.id}/webhooks/${endpointId}/deliveries?${c}`, "webhook_messages", "webhook_messages_endpoint_created_idx"],
       [`/v1/projects/${project.id}/webhooks/${endpointId}/deliveries?status=failed&${c}`, "webhook_messages", "webhook_messages_endpoint_status_idx"],
+      [`/v1/projects/${project.id}/livekit-keys?${c}`, "livekit_keys", "livekit_keys_project_created_idx"],
     ];
     for (const [path, table, index] of cases) {
       const r = await planRequest("GET", path, user.token);
@@ -101,6 +108,20 @@ describe("list queries seek their tenant's index at the cursor", () => {
       const s = expectSeek(r.statements, table, index);
       // The cursor is the index range itself, not a filter applied to rows read from the newest.
       expect(s.plan.join("\n"), path).toMatch(/\(created_at,(id|user_id)\)<\(\?,\?\)/);
+    }
+  });
+
+  it("pages room sessions by project and by room at the cursor", async () => {
+    const { user, project } = tenant;
+    const c = `limit=5&cursor=${deepCursor}`;
+    for (const [path, index] of [
+      [`/v1/projects/${project.id}/sessions?${c}`, "room_sessions_project_started_idx"],
+      [`/v1/projects/${project.id}/sessions?room=r1&${c}`, "room_sessions_project_room_started_idx"],
+    ] as const) {
+      const r = await planRequest("GET", path, user.token);
+      expect(r.status, `${path} ${r.text}`).toBe(200);
+      const s = expectSeek(r.statements, "room_sessions", index);
+      expect(s.plan.join("\n"), path).toMatch(/\(started_at,id\)<\(\?,\?\)/);
     }
   });
 
@@ -193,6 +214,8 @@ describe("cron jobs", () => {
         const plans = statements.map((s) => s.plan.join("\n")).join("\n");
         expect(plans).toMatch(/SEARCH usage_events USING COVERING INDEX usage_events_occurred_at_idx \(occurred_at>\? AND occurred_at<\?\)/);
         expect(plans).toMatch(/SEARCH usage_rollups USING COVERING INDEX usage_rollups_bucket_idx \(granularity=\? AND bucket_start>\? AND bucket_start<\?\)/);
+        // The room and identity buckets: the same hour of raw events, the same day of hour buckets.
+        expect(plans).toMatch(/SEARCH usage_dimension_rollups USING COVERING INDEX usage_dimension_rollups_bucket_idx \(granularity=\? AND bucket_start>\? AND bucket_start<\?\)/);
       }
     }
   });
