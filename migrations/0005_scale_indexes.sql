@@ -57,12 +57,18 @@ CREATE INDEX `livekit_keys_project_created_idx` ON `livekit_keys` (`project_id`,
 DROP INDEX `projects_org_id_created_at_idx`;--> statement-breakpoint
 CREATE INDEX `projects_deleted_at_idx` ON `projects` (`deleted_at`) WHERE deleted_at IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `projects_org_id_created_at_idx` ON `projects` (`org_id`,`created_at`,`id`);--> statement-breakpoint
+DROP INDEX `usage_dimension_rollups_org_idx`;--> statement-breakpoint
+CREATE INDEX `usage_dimension_rollups_bucket_idx` ON `usage_dimension_rollups` (`granularity`,`bucket_start`,`project_id`,`org_id`,`dimension`,`key`,`meter`,`quantity`);--> statement-breakpoint
+CREATE INDEX `usage_dimension_rollups_org_idx` ON `usage_dimension_rollups` (`org_id`,`dimension`,`granularity`,`bucket_start`,`key`,`meter`,`quantity`);--> statement-breakpoint
+DROP INDEX `usage_rollups_org_idx`;--> statement-breakpoint
+DROP INDEX `usage_rollups_project_bucket_idx`;--> statement-breakpoint
+CREATE INDEX `usage_rollups_bucket_idx` ON `usage_rollups` (`granularity`,`bucket_start`,`project_id`,`org_id`,`meter`,`quantity`);--> statement-breakpoint
+CREATE INDEX `usage_rollups_org_idx` ON `usage_rollups` (`org_id`,`granularity`,`bucket_start`,`meter`,`quantity`);--> statement-breakpoint
+CREATE INDEX `usage_rollups_project_bucket_idx` ON `usage_rollups` (`project_id`,`granularity`,`bucket_start`,`meter`,`quantity`);--> statement-breakpoint
 DROP INDEX `webhook_endpoints_project_id_created_at_idx`;--> statement-breakpoint
 CREATE INDEX `webhook_endpoints_failing_idx` ON `webhook_endpoints` (`failing_since`) WHERE failing_since IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `webhook_endpoints_project_id_created_at_idx` ON `webhook_endpoints` (`project_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE INDEX `memberships_org_created_idx` ON `memberships` (`org_id`,`created_at`,`user_id`);--> statement-breakpoint
 CREATE INDEX `room_sessions_ended_at_idx` ON `room_sessions` (`ended_at`);--> statement-breakpoint
 CREATE INDEX `sessions_revoked_at_idx` ON `sessions` (`revoked_at`);--> statement-breakpoint
-CREATE INDEX `usage_dimension_rollups_bucket_idx` ON `usage_dimension_rollups` (`granularity`,`bucket_start`,`project_id`,`org_id`,`dimension`,`key`,`meter`,`quantity`);--> statement-breakpoint
-CREATE INDEX `usage_rollups_bucket_idx` ON `usage_rollups` (`granularity`,`bucket_start`,`project_id`,`org_id`,`meter`,`quantity`);--> statement-breakpoint
 CREATE INDEX `user_tokens_used_at_idx` ON `user_tokens` (`used_at`);

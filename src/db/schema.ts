@@ -592,8 +592,10 @@ export const usageRollups = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.meter, t.granularity, t.bucketStart] }),
-    index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart),
-    index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart),
+    // An org's or a project's usage (covering, so the planner never prefers the all-tenants
+    // bucket index below for a tenant's read).
+    index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart, t.meter, t.quantity),
+    index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart, t.meter, t.quantity),
     // The day rollup sums one day's hour buckets of every project (covering).
     index("usage_rollups_bucket_idx").on(t.granularity, t.bucketStart, t.projectId, t.orgId, t.meter, t.quantity),
   ],
@@ -618,7 +620,7 @@ export const usageDimensionRollups = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.dimension, t.granularity, t.bucketStart, t.key, t.meter] }),
-    index("usage_dimension_rollups_org_idx").on(t.orgId, t.dimension, t.granularity, t.bucketStart),
+    index("usage_dimension_rollups_org_idx").on(t.orgId, t.dimension, t.granularity, t.bucketStart, t.key, t.meter, t.quantity),
     // The day rollup sums one day's hour buckets (covering), and retention deletes old hours.
     index("usage_dimension_rollups_bucket_idx").on(t.granularity, t.bucketStart, t.projectId, t.orgId, t.dimension, t.key, t.meter, t.quantity),
   ],

@@ -192,6 +192,11 @@ describe("usage and metrics read rollups, indexes and counters", () => {
       expect(r.status, path).toBe(200);
       expect(fullScans(r.statements)).toEqual([]);
       expect(statementOn(r.statements, "usage_events").plan.join("\n"), path).toMatch(new RegExp(`SEARCH usage_events USING COVERING INDEX ${index} \\(\\w+=\\? AND occurred_at>\\? AND occurred_at<\\?\\)`));
+      // The rollups by the tenant's own index, never the all-tenants bucket index the rollup job uses.
+      const rollupIndex = path.startsWith(`/v1/orgs/`) ? "usage_rollups_org_idx" : "usage_rollups_project_bucket_idx";
+      for (const s of r.statements.filter((s) => /from "usage_rollups"/i.test(s.sql))) {
+        expect(s.plan.join("\n"), path).toMatch(new RegExp(`SEARCH usage_rollups USING COVERING INDEX ${rollupIndex} \\((org_id|project_id)=\\? AND granularity=\\?`));
+      }
     }
   });
 
