@@ -348,8 +348,6 @@ export const webhookMessages = sqliteTable(
     index("webhook_messages_status_next_idx").on(t.status, t.nextAttemptAt),
     index("webhook_messages_status_created_idx").on(t.status, t.createdAt),
     uniqueIndex("webhook_messages_endpoint_source_uq").on(t.endpointId, t.sourceId),
-    /** Recover walks an endpoint's failed messages by time: only those rows, in that order. */
-    index("webhook_messages_endpoint_failed_idx").on(t.endpointId, t.createdAt, t.id).where(sql`${t.status} = 'failed'`),
   ],
 );
 
