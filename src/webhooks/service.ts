@@ -15,7 +15,8 @@ import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
-import { encryptSecret } from "../lib/secrets";
+import { decryptSecret, encryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
 import { LIVEKIT_TEST_ROOM, livekitTestBody } from "./livekit-format";
@@ -75,8 +76,9 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
+  const id = newId("webhookEndpoint");
   const endpoint: Endpoint = {
-    id: newId("webhookEndpoint"),
+    id,
     projectId: tenant.projectId,
     orgId: tenant.orgId,
     url: input.url,
@@ -84,7 +86,7 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     events: input.events ? JSON.stringify(input.events) : null,
     enabled: true,
     disabledReason: null,
-    secretEncrypted: await encryptSecret(secret, deps.config.encryptionKey),
+    secretEncrypted: await encryptSecret(secret, deps.config.encryptionKeys, sealedAt(webhookEndpoints.secretEncrypted, id)),
     previousSecretEncrypted: null,
     previousSecretExpiresAt: null,
     failingSince: null,
@@ -160,12 +162,15 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
+  const keys = deps.config.encryptionKeys;
+  // Sealed values are bound to their column: the outgoing secret is re-sealed for its new place.
+  const previous = await decryptSecret(endpoint.secretEncrypted, keys, sealedAt(webhookEndpoints.secretEncrypted, endpointId));
   const [updated] = await db.batch([
     db
       .update(webhookEndpoints)
       .set({
-        secretEncrypted: await encryptSecret(secret, deps.config.encryptionKey),
-        previousSecretEncrypted: endpoint.secretEncrypted,
+        secretEncrypted: await encryptSecret(secret, keys, sealedAt(webhookEndpoints.secretEncrypted, endpointId)),
+        previousSecretEncrypted: await encryptSecret(previous, keys, sealedAt(webhookEndpoints.previousSecretEncrypted, endpointId)),
         previousSecretExpiresAt: at + ROTATION_OVERLAP_MS,
         updatedAt: at,
       })
