@@ -1,7 +1,7 @@
 /**
  * Recover: re-send every failed message of one endpoint created in [since, until] (until = when
  * recovery was asked for, so messages failing again later are not picked up twice). The request
- * re-queues the first batch itself, audited in the same batch as that change; when there may be
+ * re-queues the first batch itself, audited in the same db.batch() as that change; when there may be
  * more, it hands a continuation (the keyset cursor of the last message re-queued) to the queue,
  * and each continuation re-queues one more bounded batch and hands on the next. The work scales
  * with the backlog, a batch at a time, with no fixed cap and no request that runs long.
@@ -48,11 +48,11 @@ export interface Step {
   batchSize: number;
 }
 
-/** The next batch of failed messages of the step's window, oldest first (the partial index's order). */
+/** The ids of the next batch of failed messages of the step's window, oldest first (the partial index's order). */
 export function nextFailedQuery(db: Database, step: Step) {
   const { after } = step;
   return db
-    .select({ id: webhookMessages.id, createdAt: webhookMessages.createdAt })
+    .select({ id: webhookMessages.id })
     .from(webhookMessages)
     .where(
       and(
@@ -69,20 +69,26 @@ export function nextFailedQuery(db: Database, step: Step) {
     .limit(step.batchSize);
 }
 
-/** Back to pending only if still failed: a message resent meanwhile by hand is not sent twice. */
-function requeueStatement(db: Database, ids: string[], at: number) {
+/**
+ * One statement that puts the next batch back to pending: the batch is chosen inside the UPDATE
+ * (no id list, so no bound-parameter limit, and nothing changes between choosing and writing).
+ */
+function requeueNextBatch(db: Database, step: Step, at: number) {
   return db
     .update(webhookMessages)
     .set({ status: "pending", nextAttemptAt: at })
-    .where(and(inArray(webhookMessages.id, ids), eq(webhookMessages.status, "failed")))
-    .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts });
+    .where(and(inArray(webhookMessages.id, nextFailedQuery(db, step)), sql`${webhookMessages.status} = 'failed'`))
+    .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts, createdAt: webhookMessages.createdAt });
 }
 
+type Requeued = { id: string; attempts: number; createdAt: number }[];
+
 /** Enqueues what was re-queued, then the continuation when the batch was full. Returns whether there is more. */
-async function handOn(queue: Queue<unknown>, step: Step, batch: { id: string; createdAt: number }[], requeued: { id: string; attempts: number }[]) {
+async function handOn(queue: Queue<unknown>, step: Step, requeued: Requeued) {
   await enqueueDeliveries(queue, requeued.map((m) => ({ message_id: m.id, base_attempts: m.attempts })));
-  const last = batch[batch.length - 1];
-  if (batch.length < step.batchSize || !last) return false;
+  if (requeued.length < step.batchSize) return false;
+  // RETURNING has no order: the cursor is the batch's last message by (created_at, id).
+  const last = requeued.reduce((a, b) => (b.createdAt > a.createdAt || (b.createdAt === a.createdAt && b.id > a.id) ? b : a));
   const job: RecoverJob = {
     kind: "webhook_recover",
     project_id: step.projectId,
@@ -116,23 +122,16 @@ export async function recoverFailedMessages(
   }
   const { db } = deps;
   const step: Step = { projectId: tenant.projectId, endpointId, since, until: at, after: null, batchSize: options.batchSize ?? RECOVER_BATCH_SIZE };
-  const batch = await nextFailedQuery(db, step).all();
-  const audit = auditEntry(
-    db,
-    actor,
-    {
-      action: "webhook_endpoint.recovered",
-      resourceType: "webhook_endpoint",
-      resourceId: endpointId,
-      ...tenantOf(tenant),
-      metadata: { since: toIso(since), until: toIso(at), first_batch: batch.length },
-    },
-    at,
-  );
-  let requeued: { id: string; attempts: number }[] = [];
-  if (batch.length > 0) [requeued] = await db.batch([requeueStatement(db, batch.map((m) => m.id), at), audit]);
-  else await audit;
-  const more = await handOn(deps.queue, step, batch, requeued);
+  const [requeued] = await db.batch([
+    requeueNextBatch(db, step, at),
+    auditEntry(
+      db,
+      actor,
+      { action: "webhook_endpoint.recovered", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { since: toIso(since), until: toIso(at) } },
+      at,
+    ),
+  ]);
+  const more = await handOn(deps.queue, step, requeued);
   return { endpoint_id: endpointId, since: toIso(since), until: toIso(at), queued: requeued.length, more };
 }
 
@@ -145,9 +144,7 @@ async function continueRecovery(db: Database, queue: Queue<unknown>, job: Recove
     .get();
   if (!endpoint) return;
   const step: Step = { projectId: job.project_id, endpointId: job.endpoint_id, since: job.since, until: job.until, after: job.after, batchSize: job.batch_size };
-  const batch = await nextFailedQuery(db, step).all();
-  const requeued = batch.length > 0 ? await requeueStatement(db, batch.map((m) => m.id), nowMs()) : [];
-  await handOn(queue, step, batch, requeued);
+  await handOn(queue, step, await requeueNextBatch(db, step, nowMs()));
 }
 
 /**

@@ -61,7 +61,7 @@ describe("webhook recover", () => {
 
     const audit = await call("GET", `/v1/orgs/${org.id}/audit-logs?resource_id=${endpoint.id}&action=webhook_endpoint.recovered`, { token: user.token });
     expect(audit.body.data).toHaveLength(1);
-    expect(audit.body.data[0]).toMatchObject({ actor_id: user.id, metadata: { first_batch: 3 } });
+    expect(audit.body.data[0]).toMatchObject({ actor_id: user.id, metadata: { since: res.body.since, until: res.body.until } });
   });
 
   it("works through a backlog larger than one batch by continuing through the queue, up to the time it was asked", async () => {
@@ -82,6 +82,29 @@ describe("webhook recover", () => {
     await waitDelivered(backlog);
     // A message created after the recovery was asked for is not part of it.
     expect(await messageRow(later)).toMatchObject({ status: "failed" });
+  });
+
+  it("re-sends a backlog of 130 failed messages through the route: 100 at once, the rest by continuations", async () => {
+    const { user, project } = await createTenant();
+    const host = receiverHost();
+    const received = fakeReceiver(host, [200]);
+    const endpoint = await createEndpoint(user.token, project.id, { url: `https://${host}/hook` });
+    const now = Date.now();
+    const prefix = `msg_bulk${now.toString(36)}`;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 130)
+       INSERT INTO webhook_messages (id, project_id, endpoint_id, event_type, payload, status, attempts, source_id, created_at)
+       SELECT ? || i, ?, ?, 'webhook.test', '{"type":"webhook.test","timestamp":"2026-11-28T16:00:00Z","data":{}}', 'failed', 9, 'bulk-' || i, ? - i * 1000 FROM n`,
+    ).bind(prefix, project.id, endpoint.id, now).run();
+
+    const res = await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/recover`, { token: user.token, body: { since: new Date(now - 3_600_000).toISOString() } });
+    expect(res.status, res.text).toBe(202);
+    expect(res.body).toMatchObject({ queued: 100, more: true });
+    await vi.waitFor(async () => {
+      const row = await env.DB.prepare("SELECT count(*) AS n FROM webhook_messages WHERE endpoint_id = ? AND status = 'delivered'").bind(endpoint.id).first<{ n: number }>();
+      expect(row!.n).toBe(130);
+    }, { timeout: 30_000, interval: 250 });
+    expect(new Set(received.map((r) => r.headers["webhook-id"])).size).toBe(130);
   });
 
   it("refuses a disabled endpoint, a future or malformed since, unknown fields and viewers, and changes nothing", async () => {
