@@ -12,8 +12,8 @@ import { createLivekitKey, deleteLivekitKey, listLivekitKeys } from "../livekit-
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { optional, parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn } from "./shell";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn } from "./shell";
 import { ActionButton, Button, Card, DataTable, Empty, Field, FormError, Pager, PostForm, Time, olderLink, type FieldErrors } from "./ui";
 
 export const livekitKeyPages = new Hono<DashboardEnv>();
@@ -88,9 +88,8 @@ async function keysPage(c: DashContext, projectId: string, form: { name?: string
 livekitKeyPages.get("/projects/:project_id/livekit-keys", (c) => keysPage(c, c.req.param("project_id")));
 
 livekitKeyPages.post("/projects/:project_id/livekit-keys", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "key:write");
+  const { form, ctx } = await projectAction(c, "key:write");
+  const projectId = ctx.projectId;
   const name = form.get("name") ?? "";
   const parsed = parseWith(CreateLivekitKeyBody, { name: optional(name) });
   if (!parsed.ok) return keysPage(c, projectId, { name, errors: parsed.errors }, 400);
@@ -102,9 +101,8 @@ livekitKeyPages.post("/projects/:project_id/livekit-keys", async (c) => {
 });
 
 livekitKeyPages.post("/projects/:project_id/livekit-keys/:lkk_id/delete", async (c) => {
-  const projectId = c.req.param("project_id");
-  await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "key:write");
+  const { ctx } = await projectAction(c, "key:write");
+  const projectId = ctx.projectId;
   await deleteLivekitKey(depsFor(c), ctx.tenant, { audit: auditActor(asAppContext(c)) }, c.req.param("lkk_id"));
   return redirectWith(c, `/projects/${projectId}/livekit-keys`, { notice: "LiveKit key deleted." });
 });

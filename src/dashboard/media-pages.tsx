@@ -12,8 +12,8 @@ import { findEgress, listEgresses, stopEgress } from "../egress/service";
 import { deleteIngress, getIngress, listIngresses } from "../ingress/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn, type ProjectPage } from "./shell";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
 import { ActionButton, Card, DataTable, Empty, KeyValues, Pager, StatusBadge, Table, Time, olderLink, type Column } from "./ui";
 
 export const mediaPages = new Hono<DashboardEnv>();
@@ -167,8 +167,7 @@ mediaPages.get("/projects/:project_id/egress/:eg_id", async (c) => {
 });
 
 mediaPages.post("/projects/:project_id/egress/:eg_id/stop", async (c) => {
-  await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
+  const { ctx } = await projectAction(c, "project:update");
   const e = await stopEgress(depsFor(c), audit(c), ctx.tenant, c.req.param("eg_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/egress/${e.id}`, { notice: "Stop requested; the status follows LiveKit's events." });
 });
@@ -242,8 +241,7 @@ mediaPages.get("/projects/:project_id/ingress/:ing_id", async (c) => {
 });
 
 mediaPages.post("/projects/:project_id/ingress/:ing_id/delete", async (c) => {
-  await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
+  const { ctx } = await projectAction(c, "project:update");
   await deleteIngress(depsFor(c), audit(c), ctx.tenant, c.req.param("ing_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/ingress`, { notice: "Ingress deleted." });
 });

@@ -16,8 +16,8 @@ import type { z } from "@hono/zod-openapi";
 import { asAppContext, type DashboardEnv, type DashContext } from "./context";
 import { parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn, type ProjectPage } from "./shell";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
 import { ActionButton, Badge, Button, Card, DangerZone, DataTable, Empty, Field, KeyValues, Pager, Time, olderLink, type FieldErrors } from "./ui";
 
 export const roomPages = new Hono<DashboardEnv>();
@@ -222,8 +222,7 @@ roomPages.get("/projects/:project_id/rooms/:room", (c) => roomPage(c, c.req.para
 
 /** Admin actions on a room: CSRF, the role, then the change; LiveKit's failure comes back as a message. */
 async function roomAction(c: DashContext, run: (ctx: ProjectPage, form: URLSearchParams) => Promise<string>) {
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id") ?? "", "room:write");
+  const { form, ctx } = await projectAction(c, "room:write");
   const back = roomPath(ctx.projectId, c.req.param("room") ?? "");
   try {
     return redirectWith(c, back, { notice: await run(ctx, form) });
@@ -251,8 +250,7 @@ roomPages.post("/projects/:project_id/rooms/:room/participants/:identity/remove"
 );
 
 roomPages.post("/projects/:project_id/rooms/:room/end", async (c) => {
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id"), "room:write");
+  const { form, ctx } = await projectAction(c, "room:write");
   const room = c.req.param("room");
   if ((form.get("confirm") ?? "") !== room) return roomPage(c, ctx.projectId, room, { confirm: "Type the room's name exactly as shown." }, 400);
   try {
