@@ -17,7 +17,7 @@ import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
 import { issueToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, optional, parseWith } from "./forms";
+import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith } from "./render";
 import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
@@ -198,14 +198,6 @@ async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, s
 }
 
 projectPages.get("/projects/:project_id/keys", (c) => keysPage(c, c.req.param("project_id")));
-
-/** `datetime-local` has no zone; the form says UTC, so it is read as UTC. */
-function utcFromLocalInput(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const withSeconds = /T\d{2}:\d{2}$/.test(value) ? `${value}:00` : value;
-  const ms = Date.parse(`${withSeconds}Z`);
-  return Number.isNaN(ms) ? value : toIso(ms);
-}
 
 projectPages.post("/projects/:project_id/keys", async (c) => {
   const { form, ctx } = await projectAction(c, "key:write");

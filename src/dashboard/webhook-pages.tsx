@@ -7,13 +7,15 @@
 import { Hono } from "hono";
 import { auditActor } from "../audit/record";
 
-import { nowMs } from "../lib/clock";
+import { nowMs, toIso } from "../lib/clock";
+import { rateLimitWebhookSends } from "../middleware/rate-limit";
+import { recoverFailedMessages } from "../webhooks/recover";
 import { urlOrigin } from "../webhooks/delivery";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
-import { CreateWebhookBody, UpdateWebhookBody } from "../webhooks/schemas";
+import { CreateWebhookBody, RecoverBody, UpdateWebhookBody } from "../webhooks/schemas";
 import * as webhooks from "../webhooks/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, optional, parseWith } from "./forms";
+import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith } from "./render";
 import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
@@ -137,6 +139,8 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
   const events = endpoint.events ? (JSON.parse(endpoint.events) as string[]) : [];
   const admin = ctx.may("webhook:write");
   const at = nowMs();
+  // The form starts one day back, in the `datetime-local` shape (UTC, minutes).
+  const recoverSince = toIso(at - 86_400_000).slice(0, 16);
   return page(
     c,
     <Layout
@@ -194,6 +198,24 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
           <Pager newest={c.req.query("cursor") ? base : null} older={olderLink(base, deliveries.nextCursor)} />
         </div>
       </Card>
+      {admin ? (
+        <Card title="Recover failed deliveries" id="recover">
+          <PostForm action={`${base}/recover`} csrf={c.var.csrfToken} class="form-row">
+            <Field
+              label="Failed since (UTC)"
+              name="since"
+              type="datetime-local"
+              value={recoverSince}
+              error={errors.since}
+              required
+              hint="Every message to this endpoint that failed for good since then is sent again."
+            />
+            <div class="field form-actions">
+              <Button kind="secondary">Recover failed deliveries</Button>
+            </div>
+          </PostForm>
+        </Card>
+      ) : null}
       {admin ? (
         <Card title="Settings" id="settings">
           <PostForm action={`${base}/update`} csrf={c.var.csrfToken}>
@@ -260,14 +282,35 @@ webhookPages.post("/projects/:project_id/webhooks/:whk_id/rotate", async (c) => 
   return redirectWith(c, base, { secret: { label: "New signing secret", value: secret, hint: "The previous secret keeps signing for 24 hours, so you can switch without losing events. Shown only now." } });
 });
 
+/** Test, retry and recover send to the tenant's receiver: limited per endpoint like the API's. */
+const limitSends = (c: DashContext, projectId: string, endpointId: string) => rateLimitWebhookSends(asAppContext(c), projectId, endpointId);
+
+webhookPages.post("/projects/:project_id/webhooks/:whk_id/recover", async (c) => {
+  const { form, ctx, deps, endpointId, base } = await adminAction(c);
+  const parsed = parseWith(RecoverBody, { since: utcFromLocalInput(optional(form.get("since"))) ?? "" });
+  if (!parsed.ok) return endpointPage(c, ctx.projectId, endpointId, parsed.errors, 400);
+  await limitSends(c, ctx.projectId, endpointId);
+  try {
+    const result = await recoverFailedMessages(deps, audit(c), ctx.tenant, endpointId, parsed.data);
+    const more = result.more ? " The rest follow in batches." : "";
+    return redirectWith(c, base, { notice: `${result.queued} failed ${result.queued === 1 ? "message" : "messages"} since ${result.since} queued again.${more}` });
+  } catch (error) {
+    const errors = formErrors(error, "since");
+    if (!errors) throw error;
+    return endpointPage(c, ctx.projectId, endpointId, errors, 400);
+  }
+});
+
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/test", async (c) => {
   const { ctx, deps, endpointId, base } = await adminAction(c);
+  await limitSends(c, ctx.projectId, endpointId);
   const { message } = await webhooks.sendTestEvent(deps, audit(c), ctx.tenant, endpointId);
   return redirectWith(c, base, { notice: `Test event ${message.id} queued; its delivery appears below.` });
 });
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/deliveries/:msg_id/retry", async (c) => {
   const { ctx, deps, endpointId, base } = await adminAction(c);
+  await limitSends(c, ctx.projectId, endpointId);
   await webhooks.retryMessage(deps, audit(c), ctx.tenant, endpointId, c.req.param("msg_id"));
   return redirectWith(c, base, { notice: "Message queued again." });
 });
