@@ -199,6 +199,37 @@ function resolve(schema: Schema | undefined, schemas: Record<string, Schema>): S
   return schema;
 }
 
+/** Whether a default is set anywhere inside `schema` (following references). */
+function hasDefault(schema: Schema | undefined, schemas: Record<string, Schema>, seen = new Set<Schema>()): boolean {
+  const s = resolve(schema, schemas);
+  if (!s || seen.has(s)) return false;
+  seen.add(s);
+  if (s.default !== undefined) return true;
+  const children = [...Object.values(s.properties ?? {}), ...(s.items ? [s.items] : []), ...(s.allOf ?? []), ...(s.anyOf ?? []), ...(s.oneOf ?? [])];
+  if (typeof s.additionalProperties === "object") children.push(s.additionalProperties);
+  return children.some((child) => hasDefault(child, schemas, seen));
+}
+
+/**
+ * A request body's schema with every referenced schema that holds a default copied in place:
+ * generators (openapi-typescript) keep defaulted fields optional only inside a request body, and
+ * a shared component is read as a response shape, where a default means "always present".
+ */
+function inlineDefaults(schema: Schema, schemas: Record<string, Schema>, stack: string[] = []): Schema {
+  if (schema.$ref) {
+    const name = schema.$ref.replace("#/components/schemas/", "");
+    const target = schemas[name];
+    if (!target || stack.includes(name) || !hasDefault(target, schemas)) return schema;
+    return { title: name, ...inlineDefaults(target, schemas, [...stack, name]) };
+  }
+  const out: Schema = { ...schema };
+  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, inlineDefaults(v, schemas, stack)]));
+  if (schema.items) out.items = inlineDefaults(schema.items, schemas, stack);
+  for (const key of ["allOf", "anyOf", "oneOf"] as const) if (schema[key]) out[key] = schema[key]!.map((b) => inlineDefaults(b, schemas, stack));
+  if (typeof schema.additionalProperties === "object") out.additionalProperties = inlineDefaults(schema.additionalProperties, schemas, stack);
+  return out;
+}
+
 /** Drops `required` for every property with a default, through nested objects, arrays and unions. */
 function unrequireDefaults(schema: Schema | undefined, schemas: Record<string, Schema>, seen: Set<Schema>): void {
   const s = resolve(schema, schemas);
@@ -347,7 +378,11 @@ export function enrichDocument(doc: OpenApiDocument, options: EnrichOptions): Op
       for (const parameter of operation.parameters ?? []) {
         if (parameter.schema?.default !== undefined) parameter.required = false;
       }
-      for (const media of Object.values(operation.requestBody?.content ?? {})) unrequireDefaults(media.schema, schemas, new Set());
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
+        if (!media.schema) continue;
+        unrequireDefaults(media.schema, schemas, new Set());
+        media.schema = inlineDefaults(media.schema, schemas);
+      }
 
       const limited = rateLimited(rule, path, method);
       const statuses = new Set([...Object.keys(operation.responses), ...derivedStatuses(method, operation, rule, limited)]);
