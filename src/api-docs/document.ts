@@ -125,6 +125,30 @@ const TAG_NAMES: Record<string, string> = {
   "webhook-event-types": "Webhooks",
 };
 
+/** What each resource is, for the document's `tags` (a tag without one is still listed). */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  Accounts: "Sign-up, login, sessions, email verification and passwords.",
+  Admin: "Platform operators: metrics and plans (`PULSE_ADMIN_TOKEN`).",
+  "API keys": "Project API keys for your servers; the secret is shown once.",
+  "Audit log": "Every change to an organization's data, with filters and exports.",
+  Billing: "Plans, the current period's bill and invoices.",
+  Development: "Helpers that exist only when `PULSE_ENV=development`.",
+  Egress: "Recordings and streams through LiveKit.",
+  Ingress: "RTMP, WHIP and URL inputs through LiveKit.",
+  Invitations: "Inviting people into an organization.",
+  "LiveKit keys": "LiveKit-format credentials so LiveKit's server SDKs work against Pulse.",
+  "LiveKit webhooks": "LiveKit's own signed events, received by Pulse.",
+  Members: "An organization's team and roles.",
+  Organizations: "Organizations: the tenant, its plan and its owners.",
+  Projects: "Projects inside an organization.",
+  Rooms: "Live rooms and participants through LiveKit's RoomService.",
+  Sessions: "Room sessions (history) built from LiveKit's webhooks.",
+  Status: "Liveness and readiness.",
+  Tokens: "LiveKit access tokens for your participants.",
+  Usage: "Metered usage: participant, egress and ingress minutes, tokens issued.",
+  Webhooks: "Your endpoints for Pulse's signed events, and their delivery log.",
+};
+
 const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const isParam = (segment: string) => segment.startsWith("{");
 const pascal = (segment: string) => segment.replace(/(^|[-_])([a-z0-9])/g, (_m, _sep, ch: string) => ch.toUpperCase());
@@ -401,6 +425,6 @@ export function enrichDocument(doc: OpenApiDocument, options: EnrichOptions): Op
       operation.responses = responses;
     }
   }
-  doc.tags = [...tags].sort().map((name) => ({ name }));
+  doc.tags = [...tags].sort().map((name) => (TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name }));
   return doc;
 }

@@ -180,6 +180,7 @@ function Reference(p: { doc: OpenApiDocument }) {
     }
   }
   const tags = [...byTag.keys()].sort();
+  const descriptions = new Map((doc.tags ?? []).map((t) => [t.name, t.description]));
   const slug = (tag: string) => `tag-${tag.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   return (
     <html lang="en">
@@ -227,6 +228,7 @@ function Reference(p: { doc: OpenApiDocument }) {
             {tags.map((tag) => (
               <section id={slug(tag)}>
                 <h2>{tag}</h2>
+                {descriptions.get(tag) ? <p class="muted">{descriptions.get(tag)}</p> : null}
                 {byTag.get(tag)}
               </section>
             ))}
