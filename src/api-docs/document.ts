@@ -7,7 +7,8 @@
  *   operation, both derived from the path, so they are stable and unique;
  * - `security` from the authentication table (`src/auth/table.ts`): `[]` on public routes;
  * - every error status the middleware and the table can produce for the route (400, 401, 403,
- *   404, 405, 413, 415, 429, 500, 503), with the error envelope, whose `code` is the closed enum;
+ *   404, 405, 413, 415, 429, 500, 503; 402, 409 and 502 come from the routes), with the error
+ *   envelope, whose `code` is the closed enum;
  * - the `X-Request-Id`, `RateLimit`, `RateLimit-Policy` and `Retry-After` response headers;
  * - request fields with a default are never `required`.
  */
@@ -93,7 +94,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   "402": "`quota_exceeded`: the organization's plan quota is used up",
   "403": "`forbidden`: your role or the key's scopes do not allow this",
   "404": "`not_found`, also for other tenants' resources",
-  "405": "`method_not_allowed`: the path exists with other methods (see `Allow`)",
+  "405": "`method_not_allowed`: this path does not take that method (`Allow` lists the ones it takes)",
   "409": "`conflict`: the resource's state forbids the change",
   "413": "`payload_too_large`: the body is over 256 KiB",
   "415": "`unsupported_media_type`: the body is not `application/json`",
@@ -297,7 +298,9 @@ function rateLimited(rule: AuthRule | undefined, path: string, method: string): 
 
 /** The error statuses the app's assembly can answer for this operation, whatever its handler does. */
 function derivedStatuses(method: string, operation: Operation, rule: AuthRule | undefined, limited: boolean): string[] {
-  const statuses = ["500"];
+  // 405 belongs to the path (another method of it answers `method_not_allowed` with `Allow`), and
+  // OpenAPI has no path-level responses, so every operation lists it.
+  const statuses = ["405", "500"];
   const takesBody = method === "post" || method === "put" || method === "patch";
   const params = operation.parameters ?? [];
   if (takesBody) statuses.push("413", "415");
