@@ -290,6 +290,8 @@ export const webhookEndpoints = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
+    /** JSON array of room-name globs (`*` only) the endpoint receives; null for every room. */
+    rooms: text("rooms"),
   },
   (t) => [
     index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt),
@@ -321,6 +323,8 @@ export const webhookMessages = sqliteTable(
     index("webhook_messages_project_id_idx").on(t.projectId),
     index("webhook_messages_status_idx").on(t.status),
     uniqueIndex("webhook_messages_endpoint_source_uq").on(t.endpointId, t.sourceId),
+    /** Recover walks an endpoint's failed messages by time: only those rows, in that order. */
+    index("webhook_messages_endpoint_failed_idx").on(t.endpointId, t.createdAt, t.id).where(sql`${t.status} = 'failed'`),
   ],
 );
 

@@ -16,6 +16,7 @@ import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
 import { requeueOverdueMail } from "../mail/outbox";
 import { cleanupExpired } from "./cleanup";
+import { reencryptSecrets } from "./reencrypt";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
 
@@ -51,6 +52,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
         graceMs: (loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS,
         logger: createLogger({ job: "monthly_invoices" }, logLevelOf(env.LOG_LEVEL)),
       }),
+    /** Sealed secrets not yet under the keyring's primary key (a rotation in progress), a batch per run. */
+    reencrypt_secrets: (env) => reencryptSecrets(createDb(env.DB), loadConfig(env).encryptionKeys),
   },
   "17 3 * * *": {
     ttl_cleanup: (env) => {

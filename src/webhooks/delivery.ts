@@ -21,6 +21,7 @@ import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
 import { livekitWebhookHeaders } from "./livekit-format";
@@ -70,9 +71,9 @@ export async function requeueOverdueMessages(env: Bindings, overdueMs = 15 * 60_
 
 /** The secrets that sign right now: the current one, and the previous one during a rotation. */
 export async function signingSecrets(endpoint: Endpoint, config: Config, at: number): Promise<string[]> {
-  const secrets = [await decryptSecret(endpoint.secretEncrypted, config.encryptionKey)];
+  const secrets = [await decryptSecret(endpoint.secretEncrypted, config.encryptionKeys, sealedAt(webhookEndpoints.secretEncrypted, endpoint.id))];
   if (endpoint.previousSecretEncrypted && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at) {
-    secrets.push(await decryptSecret(endpoint.previousSecretEncrypted, config.encryptionKey));
+    secrets.push(await decryptSecret(endpoint.previousSecretEncrypted, config.encryptionKeys, sealedAt(webhookEndpoints.previousSecretEncrypted, endpoint.id)));
   }
   return secrets;
 }

@@ -15,8 +15,9 @@ import { startHttpLivekit, type HttpLivekit } from "../support/livekit-http";
 import { freePort, ROOT, startWorker, type Worker } from "../support/wrangler-dev";
 import { examplesOf, matchesExpected, runnableExamples, runSession } from "./runnable";
 
-/** The secret Pulse and the fake LiveKit share (32+ characters, as the config requires of it outside development). */
-const LIVEKIT_SECRET = "docs-test-livekit-secret-0123456789abcdef";
+/** What the docs assume: `livekit-server --dev`'s key and secret, Pulse's development defaults too. */
+const LIVEKIT_KEY = "devkey";
+const LIVEKIT_SECRET = "secret";
 
 function markdownFiles(): string[] {
   const walk = (dir: string): string[] =>
@@ -34,8 +35,9 @@ let worker: Worker;
 let livekit: HttpLivekit;
 
 beforeAll(async () => {
-  livekit = await startHttpLivekit("devkey", LIVEKIT_SECRET);
-  worker = await startWorker({ LIVEKIT_API_URL: livekit.url, LIVEKIT_API_KEY: "devkey", LIVEKIT_API_SECRET: LIVEKIT_SECRET });
+  livekit = await startHttpLivekit(LIVEKIT_KEY, LIVEKIT_SECRET);
+  // Only LiveKit's API address differs from `npm run dev`: the fake answers there.
+  worker = await startWorker({ LIVEKIT_API_URL: livekit.url });
 });
 
 afterAll(async () => {
@@ -54,7 +56,7 @@ describe("the runnable examples of the docs", () => {
   // Each document signs up its own user, so the documents run side by side.
   it.concurrent.each(files.map((f) => [relative(ROOT, f)]))("run in %s and print what the doc says", async (name) => {
     const examples = runnableExamples([join(ROOT, name)]);
-    const { outcomes, code, all } = await runSession(examples, { PULSE_URL: worker.url, PORT: String(await freePort()), LIVEKIT_API_SECRET: LIVEKIT_SECRET });
+    const { outcomes, code, all } = await runSession(examples, { PULSE_URL: worker.url, PORT: String(await freePort()) });
     expect(outcomes.length, `${name} stopped early:\n${all.slice(-2000)}`).toBe(examples.length);
     for (const { example, output } of outcomes) {
       if (example.expected === undefined) continue;
@@ -63,6 +65,8 @@ describe("the runnable examples of the docs", () => {
     }
     expect(code, `${name} failed:\n${all.slice(-2000)}`).toBe(0);
     expect(livekit.violations).toEqual([]);
+    // The quickstart's room went to LiveKit (the fake) under the project's namespace.
+    if (name === "docs/quickstart.md") expect([...livekit.rooms.keys()].some((room) => /^proj_\w+:demo$/.test(room))).toBe(true);
   });
 
   it("stop the README walk-through with a clear message when Pulse is not running", async () => {

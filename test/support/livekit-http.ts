@@ -4,20 +4,16 @@
  * DeleteRoom, ListParticipants) in LiveKit's JSON, after judging each service token the way
  * LiveKit does: it must verify with the deployment's key and secret (livekit-server-sdk's
  * `TokenVerifier`) and carry the grant the method needs. Refusals are kept in `violations`.
- * It can also play LiveKit's other half: `sendWebhook` posts a signed event to Pulse.
  */
-import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AccessToken, TokenVerifier } from "livekit-server-sdk";
+import { TokenVerifier } from "livekit-server-sdk";
 
 export interface HttpLivekit {
   /** Base URL for `LIVEKIT_API_URL`. */
   url: string;
   rooms: Map<string, { sid: string; name: string; creation_time: string; metadata: string }>;
   violations: string[];
-  /** Signs `event` like LiveKit (JWT with the body's `sha256`) and posts it to `pulseUrl`. */
-  sendWebhook(pulseUrl: string, event: Record<string, unknown>): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -72,22 +68,10 @@ export async function startHttpLivekit(apiKey: string, apiSecret: string): Promi
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
-  async function sendWebhook(pulseUrl: string, event: Record<string, unknown>) {
-    const body = JSON.stringify({ id: `EV_${Date.now().toString(36)}${(++seq).toString(36)}`, createdAt: String(Math.floor(Date.now() / 1000)), ...event });
-    const token = new AccessToken(apiKey, apiSecret, { ttl: "5m" });
-    token.sha256 = createHash("sha256").update(body).digest("base64");
-    return fetch(`${pulseUrl}/v1/livekit/webhook`, {
-      method: "POST",
-      headers: { "Content-Type": "application/webhook+json", Authorization: await token.toJwt(), "User-Agent": "LiveKit" },
-      body,
-    });
-  }
-
   return {
     url: `http://127.0.0.1:${port}`,
     rooms,
     violations,
-    sendWebhook,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
