@@ -15,6 +15,7 @@
  *   slow machine (the plan and D1's own time at both sizes).
  */
 import { encodeCursor } from "../src/lib/pagination";
+import { recordingD1 } from "../test/support/recording-d1";
 import worker from "../src/index";
 import type { Bindings } from "../src/env";
 
@@ -59,29 +60,6 @@ function timingD1(real: D1Database, log: Timed[]): D1Database {
           const reals = statements.map((s) => ((s as unknown as { __real?: D1PreparedStatement }).__real ?? s));
           const first = statements[0] ? (sqlOf.get(statements[0]) ?? "") : "";
           return time(`batch(${statements.length})`, first, () => target.batch(reals));
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
-
-/** Records each prepared statement's SQL and binds (for EXPLAIN QUERY PLAN with the same binds). */
-function recordingD1(real: D1Database, log: { sql: string; params: unknown[] }[]): D1Database {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (query: string) => {
-          const entry = { sql: query, params: [] as unknown[] };
-          log.push(entry);
-          const statement = target.prepare(query);
-          const bind = statement.bind.bind(statement);
-          statement.bind = (...values: unknown[]) => {
-            entry.params = values;
-            return bind(...values);
-          };
-          return statement;
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;

@@ -8,34 +8,9 @@ import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import type { Bindings } from "../../src/env";
 import { BASE } from "./api";
+import { recordingD1, type RecordedStatement } from "./recording-d1";
 
-export interface RecordedStatement {
-  sql: string;
-  params: unknown[];
-}
-
-/** A D1 binding that forwards to `real` and appends every prepared statement (with its binds) to `log`. */
-export function recordingD1(real: D1Database, log: RecordedStatement[]): D1Database {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (query: string) => {
-          const entry: RecordedStatement = { sql: query, params: [] };
-          log.push(entry);
-          const statement = target.prepare(query);
-          const bind = statement.bind.bind(statement);
-          statement.bind = (...values: unknown[]) => {
-            entry.params = values;
-            return bind(...values);
-          };
-          return statement;
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+export { recordingD1, type RecordedStatement };
 
 /** The plan's detail lines, e.g. `SEARCH audit_logs USING INDEX audit_logs_org_action_idx (org_id=? AND action=? AND (created_at,id)<(?,?))`. */
 export async function queryPlan(statement: RecordedStatement): Promise<string[]> {
