@@ -1,2 +1,1 @@
-ALTER TABLE `webhook_endpoints` ADD `rooms` text;--> statement-breakpoint
-CREATE INDEX `webhook_messages_endpoint_failed_idx` ON `webhook_messages` (`endpoint_id`,`created_at`,`id`) WHERE "webhook_messages"."status" = 'failed';
+ALTER TABLE `webhook_endpoints` ADD `rooms` text;

@@ -33,6 +33,7 @@ const schema = z.object({
   SESSION_TTL_HOURS: intVar(1, 24 * 365).default(24 * 30),
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
+  USAGE_EVENT_RETENTION_DAYS: intVar(2, 3650).default(35),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
@@ -70,6 +71,8 @@ export interface Config {
   sessionTtlHours: number;
   auditRetentionDays: number;
   webhookRetentionDays: number;
+  /** Raw usage events are deleted this long after they happened, once their hour is rolled up. */
+  usageEventRetentionDays: number;
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
   /** Count caps: a create past one is 409 `conflict` naming it (see `db/count-cap.ts`). */
@@ -198,6 +201,7 @@ export function loadConfig(env: ConfigVars): Config {
     sessionTtlHours: v.SESSION_TTL_HOURS,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
+    usageEventRetentionDays: v.USAGE_EVENT_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
     logLevel: v.LOG_LEVEL,
     limits: {

@@ -114,13 +114,13 @@ describe("webhook recover", () => {
 });
 
 describe("webhook recover at scale", () => {
-  it("walks an endpoint's failed messages through the partial index of failed messages, not the whole delivery log", async () => {
+  it("walks an endpoint's failed messages through the (endpoint, status, time) index, not the whole delivery log", async () => {
     const step = { projectId: "proj_x", endpointId: "whk_x", since: 0, until: Date.now(), after: { created_at: 1, id: "msg_x" }, batchSize: 100 };
     for (const s of [step, { ...step, after: null }]) {
       const query = nextFailedQuery(createDb(env.DB), s).toSQL();
       const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).bind(...query.params).all<{ detail: string }>();
       const plan = results.map((r) => r.detail).join("\n");
-      expect(plan).toContain("webhook_messages_endpoint_failed_idx");
+      expect(plan).toContain("webhook_messages_endpoint_status_idx");
       expect(plan).not.toContain("TEMP B-TREE");
     }
   });
