@@ -321,6 +321,8 @@ export const webhookMessages = sqliteTable(
     index("webhook_messages_project_id_idx").on(t.projectId),
     index("webhook_messages_status_idx").on(t.status),
     uniqueIndex("webhook_messages_endpoint_source_uq").on(t.endpointId, t.sourceId),
+    /** The messages one project made from given sources (never a scan of other tenants' rows). */
+    index("webhook_messages_project_source_idx").on(t.projectId, t.sourceId),
   ],
 );
 
@@ -365,6 +367,8 @@ export const livekitEvents = sqliteTable(
     index("livekit_events_project_id_idx").on(t.projectId, t.occurredAt),
     index("livekit_events_room_name_idx").on(t.roomName),
     index("livekit_events_received_at_idx").on(t.receivedAt),
+    /** Stored but not yet processed (the safety net's look-up): small, whatever the table's size. */
+    index("livekit_events_unprocessed_idx").on(t.receivedAt, t.id).where(sql`processed_at IS NULL`),
   ],
 );
 

@@ -50,7 +50,9 @@ function closeStatements(
     db
       .update(participantSessions)
       .set({ leftAt, minutes, endReason: reason, updatedAt: nowMs() })
-      .where(and(eq(participantSessions.id, session.id), isNull(participantSessions.leftAt))),
+      // By the participant sid, not our row id: a leave processed while its join was being written
+      // (concurrent batches) closes the join's row rather than missing it.
+      .where(and(eq(participantSessions.participantSid, session.participantSid), eq(participantSessions.projectId, session.projectId), isNull(participantSessions.leftAt))),
   ];
   if (minutes > 0) {
     statements.push(
