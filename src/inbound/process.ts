@@ -7,11 +7,12 @@
  * 2. Events are ordered by LiveKit's `createdAt`, then by what must come first within one second
  *    (a room starts before anyone joins, a join before the leave, the leave before the room ends).
  * 3. Attribution and the tenants' webhook endpoints: one query each for the whole batch.
- * 4. Events are split into waves: a wave holds at most one event per chain (a project's room, an
- *    egress, an ingress), so every event's reads (its domain module's look-ups) see all earlier
- *    events of its chain committed. Each wave is one `db.batch()`: the events' effects (sessions,
- *    minutes, room sessions, egress/ingress state, webhook messages) and their processed mark
- *    commit together, so an event is applied exactly once or not at all.
+ * 4. Events are split into waves by what they read and write (a participant's session, a room, an
+ *    egress, an ingress): an event that reads what an earlier one wrote goes to a later wave, so
+ *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
+ *    is one wave; joins then leaves then the room's end, three. Each wave is one `db.batch()`: the
+ *    events' effects (sessions, minutes, room sessions, egress/ingress state, webhook messages)
+ *    and their processed marks commit together, so an event is applied exactly once or not at all.
  * 5. The new webhook messages are enqueued for delivery.
  *
  * Every effect is also idempotent and order-tolerant on its own (a leave before its join still
@@ -30,7 +31,7 @@ import { protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
 import { roomSessionStatements } from "../sessions/record";
-import { closeRoomSessions, closeSession, openSession } from "../usage/participant-sessions";
+import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, unsentMessagesOf, type FanOutEndpoint } from "../webhooks/messages";
 import { attributeEvents, type Attribution } from "./attribution";
@@ -48,8 +49,12 @@ interface Item {
   row: StoredEvent;
   event: LivekitWebhookEvent;
   project: Attribution | null;
-  chain: string | null;
+  /** The state this event's processing reads and writes (see `access`). */
+  reads: string[];
+  writes: string[];
 }
+
+const LEAVES = new Set(["participant_left", "participant_connection_aborted"]);
 
 /** Within one second of `createdAt` (LiveKit's resolution), what happens first. */
 const ORDER_IN_SECOND: Record<string, number> = {
@@ -76,28 +81,71 @@ function byOccurrence(a: Item, b: Item): number {
   );
 }
 
-/** What an event's effects depend on: events of the same chain are applied one after another. */
-function chainOf(event: LivekitWebhookEvent, project: Attribution | null): string | null {
-  if (!project) return null;
-  if (event.event.startsWith("egress_")) return `egress:${protoString(event.egressInfo, "egressId") ?? ""}`;
-  if (event.event.startsWith("ingress_")) return `ingress:${protoString(event.ingressInfo, "ingressId") ?? ""}`;
-  return project.room === null ? null : `room:${project.projectId}:${project.room}`;
+/**
+ * The state an event's processing reads (its domain module looks it up before writing) and writes,
+ * as keys: a participant session, a room of a project (its sessions and room session), an egress,
+ * an ingress. Joins and track events read nothing (their writes are idempotent SQL), so a busy
+ * room's joins share a wave; a leave reads its participant's session, a room's end all of them.
+ */
+function access(event: LivekitWebhookEvent, project: Attribution | null): { reads: string[]; writes: string[] } {
+  if (!project) return { reads: [], writes: [] };
+  if (event.event.startsWith("egress_")) {
+    const key = `egress:${protoString(event.egressInfo, "egressId") ?? ""}`;
+    return { reads: [key], writes: [key] };
+  }
+  if (event.event.startsWith("ingress_")) {
+    const key = `ingress:${protoString(event.ingressInfo, "ingressId") ?? ""}`;
+    return { reads: [key], writes: [key] };
+  }
+  if (project.room === null) return { reads: [], writes: [] };
+  const room = `room:${project.projectId}:${project.room}`;
+  // Without LiveKit's room sid the room session is found by reading the room's open one.
+  const roomReads = event.room?.sid ? [] : [room];
+  const sid = event.participant?.sid;
+  switch (event.event) {
+    case "participant_joined":
+      return { reads: roomReads, writes: sid ? [room, `participant:${sid}`] : [room] };
+    case "participant_left":
+    case "participant_connection_aborted":
+      return sid ? { reads: [...roomReads, `participant:${sid}`], writes: [room, `participant:${sid}`] } : { reads: roomReads, writes: [room] };
+    case "room_started":
+      return { reads: roomReads, writes: [room] };
+    case "room_finished":
+      return { reads: [room], writes: [room] };
+    default:
+      return { reads: [], writes: [] };
+  }
 }
 
-/** Consecutive groups holding at most one event per chain, each chain's events in order. */
+/**
+ * Consecutive waves that keep the events' serial meaning: an event comes after every earlier event
+ * that wrote what it reads (a later wave: its reads must see those writes committed), and no
+ * earlier than the earlier events that read or wrote what it writes (the same wave is fine: a wave
+ * reads before it writes, and its batch keeps the events' order).
+ */
 function waves(items: Item[]): Item[][] {
   const out: Item[][] = [];
-  const lastWave = new Map<string, number>();
+  const lastWrite = new Map<string, number>();
+  const lastRead = new Map<string, number>();
   for (const item of items) {
-    const wave = item.chain === null ? 0 : (lastWave.get(item.chain) ?? -1) + 1;
-    if (item.chain !== null) lastWave.set(item.chain, wave);
+    let wave = 0;
+    for (const k of item.reads) if (lastWrite.has(k)) wave = Math.max(wave, lastWrite.get(k)! + 1);
+    for (const k of item.writes) wave = Math.max(wave, lastWrite.get(k) ?? 0, lastRead.get(k) ?? 0);
+    for (const k of item.reads) lastRead.set(k, Math.max(lastRead.get(k) ?? 0, wave));
+    for (const k of item.writes) lastWrite.set(k, Math.max(lastWrite.get(k) ?? 0, wave));
     (out[wave] ??= []).push(item);
   }
-  return out;
+  return out.filter((w) => w !== undefined);
 }
 
 /** The event's effect on sessions, minutes, egress and ingress records (their own modules). */
-async function stateStatements(db: Database, event: LivekitWebhookEvent, project: Attribution, occurredAt: number): Promise<BatchItem[]> {
+async function stateStatements(
+  db: Database,
+  event: LivekitWebhookEvent,
+  project: Attribution,
+  occurredAt: number,
+  sessions: Map<string, ParticipantSession>,
+): Promise<BatchItem[]> {
   const room = project.room;
   const roomSid = event.room?.sid || null;
   const p = event.participant;
@@ -112,7 +160,9 @@ async function stateStatements(db: Database, event: LivekitWebhookEvent, project
       if (!room || !p?.sid) return [];
       const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt);
       const reason = event.event === "participant_left" ? "left" : "connection_aborted";
-      return closeSession(db, project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, { joinedAt, leftAt: occurredAt }, reason);
+      const known = sessions.get(p.sid);
+      const participant = { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" };
+      return closeSession(db, project, participant, { joinedAt, leftAt: occurredAt }, reason, known?.projectId === project.projectId ? known : null);
     }
     case "room_finished":
       return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
@@ -136,14 +186,14 @@ interface Planned {
   mark: BatchItem;
 }
 
-async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>): Promise<Planned> {
+async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
   const mark = db
     .update(livekitEvents)
     .set({ projectId: project?.projectId ?? null, processedAt: nowMs() })
     .where(and(eq(livekitEvents.id, row.id), isNull(livekitEvents.processedAt)));
   if (!project) return { item, effects: [], messages: [], mark };
-  const effects = await stateStatements(db, event, project, row.occurredAt);
+  const effects = await stateStatements(db, event, project, row.occurredAt, sessions);
   effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const messages = tenantEvent ? fanOutInserts(db, endpoints.get(project.projectId) ?? [], project.projectId, tenantEvent, event.id, event) : [];
@@ -206,13 +256,13 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
   for (const row of rows) {
     if (row.processedAt !== null) continue;
     const parsed = LivekitWebhookEventSchema.safeParse(safeJson(row.payload));
-    if (parsed.success) items.push({ row, event: parsed.data, project: null, chain: null });
+    if (parsed.success) items.push({ row, event: parsed.data, project: null, reads: [], writes: [] });
     else unreadable.push(row);
   }
   const attributions = await attributeEvents(db, items.map((i) => i.event));
   items.forEach((item, i) => {
     item.project = attributions[i]!;
-    item.chain = chainOf(item.event, item.project);
+    Object.assign(item, access(item.event, item.project));
   });
   items.sort(byOccurrence);
   const endpoints = await enabledEndpointsOf(db, items.flatMap((i) => (i.project ? [i.project.projectId] : [])));
@@ -220,7 +270,9 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
   const messageIds = await unsentOfProcessed(db, done);
   const failed: StoredEvent[] = [];
   for (const wave of waves(items)) {
-    const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints)));
+    // The wave's leaves find their sessions in one query; its other look-ups run side by side.
+    const sessions = await sessionsBySid(db, wave.flatMap((i) => (i.project && LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : [])));
+    const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints, sessions)));
     const result = await commit(deps, planned);
     messageIds.push(...result.messageIds);
     failed.push(...result.failed);

@@ -103,6 +103,24 @@ export async function receiveSignedWebhook(
 /** Re-enqueued per page of the safety net; pages repeat while the backlog lasts, up to `maxPages`. */
 const REQUEUE_PAGE = 500;
 
+type Position = { receivedAt: number; id: string };
+
+/** Unprocessed events stored before `cutoff`, oldest first, after `after` (the query's plan is tested). */
+export function unprocessedEventsQuery(db: Database, cutoff: number, after: Position | null, limit: number) {
+  return db
+    .select({ id: livekitEvents.id, receivedAt: livekitEvents.receivedAt })
+    .from(livekitEvents)
+    .where(
+      and(
+        isNull(livekitEvents.processedAt),
+        lt(livekitEvents.receivedAt, cutoff),
+        after ? or(gt(livekitEvents.receivedAt, after.receivedAt), and(eq(livekitEvents.receivedAt, after.receivedAt), gt(livekitEvents.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(asc(livekitEvents.receivedAt), asc(livekitEvents.id))
+    .limit(limit);
+}
+
 /**
  * Cron job, the safety net for a lost queue send: events stored more than `olderThanMs` ago and
  * still unprocessed are enqueued again, oldest first, a page at a time while there are more (up to
@@ -115,22 +133,10 @@ export async function requeueStoredEvents(
 ): Promise<{ requeued: number }> {
   const cutoff = nowMs() - (opts.olderThanMs ?? 60_000);
   const pageSize = opts.pageSize ?? REQUEUE_PAGE;
-  let after: { receivedAt: number; id: string } | null = null;
+  let after: Position | null = null;
   let requeued = 0;
   for (let page = 0; page < (opts.maxPages ?? 20); page++) {
-    const rows: { id: string; receivedAt: number }[] = await deps.db
-      .select({ id: livekitEvents.id, receivedAt: livekitEvents.receivedAt })
-      .from(livekitEvents)
-      .where(
-        and(
-          isNull(livekitEvents.processedAt),
-          lt(livekitEvents.receivedAt, cutoff),
-          after ? or(gt(livekitEvents.receivedAt, after.receivedAt), and(eq(livekitEvents.receivedAt, after.receivedAt), gt(livekitEvents.id, after.id))) : undefined,
-        ),
-      )
-      .orderBy(asc(livekitEvents.receivedAt), asc(livekitEvents.id))
-      .limit(pageSize)
-      .all();
+    const rows: Position[] = await unprocessedEventsQuery(deps.db, cutoff, after, pageSize).all();
     for (const slice of chunks(rows, 100)) {
       await deps.inboundQueue.sendBatch(slice.map((r) => ({ body: inboundJob(r.id), contentType: "json" as const })));
     }

@@ -109,6 +109,21 @@ export async function enqueueDeliveries(queue: Queue<unknown>, jobs: DeliveryJob
   }
 }
 
+/** The query behind `unsentMessagesOf` (for at most `MAX_BOUND_IDS` sources; its plan is tested). */
+export function unsentMessagesQuery(db: Database, projectId: string, sourceIds: string[]) {
+  return db
+    .select({ id: webhookMessages.id })
+    .from(webhookMessages)
+    .where(
+      and(
+        eq(webhookMessages.projectId, projectId),
+        inArray(webhookMessages.sourceId, sourceIds),
+        eq(webhookMessages.status, "pending"),
+        eq(webhookMessages.attempts, 0),
+      ),
+    );
+}
+
 /**
  * The messages made from `sourceIds` in one project that were never attempted: the look-up runs on
  * the (project, source) index, so it never reads another tenant's rows however many they have
@@ -116,20 +131,6 @@ export async function enqueueDeliveries(queue: Queue<unknown>, jobs: DeliveryJob
  */
 export async function unsentMessagesOf(db: Database, projectId: string, sourceIds: string[]): Promise<string[]> {
   const ids: string[] = [];
-  for (const sources of chunks(sourceIds)) {
-    const rows = await db
-      .select({ id: webhookMessages.id })
-      .from(webhookMessages)
-      .where(
-        and(
-          eq(webhookMessages.projectId, projectId),
-          inArray(webhookMessages.sourceId, sources),
-          eq(webhookMessages.status, "pending"),
-          eq(webhookMessages.attempts, 0),
-        ),
-      )
-      .all();
-    ids.push(...rows.map((r) => r.id));
-  }
+  for (const sources of chunks(sourceIds)) ids.push(...(await unsentMessagesQuery(db, projectId, sources).all()).map((r) => r.id));
   return ids;
 }
