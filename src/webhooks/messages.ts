@@ -80,10 +80,11 @@ export function fanOutInserts(
   sourceId: string,
   livekitEvent?: Record<string, unknown>,
 ): BatchItem[] {
-  const livekitBody = livekitEvent ? livekitWebhookBody(livekitEvent, projectId) : null;
-  return endpoints
+  const subscribed = endpoints
     .filter((e) => e.projectId === projectId)
-    .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
+    .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type));
+  const livekitBody = livekitEvent && subscribed.some((e) => e.format === "livekit") ? livekitWebhookBody(livekitEvent, projectId) : null;
+  return subscribed
     .filter((e) => e.format === "standard" || livekitBody !== null)
     .map((e) =>
       db
