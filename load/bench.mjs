@@ -55,7 +55,7 @@ const PREFILL_SPAN_MS = 20_000;
 
 /** Another tenant's never-sent webhook messages while inbound events are measured. */
 const BACKLOG_MESSAGES = 100_000;
-/** Raw usage events (35 days of them) the daily rollup recomputes while inbound events are measured. */
+/** Raw usage events (over 35 days) the daily rollup has to roll up while inbound events are measured. */
 const ROLLUP_USAGE_EVENTS = 100_000;
 /** How long the bench waits after an inbound scenario for the consumer to catch up. */
 const DRAIN_TIMEOUT_MS = 180_000;
@@ -220,7 +220,7 @@ const SCENARIOS = [
     name: "inbound_rollup",
     server: "pulse",
     floor: "health",
-    note: `as inbound, while the daily rollup (35 days, ${ROLLUP_USAGE_EVENTS} raw usage events of another tenant) runs back to back`,
+    note: `as inbound, while the daily rollup job runs back to back, starting with ${ROLLUP_USAGE_EVENTS} raw usage events of another tenant (35 days) to roll up`,
     prepare: async (ctx) => {
       const res = await post(ctx.base, "/__bench/usage-events", { project_id: ctx.tenants.backlog.projectId, count: ROLLUP_USAGE_EVENTS, days: 35 });
       if (res.usage_events < ROLLUP_USAGE_EVENTS) throw new Error(`usage seeding answered ${JSON.stringify(res)}`);

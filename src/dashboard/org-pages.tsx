@@ -363,7 +363,7 @@ orgPages.post("/orgs/:org_id/invitations", async (c) => {
   const parsed = parseWith(CreateInvitationBody, { ...values, expires_in_days: Number(values.expires_in_days) });
   if (!parsed.ok) return teamPage(c, orgId, { values, errors: parsed.errors }, 400);
   try {
-    const { token } = await createInvitation(c.var.db, teamActor(c, ctx), orgId, parsed.data);
+    const { token } = await createInvitation(c.var.db, teamActor(c, ctx), orgId, parsed.data, c.var.config.limits);
     return redirectWith(c, `/orgs/${orgId}/team`, {
       notice: `Invitation created for ${parsed.data.email}.`,
       secret: { label: "Invitation link", value: acceptUrl(c.var.config.publicUrl, token), hint: "Send this link to them. It is shown only now; it works once, for that email address." },

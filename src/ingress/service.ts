@@ -18,6 +18,7 @@ import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
@@ -34,7 +35,7 @@ export interface IngressWithKey {
 }
 
 async function withStreamKey(deps: Pick<Deps, "config">, row: IngressRow): Promise<IngressWithKey> {
-  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKey) : null;
+  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKeys, sealedAt(ingresses.streamKeyEncrypted, row.id)) : null;
   return { row, streamKey };
 }
 
@@ -60,8 +61,9 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
 
   const at = nowMs();
   const streamKey = info.stream_key ? info.stream_key : null;
+  const id = newId("ingress");
   const row: IngressRow = {
-    id: newId("ingress"),
+    id,
     ingressId: info.ingress_id,
     projectId: tenant.projectId,
     orgId: tenant.orgId,
@@ -71,7 +73,7 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
     room: input.room,
     participantIdentity: input.participant_identity,
     url: info.url ? info.url : (input.url ?? null),
-    streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKey),
+    streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKeys, sealedAt(ingresses.streamKeyEncrypted, id)),
     status: parseIngressStatus(info.state?.status),
     error: info.state?.error ? info.state.error : null,
     startedAt: livekitTimeToMs(info.state?.started_at),

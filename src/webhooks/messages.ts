@@ -11,6 +11,7 @@ import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import type { TenantEvent } from "./event-types";
 import { livekitWebhookBody } from "./livekit-format";
+import { roomFilterAdmits } from "./room-filter";
 
 /** What travels through the queue. `base_attempts`: attempts already made before this send. */
 export interface DeliveryJob {
@@ -49,6 +50,8 @@ export interface FanOutEndpoint {
   id: string;
   projectId: string;
   events: string | null;
+  /** Room patterns (JSON), null for every room. */
+  rooms: string | null;
   format: "standard" | "livekit";
 }
 
@@ -57,7 +60,7 @@ export async function enabledEndpointsOf(db: Database, projectIds: string[]): Pr
   const byProject = new Map<string, FanOutEndpoint[]>();
   for (const ids of chunks([...new Set(projectIds)])) {
     const rows = await db
-      .select({ id: webhookEndpoints.id, projectId: webhookEndpoints.projectId, events: webhookEndpoints.events, format: webhookEndpoints.format })
+      .select({ id: webhookEndpoints.id, projectId: webhookEndpoints.projectId, events: webhookEndpoints.events, rooms: webhookEndpoints.rooms, format: webhookEndpoints.format })
       .from(webhookEndpoints)
       .where(and(inArray(webhookEndpoints.projectId, ids), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
       .all();
@@ -67,8 +70,8 @@ export async function enabledEndpointsOf(db: Database, projectIds: string[]): Pr
 }
 
 /**
- * Inserts for every endpoint in `endpoints` subscribed to the event's type, each returning the new
- * row's id (nothing when the row already exists: a re-processed event). LiveKit-format endpoints
+ * Inserts for every endpoint in `endpoints` subscribed to the event's type (and, with a room
+ * filter, to the event's room), each returning the new row's id (nothing when the row already exists: a re-processed event). LiveKit-format endpoints
  * get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format, and nothing
  * for events LiveKit does not have.
  */
@@ -82,7 +85,8 @@ export function fanOutInserts(
 ): BatchItem[] {
   const subscribed = endpoints
     .filter((e) => e.projectId === projectId)
-    .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type));
+    .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
+    .filter((e) => roomFilterAdmits(e.rooms === null ? null : (JSON.parse(e.rooms) as string[]), event));
   const livekitBody = livekitEvent && subscribed.some((e) => e.format === "livekit") ? livekitWebhookBody(livekitEvent, projectId) : null;
   return subscribed
     .filter((e) => e.format === "standard" || livekitBody !== null)

@@ -45,7 +45,7 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }) {
 describe("the inbound path's query plans", () => {
   it("finds a project's unsent messages by its (project, source) index, never by status across tenants", async () => {
     const lines = await planOf(unsentMessagesQuery(createDb(env.DB), ours.projectId, ["EV_quiet1", "EV_quiet2", "EV_quiet3"]));
-    expect(lines.join("\n")).toMatch(/^SEARCH webhook_messages USING INDEX webhook_messages_project_source_idx \(project_id=\? AND source_id=\?\)/m);
+    expect(lines.join("\n")).toMatch(/^SEARCH webhook_messages USING INDEX webhook_messages_project_id_idx \(project_id=\? AND source_id=\?\)/m);
     expect(lines.filter((l) => /^SCAN /.test(l)), lines.join("\n")).toEqual([]);
     const found = await unsentMessagesQuery(createDb(env.DB), ours.projectId, ["EV_quiet1", "EV_quiet2", "EV_busy1"]).all();
     expect(found.map((r) => r.id).sort()).toEqual(["msg_planquiet1", "msg_planquiet2"]);

@@ -1,2 +1,0 @@
-CREATE INDEX `livekit_events_unprocessed_idx` ON `livekit_events` (`received_at`,`id`) WHERE processed_at IS NULL;--> statement-breakpoint
-CREATE INDEX `webhook_messages_project_source_idx` ON `webhook_messages` (`project_id`,`source_id`);
