@@ -4,11 +4,13 @@ import type { Database } from "./db/client";
 import type { Logger } from "./lib/logger";
 import type { RateLimiterNamespace } from "./rate-limit/service";
 
-/** The Worker's bindings: D1, the limiter, the webhook queue, and the vars `loadConfig` reads. */
+/** The Worker's bindings: D1, the limiter, the webhook and inbound queues, and the vars `loadConfig` reads. */
 export interface Bindings extends ConfigVars {
   DB: D1Database;
   RATE_LIMITER: RateLimiterNamespace;
   WEBHOOK_QUEUE: Queue<unknown>;
+  /** Stored LiveKit events' ids, for the inbound consumer (inbound/consumer.ts). */
+  INBOUND_QUEUE: Queue<unknown>;
 }
 
 /** Who is calling. Set by the auth middlewares; absent on unauthenticated routes. */

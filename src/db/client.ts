@@ -51,3 +51,13 @@ export async function recordOrUndo(db: Database, items: BatchItem[], undo: () =>
     throw error;
   }
 }
+
+/** Ids bound in one `IN (…)`: D1 allows 100 bound parameters per statement; room is left for the rest. */
+export const MAX_BOUND_IDS = 90;
+
+/** `items` in consecutive slices of at most `size` (for `IN (…)` lists and Queues' 100-message sends). */
+export function chunks<T>(items: readonly T[], size = MAX_BOUND_IDS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -393,6 +393,8 @@ export const livekitEvents = sqliteTable(
     // The newest event of a room (the stale-session job's "last sign of life"): one seek.
     index("livekit_events_room_name_idx").on(t.roomName, t.occurredAt),
     index("livekit_events_received_at_idx").on(t.receivedAt),
+    /** Stored but not yet processed (the safety net's look-up): small, whatever the table's size. */
+    index("livekit_events_unprocessed_idx").on(t.receivedAt, t.id).where(sql`processed_at IS NULL`),
   ],
 );
 

@@ -23,7 +23,7 @@ livekitWebhookRoutes.openapi(
     tags: ["LiveKit"],
     summary: "Receive LiveKit's signed webhook events (Content-Type application/webhook+json, Authorization: <JWT>)",
     responses: {
-      200: jsonContent(ReceivedSchema, "Stored (or a replay of an event already stored)"),
+      200: jsonContent(ReceivedSchema, "Stored and queued for processing (or a replay of an event already stored)"),
       400: errorResponses[400],
       401: errorResponses[401],
       429: errorResponses[429],
@@ -31,7 +31,7 @@ livekitWebhookRoutes.openapi(
   }),
   async (c) => {
     const request = { authorization: c.req.header("Authorization"), rawBody: await c.req.text(), clientIp: clientIp(c) };
-    const result = await receiveSignedWebhook(depsOf(c), request);
+    const result = await receiveSignedWebhook({ ...depsOf(c), inboundQueue: c.env.INBOUND_QUEUE }, request);
     return c.json({ received: true, duplicate: result.duplicate }, 200);
   },
 );

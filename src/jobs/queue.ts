@@ -11,6 +11,7 @@ import { consumeMail, consumeMailDeadLetters } from "../mail/delivery";
 import { isMailJob } from "../mail/outbox";
 import { consumeDeadLetters, consumeWebhookBatch } from "../webhooks/delivery";
 import { consumeRecoverJobs, isRecoverJob } from "../webhooks/recover";
+import { consumeInboundBatch, consumeInboundDeadLetters } from "../inbound/consumer";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) => Promise<void>;
 
@@ -54,7 +55,7 @@ const deadLetters = byKind(consumeMailDeadLetters, consumeDeadLetters);
 
 /**
  * Queue name → consumer, for every environment's queue names in wrangler.toml (top level, staging,
- * production): deliveries (webhooks and mail) and their dead-letter queue.
+ * production): deliveries (webhooks and mail), inbound LiveKit events, and their dead-letter queues.
  */
 export const QUEUE_HANDLERS: Record<string, QueueHandler> = {
   "pulse-webhooks": deliveries,
@@ -63,6 +64,13 @@ export const QUEUE_HANDLERS: Record<string, QueueHandler> = {
   "pulse-staging-webhooks-dlq": deadLetters,
   "pulse-production-webhooks": deliveries,
   "pulse-production-webhooks-dlq": deadLetters,
+  // LiveKit's events, stored in D1: the queue carries their ids (inbound/consumer.ts).
+  "pulse-inbound": consumeInboundBatch,
+  "pulse-inbound-dlq": consumeInboundDeadLetters,
+  "pulse-staging-inbound": consumeInboundBatch,
+  "pulse-staging-inbound-dlq": consumeInboundDeadLetters,
+  "pulse-production-inbound": consumeInboundBatch,
+  "pulse-production-inbound-dlq": consumeInboundDeadLetters,
 };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {

@@ -9,7 +9,7 @@ import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { createLogger, describeError, logLevelOf } from "../lib/logger";
-import { reprocessStoredEvents } from "../inbound/service";
+import { requeueStoredEvents } from "../inbound/service";
 import { closeStaleRoomSessions } from "../sessions/record";
 import { closeStaleSessions } from "../usage/participant-sessions";
 import { HOUR_MS, rollUpDirtyHours } from "../usage/rollup";
@@ -23,9 +23,8 @@ export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unk
 /** Cron expression (exactly as in wrangler.toml `[triggers]`) → named jobs. */
 export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
   "*/5 * * * *": {
-    /** LiveKit events stored but not processed (a failure after storing): finish them. */
-    reprocess_livekit_events: (env) =>
-      reprocessStoredEvents({ db: createDb(env.DB), queue: env.WEBHOOK_QUEUE, logger: createLogger({ job: "reprocess_livekit_events" }, logLevelOf(env.LOG_LEVEL)) }),
+    /** LiveKit events stored but still unprocessed a minute later (their queue send was lost): enqueue them again. */
+    requeue_livekit_events: (env) => requeueStoredEvents({ db: createDb(env.DB), inboundQueue: env.INBOUND_QUEUE }),
     /** Sessions whose leave and room end were both lost. */
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Room lifetimes whose `room_finished` was lost: they end at their last participant's leave. */

@@ -7,8 +7,8 @@
  * Everything returns statements for the caller's batch; a close is guarded by `left_at IS NULL`,
  * and the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, gte, isNull, lt, max, or } from "drizzle-orm";
-import { runBatch, type BatchItem, type Database } from "../db/client";
+import { and, eq, gte, inArray, isNull, lt, max, or } from "drizzle-orm";
+import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents, participantSessions } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -27,7 +27,8 @@ export interface ParticipantRef {
   identity: string;
 }
 
-type SessionRow = typeof participantSessions.$inferSelect;
+export type ParticipantSession = typeof participantSessions.$inferSelect;
+type SessionRow = ParticipantSession;
 
 export type EndReason = "left" | "connection_aborted" | "room_finished" | "timeout";
 
@@ -50,7 +51,9 @@ function closeStatements(
     db
       .update(participantSessions)
       .set({ leftAt, minutes, endReason: reason, updatedAt: nowMs() })
-      .where(and(eq(participantSessions.id, session.id), isNull(participantSessions.leftAt))),
+      // By the participant sid, not our row id: a leave processed while its join was being written
+      // (concurrent batches) closes the join's row rather than missing it.
+      .where(and(eq(participantSessions.participantSid, session.participantSid), eq(participantSessions.projectId, session.projectId), isNull(participantSessions.leftAt))),
   ];
   if (minutes > 0) {
     statements.push(
@@ -79,12 +82,17 @@ export async function closeSession(
   p: ParticipantRef,
   at: { joinedAt: number | null; leftAt: number },
   reason: EndReason,
+  /** The session as already read by the caller (`sessionsBySid`, for a batch of events); read here when absent. */
+  known?: SessionRow | null,
 ): Promise<BatchItem[]> {
-  const existing = await db
-    .select()
-    .from(participantSessions)
-    .where(and(eq(participantSessions.participantSid, p.participantSid), eq(participantSessions.projectId, project.projectId)))
-    .get();
+  const existing =
+    known !== undefined
+      ? known
+      : await db
+          .select()
+          .from(participantSessions)
+          .where(and(eq(participantSessions.participantSid, p.participantSid), eq(participantSessions.projectId, project.projectId)))
+          .get();
   if (existing) return existing.leftAt === null ? closeStatements(db, existing, at.leftAt, reason) : [];
   const created = nowMs();
   const session = { id: newId("participantSession"), ...project, ...p, joinedAt: at.joinedAt ?? at.leftAt, createdAt: created, updatedAt: created };
@@ -92,6 +100,15 @@ export async function closeSession(
     db.insert(participantSessions).values(session).onConflictDoNothing({ target: participantSessions.participantSid }),
     ...closeStatements(db, session, at.leftAt, reason),
   ];
+}
+
+/** The sessions of these participant sids (one query per 90 sids), for closing a batch of leaves. */
+export async function sessionsBySid(db: Database, sids: string[]): Promise<Map<string, SessionRow>> {
+  const found = new Map<string, SessionRow>();
+  for (const slice of chunks([...new Set(sids)])) {
+    for (const row of await db.select().from(participantSessions).where(inArray(participantSessions.participantSid, slice)).all()) found.set(row.participantSid, row);
+  }
+  return found;
 }
 
 /** `room_finished`: every session still open in that room ends with it. */

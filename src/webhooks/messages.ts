@@ -4,8 +4,8 @@
  * signs the same bytes. Rows are idempotent by (endpoint, source id): processing the same LiveKit
  * event twice creates nothing twice. Queue messages carry only the row id; the row is the truth.
  */
-import { and, eq, isNull } from "drizzle-orm";
-import type { BatchItem, Database } from "../db/client";
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { chunks, type BatchItem, type Database } from "../db/client";
 import { webhookEndpoints, webhookMessages } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -45,34 +45,57 @@ function messageRow(projectId: string, endpointId: string, event: TenantEvent, s
   };
 }
 
+/** An enabled endpoint as the fan-out needs it. */
+export interface FanOutEndpoint {
+  id: string;
+  projectId: string;
+  events: string | null;
+  /** Room patterns (JSON), null for every room. */
+  rooms: string | null;
+  format: "standard" | "livekit";
+}
+
+/** The enabled endpoints of `projectIds`, by project: one query for a whole batch of events. */
+export async function enabledEndpointsOf(db: Database, projectIds: string[]): Promise<Map<string, FanOutEndpoint[]>> {
+  const byProject = new Map<string, FanOutEndpoint[]>();
+  for (const ids of chunks([...new Set(projectIds)])) {
+    const rows = await db
+      .select({ id: webhookEndpoints.id, projectId: webhookEndpoints.projectId, events: webhookEndpoints.events, rooms: webhookEndpoints.rooms, format: webhookEndpoints.format })
+      .from(webhookEndpoints)
+      .where(and(inArray(webhookEndpoints.projectId, ids), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
+      .all();
+    for (const row of rows) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+  }
+  return byProject;
+}
+
 /**
- * Inserts for every enabled endpoint of the project subscribed to the event's type (and, with a
- * room filter, to the event's room). LiveKit-format
- * endpoints get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format,
- * and nothing for events LiveKit does not have.
+ * Inserts for every endpoint in `endpoints` subscribed to the event's type (and, with a room
+ * filter, to the event's room), each returning the new row's id (nothing when the row already exists: a re-processed event). LiveKit-format endpoints
+ * get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format, and nothing
+ * for events LiveKit does not have.
  */
-export async function fanOutStatements(
+export function fanOutInserts(
   db: Database,
+  endpoints: readonly FanOutEndpoint[],
   projectId: string,
   event: TenantEvent,
   sourceId: string,
   livekitEvent?: Record<string, unknown>,
-): Promise<BatchItem[]> {
-  const endpoints = await db
-    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format, rooms: webhookEndpoints.rooms })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.projectId, projectId), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
-    .all();
-  const livekitBody = livekitEvent ? livekitWebhookBody(livekitEvent, projectId) : null;
-  return endpoints
+): BatchItem[] {
+  const subscribed = endpoints
+    .filter((e) => e.projectId === projectId)
     .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
-    .filter((e) => roomFilterAdmits(e.rooms === null ? null : (JSON.parse(e.rooms) as string[]), event))
+    .filter((e) => roomFilterAdmits(e.rooms === null ? null : (JSON.parse(e.rooms) as string[]), event));
+  const livekitBody = livekitEvent && subscribed.some((e) => e.format === "livekit") ? livekitWebhookBody(livekitEvent, projectId) : null;
+  return subscribed
     .filter((e) => e.format === "standard" || livekitBody !== null)
     .map((e) =>
       db
         .insert(webhookMessages)
         .values(messageRow(projectId, e.id, event, sourceId, e.format === "livekit" ? livekitBody! : undefined))
-        .onConflictDoNothing({ target: [webhookMessages.endpointId, webhookMessages.sourceId] }),
+        .onConflictDoNothing({ target: [webhookMessages.endpointId, webhookMessages.sourceId] })
+        .returning({ id: webhookMessages.id }),
     );
 }
 
@@ -85,22 +108,34 @@ export function singleMessage(db: Database, projectId: string, endpointId: strin
 const SEND_BATCH_LIMIT = 100; // Queues' sendBatch maximum
 
 export async function enqueueDeliveries(queue: Queue<unknown>, jobs: DeliveryJob[]): Promise<void> {
-  for (let i = 0; i < jobs.length; i += SEND_BATCH_LIMIT) {
+  for (const slice of chunks(jobs, SEND_BATCH_LIMIT)) {
     // `kind` lets the queue consumer (jobs/queue.ts) tell deliveries from mail on the same queue.
-    await queue.sendBatch(jobs.slice(i, i + SEND_BATCH_LIMIT).map((job) => ({ body: { kind: "webhook", ...job }, contentType: "json" as const })));
+    await queue.sendBatch(slice.map((job) => ({ body: { kind: "webhook", ...job }, contentType: "json" as const })));
   }
 }
 
-/**
- * Enqueues the not-yet-attempted messages made from `sourceId`. Re-running it (a retried or
- * re-processed event) may enqueue a message twice; the consumer's attempt claim sends it once.
- */
-export async function enqueueNewMessages(db: Database, queue: Queue<unknown>, projectId: string, sourceId: string): Promise<number> {
-  const rows = await db
+/** The query behind `unsentMessagesOf` (for at most `MAX_BOUND_IDS` sources; its plan is tested). */
+export function unsentMessagesQuery(db: Database, projectId: string, sourceIds: string[]) {
+  return db
     .select({ id: webhookMessages.id })
     .from(webhookMessages)
-    .where(and(eq(webhookMessages.projectId, projectId), eq(webhookMessages.sourceId, sourceId), eq(webhookMessages.status, "pending"), eq(webhookMessages.attempts, 0)))
-    .all();
-  await enqueueDeliveries(queue, rows.map((r) => ({ message_id: r.id, base_attempts: 0 })));
-  return rows.length;
+    .where(
+      and(
+        eq(webhookMessages.projectId, projectId),
+        inArray(webhookMessages.sourceId, sourceIds),
+        eq(webhookMessages.status, "pending"),
+        eq(webhookMessages.attempts, 0),
+      ),
+    );
+}
+
+/**
+ * The messages made from `sourceIds` in one project that were never attempted: the look-up runs on
+ * the (project, source) index, so it never reads another tenant's rows however many they have
+ * pending. Enqueueing them again is harmless: the delivery consumer's attempt claim sends once.
+ */
+export async function unsentMessagesOf(db: Database, projectId: string, sourceIds: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const sources of chunks(sourceIds)) ids.push(...(await unsentMessagesQuery(db, projectId, sources).all()).map((r) => r.id));
+  return ids;
 }

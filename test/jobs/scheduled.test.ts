@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { CRON_JOBS } from "../../src/jobs/scheduled";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
-import { eventId, participant, secs, sendEvent, sessionsOf } from "../support/livekit-webhook";
+import { eventId, participant, processedEvent, secs, sendEvent, sessionsOf } from "../support/livekit-webhook";
 import { createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
 import { rows } from "../support/db";
 import { runCron } from "../support/cron";
@@ -50,7 +50,7 @@ describe("scheduled jobs", () => {
     expect((await rows("SELECT quantity FROM usage_events WHERE project_id = ? AND source_id = 'PA_stale'", project.id))[0]).toEqual({ quantity: 60 });
   });
 
-  it("finishes an event that was stored but never processed", async () => {
+  it("re-enqueues an event that was stored but never processed, and the inbound consumer finishes it", async () => {
     const { project } = await createTenant();
     const id = eventId();
     const payload = JSON.stringify({ event: "participant_joined", id, createdAt: secs(Date.now()), room: { name: `${project.id}:r` }, participant: { sid: "PA_re", identity: "r" } });
@@ -58,6 +58,7 @@ describe("scheduled jobs", () => {
       .bind(`lke_${id}`, id, `${project.id}:r`, payload, Date.now(), Date.now() - 5 * 60_000)
       .run();
     await runCron("*/5 * * * *");
+    await processedEvent(id);
     expect((await sessionsOf(project.id)).map((s) => s.participant_sid)).toEqual(["PA_re"]);
     const [row] = await rows("SELECT project_id, processed_at FROM livekit_events WHERE event_id = ?", id);
     expect(row!.project_id).toBe(project.id);

@@ -39,10 +39,29 @@ export function postWebhook(body: string, authorization?: string, ip = "192.0.2.
   return call("POST", "/v1/livekit/webhook", { raw: body, headers, ip });
 }
 
-/** Signs and posts; returns the response and the exact body sent (so it can be replayed). */
+/**
+ * Waits until the real inbound queue consumer has processed the stored event with LiveKit id
+ * `eventId` (the webhook's answer only means stored and queued).
+ */
+export async function processedEvent(eventId: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await env.DB.prepare("SELECT processed_at FROM livekit_events WHERE event_id = ?").bind(eventId).first<{ processed_at: number | null }>();
+    if (row && row.processed_at !== null) return;
+    if (Date.now() > deadline) throw new Error(`LiveKit event ${eventId} was ${row ? "stored but not processed" : "not stored"} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Signs and posts; returns the response and the exact body sent (so it can be replayed). An
+ * accepted new event is waited for until the queue consumer has processed it, so callers check
+ * its effects as LiveKit's next event would find them.
+ */
 export async function sendEvent(event: Record<string, unknown>) {
   const body = eventBody(event);
   const res = await postWebhook(body, await livekitJwt(body));
+  if (res.status === 200 && (res.body as { duplicate?: boolean })?.duplicate === false) await processedEvent(JSON.parse(body).id);
   return { res, body };
 }
 

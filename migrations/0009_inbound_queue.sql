@@ -1,0 +1,1 @@
+CREATE INDEX `livekit_events_unprocessed_idx` ON `livekit_events` (`received_at`,`id`) WHERE processed_at IS NULL;

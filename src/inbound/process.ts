@@ -1,0 +1,303 @@
+/**
+ * Processing stored LiveKit events in batches (the inbound queue's consumer calls this with the
+ * ids its messages carry). For a batch:
+ *
+ * 1. One query loads the rows; events already processed are skipped (their never-sent webhook
+ *    messages are enqueued again, in case the send after their commit was lost).
+ * 2. Events are ordered by LiveKit's `createdAt`, then by what must come first within one second
+ *    (a room starts before anyone joins, a join before the leave, the leave before the room ends).
+ * 3. Attribution and the tenants' webhook endpoints: one query each for the whole batch.
+ * 4. Events are split into waves by what they read and write (a participant's session, a room, an
+ *    egress, an ingress): an event that reads what an earlier one wrote goes to a later wave, so
+ *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
+ *    is one wave; joins then leaves then the room's end, three. Each wave is one `db.batch()`: the
+ *    events' effects (sessions, minutes, room sessions, egress/ingress state, webhook messages)
+ *    and their processed marks commit together, so an event is applied exactly once or not at all.
+ * 5. The new webhook messages are enqueued for delivery.
+ *
+ * Every effect is also idempotent and order-tolerant on its own (a leave before its join still
+ * meters from the participant's `joinedAt`), so concurrent consumers or a replay are harmless. A
+ * wave whose batch fails is retried event by event, so one bad event holds back only itself.
+ */
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
+import { livekitEvents } from "../db/schema";
+import { applyEgressEvent } from "../egress/events";
+import { applyIngressEvent } from "../ingress/events";
+import { nowMs } from "../lib/clock";
+import type { Logger } from "../lib/logger";
+import { describeError } from "../lib/logger";
+import { withPublicEgressErrors } from "../egress/errors";
+import { protoString } from "../lib/protojson";
+import { livekitTimeToMs } from "../livekit/timestamps";
+import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
+import { roomSessionStatements } from "../sessions/record";
+import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
+import { tenantEventFor } from "../webhooks/event-types";
+import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, unsentMessagesOf, type FanOutEndpoint } from "../webhooks/messages";
+import { attributeEvents, type Attribution } from "./attribution";
+
+export interface ProcessDeps {
+  db: Database;
+  /** Where outbound webhook deliveries go. */
+  webhookQueue: Queue<unknown>;
+  logger: Logger;
+}
+
+type StoredEvent = typeof livekitEvents.$inferSelect;
+
+interface Item {
+  row: StoredEvent;
+  event: LivekitWebhookEvent;
+  project: Attribution | null;
+  /** The state this event's processing reads and writes (see `access`). */
+  reads: string[];
+  writes: string[];
+}
+
+const LEAVES = new Set(["participant_left", "participant_connection_aborted"]);
+
+/** Within one second of `createdAt` (LiveKit's resolution), what happens first. */
+const ORDER_IN_SECOND: Record<string, number> = {
+  room_started: 0,
+  egress_started: 0,
+  ingress_started: 0,
+  participant_joined: 1,
+  egress_updated: 1,
+  track_published: 2,
+  track_unpublished: 3,
+  participant_left: 4,
+  participant_connection_aborted: 4,
+  egress_ended: 4,
+  ingress_ended: 4,
+  room_finished: 5,
+};
+
+function byOccurrence(a: Item, b: Item): number {
+  return (
+    a.row.occurredAt - b.row.occurredAt ||
+    (ORDER_IN_SECOND[a.event.event] ?? 2) - (ORDER_IN_SECOND[b.event.event] ?? 2) ||
+    a.row.receivedAt - b.row.receivedAt ||
+    (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0)
+  );
+}
+
+/**
+ * The state an event's processing reads (its domain module looks it up before writing) and writes,
+ * as keys: a participant session, a room of a project (its sessions and room session), an egress,
+ * an ingress. Joins and track events read nothing (their writes are idempotent SQL), so a busy
+ * room's joins share a wave; a leave reads its participant's session, a room's end all of them.
+ */
+function access(event: LivekitWebhookEvent, project: Attribution | null): { reads: string[]; writes: string[] } {
+  if (!project) return { reads: [], writes: [] };
+  if (event.event.startsWith("egress_")) {
+    const key = `egress:${protoString(event.egressInfo, "egressId") ?? ""}`;
+    return { reads: [key], writes: [key] };
+  }
+  if (event.event.startsWith("ingress_")) {
+    const key = `ingress:${protoString(event.ingressInfo, "ingressId") ?? ""}`;
+    return { reads: [key], writes: [key] };
+  }
+  if (project.room === null) return { reads: [], writes: [] };
+  const room = `room:${project.projectId}:${project.room}`;
+  // Without LiveKit's room sid the room session is found by reading the room's open one.
+  const roomReads = event.room?.sid ? [] : [room];
+  const sid = event.participant?.sid;
+  switch (event.event) {
+    case "participant_joined":
+      return { reads: roomReads, writes: sid ? [room, `participant:${sid}`] : [room] };
+    case "participant_left":
+    case "participant_connection_aborted":
+      return sid ? { reads: [...roomReads, `participant:${sid}`], writes: [room, `participant:${sid}`] } : { reads: roomReads, writes: [room] };
+    case "room_started":
+      return { reads: roomReads, writes: [room] };
+    case "room_finished":
+      return { reads: [room], writes: [room] };
+    default:
+      return { reads: [], writes: [] };
+  }
+}
+
+/**
+ * Consecutive waves that keep the events' serial meaning: an event comes after every earlier event
+ * that wrote what it reads (a later wave: its reads must see those writes committed), and no
+ * earlier than the earlier events that read or wrote what it writes (the same wave is fine: a wave
+ * reads before it writes, and its batch keeps the events' order).
+ */
+function waves(items: Item[]): Item[][] {
+  const out: Item[][] = [];
+  const lastWrite = new Map<string, number>();
+  const lastRead = new Map<string, number>();
+  for (const item of items) {
+    let wave = 0;
+    for (const k of item.reads) if (lastWrite.has(k)) wave = Math.max(wave, lastWrite.get(k)! + 1);
+    for (const k of item.writes) wave = Math.max(wave, lastWrite.get(k) ?? 0, lastRead.get(k) ?? 0);
+    for (const k of item.reads) lastRead.set(k, Math.max(lastRead.get(k) ?? 0, wave));
+    for (const k of item.writes) lastWrite.set(k, Math.max(lastWrite.get(k) ?? 0, wave));
+    (out[wave] ??= []).push(item);
+  }
+  return out.filter((w) => w !== undefined);
+}
+
+/** The event's effect on sessions, minutes, egress and ingress records (their own modules). */
+async function stateStatements(
+  db: Database,
+  event: LivekitWebhookEvent,
+  project: Attribution,
+  occurredAt: number,
+  sessions: Map<string, ParticipantSession>,
+): Promise<BatchItem[]> {
+  const room = project.room;
+  const roomSid = event.room?.sid || null;
+  const p = event.participant;
+  switch (event.event) {
+    case "participant_joined": {
+      if (!room || !p?.sid) return [];
+      const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
+      return [openSession(db, project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, joinedAt)];
+    }
+    case "participant_left":
+    case "participant_connection_aborted": {
+      if (!room || !p?.sid) return [];
+      const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt);
+      const reason = event.event === "participant_left" ? "left" : "connection_aborted";
+      const known = sessions.get(p.sid);
+      const participant = { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" };
+      return closeSession(db, project, participant, { joinedAt, leftAt: occurredAt }, reason, known?.projectId === project.projectId ? known : null);
+    }
+    case "room_finished":
+      return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
+    case "egress_started":
+    case "egress_updated":
+    case "egress_ended":
+      return applyEgressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, egressInfo: event.egressInfo ?? {} });
+    case "ingress_started":
+    case "ingress_ended":
+      return applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, ingressInfo: event.ingressInfo ?? {} });
+    default:
+      return [];
+  }
+}
+
+/** One event's statements: its effects, its webhook messages (returning new ids), and its processed mark. */
+interface Planned {
+  item: Item;
+  effects: BatchItem[];
+  messages: BatchItem[];
+  mark: BatchItem;
+}
+
+async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
+  const { row, event, project } = item;
+  const mark = db
+    .update(livekitEvents)
+    .set({ projectId: project?.projectId ?? null, processedAt: nowMs() })
+    .where(and(eq(livekitEvents.id, row.id), isNull(livekitEvents.processedAt)));
+  if (!project) return { item, effects: [], messages: [], mark };
+  const effects = await stateStatements(db, event, project, row.occurredAt, sessions);
+  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
+  const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
+  const messages = tenantEvent ? fanOutInserts(db, endpoints.get(project.projectId) ?? [], project.projectId, tenantEvent, event.id, event) : [];
+  return { item, effects, messages, mark };
+}
+
+/** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
+async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageIds: string[]; failed: StoredEvent[] }> {
+  const statements: BatchItem[] = [];
+  const messageSlots: number[] = [];
+  for (const p of planned) {
+    statements.push(...p.effects);
+    for (const m of p.messages) messageSlots.push(statements.push(m) - 1);
+    statements.push(p.mark);
+  }
+  try {
+    const results = (await runBatch(deps.db, statements)) as unknown[];
+    return { messageIds: messageSlots.flatMap((i) => (results[i] as { id: string }[]).map((r) => r.id)), failed: [] };
+  } catch (error) {
+    if (planned.length === 1) {
+      deps.logger.error("livekit_event_failed", { event_id: planned[0]!.item.row.eventId, event: planned[0]!.item.event.event, ...describeError(error) });
+      return { messageIds: [], failed: [planned[0]!.item.row] };
+    }
+    const each = [];
+    for (const p of planned) each.push(await commit(deps, [p]));
+    return { messageIds: each.flatMap((r) => r.messageIds), failed: each.flatMap((r) => r.failed) };
+  }
+}
+
+async function loadEvents(db: Database, ids: string[]): Promise<StoredEvent[]> {
+  const rows: StoredEvent[] = [];
+  for (const slice of chunks([...new Set(ids)])) rows.push(...(await db.select().from(livekitEvents).where(inArray(livekitEvents.id, slice)).all()));
+  return rows;
+}
+
+/** Never-sent messages of events already processed, by project (one indexed query per project). */
+async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<string[]> {
+  const byProject = new Map<string, string[]>();
+  for (const r of rows) if (r.projectId) byProject.set(r.projectId, [...(byProject.get(r.projectId) ?? []), r.eventId]);
+  const ids: string[] = [];
+  for (const [projectId, sourceIds] of byProject) ids.push(...(await unsentMessagesOf(db, projectId, sourceIds)));
+  return ids;
+}
+
+export interface BatchOutcome {
+  processed: number;
+  /** Already processed before this batch (a duplicate queue message). */
+  skipped: number;
+  /** Stored-event ids whose processing failed: their queue messages are retried. */
+  failedIds: string[];
+}
+
+/** Processes the stored events `ids` (our `lke_` row ids, not LiveKit's) as one batch. */
+export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Promise<BatchOutcome> {
+  const { db } = deps;
+  const rows = await loadEvents(db, ids);
+  const done = rows.filter((r) => r.processedAt !== null);
+  const items: Item[] = [];
+  const unreadable: StoredEvent[] = [];
+  for (const row of rows) {
+    if (row.processedAt !== null) continue;
+    const parsed = LivekitWebhookEventSchema.safeParse(safeJson(row.payload));
+    if (!parsed.success) {
+      unreadable.push(row);
+      continue;
+    }
+    const event = parsed.data;
+    // Records and both webhook formats get generic egress errors; the raw text goes to the log only.
+    if (event.egressInfo) event.egressInfo = withPublicEgressErrors(event.egressInfo, deps.logger);
+    items.push({ row, event, project: null, reads: [], writes: [] });
+  }
+  const attributions = await attributeEvents(db, items.map((i) => i.event));
+  items.forEach((item, i) => {
+    item.project = attributions[i]!;
+    Object.assign(item, access(item.event, item.project));
+  });
+  items.sort(byOccurrence);
+  const endpoints = await enabledEndpointsOf(db, items.flatMap((i) => (i.project ? [i.project.projectId] : [])));
+
+  const messageIds = await unsentOfProcessed(db, done);
+  const failed: StoredEvent[] = [];
+  for (const wave of waves(items)) {
+    // The wave's leaves find their sessions in one query; its other look-ups run side by side.
+    const sessions = await sessionsBySid(db, wave.flatMap((i) => (i.project && LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : [])));
+    const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints, sessions)));
+    const result = await commit(deps, planned);
+    messageIds.push(...result.messageIds);
+    failed.push(...result.failed);
+  }
+  const processed = items.length - failed.length;
+  if (unreadable.length > 0) {
+    // Verified and parsed when received, so this is a bug, not LiveKit: keep them, process nothing.
+    deps.logger.error("livekit_event_unreadable", { event_ids: unreadable.map((r) => r.eventId) });
+    failed.push(...unreadable);
+  }
+  await enqueueDeliveries(deps.webhookQueue, messageIds.map((id) => ({ message_id: id, base_attempts: 0 })));
+  return { processed, skipped: done.length, failedIds: failed.map((r) => r.id) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

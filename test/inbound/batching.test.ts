@@ -1,0 +1,202 @@
+/**
+ * The inbound consumer on batches of stored events: Queues' batch handed to the Worker's real
+ * `queue` handler (`createMessageBatch`), against real D1, with D1's round trips counted by a
+ * pass-through wrapper of the binding. Expected minutes are computed here from the events'
+ * times, not by the code under test.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import { setClock } from "../../src/lib/clock";
+import { runCron } from "../support/cron";
+import { rows } from "../support/db";
+import { createTenant } from "../support/factories";
+import { eventBody, livekitJwt, participant, processedEvent, secs, sessionsOf, usageOf } from "../support/livekit-webhook";
+import { createEndpoint, fakeReceiver, receiverHost } from "../support/webhook-receiver";
+import { BASE } from "../support/api";
+import { fetchWithEnv } from "../support/worker-env";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** `env.DB`, counting every round trip (a statement's `all`/`run`/`raw`/`first`, or one `batch`). */
+function countingDb() {
+  const counter = { trips: 0 };
+  const count = <S extends object>(stmt: S): S => {
+    const s = stmt as Record<string, unknown>;
+    for (const method of ["all", "run", "raw", "first"]) {
+      const original = (s[method] as (...a: unknown[]) => unknown).bind(stmt);
+      s[method] = (...args: unknown[]) => {
+        counter.trips++;
+        return original(...args);
+      };
+    }
+    const bind = (s.bind as (...a: unknown[]) => S).bind(stmt);
+    s.bind = (...args: unknown[]) => count(bind(...args));
+    return stmt;
+  };
+  const db = {
+    prepare: (sql: string) => count(env.DB.prepare(sql)),
+    batch: (statements: D1PreparedStatement[]) => {
+      counter.trips++;
+      return env.DB.batch(statements);
+    },
+    exec: (sql: string) => env.DB.exec(sql),
+  } as unknown as D1Database;
+  return { db, counter };
+}
+
+let storedSeq = 0;
+
+/** Stores an event the way the webhook route does (raw body, LiveKit's time), without queueing it. */
+async function store(event: Record<string, unknown>, receivedAt = Date.now()): Promise<{ id: string; eventId: string }> {
+  const body = eventBody(event);
+  const parsed = JSON.parse(body) as { id: string; createdAt: string; room?: { name?: string } };
+  const id = `lke_batch${Date.now().toString(36)}${storedSeq++}`;
+  await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, room_name, payload, occurred_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .bind(id, parsed.id, event.event, parsed.room?.name ?? null, body, Number(parsed.createdAt) * 1000, receivedAt)
+    .run();
+  return { id, eventId: parsed.id };
+}
+
+/** Runs the Worker's queue handler on one batch of the inbound queue carrying `ids`. */
+async function consume(ids: string[], db: D1Database = env.DB) {
+  const batch = createMessageBatch(
+    "pulse-inbound",
+    ids.map((id, i) => ({ id: `qm-${id}-${i}-${Math.random()}`, timestamp: new Date(), attempts: 1, body: { kind: "livekit_event", id } })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, DB: db }, ctx);
+  const result = await getQueueResult(batch, ctx);
+  const idOf = new Map(batch.messages.map((m) => [m.id, (m.body as { id: string }).id]));
+  return { ...result, retriedIds: result.retryMessages.map((r: { msgId: string }) => idOf.get(r.msgId)!), ackedIds: result.explicitAcks.map((a: string) => idOf.get(a)!) };
+}
+
+/** Deterministic shuffle (so a failure reproduces). */
+function shuffled<T>(items: T[], seed = 7): T[] {
+  const out = [...items];
+  let x = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
+const minutes = (from: number, to: number) => Math.ceil(Math.max(0, to - from) / 60_000);
+
+describe("the inbound consumer on a batch", () => {
+  it("applies events that arrived shuffled (leaves before joins, the room's end first) as their serial order, in a few D1 round trips", async () => {
+    const { user, project } = await createTenant();
+    const host = receiverHost();
+    const received = fakeReceiver(host, [200]);
+    await createEndpoint(user.token, project.id, { url: `https://${host}/all` });
+
+    const events: Record<string, unknown>[] = [];
+    const expected = new Map<string, number>();
+    for (let r = 0; r < 3; r++) {
+      const room = { sid: `RM_b${r}`, name: `${project.id}:room-${r}` };
+      const finished = T0 + 20 * 60_000;
+      events.push({ event: "room_started", createdAt: secs(T0), room });
+      for (let p = 0; p < 4; p++) {
+        const sid = `PA_b${r}${p}`;
+        const joined = T0 + (p * 10 + r) * 1000;
+        const who = participant(sid, `user-${p}`, joined);
+        events.push({ event: "participant_joined", createdAt: secs(joined), room, participant: who });
+        if (p < 3) {
+          const left = joined + (p + 1) * 65_000;
+          events.push({ event: "participant_left", createdAt: secs(left), room, participant: who });
+          expected.set(sid, minutes(Math.floor(joined / 1000) * 1000, Math.floor(left / 1000) * 1000));
+        } else {
+          expected.set(sid, minutes(Math.floor(joined / 1000) * 1000, finished)); // closed by the room's end
+        }
+      }
+      events.push({ event: "room_finished", createdAt: secs(finished), room });
+    }
+    const stored = [];
+    for (const [i, e] of shuffled(events).entries()) stored.push(await store(e, Date.now() + i));
+
+    const { db, counter } = countingDb();
+    const result = await consume(stored.map((s) => s.id), db);
+    expect(result.retriedIds).toEqual([]);
+    expect(result.ackedIds.sort()).toEqual(stored.map((s) => s.id).sort());
+    // One event at a time took six or more round trips each (here: 30 events). At least: the load,
+    // attribution, endpoints, and one batch per wave (joins; leaves; the rooms' ends).
+    expect(counter.trips).toBeGreaterThanOrEqual(6);
+    expect(counter.trips).toBeLessThanOrEqual(12);
+
+    const sessions = await sessionsOf(project.id);
+    expect(Object.fromEntries(sessions.map((s) => [s.participant_sid, s.minutes]))).toEqual(Object.fromEntries(expected));
+    expect(sessions.filter((s) => s.end_reason === "room_finished").map((s) => s.participant_sid).sort()).toEqual(["PA_b03", "PA_b13", "PA_b23"]);
+    const usage = await usageOf(project.id);
+    expect(Object.fromEntries(usage.map((u) => [u.source_id, u.quantity]))).toEqual(Object.fromEntries(expected));
+    const roomSessions = await rows<{ room: string; participant_minutes: number; ended_at: number | null }>(
+      "SELECT room, participant_minutes, ended_at FROM room_sessions WHERE project_id = ? ORDER BY room",
+      project.id,
+    );
+    expect(roomSessions.map((r) => [r.room, r.participant_minutes, r.ended_at])).toEqual(
+      [0, 1, 2].map((r) => [`room-${r}`, [0, 1, 2, 3].reduce((sum, p) => sum + expected.get(`PA_b${r}${p}`)!, 0), T0 + 20 * 60_000]),
+    );
+    // Every event became one message to the endpoint, delivered once each through the real queue.
+    await vi.waitFor(() => expect(received).toHaveLength(events.length), { timeout: 20_000, interval: 100 });
+    expect(new Set(received.map((r) => r.headers["webhook-id"])).size).toBe(events.length);
+
+    // The same batch again (Queues delivers at least once): skipped, nothing changes or is sent twice.
+    const again = await consume(stored.map((s) => s.id));
+    expect(again.retriedIds).toEqual([]);
+    expect(await sessionsOf(project.id)).toEqual(sessions);
+    expect((await usageOf(project.id)).length).toBe(usage.length);
+    expect((await rows("SELECT id FROM webhook_messages WHERE project_id = ?", project.id)).length).toBe(events.length);
+  });
+
+  it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {
+    const { project } = await createTenant();
+    const good = await store({ event: "participant_joined", room: { sid: "RM_g", name: `${project.id}:g` }, participant: participant("PA_good", "g", Date.now()) });
+    const bad = `lke_unreadable${Date.now().toString(36)}`;
+    await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, room_name, payload, occurred_at, received_at) VALUES (?, ?, 'participant_joined', NULL, 'not json', ?, ?)")
+      .bind(bad, `EV_${bad}`, Date.now(), Date.now())
+      .run();
+    const result = await consume([good.id, bad]);
+    expect(result.retriedIds).toEqual([bad]);
+    expect(result.ackedIds).toEqual([good.id]);
+    expect((await sessionsOf(project.id)).map((s) => s.participant_sid)).toEqual(["PA_good"]);
+    expect((await rows("SELECT processed_at FROM livekit_events WHERE id = ?", bad))[0]).toEqual({ processed_at: null });
+  });
+});
+
+describe("a lost queue send", () => {
+  it("still answers LiveKit 200 with the event stored, and the safety net gets it processed a minute later", async () => {
+    const { project } = await createTenant();
+    const body = eventBody({ event: "participant_joined", room: { sid: "RM_lost", name: `${project.id}:lost` }, participant: participant("PA_lost", "l", Date.now()) });
+    const unreachable = {
+      send: () => Promise.reject(new Error("Queue send failed: network connection lost")),
+      sendBatch: () => Promise.reject(new Error("Queue send failed: network connection lost")),
+    };
+    const res = await fetchWithEnv(
+      { INBOUND_QUEUE: unreachable },
+      new Request(`${BASE}/v1/livekit/webhook`, {
+        method: "POST",
+        headers: { "Content-Type": "application/webhook+json", Authorization: await livekitJwt(body), "CF-Connecting-IP": "192.0.2.80" },
+        body,
+      }),
+    );
+    expect(res.status).toBe(200);
+    const eventId = JSON.parse(body).id as string;
+    expect(await rows("SELECT processed_at FROM livekit_events WHERE event_id = ?", eventId)).toEqual([{ processed_at: null }]);
+
+    // Within the minute the safety net leaves it alone (its send may still be on the way) ...
+    await runCron("*/5 * * * *");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await rows("SELECT processed_at FROM livekit_events WHERE event_id = ?", eventId)).toEqual([{ processed_at: null }]);
+    // ... and after it, enqueues it again for the real consumer.
+    setClock(() => Date.now() + 2 * 60_000);
+    await runCron("*/5 * * * *");
+    setClock(null);
+    await processedEvent(eventId);
+    expect((await sessionsOf(project.id)).map((s) => s.participant_sid)).toEqual(["PA_lost"]);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The inbound path's look-ups must answer from an index whatever other tenants have: the plans are
+ * asserted on small seeded tables after ANALYZE (throughput with a 100k backlog is `npm run
+ * bench`'s job). Another tenant's pending messages outnumber ours a hundred to one, so a plan by
+ * `status` alone would read theirs.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { unprocessedEventsQuery } from "../../src/inbound/service";
+import { unsentMessagesQuery } from "../../src/webhooks/messages";
+import { createTenant } from "../support/factories";
+import { createEndpoint } from "../support/webhook-receiver";
+
+let ours: { projectId: string };
+
+beforeAll(async () => {
+  const busy = await createTenant();
+  const quiet = await createTenant();
+  ours = { projectId: quiet.project.id };
+  const busyEndpoint = await createEndpoint(busy.user.token, busy.project.id, { url: "https://busy.example.com/hook" });
+  const quietEndpoint = await createEndpoint(quiet.user.token, quiet.project.id, { url: "https://quiet.example.com/hook" });
+  const insert = env.DB.prepare(
+    "INSERT INTO webhook_messages (id, project_id, endpoint_id, event_type, payload, status, attempts, source_id, next_attempt_at, created_at) VALUES (?, ?, ?, 'participant.joined', '{}', 'pending', 0, ?, ?, ?)",
+  );
+  const now = Date.now();
+  const statements = [];
+  for (let i = 0; i < 600; i++) statements.push(insert.bind(`msg_planbusy${i}`, busy.project.id, busyEndpoint.id, `EV_busy${i}`, now, now));
+  for (let i = 0; i < 6; i++) statements.push(insert.bind(`msg_planquiet${i}`, quiet.project.id, quietEndpoint.id, `EV_quiet${i}`, now, now));
+  const event = env.DB.prepare(
+    "INSERT INTO livekit_events (id, event_id, event, room_name, payload, occurred_at, received_at, processed_at) VALUES (?, ?, 'room_started', 'r', '{}', ?, ?, ?)",
+  );
+  // Mostly processed history, a few unprocessed.
+  for (let i = 0; i < 600; i++) statements.push(event.bind(`lke_plan${i}`, `EV_plan${i}`, now - i * 1000, now - i * 1000, i % 100 === 0 ? null : now));
+  await env.DB.batch(statements);
+  await env.DB.prepare("ANALYZE").run();
+});
+
+async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }) {
+  const { sql, params } = query.toSQL();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+  return results.map((r) => r.detail);
+}
+
+describe("the inbound path's query plans", () => {
+  it("finds a project's unsent messages by its (project, source) index, never by status across tenants", async () => {
+    const lines = await planOf(unsentMessagesQuery(createDb(env.DB), ours.projectId, ["EV_quiet1", "EV_quiet2", "EV_quiet3"]));
+    expect(lines.join("\n")).toMatch(/^SEARCH webhook_messages USING INDEX webhook_messages_project_id_idx \(project_id=\? AND source_id=\?\)/m);
+    expect(lines.filter((l) => /^SCAN /.test(l)), lines.join("\n")).toEqual([]);
+    const found = await unsentMessagesQuery(createDb(env.DB), ours.projectId, ["EV_quiet1", "EV_quiet2", "EV_busy1"]).all();
+    expect(found.map((r) => r.id).sort()).toEqual(["msg_planquiet1", "msg_planquiet2"]);
+  });
+
+  it("pages the safety net's unprocessed events through the partial index, oldest first, without a sort", async () => {
+    const cutoff = Date.now();
+    for (const after of [null, { receivedAt: cutoff - 300_000, id: "lke_plan300" }]) {
+      const lines = await planOf(unprocessedEventsQuery(createDb(env.DB), cutoff, after, 500));
+      expect(lines.join("\n"), lines.join("\n")).toMatch(/livekit_events USING (COVERING )?INDEX livekit_events_unprocessed_idx/);
+      expect(lines.filter((l) => /TEMP B-TREE|^SCAN livekit_events$/.test(l)), lines.join("\n")).toEqual([]);
+    }
+    const page = await unprocessedEventsQuery(createDb(env.DB), Date.now() + 1000, null, 500).all();
+    const seeded = page.filter((r) => r.id.startsWith("lke_plan")).map((r) => r.id);
+    expect(seeded).toEqual(["lke_plan500", "lke_plan400", "lke_plan300", "lke_plan200", "lke_plan100", "lke_plan0"]);
+  });
+});
