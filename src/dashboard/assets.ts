@@ -16,7 +16,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 :focus-visible{outline:3px solid #8f8ff0;outline-offset:2px;border-radius:4px}
 h1{font-size:1.5rem;margin:0;letter-spacing:-.01em}h2{font-size:1.05rem;margin:0}h3{font-size:.95rem;margin:1rem 0 .5rem}
 code,.mono{font-family:var(--mono);font-size:.85em}
-.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
 .skip{position:absolute;left:-999px;top:0;background:var(--panel);padding:.5rem 1rem;z-index:10}.skip:focus{left:1rem}
 .muted{color:var(--muted)}.small{font-size:.85rem}
 .topbar{display:flex;align-items:center;gap:1rem;padding:.6rem 1.25rem;background:#14142b;color:#fff;position:sticky;top:0;z-index:5}
@@ -84,7 +84,7 @@ form.inline{display:inline}
 .badge{display:inline-block;padding:.08rem .5rem;border-radius:99px;font-size:.76rem;font-weight:600;white-space:nowrap}
 .badge-ok{background:var(--ok-soft);color:var(--ok)}.badge-warn{background:var(--warn-soft);color:var(--warn)}.badge-bad{background:var(--bad-soft);color:var(--bad)}
 .badge-info{background:var(--info-soft);color:var(--info)}.badge-muted{background:#efeff5;color:var(--muted)}
-.table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px}
+.table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px;position:relative}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th{text-align:left;font-size:.76rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#fafafd;font-weight:600}
 th,td{padding:.6rem .8rem;border-bottom:1px solid var(--line);vertical-align:top}

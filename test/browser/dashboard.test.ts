@@ -46,17 +46,34 @@ async function submit(page: Page, button: string) {
   await page.waitForLoadState("load");
 }
 
+/** The org's base path, from the sidebar of an org or project page. */
+function orgUrlOf(page: Page): Promise<string> {
+  return page
+    .locator(".sidebar a", { hasText: "Settings" })
+    .getAttribute("href")
+    .then((href) => href!.replace(/\/settings$/, ""));
+}
+
+/** The newest link to `path` mailed to `email` (from the dev mailbox), as a URL. */
+async function mailedLink(email: string, path: string): Promise<URL> {
+  let link: string | undefined;
+  await expect
+    .poll(async () => {
+      const res = await fetch(`${worker.url}/v1/dev/mailbox?to=${encodeURIComponent(email)}`);
+      const { data } = (await res.json()) as { data: { text: string }[] };
+      link = data.map((m) => new RegExp(`https?://\\S*${path}[?#]token=[^\\s]+`).exec(m.text)?.[0]).find(Boolean);
+      return link;
+    }, { timeout: 10_000 })
+    .toBeTruthy();
+  return new URL(link!);
+}
+
 /**
  * Confirms `email` the way a person would: reads the newest verification mail from the dev mailbox,
  * opens its link (on this test's worker, whatever PUBLIC_URL says) and presses the button.
  */
 async function confirmEmail(page: Page, email: string) {
-  const res = await fetch(`${worker.url}/v1/dev/mailbox?to=${encodeURIComponent(email)}`);
-  expect(res.status).toBe(200);
-  const { data } = (await res.json()) as { data: { subject: string; text: string }[] };
-  const link = data.map((m) => /https?:\/\/\S*\/verify-email\?token=[^\s]+/.exec(m.text)?.[0]).find(Boolean);
-  expect(link, `a verification link mailed to ${email}`).toBeTruthy();
-  const url = new URL(link!);
+  const url = await mailedLink(email, "/verify-email");
   await page.goto(`${worker.url}${url.pathname}${url.search}`);
   await submit(page, "Confirm email");
   expect(new URL(page.url()).pathname).toBe("/account");
@@ -110,7 +127,7 @@ describe("the dashboard in a real browser", () => {
     await shoot(page, "05-keys-secret");
     await page.reload();
     expect(await page.content()).not.toContain(secret);
-    await page.getByRole("cell", { name: "backend" }).waitFor();
+    await page.getByRole("cell", { name: "backend", exact: true }).waitFor();
     await shoot(page, "06-keys");
 
     // The key really authenticates against the API.
@@ -177,7 +194,7 @@ describe("the dashboard in a real browser", () => {
     expect(invitee.url()).toMatch(/\/orgs\/org_/);
     expect(await invitee.locator(".flash-ok").textContent()).toContain("joined as admin");
     await nav(invitee, "Team");
-    await invitee.getByRole("cell", { name: owner }).waitFor();
+    await invitee.getByRole("cell", { name: owner, exact: true }).waitFor();
 
     // The usage page draws the tokens minted above.
     await page.goto(`${projectUrl}/usage`);
@@ -191,6 +208,59 @@ describe("the dashboard in a real browser", () => {
       await page.goto(`${worker.url}${orgUrl}${path}`);
       await shoot(page, `13-org${path.replace("/", "-")}`);
     }
+    await page.goto(`${worker.url}${await orgUrlOf(page)}/team`);
+    await shoot(page, "13-org-team");
+
+    // Rooms: none live yet (the dev LiveKit is not running), and the sessions history is empty.
+    await page.goto(projectUrl);
+    await nav(page, "Rooms");
+    await page.getByText("No live rooms").waitFor();
+    await shoot(page, "14-rooms");
+    await Promise.all([page.waitForURL(/\/sessions$/), page.getByRole("link", { name: "Sessions history" }).click()]);
+    await page.getByText("No sessions yet").waitFor();
+    await shoot(page, "15-sessions");
+
+    // A LiveKit key: the secret is shown once with a copy button.
+    await nav(page, "LiveKit keys");
+    await page.getByLabel("Label (optional)", { exact: true }).fill("media server");
+    await submit(page, "Create LiveKit key");
+    expect(await page.locator("#secret-value").textContent()).toMatch(/^[0-9A-Za-z]{43,}$/);
+    await page.getByRole("cell", { name: "media server", exact: true }).waitFor();
+    await shoot(page, "16-livekit-keys");
+
+    for (const [link, name] of [["Egress", "17-egress"], ["Ingress", "18-ingress"], ["Overview", "04-project-overview"]] as const) {
+      await nav(page, link);
+      await shoot(page, name);
+    }
+
+    // The account page lists this browser's session.
+    await page.goto(`${worker.url}/account`);
+    await page.locator("#sessions").getByText("this session", { exact: true }).waitFor();
+    await shoot(page, "19-account");
+
+    // Forgot password → the mailed link → a new password; every session is signed out.
+    const visitor = await watchedContext(browser, problems);
+    const anon = await visitor.newPage();
+    await anon.goto(`${worker.url}/login`);
+    await Promise.all([anon.waitForURL(/\/forgot-password$/), anon.getByRole("link", { name: "Forgot your password?" }).click()]);
+    await shoot(anon, "20-forgot-password");
+    await anon.getByLabel("Email", { exact: true }).fill(owner);
+    await submit(anon, "Email me a link");
+    expect(new URL(anon.url()).pathname).toBe("/login");
+    const resetLink = await mailedLink(owner, "/reset-password");
+    await anon.goto(`${worker.url}${resetLink.pathname}${resetLink.search}`);
+    await shoot(anon, "21-reset-password");
+    await anon.getByLabel("New password", { exact: true }).fill(`${PASSWORD} renewed`);
+    await submit(anon, "Set new password");
+    expect(new URL(anon.url()).pathname).toBe("/login");
+    expect(await anon.locator(".flash-ok").textContent()).toContain("signed out everywhere");
+    await anon.getByLabel("Email", { exact: true }).fill(owner);
+    await anon.getByLabel("Password", { exact: true }).fill(`${PASSWORD} renewed`);
+    await submit(anon, "Sign in");
+    expect(new URL(anon.url()).pathname).toMatch(/^\/orgs\/org_/);
+    // The first browser was signed out by the reset.
+    await page.goto(`${worker.url}/account`);
+    expect(new URL(page.url()).pathname).toBe("/login");
     expect(problems).toEqual([]);
-  }, 180_000);
+  }, 360_000);
 });
