@@ -33,6 +33,7 @@ const schema = z.object({
   SESSION_TTL_HOURS: intVar(1, 24 * 365).default(24 * 30),
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
+  USAGE_EVENT_RETENTION_DAYS: intVar(2, 3650).default(35),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
@@ -42,7 +43,14 @@ const schema = z.object({
   EMAIL_FROM: z.string().max(320).optional(),
   RATE_LIMIT_USER_PER_MIN: intVar(1, 1_000_000).default(600),
   RATE_LIMIT_WEBHOOK_TEST_PER_MIN: intVar(1, 100_000).default(30),
+  LIMIT_FREE_ORGS_PER_USER: intVar(0, 1_000_000).default(2),
+  LIMIT_PROJECTS_PER_ORG: intVar(0, 1_000_000).default(100),
+  LIMIT_KEYS_PER_PROJECT: intVar(0, 1_000_000).default(50),
+  LIMIT_WEBHOOKS_PER_PROJECT: intVar(0, 1_000_000).default(20),
+  LIMIT_PENDING_INVITATIONS_PER_ORG: intVar(0, 1_000_000).default(100),
   PULSE_ENCRYPTION_KEYS: z.string().optional(),
+  WEB_EGRESS: z.enum(["on", "off"]).default("on"),
+  DOH_URL: z.url({ protocol: /^https?$/ }).default("https://cloudflare-dns.com/dns-query"),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -65,8 +73,26 @@ export interface Config {
   sessionTtlHours: number;
   auditRetentionDays: number;
   webhookRetentionDays: number;
+  /** Raw usage events are deleted this long after they happened, once their hour is rolled up. */
+  usageEventRetentionDays: number;
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
+  /** Count caps: a create past one is 409 `conflict` naming it (see `db/count-cap.ts`). */
+  limits: Limits;
+  /** `WEB_EGRESS=off` refuses web egress (a browser inside the platform network loading a tenant's page). */
+  webEgress: boolean;
+  /** DNS-over-HTTPS JSON resolver for destination checks (lib/dns.ts). */
+  dohUrl: string;
+}
+
+export interface Limits {
+  /** Orgs on the free plan one user may own. */
+  freeOrgsPerUser: number;
+  projectsPerOrg: number;
+  /** Active keys: neither revoked nor expired. */
+  keysPerProject: number;
+  webhooksPerProject: number;
+  pendingInvitationsPerOrg: number;
 }
 
 /** `log` stores mail in the outbox (and the dev mailbox) only; `http` POSTs it to `apiUrl`. */
@@ -181,8 +207,18 @@ export function loadConfig(env: ConfigVars): Config {
     sessionTtlHours: v.SESSION_TTL_HOURS,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
+    usageEventRetentionDays: v.USAGE_EVENT_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
     logLevel: v.LOG_LEVEL,
+    limits: {
+      freeOrgsPerUser: v.LIMIT_FREE_ORGS_PER_USER,
+      projectsPerOrg: v.LIMIT_PROJECTS_PER_ORG,
+      keysPerProject: v.LIMIT_KEYS_PER_PROJECT,
+      webhooksPerProject: v.LIMIT_WEBHOOKS_PER_PROJECT,
+      pendingInvitationsPerOrg: v.LIMIT_PENDING_INVITATIONS_PER_ORG,
+    },
+    webEgress: v.WEB_EGRESS === "on",
+    dohUrl: v.DOH_URL,
   };
   cache.set(env, config);
   return config;

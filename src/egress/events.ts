@@ -15,6 +15,7 @@ import { nowMs } from "../lib/clock";
 import { protoField, protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { billableMinutes, usageEventInsert } from "../usage/record";
+import { publicEgressError } from "./errors";
 import { egressStatusAdvances, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
 export interface EgressEvent {
@@ -47,7 +48,8 @@ export function reconcileEgress(
   const terminal = isTerminalEgressStatus(status);
   const startedAt = row.startedAt ?? livekitTimeToMs(protoField(info, "startedAt"));
   const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(protoField(info, "endedAt")) ?? fallbackEndMs) : null;
-  const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
+  // LiveKit's own text can name hosts and ports inside the platform network: tenants get the generic one.
+  const error = typeof info.error === "string" && info.error !== "" && advances ? publicEgressError(info.error, incoming) : row.error;
 
   const statements: BatchItem[] = [];
   let next = row;

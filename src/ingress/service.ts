@@ -12,7 +12,7 @@ import { checkQuota } from "../billing/quota";
 import { recordOrUndo } from "../db/client";
 import { ingresses } from "../db/schema";
 import type { Deps } from "../deps";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -43,7 +43,7 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
   const { config, db, logger } = deps;
   await checkQuota(deps, tenant.orgId, ["ingress_minutes"]);
   // LiveKit pulls this URL from inside the platform network: refuse private hosts before it hears of it.
-  if (input.url !== undefined) assertPublicDestinations([{ path: "url", url: input.url }], allowsPrivateDestinations(config));
+  if (input.url !== undefined) await assertPublicDestinations([{ path: "url", url: input.url }], destinationPolicy(config));
   const info = await livekitIngress.createIngress(
     config.livekit,
     {
