@@ -19,6 +19,7 @@ import { requestContext, withConfig } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { authenticate } from "./auth/table";
+import { auditDenied } from "./audit/denied";
 import { apiKeyRoutes } from "./api-keys/routes";
 import { livekitKeyRoutes } from "./livekit-keys/routes";
 import { twirpRoutes } from "./compat/routes";
@@ -116,7 +117,10 @@ export function createApp() {
   app.notFound((c) => respondWithError(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return respondWithError(c, err);
+    if (err instanceof ApiError) {
+      auditDenied(c, err);
+      return respondWithError(c, err);
+    }
     const logger = c.var.logger ?? createLogger({ request_id: c.var.requestId });
     if (err instanceof ConfigError) {
       logger.error("config_invalid", { variable: err.variable, error_message: err.message });

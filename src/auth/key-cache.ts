@@ -11,8 +11,8 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { apiKeys, organizations, projects } from "../db/schema";
-import { nowMs } from "../lib/clock";
 import { timingSafeEqual } from "../lib/secrets";
+import { TtlCache } from "../lib/ttl-cache";
 
 export interface ResolvedKey {
   id: string;
@@ -29,7 +29,7 @@ export interface ResolvedKey {
 export const KEY_CACHE_TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
-const cache = new Map<string, { key: ResolvedKey; until: number }>();
+const cache = new TtlCache<ResolvedKey>(KEY_CACHE_TTL_MS, MAX_ENTRIES);
 
 /** One indexed lookup by hash; the key must be live and its project and org not deleted. */
 export async function lookupKey(db: Database, hash: string): Promise<ResolvedKey | null> {
@@ -54,18 +54,11 @@ export async function lookupKey(db: Database, hash: string): Promise<ResolvedKey
 }
 
 export function cachedKey(hash: string): ResolvedKey | null {
-  const hit = cache.get(hash);
-  if (!hit) return null;
-  if (hit.until <= nowMs()) {
-    cache.delete(hash);
-    return null;
-  }
-  return hit.key;
+  return cache.get(hash);
 }
 
 export function cacheKey(key: ResolvedKey): void {
-  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  cache.set(key.keyHash, { key, until: nowMs() + KEY_CACHE_TTL_MS });
+  cache.set(key.keyHash, key);
 }
 
 export function forgetKey(hash: string): void {

@@ -7,7 +7,7 @@ import { and, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
 import { memberships, organizations, projects } from "../db/schema";
-import { forbidden, notFound } from "../lib/errors";
+import { forbidden, notFound, type ApiError } from "../lib/errors";
 import { can, rolesWith, type Permission, type Role } from "./permissions";
 
 /** The project an operation acts in, and its org (every tenant row carries both). */
@@ -30,6 +30,26 @@ export interface ProjectAccess extends OrgAccess, Tenant {
   project: typeof projects.$inferSelect;
 }
 
+/** What a 403 of this module was refused on (audited as `access.denied` by audit/denied.ts). */
+export interface Denial {
+  orgId: string;
+  projectId: string | null;
+  permission: Permission;
+}
+
+const denials = new WeakMap<ApiError, Denial>();
+
+function denied(denial: Denial): ApiError {
+  const error = forbidden();
+  denials.set(error, denial);
+  return error;
+}
+
+/** The org, project and permission a `forbidden` error from this module was refused on. */
+export function denialOf(error: ApiError): Denial | undefined {
+  return denials.get(error);
+}
+
 export async function requireOrgAccess(db: Database, userId: string, orgId: string, permission: Permission): Promise<OrgAccess> {
   const row = await db
     .select({ role: memberships.role })
@@ -38,7 +58,7 @@ export async function requireOrgAccess(db: Database, userId: string, orgId: stri
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId), isNull(organizations.deletedAt)))
     .get();
   if (!row) throw notFound("Organization");
-  if (!can(row.role, permission)) throw forbidden();
+  if (!can(row.role, permission)) throw denied({ orgId, projectId: null, permission });
   return { orgId, role: row.role };
 }
 
@@ -56,7 +76,7 @@ export async function requireProjectAccess(
     .where(and(eq(projects.id, projectId), isNull(projects.deletedAt), isNull(organizations.deletedAt)))
     .get();
   if (!row) throw notFound("Project");
-  if (!can(row.role, permission)) throw forbidden();
+  if (!can(row.role, permission)) throw denied({ orgId: row.project.orgId, projectId, permission });
   return { orgId: row.project.orgId, projectId, role: row.role, project: row.project };
 }
 

@@ -11,8 +11,11 @@
  * - Waits for late usage: a month is invoiced only `graceMs` after it ends (usage can be recorded
  *   late, e.g. sessions closed by the stale-session job), and the job rolls up that month's hours
  *   still waiting for their rollup before pricing it, so it never depends on the order of cron jobs.
- * - Plan: the one in effect at the end of the month (from the `org.plan_changed` audit trail, so
- *   an upgrade on the 1st does not re-price the month before). No proration.
+ * - Plans: the month is split into segments at each plan change (from the `org.plan_changed`
+ *   audit trail) and each segment is priced with its plan, prorated by seconds: its base fee, its
+ *   included quantities and its share of the month's usage all scale with the segment's length.
+ *   So moving from pro to free on the last day still pays for the pro days. A month on one plan
+ *   prices exactly as before (one segment, nothing scaled).
  */
 import { and, asc, eq, exists, gt, gte, isNull, lt, not, or } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
@@ -25,7 +28,7 @@ import { afterCursor, newestFirst } from "../lib/pagination";
 import { currentMonth } from "../usage/service";
 import { METER_NAMES, METERS } from "../usage/meters";
 import { rollUpDirtyHours } from "../usage/rollup";
-import { findPlan } from "./plans";
+import { findPlan, type Plan } from "./plans";
 import { MICROS_PER_CENT, priceUsage } from "./pricing";
 import { orgUsageTotals } from "./usage-totals";
 
@@ -60,6 +63,43 @@ async function planAt(db: Database, orgId: string, currentPlanId: string, at: nu
   return typeof from === "string" ? from : currentPlanId;
 }
 
+/** The plans in force during [since, until), in order: split at each `org.plan_changed`. */
+export async function planSegments(db: Database, orgId: string, currentPlanId: string, since: number, until: number): Promise<PlanSegment[]> {
+  const changes = await db
+    .select({ metadata: auditLogs.metadata, createdAt: auditLogs.createdAt })
+    .from(auditLogs)
+    .where(and(eq(auditLogs.orgId, orgId), eq(auditLogs.action, PLAN_CHANGED_ACTION), gte(auditLogs.createdAt, since), lt(auditLogs.createdAt, until)))
+    .orderBy(asc(auditLogs.createdAt), asc(auditLogs.id))
+    .all();
+  const segments: PlanSegment[] = [];
+  let planId = await planAt(db, orgId, currentPlanId, since);
+  let start = since;
+  for (const change of changes) {
+    const to = (JSON.parse(change.metadata) as { to?: unknown }).to;
+    if (typeof to !== "string") continue;
+    if (change.createdAt > start) segments.push({ planId, since: start, until: change.createdAt });
+    planId = to;
+    start = change.createdAt;
+  }
+  segments.push({ planId, since: start, until });
+  return segments;
+}
+
+export interface PlanSegment {
+  planId: string;
+  since: number;
+  until: number;
+}
+
+/** `value × part / whole`, rounded half up, in integers. */
+function prorate(value: number, part: number, whole: number): number {
+  return Number((BigInt(value) * BigInt(part) * 2n + BigInt(whole)) / (BigInt(whole) * 2n));
+}
+
+function dayName(at: number): string {
+  return new Date(at).toLocaleString("en-US", { month: "long", day: "numeric", timeZone: "UTC" });
+}
+
 /** Creates one org's invoice for `period`; false when it already had one (lost a race). */
 export async function invoiceOrg(
   db: Database,
@@ -67,37 +107,55 @@ export async function invoiceOrg(
   period: { since: number; until: number },
   at: number,
 ): Promise<boolean> {
-  const planId = await planAt(db, org.id, org.planId, period.until);
-  const plan = await findPlan(db, planId);
-  if (!plan) throw new Error(`plan ${planId} of org ${org.id} does not exist`);
-  const priced = priceUsage(plan, await orgUsageTotals(db, org.id, period.since, period.until));
+  const segments = await planSegments(db, org.id, org.planId, period.since, period.until);
+  const used = await orgUsageTotals(db, org.id, period.since, period.until);
+  const length = period.until - period.since;
 
   const invoiceId = newId("invoice");
   const line = (l: Omit<typeof invoiceLines.$inferInsert, "id" | "invoiceId" | "createdAt">) => ({ id: newId("invoiceLine"), invoiceId, createdAt: at, ...l });
-  const lines = [
-    line({
-      kind: "plan",
-      description: `${plan.name} plan, ${monthName(period.since)}`,
-      quantity: 1,
-      includedQuantity: 0,
-      unitPriceMicros: Number(BigInt(plan.monthlyPriceCents) * MICROS_PER_CENT),
-      amountCents: priced.baseFeeCents,
-    }),
-  ];
-  for (const m of METER_NAMES) {
-    const charge = priced.meters[m];
-    if (charge.overageUnits === 0 || charge.unitPriceMicros === null) continue;
+  const lines: ReturnType<typeof line>[] = [];
+  let plan: Plan | null = null;
+  for (const segment of segments) {
+    plan = await findPlan(db, segment.planId);
+    if (!plan) throw new Error(`plan ${segment.planId} of org ${org.id} does not exist`);
+    const part = segment.until - segment.since;
+    const whole = part === length;
+    // The segment's share of the month: its plan's fee and allowances, and of the usage.
+    const share = (n: number) => (whole ? n : prorate(Math.ceil(n), part, length));
+    const segmentPlan: Plan = {
+      ...plan,
+      monthlyPriceCents: share(plan.monthlyPriceCents),
+      included: Object.fromEntries(METER_NAMES.map((m) => [m, share(plan!.included[m])])) as Plan["included"],
+    };
+    const priced = priceUsage(segmentPlan, Object.fromEntries(METER_NAMES.map((m) => [m, share(used[m])])) as typeof used);
+    const when = whole ? monthName(period.since) : `${dayName(segment.since)} to ${dayName(segment.until - 1)} (prorated)`;
     lines.push(
       line({
-        kind: m,
-        description: `${METERS[m].label} over the ${charge.included} included`,
-        quantity: charge.used,
-        includedQuantity: charge.included,
-        unitPriceMicros: charge.unitPriceMicros,
-        amountCents: charge.amountCents,
+        kind: "plan",
+        description: `${plan.name} plan, ${when}`,
+        quantity: 1,
+        includedQuantity: 0,
+        unitPriceMicros: Number(BigInt(segmentPlan.monthlyPriceCents) * MICROS_PER_CENT),
+        amountCents: priced.baseFeeCents,
       }),
     );
+    for (const m of METER_NAMES) {
+      const charge = priced.meters[m];
+      if (charge.overageUnits === 0 || charge.unitPriceMicros === null) continue;
+      lines.push(
+        line({
+          kind: m,
+          description: `${METERS[m].label} over the ${charge.included} included${whole ? "" : ` (${plan.name} plan, ${when})`}`,
+          quantity: charge.used,
+          includedQuantity: charge.included,
+          unitPriceMicros: charge.unitPriceMicros,
+          amountCents: charge.amountCents,
+        }),
+      );
+    }
   }
+  // The invoice names the plan in force at the period's end, as before.
+  plan = plan!;
   const totalCents = lines.reduce((sum, l) => sum + l.amountCents, 0);
   try {
     await runBatch(db, [

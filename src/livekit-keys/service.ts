@@ -23,6 +23,7 @@ import { newId, randomBase62 } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { decryptSecret, encryptSecret, generateSecret, sha256Hex } from "../lib/secrets";
 import { sealedAt } from "../db/sealed";
+import { TtlCache } from "../lib/ttl-cache";
 import type { LivekitKeyPair } from "../livekit/jwt";
 
 type LivekitKeyRow = typeof livekitKeys.$inferSelect;
@@ -198,7 +199,7 @@ export interface ResolvedLivekitKey {
 
 export const LIVEKIT_KEY_CACHE_TTL_MS = 30_000;
 const MAX_CACHED = 10_000;
-const cache = new Map<string, { key: ResolvedLivekitKey; until: number }>();
+const cache = new TtlCache<ResolvedLivekitKey>(LIVEKIT_KEY_CACHE_TTL_MS, MAX_CACHED);
 
 /** One indexed lookup: the key must be live and its project and org not deleted. */
 export async function lookupLivekitKey(deps: LivekitKeyDeps, apiKey: string): Promise<ResolvedLivekitKey | null> {
@@ -224,12 +225,10 @@ export async function lookupLivekitKey(deps: LivekitKeyDeps, apiKey: string): Pr
 /** The key for `apiKey`, from this isolate's cache when fresh. `fromCache` tells the caller whether D1 vouched for it just now. */
 export async function resolveLivekitKey(deps: LivekitKeyDeps, apiKey: string): Promise<{ key: ResolvedLivekitKey; fromCache: boolean } | null> {
   const hit = cache.get(apiKey);
-  if (hit && hit.until > nowMs()) return { key: hit.key, fromCache: true };
-  if (hit) cache.delete(apiKey);
+  if (hit) return { key: hit, fromCache: true };
   const key = await lookupLivekitKey(deps, apiKey);
   if (!key) return null;
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  cache.set(apiKey, { key, until: nowMs() + LIVEKIT_KEY_CACHE_TTL_MS });
+  cache.set(apiKey, key);
   return { key, fromCache: false };
 }
 

@@ -10,7 +10,8 @@ import { bearerSecurity, errorResponses, jsonBody, jsonContent, quotaResponse } 
 import { createRouter } from "../router";
 import { ProjectParams } from "../lib/params";
 import { CreateTokenBody, serializeToken, TokenResponse, VerifyTokenBody, VerifyTokenResponse } from "./schemas";
-import { issueToken, verifyToken } from "./service";
+import { auditActor } from "../audit/record";
+import { issueMemberToken, issueToken, verifyToken } from "./service";
 
 export const tokenRoutes = createRouter();
 
@@ -59,6 +60,6 @@ tokenRoutes.openapi(
   }),
   async (c) => {
     const access = await projectAccess(c, c.req.valid("param").project_id, "token:create");
-    return c.json(serializeToken(await issueToken(depsOf(c), access, c.req.valid("json"))), 201);
+    return c.json(serializeToken(await issueMemberToken(depsOf(c), access, auditActor(c), c.req.valid("json"))), 201);
   },
 );

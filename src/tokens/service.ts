@@ -3,6 +3,7 @@
  * same operations serve a project API key (`POST /v1/tokens`) and a signed-in member trying a
  * room from the dashboard (`POST /v1/projects/{id}/tokens`).
  */
+import { auditEntry, type AuditActor } from "../audit/record";
 import type { Tenant } from "../authz/access";
 import { checkQuota } from "../billing/quota";
 import type { Deps } from "../deps";
@@ -20,6 +21,23 @@ export async function issueToken(deps: Pick<Deps, "db" | "config" | "logger" | "
   countTokenIssued(tenant.projectId, tenant.orgId, { room: minted.room, identity: minted.identity });
   quota.consumed("tokens_issued");
   deps.background(flushTokenUsage(deps.db, deps.logger));
+  return minted;
+}
+
+/**
+ * A signed-in member minting a token from the dashboard (the playground): a person, not a server,
+ * obtains a credential for a room, so it is audited (room and identity; never the token).
+ */
+export async function issueMemberToken(deps: Pick<Deps, "db" | "config" | "logger" | "background">, tenant: Tenant, actor: AuditActor, request: TokenRequest) {
+  const minted = await issueToken(deps, tenant, request);
+  await auditEntry(deps.db, actor, {
+    action: "token.minted",
+    resourceType: "room",
+    resourceId: minted.room,
+    orgId: tenant.orgId,
+    projectId: tenant.projectId,
+    metadata: { room: minted.room, identity: minted.identity, expires_at: new Date(minted.expiresAt).toISOString() },
+  });
   return minted;
 }
 

@@ -14,7 +14,7 @@ describe("monthly invoices", () => {
   it("invoices each org once for the month just ended, with exact lines, and a second run creates nothing new", async () => {
     const alice = await createUser();
     const bob = await createUser();
-    setClock(() => at(6, 5));
+    setClock(() => at(6, 1)); // on Pro for the whole of June (a later start would prorate the month)
     const pro = await orgOnPlan(alice, "pro", "Pro Co");
     const free = await orgOnPlan(bob, "free", "Free Co");
     await addUsage(pro, "participant_minutes", 30_000, at(6, 10, 9));
@@ -85,11 +85,11 @@ describe("monthly invoices", () => {
     expect(audit[0]).toMatchObject({ actor_type: "system", actor_id: null, resource_id: summary.id });
     expect(JSON.parse(audit[0]!.metadata)).toMatchObject({ plan: "pro", total_cents: 5_102, period_start: "2026-06-01T00:00:00Z" });
 
-    // July, on Scale since July 1st: a second invoice, listed newest first with a working cursor.
+    // July: Pro until the upgrade at 10:00 on July 1st, then Scale, each prorated by time: 5000 × 10/744 h → 67 + 50000 × 734/744 → 49328.
     setClock(() => at(8, 2, 3, 7));
     await runCron("7 * * * *");
     const page1 = await call("GET", `/v1/orgs/${pro.orgId}/invoices?limit=1`, { token: alice.token });
-    expect(page1.body.data.map((i: any) => [i.period_start, i.plan, i.total_cents])).toEqual([["2026-07-01T00:00:00Z", "scale", 50_000]]);
+    expect(page1.body.data.map((i: any) => [i.period_start, i.plan, i.total_cents])).toEqual([["2026-07-01T00:00:00Z", "scale", 49_395]]);
     expect(page1.body.next_cursor).toEqual(expect.any(String));
     const page2 = await call("GET", `/v1/orgs/${pro.orgId}/invoices?limit=1&cursor=${page1.body.next_cursor}`, { token: alice.token });
     expect(page2.body.data.map((i: any) => i.id)).toEqual([summary.id]);

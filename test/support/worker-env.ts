@@ -13,9 +13,7 @@ export const PRODUCTION = {
   PULSE_ENV: "production",
   LIVEKIT_API_SECRET: "prod-secret-0123456789-0123456789-abcdef",
   PULSE_ADMIN_TOKEN: "prod-admin-token-0123456789",
-  PULSE_ENCRYPTION_KEY: "prod-encryption-key-0123456789-0123456789",
-  // The tests' own keyring (.dev.vars) would otherwise name a different key k0 than the one above.
-  PULSE_ENCRYPTION_KEYS: "k0:prod-encryption-key-0123456789-0123456789",
+  PULSE_ENCRYPTION_KEYS: "k1:prod-encryption-key-0123456789-0123456789",
   PASSWORD_PEPPER: "prod-password-pepper-0123456789-0123456789",
   EMAIL_PROVIDER: "http",
   EMAIL_API_URL: "https://mail-api.test/send",
