@@ -24,10 +24,9 @@ import {
 import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
 import type { egresses } from "../db/schema";
 import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
-import { zodIssuesToError } from "../lib/openapi";
-import { livekitNanos, onlySupportedFields, setFields, type LivekitMessage } from "./codec";
+import { livekitNanos, onlySupportedFields, restBody, setFields, type LivekitMessage } from "./codec";
 import { invalidArgument } from "./errors";
-import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
+import { listRecords, requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
 type Json = Record<string, unknown>;
 type EgressRow = typeof egresses.$inferSelect;
@@ -145,9 +144,7 @@ export function startBodyFrom(kind: StartKind, message: LivekitMessage): StartEg
       };
       break;
   }
-  const parsed = StartEgressBody.safeParse(defined(body));
-  if (!parsed.success) throw zodIssuesToError(parsed.error);
-  return parsed.data;
+  return restBody(StartEgressBody, defined(body));
 }
 
 type StartKind = StartEgressBody["type"];
@@ -211,12 +208,11 @@ export const egressMethods: Record<string, TwirpMethod> = {
     request: UpdateStreamRequest,
     authorize: roomRecord,
     async handle(ctx, req) {
-      const parsed = UpdateStreamsBody.safeParse({ add_output_urls: req.addOutputUrls, remove_output_urls: req.removeOutputUrls });
-      if (!parsed.success) throw zodIssuesToError(parsed.error);
+      const change = restBody(UpdateStreamsBody, { add_output_urls: req.addOutputUrls, remove_output_urls: req.removeOutputUrls });
       const row = await egressOf(ctx, req.egressId);
       const next = await updateEgressStreams(ctx.deps, ctx.caller.audit, ctx.caller, row.id, {
-        add: parsed.data.add_output_urls ?? [],
-        remove: parsed.data.remove_output_urls ?? [],
+        add: change.add_output_urls ?? [],
+        remove: change.remove_output_urls ?? [],
       });
       return egressInfoFromRecord(next);
     },
@@ -225,15 +221,12 @@ export const egressMethods: Record<string, TwirpMethod> = {
     request: ListEgressRequest,
     authorize: roomRecord,
     async handle(ctx, req) {
-      // LiveKit answers not_found for an egress id it does not know: so does Pulse for one not the caller's.
-      if (req.egressId) await egressOf(ctx, req.egressId);
-      const { rows } = await listEgresses(ctx.deps, ctx.caller.projectId, {
-        room: req.roomName || undefined,
-        egressId: req.egressId || undefined,
+      const rows = await listRecords(
+        { roomName: req.roomName, id: req.egressId },
+        (id) => egressOf(ctx, id),
         // LiveKit's `active: false` means "all", not "only ended".
-        active: req.active ? true : undefined,
-        limit: 1000,
-      });
+        ({ id, ...query }) => listEgresses(ctx.deps, ctx.caller.projectId, { ...query, egressId: id, active: req.active ? true : undefined }),
+      );
       return new ListEgressResponse({ items: rows.map(egressInfoFromRecord) });
     },
   }),
