@@ -10,6 +10,11 @@
 import {
   EgressInfo,
   EgressStatus,
+  FileInfo,
+  ImagesInfo,
+  SegmentsInfo,
+  StreamInfo,
+  StreamInfo_Status,
   ListEgressRequest,
   ListEgressResponse,
   ParticipantEgressRequest,
@@ -23,6 +28,7 @@ import {
 } from "@livekit/protocol";
 import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
 import type { egresses } from "../db/schema";
+import { parseResults } from "../egress/results";
 import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
 import { livekitNanos, onlySupportedFields, restBody, setFields, type LivekitMessage } from "./codec";
 import { invalidArgument } from "./errors";
@@ -155,11 +161,13 @@ type StartKind = StartEgressBody["type"];
 
 /**
  * Pulse's record of an egress as an EgressInfo, with the tenant's room: what every method answers.
- * The record holds LiveKit's answer to the call just made (status, times, error), and it leaves out
+ * The record holds LiveKit's answer to the call just made (status, times, error, results), and it leaves out
  * what LiveKit echoes that the tenant must not get back: the start request, with its storage
  * credentials and the namespaced room.
  */
 export function egressInfoFromRecord(row: EgressRow): EgressInfo {
+  const results = parseResults(row.results);
+  const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
   return new EgressInfo({
     egressId: row.egressId,
     roomName: row.room ?? "",
@@ -168,6 +176,38 @@ export function egressInfoFromRecord(row: EgressRow): EgressInfo {
     endedAt: livekitNanos(row.endedAt),
     updatedAt: livekitNanos(row.updatedAt),
     error: row.error ?? "",
+    // What the record keeps: redacted, with the tenant's paths.
+    fileResults: results.file_results.map(
+      (f) => new FileInfo({ filename: f.filename, location: f.location, size: BigInt(f.size), duration: nanos(f.duration_ms), startedAt: livekitNanos(f.started_at), endedAt: livekitNanos(f.ended_at) }),
+    ),
+    streamResults: results.stream_results.map(
+      (r) =>
+        new StreamInfo({
+          url: r.url,
+          status: StreamInfo_Status[r.status as keyof typeof StreamInfo_Status] ?? StreamInfo_Status.ACTIVE,
+          duration: nanos(r.duration_ms),
+          startedAt: livekitNanos(r.started_at),
+          endedAt: livekitNanos(r.ended_at),
+          error: r.error ?? "",
+        }),
+    ),
+    segmentResults: results.segment_results.map(
+      (r) =>
+        new SegmentsInfo({
+          playlistName: r.playlist_name,
+          playlistLocation: r.playlist_location,
+          livePlaylistName: r.live_playlist_name,
+          livePlaylistLocation: r.live_playlist_location,
+          size: BigInt(r.size),
+          segmentCount: BigInt(r.segment_count),
+          duration: nanos(r.duration_ms),
+          startedAt: livekitNanos(r.started_at),
+          endedAt: livekitNanos(r.ended_at),
+        }),
+    ),
+    imageResults: results.image_results.map(
+      (r) => new ImagesInfo({ filenamePrefix: r.filename_prefix, imageCount: BigInt(r.image_count), startedAt: livekitNanos(r.started_at), endedAt: livekitNanos(r.ended_at) }),
+    ),
   });
 }
 

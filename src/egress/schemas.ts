@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { egresses } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
+import { parseResults, serializeResults } from "./results";
 
 const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
 /**
@@ -231,6 +232,37 @@ export const StartEgressBody = z
   .openapi("StartEgress");
 export type StartEgressBody = z.infer<typeof StartEgressBody>;
 
+const Iso = z.string().nullable();
+const FileResultSchema = z
+  .object({ filename: z.string(), location: z.string().openapi({ description: "Without query string (signed URLs' signatures) or userinfo." }), size: z.number().int(), duration: z.number().int(), started_at: Iso, ended_at: Iso })
+  .openapi("EgressFileResult");
+const StreamResultSchema = z
+  .object({
+    url: z.string().openapi({ description: "The destination with its stream key redacted." }),
+    status: z.string().openapi({ description: "LiveKit's: ACTIVE, FINISHED, FAILED" }),
+    duration: z.number().int(),
+    started_at: Iso,
+    ended_at: Iso,
+    error: z.string().nullable(),
+  })
+  .openapi("EgressStreamResult");
+const SegmentResultSchema = z
+  .object({
+    playlist_name: z.string(),
+    playlist_location: z.string(),
+    live_playlist_name: z.string(),
+    live_playlist_location: z.string(),
+    size: z.number().int(),
+    segment_count: z.number().int(),
+    duration: z.number().int(),
+    started_at: Iso,
+    ended_at: Iso,
+  })
+  .openapi("EgressSegmentResult");
+const ImageResultSchema = z
+  .object({ filename_prefix: z.string(), image_count: z.number().int(), started_at: Iso, ended_at: Iso })
+  .openapi("EgressImageResult");
+
 export const EgressSchema = z
   .object({
     id: z.string().openapi({ example: "eg_3kT9xYz" }),
@@ -243,6 +275,10 @@ export const EgressSchema = z
     started_at: z.string().nullable(),
     ended_at: z.string().nullable(),
     created_at: z.string(),
+    file_results: z.array(FileResultSchema),
+    stream_results: z.array(StreamResultSchema),
+    segment_results: z.array(SegmentResultSchema),
+    image_results: z.array(ImageResultSchema),
   })
   .openapi("Egress");
 
@@ -258,6 +294,7 @@ export function serializeEgress(e: typeof egresses.$inferSelect) {
     started_at: e.startedAt === null ? null : toIso(e.startedAt),
     ended_at: e.endedAt === null ? null : toIso(e.endedAt),
     created_at: toIso(e.createdAt),
+    ...serializeResults(parseResults(e.results)),
   };
 }
 

@@ -12,7 +12,7 @@
 import { and, eq, isNull, lt } from "drizzle-orm";
 import { runBatch, type BatchItem, type Database } from "../db/client";
 import { egresses, ingresses, livekitEvents, organizations, projects } from "../db/schema";
-import { applyEgressEvent } from "../egress/events";
+import { applyEgressEvent, recordingCompleted } from "../egress/events";
 import { applyIngressEvent } from "../ingress/events";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -123,9 +123,12 @@ async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promi
   statements.push(...(await roomSessionStatements(db, event, project, stored.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, stored.occurredAt);
   if (tenantEvent) statements.push(...(await fanOutStatements(db, project.projectId, tenantEvent, event.id, event)));
+  const recording = await recordingCompleted(db, project, event, stored.occurredAt);
+  if (recording) statements.push(...(await fanOutStatements(db, project.projectId, recording.event, recording.sourceId)));
   statements.push(db.update(livekitEvents).set({ projectId: project.projectId }).where(eq(livekitEvents.id, stored.id)));
   await runBatch(db, statements);
   if (tenantEvent) await enqueueNewMessages(db, deps.queue, project.projectId, event.id);
+  if (recording) await enqueueNewMessages(db, deps.queue, project.projectId, recording.sourceId);
   await db.update(livekitEvents).set({ processedAt: nowMs() }).where(eq(livekitEvents.id, stored.id));
 }
 
