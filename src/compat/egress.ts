@@ -4,8 +4,8 @@
  * are the same), and go through `egress/service.ts` with the same quota, audit and metering.
  * Answers are EgressInfo made from Pulse's record (tenant's room names, LiveKit's latest status).
  *
- * Fields Pulse does not support (encoding presets, image outputs, per-egress webhooks, custom
- * templates…) are refused with `invalid_argument` naming them, never silently dropped.
+ * Fields Pulse does not support (encoding presets, image codecs and suffixes, per-egress webhooks,
+ * custom templates…) are refused with `invalid_argument` naming them, never silently dropped.
  */
 import {
   EgressInfo,
@@ -99,7 +99,12 @@ function segmentOutput(s: Json, where: string) {
   });
 }
 
-const ENCODED = ["fileOutputs", "streamOutputs", "segmentOutputs"];
+function imageOutput(o: Json, where: string) {
+  onlySupportedFields(o, ["captureInterval", "width", "height", "filenamePrefix", ...STORAGE], where);
+  return defined({ capture_interval: o.captureInterval, width: o.width, height: o.height, filename_prefix: o.filenamePrefix ?? "", ...storage(o, where) });
+}
+
+const ENCODED = ["fileOutputs", "streamOutputs", "segmentOutputs", "imageOutputs"];
 const LEGACY = ["file", "stream", "segments"];
 
 /** The outputs of an encoded egress: the lists, or (older SDKs) the single legacy `output`. */
@@ -111,6 +116,7 @@ function encodedOutputs(req: Json) {
     file_outputs: files.length > 0 ? files.map((f, i) => fileOutput(f, `fileOutputs[${i}].`)) : undefined,
     stream_outputs: streams.length > 0 ? streams.map((s, i) => streamOutput(s, `streamOutputs[${i}].`)) : undefined,
     segment_outputs: segments.length > 0 ? segments.map((s, i) => segmentOutput(s, `segmentOutputs[${i}].`)) : undefined,
+    image_outputs: list(req.imageOutputs).length > 0 ? list(req.imageOutputs).map((o, i) => imageOutput(o, `imageOutputs[${i}].`)) : undefined,
   });
 }
 

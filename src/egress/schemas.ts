@@ -107,17 +107,30 @@ export const DirectFileOutput = z
   .refine(atMostOneStorage, oneStorageMessage)
   .openapi("EgressTrackFileOutput");
 
+/** A still image every `capture_interval` seconds (LiveKit's ImageOutput), named `<filename_prefix>_<n>.jpeg`. */
+export const ImageOutput = z
+  .strictObject({
+    capture_interval: z.number().int().min(1).max(86_400).openapi({ description: "Seconds between images." }),
+    width: z.number().int().min(1).max(7680).optional(),
+    height: z.number().int().min(1).max(7680).optional(),
+    filename_prefix: Path,
+    ...storageFields,
+  })
+  .refine(atMostOneStorage, oneStorageMessage)
+  .openapi("EgressImageOutput");
+
 const encodedOutputs = {
   file_outputs: z.array(FileOutput).max(1).optional(),
   stream_outputs: z.array(StreamOutput).max(1).optional(),
   segment_outputs: z.array(SegmentOutput).max(1).optional(),
+  image_outputs: z.array(ImageOutput).max(1).optional(),
 };
 const mediaOptions = { audio_only: z.boolean().optional(), video_only: z.boolean().optional() };
 
-function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknown[]; segment_outputs?: unknown[] }) {
-  return (b.file_outputs?.length ?? 0) + (b.stream_outputs?.length ?? 0) + (b.segment_outputs?.length ?? 0) > 0;
+function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknown[]; segment_outputs?: unknown[]; image_outputs?: unknown[] }) {
+  return (b.file_outputs?.length ?? 0) + (b.stream_outputs?.length ?? 0) + (b.segment_outputs?.length ?? 0) + (b.image_outputs?.length ?? 0) > 0;
 }
-const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs or segment_outputs)", path: ["file_outputs"] };
+const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs, segment_outputs or image_outputs)", path: ["file_outputs"] };
 const notBoth = { message: "audio_only and video_only cannot both be true", path: ["audio_only"] };
 
 /**
@@ -134,8 +147,9 @@ function noSeparatorsThroughRoomTemplate(room: string, paths: [(string | number)
   }
 }
 
-function encodedOutputPaths(b: { file_outputs?: z.infer<typeof FileOutput>[]; segment_outputs?: z.infer<typeof SegmentOutput>[] }) {
+function encodedOutputPaths(b: { file_outputs?: z.infer<typeof FileOutput>[]; segment_outputs?: z.infer<typeof SegmentOutput>[]; image_outputs?: z.infer<typeof ImageOutput>[] }) {
   return [
+    ...(b.image_outputs ?? []).map((o, i): [(string | number)[], string | undefined] => [["image_outputs", i, "filename_prefix"], o.filename_prefix]),
     ...(b.file_outputs ?? []).map((f, i): [(string | number)[], string | undefined] => [["file_outputs", i, "filepath"], f.filepath]),
     ...(b.segment_outputs ?? []).flatMap((s, i): [(string | number)[], string | undefined][] => [
       [["segment_outputs", i, "filename_prefix"], s.filename_prefix],
