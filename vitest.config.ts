@@ -18,6 +18,8 @@ export default defineConfig({
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                 // Fake LiveKit Twirp API (answered by test fetch stubs; never a real host).
                 LIVEKIT_API_URL: "http://livekit.test",
+                // Fake DNS-over-HTTPS resolver (test/support/fake-dns.ts; never a real one).
+                DOH_URL: "https://dns.test/dns-query",
               },
             },
           })),
@@ -26,7 +28,7 @@ export default defineConfig({
           name: "workers",
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/browser/**", "test/docs/**"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -38,6 +40,16 @@ export default defineConfig({
           environment: "node",
           include: ["test/browser/**/*.test.ts"],
           testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The docs' runnable examples and the OpenAPI document's clients, against a `wrangler dev` the test starts.
+        test: {
+          name: "docs",
+          environment: "node",
+          include: ["test/docs/**/*.test.ts"],
+          testTimeout: 90_000,
           hookTimeout: 120_000,
         },
       },

@@ -41,6 +41,7 @@ import { tokenRoutes } from "./tokens/routes";
 import { billingRoutes } from "./billing/routes";
 import { roomRoutes } from "./rooms/routes";
 import { sessionRoutes } from "./sessions/routes";
+import { apiDocsRoutes } from "./api-docs/routes";
 
 function respondWithError(c: Context<AppEnv>, error: ApiError) {
   // Browsers on dashboard pages get pages; the API's paths (and non-browser clients) keep the envelope.
@@ -48,6 +49,16 @@ function respondWithError(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.var.requestId ?? newId("request");
   return c.json(errorBody(error, requestId), error.status, { ...error.headers, "X-Request-Id": requestId });
 }
+
+const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "Pulse API",
+    version: "1.0.0",
+    description: "Multi-tenant control plane for LiveKit: organizations, projects, API keys, LiveKit access tokens, rooms, egress, ingress, webhooks, usage and billing.",
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+  },
+};
 
 export function createApp() {
   const app = createRouter();
@@ -97,18 +108,10 @@ export function createApp() {
   app.route("/", billingRoutes);
   app.route("/", roomRoutes);
   app.route("/", sessionRoutes);
+  // The OpenAPI document of every route above (completed centrally: src/api-docs/document.ts) and its reference page.
+  app.route("/", apiDocsRoutes(() => app.getOpenAPI31Document(OPENAPI_INFO) as never));
   // Last: the dashboard's pages (HTML) on every path outside the API's.
   app.route("/", dashboardRoutes as never);
-
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    description: "A dashboard session token (`sess_…`) or a project API key (`pulse_…`), depending on the route.",
-  });
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Pulse API", version: "1.0.0", description: "Multi-tenant control plane for LiveKit." },
-  });
 
   app.notFound((c) => respondWithError(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
 

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "./lib/logger";
+import { KEY_ID_PATTERN, LEGACY_KEY_ID, type Keyring } from "./lib/secrets";
 
-const DEV_LIVEKIT_SECRET = "pulse-dev-livekit-secret-change-me-0123456789";
 const DEV_ADMIN_TOKEN = "pulse-dev-admin-token";
 const DEV_ENCRYPTION_KEY = "pulse-dev-encryption-key-change-me-0123456789";
 const DEV_PASSWORD_PEPPER = "pulse-dev-password-pepper-change-me-0123456789";
@@ -15,13 +15,16 @@ const intVar = (min: number, max: number) => z.coerce.number().int().min(min).ma
 const boolVar = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 
 const schema = z.object({
-  PULSE_ENV: z.enum(["development", "production"]).default("development"),
+  // No default: a deployed Worker that forgot it must not silently run as development.
+  PULSE_ENV: z.enum(["development", "production"], { error: "must be development or production" }),
   LIVEKIT_URL: z.url({ protocol: /^wss?$/ }).default("ws://127.0.0.1:7880"),
   LIVEKIT_API_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal("").transform(() => undefined)),
   LIVEKIT_API_KEY: z.string().min(1),
-  LIVEKIT_API_SECRET: z.string().min(32, "must be at least 32 characters"),
+  // `livekit-server --dev` uses `secret`; the 32-character minimum is enforced for production below.
+  LIVEKIT_API_SECRET: z.string().min(1),
   PULSE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
-  PULSE_ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters"),
+  // Read as key id `k0` of the keyring, so ciphertexts from before PULSE_ENCRYPTION_KEYS still open.
+  PULSE_ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   RATE_LIMIT_IP_PER_MIN: intVar(1, 1_000_000).default(100),
   RATE_LIMIT_PROJECT_PER_MIN: intVar(1, 10_000_000).default(1000),
   CORS_ORIGINS: z.string().default(""),
@@ -30,6 +33,7 @@ const schema = z.object({
   SESSION_TTL_HOURS: intVar(1, 24 * 365).default(24 * 30),
   AUDIT_RETENTION_DAYS: intVar(1, 3650).default(365),
   WEBHOOK_RETENTION_DAYS: intVar(1, 3650).default(30),
+  USAGE_EVENT_RETENTION_DAYS: intVar(2, 3650).default(35),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
@@ -39,6 +43,14 @@ const schema = z.object({
   EMAIL_FROM: z.string().max(320).optional(),
   RATE_LIMIT_USER_PER_MIN: intVar(1, 1_000_000).default(600),
   RATE_LIMIT_WEBHOOK_TEST_PER_MIN: intVar(1, 100_000).default(30),
+  LIMIT_FREE_ORGS_PER_USER: intVar(0, 1_000_000).default(2),
+  LIMIT_PROJECTS_PER_ORG: intVar(0, 1_000_000).default(100),
+  LIMIT_KEYS_PER_PROJECT: intVar(0, 1_000_000).default(50),
+  LIMIT_WEBHOOKS_PER_PROJECT: intVar(0, 1_000_000).default(20),
+  LIMIT_PENDING_INVITATIONS_PER_ORG: intVar(0, 1_000_000).default(100),
+  PULSE_ENCRYPTION_KEYS: z.string().optional(),
+  WEB_EGRESS: z.enum(["on", "off"]).default("on"),
+  DOH_URL: z.url({ protocol: /^https?$/ }).default("https://cloudflare-dns.com/dns-query"),
 });
 
 /** The vars and secrets configuration reads (each a string, as Workers hand them over). */
@@ -49,7 +61,8 @@ export interface Config {
   isProduction: boolean;
   livekit: { url: string; apiUrl: string; apiKey: string; apiSecret: string };
   adminToken: string;
-  encryptionKey: string;
+  /** Seals and opens the secrets Pulse must recover (lib/secrets.ts); the first key of PULSE_ENCRYPTION_KEYS seals. */
+  encryptionKeys: Keyring;
   rateLimits: { ipPerMinute: number; projectPerMinute: number; userPerMinute: number; webhookTestPerMinute: number };
   /** HMAC-SHA256 key applied to passwords before PBKDF2 (lib/secrets.ts). */
   passwordPepper: string;
@@ -60,8 +73,26 @@ export interface Config {
   sessionTtlHours: number;
   auditRetentionDays: number;
   webhookRetentionDays: number;
+  /** Raw usage events are deleted this long after they happened, once their hour is rolled up. */
+  usageEventRetentionDays: number;
   participantSessionTimeoutHours: number;
   logLevel: LogLevel;
+  /** Count caps: a create past one is 409 `conflict` naming it (see `db/count-cap.ts`). */
+  limits: Limits;
+  /** `WEB_EGRESS=off` refuses web egress (a browser inside the platform network loading a tenant's page). */
+  webEgress: boolean;
+  /** DNS-over-HTTPS JSON resolver for destination checks (lib/dns.ts). */
+  dohUrl: string;
+}
+
+export interface Limits {
+  /** Orgs on the free plan one user may own. */
+  freeOrgsPerUser: number;
+  projectsPerOrg: number;
+  /** Active keys: neither revoked nor expired. */
+  keysPerProject: number;
+  webhooksPerProject: number;
+  pendingInvitationsPerOrg: number;
 }
 
 /** `log` stores mail in the outbox (and the dev mailbox) only; `http` POSTs it to `apiUrl`. */
@@ -97,6 +128,32 @@ function emailConfig(v: z.infer<typeof schema>, isProduction: boolean): EmailCon
   return { provider, from, apiUrl: v.EMAIL_API_URL, apiKey: v.EMAIL_API_KEY };
 }
 
+/**
+ * `PULSE_ENCRYPTION_KEYS=id1:secret1,id2:secret2`: the first seals, all open. The old single
+ * `PULSE_ENCRYPTION_KEY` joins the ring as `k0` (and seals when it is the only key).
+ */
+function keyring(keysVar: string | undefined, legacy: string | undefined): Keyring {
+  const keys = new Map<string, string>();
+  let primary: string | undefined;
+  for (const entry of (keysVar ?? "").split(",").map((e) => e.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(":");
+    const id = colon < 0 ? "" : entry.slice(0, colon);
+    const secret = colon < 0 ? "" : entry.slice(colon + 1);
+    if (!KEY_ID_PATTERN.test(id)) throw new ConfigError("PULSE_ENCRYPTION_KEYS", "must be id:secret pairs separated by commas (ids of letters, digits, _ or -)");
+    if (secret.length < 32) throw new ConfigError("PULSE_ENCRYPTION_KEYS", `key ${id} must be at least 32 characters`);
+    if (keys.has(id)) throw new ConfigError("PULSE_ENCRYPTION_KEYS", `names key ${id} twice`);
+    keys.set(id, secret);
+    primary ??= id;
+  }
+  if (legacy !== undefined) {
+    if (keys.has(LEGACY_KEY_ID) && keys.get(LEGACY_KEY_ID) !== legacy) throw new ConfigError("PULSE_ENCRYPTION_KEYS", `key ${LEGACY_KEY_ID} differs from PULSE_ENCRYPTION_KEY`);
+    keys.set(LEGACY_KEY_ID, legacy);
+    primary ??= LEGACY_KEY_ID;
+  }
+  if (!primary) throw new ConfigError("PULSE_ENCRYPTION_KEYS", "is required");
+  return { primary, keys };
+}
+
 const cache = new WeakMap<object, Config>();
 
 export function loadConfig(env: ConfigVars): Config {
@@ -111,15 +168,16 @@ export function loadConfig(env: ConfigVars): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "configuration");
-    throw new ConfigError(variable, issue.code === "invalid_type" && raw[variable] === undefined ? "is required" : issue.message);
+    throw new ConfigError(variable, raw[variable] === undefined ? "is required" : issue.message);
   }
   const v = parsed.data;
   const isProduction = v.PULSE_ENV === "production";
+  const encryptionKeys = keyring(v.PULSE_ENCRYPTION_KEYS, v.PULSE_ENCRYPTION_KEY);
   if (isProduction) {
     // Shipping the development defaults to production would make every secret public.
-    if (v.LIVEKIT_API_SECRET === DEV_LIVEKIT_SECRET) throw new ConfigError("LIVEKIT_API_SECRET", "is the development default; set a wrangler secret");
+    if (v.LIVEKIT_API_SECRET.length < 32) throw new ConfigError("LIVEKIT_API_SECRET", "must be at least 32 characters in production; set a wrangler secret");
     if (v.PULSE_ADMIN_TOKEN === DEV_ADMIN_TOKEN) throw new ConfigError("PULSE_ADMIN_TOKEN", "is the development default; set a wrangler secret");
-    if (v.PULSE_ENCRYPTION_KEY === DEV_ENCRYPTION_KEY) throw new ConfigError("PULSE_ENCRYPTION_KEY", "is the development default; set a wrangler secret");
+    if ([...encryptionKeys.keys.values()].includes(DEV_ENCRYPTION_KEY)) throw new ConfigError("PULSE_ENCRYPTION_KEYS", "holds the development key; set a wrangler secret");
     if (v.PASSWORD_PEPPER === DEV_PASSWORD_PEPPER) throw new ConfigError("PASSWORD_PEPPER", "is the development default; set a wrangler secret");
   }
   const email = emailConfig(v, isProduction);
@@ -133,7 +191,7 @@ export function loadConfig(env: ConfigVars): Config {
       apiSecret: v.LIVEKIT_API_SECRET,
     },
     adminToken: v.PULSE_ADMIN_TOKEN,
-    encryptionKey: v.PULSE_ENCRYPTION_KEY,
+    encryptionKeys,
     rateLimits: {
       ipPerMinute: v.RATE_LIMIT_IP_PER_MIN,
       projectPerMinute: v.RATE_LIMIT_PROJECT_PER_MIN,
@@ -149,8 +207,18 @@ export function loadConfig(env: ConfigVars): Config {
     sessionTtlHours: v.SESSION_TTL_HOURS,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
+    usageEventRetentionDays: v.USAGE_EVENT_RETENTION_DAYS,
     participantSessionTimeoutHours: v.PARTICIPANT_SESSION_TIMEOUT_HOURS,
     logLevel: v.LOG_LEVEL,
+    limits: {
+      freeOrgsPerUser: v.LIMIT_FREE_ORGS_PER_USER,
+      projectsPerOrg: v.LIMIT_PROJECTS_PER_ORG,
+      keysPerProject: v.LIMIT_KEYS_PER_PROJECT,
+      webhooksPerProject: v.LIMIT_WEBHOOKS_PER_PROJECT,
+      pendingInvitationsPerOrg: v.LIMIT_PENDING_INVITATIONS_PER_ORG,
+    },
+    webEgress: v.WEB_EGRESS === "on",
+    dohUrl: v.DOH_URL,
   };
   cache.set(env, config);
   return config;

@@ -1,7 +1,8 @@
 /**
  * Platform operators (`Authorization: Bearer <PULSE_ADMIN_TOKEN>`): `GET /metrics` and plan
  * management, `GET|POST /v1/admin/plans` and `PATCH /v1/admin/plans/{plan_id}` (rename, re-price,
- * change quotas, deactivate; see `billing/service.ts`).
+ * change quotas, deactivate; see `billing/service.ts`), and a project's web egress origin
+ * allow-list, `GET|PUT /v1/admin/projects/{project_id}/web-egress-origins` (`egress/web-egress.ts`).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -12,7 +13,9 @@ import { createPlan, listPlans, updatePlan } from "../billing/service";
 import { depsOf } from "../deps";
 import type { AppEnv } from "../env";
 import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
-import { PlanParams } from "../lib/params";
+import { PlanParams, ProjectParams } from "../lib/params";
+import { WebEgressOriginsBody, WebEgressOriginsSchema } from "../egress/schemas";
+import { setWebEgressOrigins, webEgressOrigins } from "../egress/web-egress";
 import { createRouter } from "../router";
 import { renderMetrics } from "./service";
 
@@ -83,5 +86,38 @@ adminRoutes.openapi(
   async (c) => {
     const plan = await updatePlan(depsOf(c), adminActor(c), c.req.valid("param").plan_id, c.req.valid("json"));
     return c.json(serializePlan(plan), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/admin/projects/{project_id}/web-egress-origins",
+    tags,
+    summary: "The origins a project's web egress may load (platform admin); null: any public origin",
+    security: bearerSecurity,
+    request: { params: ProjectParams },
+    responses: { 200: jsonContent(WebEgressOriginsSchema, "The allow-list"), 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const projectId = c.req.valid("param").project_id;
+    return c.json({ project_id: projectId, origins: await webEgressOrigins(depsOf(c), projectId) }, 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/v1/admin/projects/{project_id}/web-egress-origins",
+    tags,
+    summary: "Set or remove the origins a project's web egress may load (platform admin, audited)",
+    security: bearerSecurity,
+    request: { params: ProjectParams, body: jsonBody(WebEgressOriginsBody) },
+    responses: { 200: jsonContent(WebEgressOriginsSchema, "Updated"), ...adminErrors },
+  }),
+  async (c) => {
+    const projectId = c.req.valid("param").project_id;
+    const origins = await setWebEgressOrigins(depsOf(c), adminActor(c), projectId, c.req.valid("json").origins);
+    return c.json({ project_id: projectId, origins }, 200);
   },
 );

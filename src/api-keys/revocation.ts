@@ -8,11 +8,12 @@ import { forgetKey } from "../auth/key-cache";
 import type { Deps } from "../deps";
 import { ApiError } from "../lib/errors";
 import { projectLimiter } from "../rate-limit/service";
+import { errorMessage } from "../lib/logger";
 
 type AnnounceDeps = Pick<Deps, "limiter" | "logger">;
 
 function unavailable(deps: AnnounceDeps, error: unknown): never {
-  deps.logger.error("revocation_announce_failed", { error_message: error instanceof Error ? error.message : String(error) });
+  deps.logger.error("revocation_announce_failed", { error_message: errorMessage(error) });
   throw new ApiError("service_unavailable", "Could not revoke right now; nothing was changed. Try again shortly.", {
     headers: { "Retry-After": "5" },
   });

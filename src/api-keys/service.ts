@@ -4,8 +4,9 @@
  * limiter object first (`revocation.ts`), then write D1 guarded on the secret they read, so a
  * revoke racing a roll can never leave a live secret behind.
  */
-import { and, eq, sql } from "drizzle-orm";
-import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
+import { and, count, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
+import { auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
 import { tenantOf, type Tenant } from "../authz/access";
 import { API_KEY_SCOPES, type ApiKeyScope } from "../authz/permissions";
 import { apiKeys } from "../db/schema";
@@ -30,7 +31,8 @@ export interface ApiKeyInput {
 /** How often revoking retries when a concurrent roll keeps replacing the secret it announced. */
 const REVOKE_ATTEMPTS = 3;
 
-export async function createApiKey(deps: Pick<Deps, "db">, caller: UserActor, tenant: Tenant, input: ApiKeyInput) {
+/** At most LIMIT_KEYS_PER_PROJECT active (neither revoked nor expired) keys, counted inside the INSERT. */
+export async function createApiKey(deps: Pick<Deps, "db" | "config">, caller: UserActor, tenant: Tenant, input: ApiKeyInput) {
   const { db } = deps;
   const at = nowMs();
   const expiresAt = input.expires_at ? Date.parse(input.expires_at) : null;
@@ -55,7 +57,16 @@ export async function createApiKey(deps: Pick<Deps, "db">, caller: UserActor, te
   };
   const metadata = { name: input.name, prefix, scopes, expires_at: input.expires_at ?? null };
   const audit = { action: "api_key.created", resourceType: "api_key", resourceId: key.id, ...tenantOf(tenant), metadata };
-  await db.batch([db.insert(apiKeys).values(key), auditEntry(db, caller.audit, audit, at)]);
+  const cap = deps.config.limits.keysPerProject;
+  const active = db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, tenant.projectId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, at))));
+  const [inserted] = await db.batch([
+    insertWhen(db, apiKeys, key, belowCap(active, cap)),
+    auditEntryWhen(db, caller.audit, audit, rowWritten(apiKeys.id, key.id), at),
+  ]);
+  if (inserted.length === 0) throw capReached("active API keys in this project", cap, "LIMIT_KEYS_PER_PROJECT");
   return { key, secret };
 }
 

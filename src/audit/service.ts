@@ -4,10 +4,15 @@ import type { Database } from "../db/client";
 import type { Deps } from "../deps";
 import { notFound } from "../lib/errors";
 import { auditLogs } from "../db/schema";
-import { afterCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
+import { afterCursor, decodeCursor, newestFirst, page, type PageRequest } from "../lib/pagination";
 import type { AuditFilters } from "./schemas";
 
 export function auditWhere(orgId: string, f: AuditFilters, cursor?: string): SQL | undefined {
+  const until = f.until ? Date.parse(f.until) : undefined;
+  // Past the first page the cursor is the upper bound; `until` is dropped when the cursor implies
+  // it, so the index range starts at the cursor (a deep page costs what the first one does).
+  const position = cursor ? decodeCursor(cursor) : undefined;
+  const untilNeeded = until !== undefined && !(position && position.t < until);
   return and(
     eq(auditLogs.orgId, orgId),
     f.action ? eq(auditLogs.action, f.action) : undefined,
@@ -16,7 +21,7 @@ export function auditWhere(orgId: string, f: AuditFilters, cursor?: string): SQL
     f.resource_id ? eq(auditLogs.resourceId, f.resource_id) : undefined,
     f.project_id ? eq(auditLogs.projectId, f.project_id) : undefined,
     f.since ? gte(auditLogs.createdAt, Date.parse(f.since)) : undefined,
-    f.until ? lt(auditLogs.createdAt, Date.parse(f.until)) : undefined,
+    untilNeeded ? lt(auditLogs.createdAt, until) : undefined,
     afterCursor(cursor, auditLogs.createdAt, auditLogs.id),
   );
 }

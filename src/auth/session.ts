@@ -9,6 +9,7 @@ import { unauthenticated } from "../lib/errors";
 import { sha256Hex } from "../lib/secrets";
 import { enforceRateLimit } from "../middleware/rate-limit";
 import { bearerToken, SESSION_TOKEN_PREFIX } from "./credentials";
+import { errorMessage } from "../lib/logger";
 
 /** `last_used_at` is written at most this often per session: a cheap, good-enough "last seen". */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -45,7 +46,7 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
   if (row.lastUsedAt === null || row.lastUsedAt <= at - LAST_USED_RESOLUTION_MS) {
     const touch = touchSession(c.var.db, row.sessionId, at).catch((error) =>
-      c.var.logger.warn("session_touch_failed", { error_message: error instanceof Error ? error.message : String(error) }),
+      c.var.logger.warn("session_touch_failed", { error_message: errorMessage(error) }),
     );
     c.executionCtx.waitUntil(touch);
   }

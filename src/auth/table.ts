@@ -61,6 +61,8 @@ export const AUTH_RULES: readonly AuthRule[] = [
   /** Development only (404 in production); reading it needs nothing but the address. */
   { path: "/v1/dev/mailbox", credential: "none" },
   { path: "/v1/livekit/webhook", credential: "livekit_signature" },
+  /** The event catalog: public reference, like the docs it feeds. */
+  { path: "/v1/webhook-event-types", credential: "none", limitByIp: true },
   { path: "/twirp/*", credential: "livekit_jwt" },
 
   { path: "/v1/auth/logout", credential: "session" },
@@ -78,6 +80,7 @@ export const AUTH_RULES: readonly AuthRule[] = [
   { path: "/v1/usage", credential: "api_key", scope: "usage:read" },
   { path: "/v1/rooms/*", credential: "api_key", scope: "rooms:write", readScope: "rooms:read" },
   { path: "/v1/sessions/*", credential: "api_key", scope: "usage:read" },
+  { path: "/v1/webhooks/*", credential: "api_key", scope: "webhooks:write" },
 
   { path: "/metrics", credential: "platform_admin" },
   { path: "/v1/admin/*", credential: "platform_admin" },

@@ -9,8 +9,8 @@
  * - Bounded: at most `batchSize` orgs per batch and `maxBatches` batches per run; the rest are
  *   taken by the next run (the job runs hourly, so a large backlog drains within hours).
  * - Waits for late usage: a month is invoiced only `graceMs` after it ends (usage can be recorded
- *   late, e.g. sessions closed by the stale-session job), and the job recomputes that month's
- *   rollups itself before pricing it, so it never depends on the order of cron jobs.
+ *   late, e.g. sessions closed by the stale-session job), and the job rolls up that month's hours
+ *   still waiting for their rollup before pricing it, so it never depends on the order of cron jobs.
  * - Plan: the one in effect at the end of the month (from the `org.plan_changed` audit trail, so
  *   an upgrade on the 1st does not re-price the month before). No proration.
  */
@@ -24,7 +24,7 @@ import { describeError, type Logger } from "../lib/logger";
 import { afterCursor, newestFirst } from "../lib/pagination";
 import { currentMonth } from "../usage/service";
 import { METER_NAMES, METERS } from "../usage/meters";
-import { rollUpUsage } from "../usage/rollup";
+import { rollUpDirtyHours } from "../usage/rollup";
 import { findPlan } from "./plans";
 import { MICROS_PER_CENT, priceUsage } from "./pricing";
 import { orgUsageTotals } from "./usage-totals";
@@ -183,8 +183,9 @@ export async function createMonthlyInvoices(
     }
     const orgs = await pending(afterId);
     if (orgs.length === 0) break;
-    // Once per run with work: the month's rollups, recomputed from raw events (idempotent).
-    if (batch === 0) await rollUpUsage(db, period.since, period.until);
+    // Once per run with work: the month's hours that received usage since their rollup (usually
+    // none; never the whole month). Priced only once none is left.
+    if (batch === 0 && !(await rollUpDirtyHours(db, { from: period.since, until: period.until })).complete) return { ...result, complete: false };
     for (const org of orgs) {
       try {
         if (await invoiceOrg(db, org, period, opts.now)) result.created++;

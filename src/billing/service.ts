@@ -6,6 +6,7 @@ import { and, asc, eq, exists, isNull } from "drizzle-orm";
 import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
 import { requireOrgAccess, stillHolds } from "../authz/access";
 import { isUniqueViolation } from "../db/client";
+import { belowCap, capReached, freeOrgsOwnedBy } from "../db/count-cap";
 import { organizations, plans } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -38,7 +39,12 @@ export async function listPlans(deps: Pick<Deps, "db">, { includeInactive = fals
  * the permission, the org is still on the plan we read, the target is still active), and the audit
  * entry is written under the same guard in the same batch.
  */
-export async function changePlan(deps: Pick<Deps, "db">, caller: UserActor, orgId: string, planId: string): Promise<OrgRow> {
+/**
+ * Moves an org to another plan (owner). Moving to the free plan counts against the caller's
+ * LIMIT_FREE_ORGS_PER_USER, checked in the UPDATE itself; otherwise an upgrade, a new free org and
+ * a downgrade would add up to any number of free orgs.
+ */
+export async function changePlan(deps: Pick<Deps, "db" | "config">, caller: UserActor, orgId: string, planId: string): Promise<OrgRow> {
   const { db } = deps;
   const unknownPlan = () => validationFailed(`There is no active plan '${planId}'.`, [{ path: "plan", message: "Unknown or inactive plan" }]);
   const target = await findActivePlan(db, planId);
@@ -48,12 +54,15 @@ export async function changePlan(deps: Pick<Deps, "db">, caller: UserActor, orgI
   if (org.planId === target.id) return org;
 
   const at = nowMs();
+  const toFree = target.id === "free";
+  const freeCap = deps.config.limits.freeOrgsPerUser;
   const guard = and(
     eq(organizations.id, orgId),
     isNull(organizations.deletedAt),
     eq(organizations.planId, org.planId),
     stillHolds(db, orgId, caller.userId, "plan:change"),
     exists(db.select({ id: plans.id }).from(plans).where(and(eq(plans.id, target.id), eq(plans.active, true)))),
+    toFree ? belowCap(freeOrgsOwnedBy(db, caller.userId), freeCap) : undefined,
   )!;
   const [, updated] = await db.batch([
     auditEntryWhen(
@@ -70,6 +79,9 @@ export async function changePlan(deps: Pick<Deps, "db">, caller: UserActor, orgI
     // Something changed between the read and the write: report what, like a fresh request would.
     await requireOrgAccess(db, caller.userId, orgId, "plan:change");
     if (!(await findActivePlan(db, planId))) throw unknownPlan();
+    if (toFree && ((await freeOrgsOwnedBy(db, caller.userId).get())?.n ?? 0) >= freeCap) {
+      throw capReached("free-plan organizations you own", freeCap, "LIMIT_FREE_ORGS_PER_USER");
+    }
     throw conflict("The organization's plan changed at the same time; read it again and retry.");
   }
   forgetQuota(orgId);

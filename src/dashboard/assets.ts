@@ -92,7 +92,9 @@ tbody tr:last-child td{border-bottom:0}
 td .actions{display:flex;gap:.4rem;flex-wrap:wrap}
 .cell-name{font-weight:600;overflow-wrap:break-word;min-width:9rem;max-width:22rem}
 time{white-space:nowrap}
+.cell-wrap{min-width:12rem;max-width:24rem;overflow-wrap:anywhere}
 .attempts{margin:0;padding-left:1.1rem}
+.tracks{list-style:none;margin:0;padding:0;display:grid;gap:.35rem}.tracks li{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap;white-space:nowrap}
 .page-actions{display:flex;gap:.5rem;flex-wrap:wrap}
 .grid{margin-bottom:1.25rem}
 figure{margin:0}

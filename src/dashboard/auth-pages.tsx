@@ -19,7 +19,7 @@ import { Button, Field, PostForm, type FieldErrors } from "./ui";
 export const authPages = new Hono<DashboardEnv>();
 
 // The API's per-IP limiter, on the dashboard's forms that check credentials or create accounts.
-const limited = rateLimitByIp as unknown as MiddlewareHandler<DashboardEnv>;
+export const limited = rateLimitByIp as unknown as MiddlewareHandler<DashboardEnv>;
 
 function nextQuery(next: string) {
   return next === "/" ? "" : `?next=${encodeURIComponent(next)}`;

@@ -3,6 +3,7 @@
  * can show them beside the field that caused them.
  */
 import type { ZodType } from "zod";
+import { toIso } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import type { FieldErrors } from "./ui";
 
@@ -42,4 +43,12 @@ export function safeNext(next: string | null | undefined): string {
 /** Optional text: empty means absent. */
 export function optional(value: string | null): string | undefined {
   return value === null || value === "" ? undefined : value;
+}
+
+/** `datetime-local` has no zone; the forms say UTC, so it is read as UTC. */
+export function utcFromLocalInput(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const withSeconds = /T\d{2}:\d{2}$/.test(value) ? `${value}:00` : value;
+  const ms = Date.parse(`${withSeconds}Z`);
+  return Number.isNaN(ms) ? value : toIso(ms);
 }

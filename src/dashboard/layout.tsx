@@ -102,7 +102,9 @@ function Sidebar(p: { shell: Shell }) {
           <ul>
             <NavLink href={`/projects/${project.id}`} active={section === "overview"}>Overview</NavLink>
             <NavLink href={`/projects/${project.id}/keys`} active={section === "keys"}>API keys</NavLink>
+            <NavLink href={`/projects/${project.id}/livekit-keys`} active={section === "livekit-keys"}>LiveKit keys</NavLink>
             <NavLink href={`/projects/${project.id}/playground`} active={section === "playground"}>Token playground</NavLink>
+            <NavLink href={`/projects/${project.id}/rooms`} active={section === "rooms"}>Rooms</NavLink>
             <NavLink href={`/projects/${project.id}/webhooks`} active={section === "webhooks"}>Webhooks</NavLink>
             <NavLink href={`/projects/${project.id}/usage`} active={section === "usage"}>Usage</NavLink>
             <NavLink href={`/projects/${project.id}/egress`} active={section === "egress"}>Egress</NavLink>

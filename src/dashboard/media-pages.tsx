@@ -1,44 +1,108 @@
 /** @jsxImportSource hono/jsx */
 /**
  * A project's egress (recordings, streams) and ingress (inputs): lists and details with status,
- * outputs, results and errors, kept current by LiveKit's webhooks. Viewers read; admins stop an
- * egress or delete an ingress, through the same services as the API-key routes.
+ * outputs, LiveKit's results and errors, kept current by LiveKit's webhooks. Viewers read; admins
+ * stop an egress or delete an ingress, through the same services as the API-key routes.
  */
 import { Hono } from "hono";
+import type { Child } from "hono/jsx";
 import { auditActor } from "../audit/record";
 import { ACTIVE_EGRESS_STATUSES } from "../egress/status";
 import { findEgress, listEgresses, stopEgress } from "../egress/service";
 import { deleteIngress, getIngress, listIngresses } from "../ingress/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn } from "./shell";
-import { Badge, Button, Card, Empty, Pager, PostForm, Table, Time } from "./ui";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
+import { ActionButton, Card, DataTable, Empty, KeyValues, Pager, StatusBadge, Table, Time, olderLink, type Column } from "./ui";
 
 export const mediaPages = new Hono<DashboardEnv>();
 mediaPages.use("/projects/*", signedIn);
 
 const audit = (c: DashContext) => auditActor(asAppContext(c));
 
-function statusTone(status: string): "ok" | "warn" | "bad" | "info" | "muted" {
-  if (/FAILED|ERROR|ABORTED|LIMIT/.test(status)) return "bad";
-  if (/ACTIVE|PUBLISHING|COMPLETE/.test(status)) return "ok";
-  if (/STARTING|ENDING|BUFFERING|INACTIVE/.test(status)) return "warn";
-  return "muted";
-}
-
 const isActiveEgress = (status: string) => (ACTIVE_EGRESS_STATUSES as readonly string[]).includes(status);
 
-function Json(p: { value: string | null }) {
-  if (!p.value) return <span class="muted">—</span>;
-  let text = p.value;
+/** Stored JSON (text) or an already parsed value; null when absent or empty. */
+function parsed(value: unknown): unknown {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value !== "string") return value;
   try {
-    text = JSON.stringify(JSON.parse(p.value), null, 2);
+    return JSON.parse(value);
   } catch {
-    // shown as stored
+    return value;
   }
-  return <pre>{text}</pre>;
 }
+
+function Json(p: { value: unknown }) {
+  const v = parsed(p.value);
+  if (v === null) return <span class="muted">—</span>;
+  return <pre>{typeof v === "string" ? v : JSON.stringify(v, null, 2)}</pre>;
+}
+
+/** LiveKit's results of an egress, in the record's `*Results` fields when the record has them. */
+const RESULT_FIELDS = [
+  ["fileResults", "Files"],
+  ["streamResults", "Streams"],
+  ["segmentResults", "Segments"],
+  ["imageResults", "Images"],
+] as const;
+
+const cellText = (v: unknown): Child => (v === null || v === undefined || v === "" ? <span class="muted">—</span> : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+/** One kind of result as a table: a column per field LiveKit reported. */
+function ResultTable(p: { caption: string; rows: Record<string, unknown>[] }) {
+  const keys = [...new Set(p.rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <Table head={keys} caption={p.caption}>
+      {p.rows.map((r) => (
+        <tr>
+          {keys.map((k) => (
+            <td class="cell-wrap">{cellText(r[k])}</td>
+          ))}
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
+export function EgressResults(p: { record: Record<string, unknown> }) {
+  const present = RESULT_FIELDS.map(([field, title]) => ({ title, value: parsed(p.record[field]) })).filter(
+    (r): r is { title: (typeof RESULT_FIELDS)[number][1]; value: unknown[] } => Array.isArray(r.value) && r.value.length > 0,
+  );
+  if (present.length === 0) return null;
+  return (
+    <Card title="Results" id="results">
+      {present.map((r) => (
+        <>
+          <h3>{r.title}</h3>
+          <ResultTable caption={r.title} rows={r.value.map((v) => (v && typeof v === "object" ? (v as Record<string, unknown>) : { value: v }))} />
+        </>
+      ))}
+    </Card>
+  );
+}
+
+const errorText = (error: string | null) => (error ? <span class="error">{error}</span> : null);
+
+/** A list page of egress or ingress: one card, one table, older pages by cursor. */
+function MediaList<T>(p: { c: DashContext; ctx: ProjectPage; section: "egress" | "ingress"; title: string; cardTitle: string; rows: T[]; next: string | null; empty: Child; columns: Column<T>[] }) {
+  const base = `/projects/${p.ctx.projectId}/${p.section}`;
+  return (
+    <Layout c={p.c} shell={p.ctx.shell(p.title, p.section)}>
+      <Card title={p.cardTitle} id={p.section}>
+        <DataTable caption={p.title} rows={p.rows} empty={<Empty title={`No ${p.section} yet`}>{p.empty}</Empty>} columns={p.columns} />
+        <Pager newest={p.c.req.query("cursor") ? base : null} older={olderLink(base, p.next)} />
+      </Card>
+    </Layout>
+  );
+}
+
+const idLink = (href: string, id: string) => (
+  <a href={href}>
+    <code>{id}</code>
+  </a>
+);
 
 mediaPages.get("/projects/:project_id/egress", async (c) => {
   const ctx = await projectPage(c, c.req.param("project_id"), "project:read");
@@ -46,37 +110,24 @@ mediaPages.get("/projects/:project_id/egress", async (c) => {
   const base = `/projects/${ctx.projectId}/egress`;
   return page(
     c,
-    <Layout c={c} shell={ctx.shell("Egress", "egress")}>
-      <Card title="Recordings and streams" id="egress">
-        {list.rows.length === 0 ? (
-          <Empty title="No egress yet">Start one with an API key: POST /v1/egress records or streams a room.</Empty>
-        ) : (
-          <Table head={["Egress", "Type", "Room", "Status", "Started", "Ended"]} caption="Egress">
-            {list.rows.map((e) => (
-              <tr>
-                <td>
-                  <a href={`${base}/${e.id}`}>
-                    <code>{e.id}</code>
-                  </a>
-                </td>
-                <td>{e.type}</td>
-                <td class="cell-name">{e.room ?? <span class="muted">web page</span>}</td>
-                <td>
-                  <Badge tone={statusTone(e.status)}>{e.status}</Badge>
-                </td>
-                <td>
-                  <Time at={e.startedAt} />
-                </td>
-                <td>
-                  <Time at={e.endedAt} />
-                </td>
-              </tr>
-            ))}
-          </Table>
-        )}
-        <Pager older={list.nextCursor ? `${base}?cursor=${encodeURIComponent(list.nextCursor)}` : null} />
-      </Card>
-    </Layout>,
+    <MediaList
+      c={c}
+      ctx={ctx}
+      section="egress"
+      title="Egress"
+      cardTitle="Recordings and streams"
+      rows={list.rows}
+      next={list.nextCursor}
+      empty="Start one with an API key: POST /v1/egress records or streams a room."
+      columns={[
+        { head: "Egress", cell: (e) => idLink(`${base}/${e.id}`, e.id) },
+        { head: "Type", cell: (e) => e.type },
+        { head: "Room", class: "cell-name", cell: (e) => e.room ?? <span class="muted">web page</span> },
+        { head: "Status", cell: (e) => <StatusBadge status={e.status} /> },
+        { head: "Started", cell: (e) => <Time at={e.startedAt} /> },
+        { head: "Ended", cell: (e) => <Time at={e.endedAt} /> },
+      ]}
+    />,
   );
 });
 
@@ -90,38 +141,24 @@ mediaPages.get("/projects/:project_id/egress/:eg_id", async (c) => {
       shell={ctx.shell(`Egress ${e.id}`, "egress")}
       actions={
         ctx.may("project:update") && isActiveEgress(e.status) ? (
-          <PostForm action={`/projects/${ctx.projectId}/egress/${e.id}/stop`} csrf={c.var.csrfToken} confirm="Stop this egress now?">
-            <Button kind="danger">Stop egress</Button>
-          </PostForm>
+          <ActionButton action={`/projects/${ctx.projectId}/egress/${e.id}/stop`} csrf={c.var.csrfToken} label="Stop egress" kind="danger" confirm="Stop this egress now?" />
         ) : undefined
       }
     >
       <Card title="Egress" id="egress">
-        <dl class="kv">
-          <dt>Status</dt>
-          <dd>
-            <Badge tone={statusTone(e.status)}>{e.status}</Badge>
-          </dd>
-          <dt>Type</dt>
-          <dd>{e.type}</dd>
-          <dt>Room</dt>
-          <dd>{e.room ?? "—"}</dd>
-          <dt>LiveKit id</dt>
-          <dd>
-            <code>{e.egressId}</code>
-          </dd>
-          <dt>Started</dt>
-          <dd>
-            <Time at={e.startedAt} />
-          </dd>
-          <dt>Ended</dt>
-          <dd>
-            <Time at={e.endedAt} />
-          </dd>
-          <dt>Error</dt>
-          <dd>{e.error ? <span class="error">{e.error}</span> : "—"}</dd>
-        </dl>
+        <KeyValues
+          items={[
+            ["Status", <StatusBadge status={e.status} />],
+            ["Type", e.type],
+            ["Room", e.room],
+            ["LiveKit id", <code>{e.egressId}</code>],
+            ["Started", <Time at={e.startedAt} />],
+            ["Ended", <Time at={e.endedAt} />],
+            ["Error", errorText(e.error)],
+          ]}
+        />
       </Card>
+      <EgressResults record={e as unknown as Record<string, unknown>} />
       <Card title="Outputs" id="outputs">
         <Json value={e.outputs} />
       </Card>
@@ -130,8 +167,7 @@ mediaPages.get("/projects/:project_id/egress/:eg_id", async (c) => {
 });
 
 mediaPages.post("/projects/:project_id/egress/:eg_id/stop", async (c) => {
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
+  const { ctx } = await projectAction(c, "project:update");
   const e = await stopEgress(depsFor(c), audit(c), ctx.tenant, c.req.param("eg_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/egress/${e.id}`, { notice: "Stop requested; the status follows LiveKit's events." });
 });
@@ -142,36 +178,25 @@ mediaPages.get("/projects/:project_id/ingress", async (c) => {
   const base = `/projects/${ctx.projectId}/ingress`;
   return page(
     c,
-    <Layout c={c} shell={ctx.shell("Ingress", "ingress")}>
-      <Card title="Inputs" id="ingress">
-        {list.rows.length === 0 ? (
-          <Empty title="No ingress yet">Create one with an API key: POST /v1/ingress gives an RTMP, WHIP or URL input into a room.</Empty>
-        ) : (
-          <Table head={["Ingress", "Name", "Input", "Room", "Identity", "Status", "Created"]} caption="Ingress">
-            {list.rows.map(({ row }) => (
-              <tr>
-                <td>
-                  <a href={`${base}/${row.id}`}>
-                    <code>{row.id}</code>
-                  </a>
-                </td>
-                <td class="cell-name">{row.name || <span class="muted">—</span>}</td>
-                <td>{row.inputType}</td>
-                <td>{row.room}</td>
-                <td>{row.participantIdentity}</td>
-                <td>
-                  <Badge tone={statusTone(row.status)}>{row.status}</Badge>
-                </td>
-                <td>
-                  <Time at={row.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </Table>
-        )}
-        <Pager older={list.nextCursor ? `${base}?cursor=${encodeURIComponent(list.nextCursor)}` : null} />
-      </Card>
-    </Layout>,
+    <MediaList
+      c={c}
+      ctx={ctx}
+      section="ingress"
+      title="Ingress"
+      cardTitle="Inputs"
+      rows={list.rows.map((r) => r.row)}
+      next={list.nextCursor}
+      empty="Create one with an API key: POST /v1/ingress gives an RTMP, WHIP or URL input into a room."
+      columns={[
+        { head: "Ingress", cell: (row) => idLink(`${base}/${row.id}`, row.id) },
+        { head: "Name", class: "cell-name", cell: (row) => row.name || <span class="muted">—</span> },
+        { head: "Input", cell: (row) => row.inputType },
+        { head: "Room", cell: (row) => row.room },
+        { head: "Identity", cell: (row) => row.participantIdentity },
+        { head: "Status", cell: (row) => <StatusBadge status={row.status} /> },
+        { head: "Created", cell: (row) => <Time at={row.createdAt} /> },
+      ]}
+    />,
   );
 });
 
@@ -186,45 +211,37 @@ mediaPages.get("/projects/:project_id/ingress/:ing_id", async (c) => {
       shell={ctx.shell(`Ingress ${row.id}`, "ingress")}
       actions={
         admin ? (
-          <PostForm action={`/projects/${ctx.projectId}/ingress/${row.id}/delete`} csrf={c.var.csrfToken} confirm="Delete this ingress? Its URL and stream key stop working.">
-            <Button kind="danger">Delete ingress</Button>
-          </PostForm>
+          <ActionButton
+            action={`/projects/${ctx.projectId}/ingress/${row.id}/delete`}
+            csrf={c.var.csrfToken}
+            label="Delete ingress"
+            kind="danger"
+            confirm="Delete this ingress? Its URL and stream key stop working."
+          />
         ) : undefined
       }
     >
       <Card title="Ingress" id="ingress">
-        <dl class="kv">
-          <dt>Status</dt>
-          <dd>
-            <Badge tone={statusTone(row.status)}>{row.status}</Badge>
-          </dd>
-          <dt>Name</dt>
-          <dd>{row.name || "—"}</dd>
-          <dt>Input</dt>
-          <dd>{row.inputType}</dd>
-          <dt>Room</dt>
-          <dd>{row.room}</dd>
-          <dt>Identity</dt>
-          <dd>{row.participantIdentity}</dd>
-          <dt>URL</dt>
-          <dd>{row.url ? <code>{row.url}</code> : "—"}</dd>
-          <dt>Stream key</dt>
-          <dd>{streamKey ? admin ? <code>{streamKey}</code> : <span class="muted">admins only</span> : "—"}</dd>
-          <dt>Error</dt>
-          <dd>{row.error ? <span class="error">{row.error}</span> : "—"}</dd>
-          <dt>Created</dt>
-          <dd>
-            <Time at={row.createdAt} />
-          </dd>
-        </dl>
+        <KeyValues
+          items={[
+            ["Status", <StatusBadge status={row.status} />],
+            ["Name", row.name || null],
+            ["Input", row.inputType],
+            ["Room", row.room],
+            ["Identity", row.participantIdentity],
+            ["URL", row.url ? <code>{row.url}</code> : null],
+            ["Stream key", streamKey ? admin ? <code>{streamKey}</code> : <span class="muted">admins only</span> : null],
+            ["Error", errorText(row.error)],
+            ["Created", <Time at={row.createdAt} />],
+          ]}
+        />
       </Card>
     </Layout>,
   );
 });
 
 mediaPages.post("/projects/:project_id/ingress/:ing_id/delete", async (c) => {
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id"), "project:update");
+  const { ctx } = await projectAction(c, "project:update");
   await deleteIngress(depsFor(c), audit(c), ctx.tenant, c.req.param("ing_id"));
   return redirectWith(c, `/projects/${ctx.projectId}/ingress`, { notice: "Ingress deleted." });
 });

@@ -20,8 +20,8 @@ import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./co
 import { formErrors, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith, verifiedForm } from "./render";
-import { orgPage, signedIn, viewerOf, type OrgPage } from "./shell";
-import { Badge, Button, Card, Empty, Field, PostForm, Select, Table, Time, type FieldErrors } from "./ui";
+import { orgAction, orgPage, signedIn, viewerOf, type OrgPage } from "./shell";
+import { ActionButton, Badge, Button, Card, DangerZone, DataTable, Empty, Field, FormError, KeyValues, PostForm, RenameCard, Select, Time, type FieldErrors } from "./ui";
 
 export const orgPages = new Hono<DashboardEnv>();
 orgPages.use("/orgs/*", signedIn);
@@ -92,25 +92,16 @@ async function projectsPage(c: DashContext, orgId: string, values: { name?: stri
         </Card>
       ) : null}
       <Card title="All projects" id="projects">
-        {projects.rows.length === 0 ? (
-          <Empty title="No projects yet">{ctx.may("project:create") ? "Create one above to get API keys and mint tokens." : "An admin of this organization can create one."}</Empty>
-        ) : (
-          <Table head={["Name", "Id", "Created"]} caption="Projects">
-            {projects.rows.map((p) => (
-              <tr>
-                <td class="cell-name">
-                  <a href={`/projects/${p.id}`}>{p.name}</a>
-                </td>
-                <td>
-                  <code>{p.id}</code>
-                </td>
-                <td>
-                  <Time at={p.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </Table>
-        )}
+        <DataTable
+          caption="Projects"
+          rows={projects.rows}
+          empty={<Empty title="No projects yet">{ctx.may("project:create") ? "Create one above to get API keys and mint tokens." : "An admin of this organization can create one."}</Empty>}
+          columns={[
+            { head: "Name", class: "cell-name", cell: (p) => <a href={`/projects/${p.id}`}>{p.name}</a> },
+            { head: "Id", cell: (p) => <code>{p.id}</code> },
+            { head: "Created", cell: (p) => <Time at={p.createdAt} /> },
+          ]}
+        />
       </Card>
     </Layout>,
     status,
@@ -120,9 +111,8 @@ async function projectsPage(c: DashContext, orgId: string, values: { name?: stri
 orgPages.get("/orgs/:org_id", (c) => projectsPage(c, c.req.param("org_id")));
 
 orgPages.post("/orgs/:org_id/projects", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  await orgPage(c, orgId, "project:create");
+  const { form, ctx } = await orgAction(c, "project:create");
+  const orgId = ctx.orgId;
   const name = form.get("name") ?? "";
   const parsed = parseWith(CreateProjectBody, { name });
   if (!parsed.ok) return projectsPage(c, orgId, { name }, parsed.errors, 400);
@@ -145,55 +135,27 @@ async function settingsPage(c: DashContext, orgId: string, errors: FieldErrors =
     c,
     <Layout c={c} shell={ctx.shell("Settings", "settings")}>
       <Card title="Organization" id="org">
-        <dl class="kv">
-          <dt>Name</dt>
-          <dd>{org.name}</dd>
-          <dt>Id</dt>
-          <dd>
-            <code>{org.id}</code>
-          </dd>
-          <dt>Plan</dt>
-          <dd>
-            <a href={`/orgs/${orgId}/billing`}>{org.planId}</a>
-          </dd>
-          <dt>Your role</dt>
-          <dd>
-            <Badge tone="info">{ctx.role}</Badge>
-          </dd>
-          <dt>Created</dt>
-          <dd>
-            <Time at={org.createdAt} />
-          </dd>
-        </dl>
+        <KeyValues
+          items={[
+            ["Name", org.name],
+            ["Id", <code>{org.id}</code>],
+            ["Plan", <a href={`/orgs/${orgId}/billing`}>{org.planId}</a>],
+            ["Your role", <Badge tone="info">{ctx.role}</Badge>],
+            ["Created", <Time at={org.createdAt} />],
+          ]}
+        />
       </Card>
-      {ctx.may("org:update") ? (
-        <Card title="Rename" id="rename">
-          <PostForm action={`/orgs/${orgId}/rename`} csrf={c.var.csrfToken} class="form-row">
-            <Field label="New name" name="name" value={org.name} error={errors.name} required maxlength={200} />
-            <div class="field form-actions">
-              <Button kind="secondary">Save name</Button>
-            </div>
-          </PostForm>
-        </Card>
-      ) : null}
+      {ctx.may("org:update") ? <RenameCard action={`/orgs/${orgId}/rename`} csrf={c.var.csrfToken} label="New name" value={org.name} error={errors.name} /> : null}
       {ctx.may("org:delete") ? (
-        <Card title="Delete organization" id="delete" class="danger-zone">
-          <p class="muted">
-            Deleting revokes every API key and webhook endpoint of its projects at once and stops their recordings and inputs in LiveKit. It cannot be undone.
-          </p>
-          <PostForm action={`/orgs/${orgId}/delete`} csrf={c.var.csrfToken} confirm="Delete this organization and everything in it?">
-            <Field
-              label={`Type the organization's name to confirm`}
-              name="confirm"
-              error={errors.confirm}
-              required
-              autocomplete="off"
-              confirmText={org.name}
-              hint={<>Exactly: <code>{org.name}</code></>}
-            />
-            <Button kind="danger">Delete organization</Button>
-          </PostForm>
-        </Card>
+        <DangerZone
+          title="Delete organization"
+          action={`/orgs/${orgId}/delete`}
+          csrf={c.var.csrfToken}
+          text="Deleting revokes every API key and webhook endpoint of its projects at once and stops their recordings and inputs in LiveKit. It cannot be undone."
+          confirm="Delete this organization and everything in it?"
+          button="Delete organization"
+          typed={{ label: "Type the organization's name to confirm", value: org.name, error: errors.confirm }}
+        />
       ) : null}
     </Layout>,
     status,
@@ -203,9 +165,8 @@ async function settingsPage(c: DashContext, orgId: string, errors: FieldErrors =
 orgPages.get("/orgs/:org_id/settings", (c) => settingsPage(c, c.req.param("org_id")));
 
 orgPages.post("/orgs/:org_id/rename", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  await orgPage(c, orgId, "org:update");
+  const { form, ctx } = await orgAction(c, "org:update");
+  const orgId = ctx.orgId;
   const parsed = parseWith(CreateOrgBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return settingsPage(c, orgId, parsed.errors, 400);
   await renameOrg(depsFor(c), audit(c), orgId, parsed.data);
@@ -213,9 +174,8 @@ orgPages.post("/orgs/:org_id/rename", async (c) => {
 });
 
 orgPages.post("/orgs/:org_id/delete", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  await orgPage(c, orgId, "org:delete");
+  const { form, ctx } = await orgAction(c, "org:delete");
+  const orgId = ctx.orgId;
   const org = await findOrg(depsFor(c), orgId);
   if ((form.get("confirm") ?? "") !== org.name) {
     return settingsPage(c, orgId, { confirm: "Type the organization's name exactly as shown." }, 400);
@@ -246,13 +206,15 @@ async function teamPage(c: DashContext, orgId: string, invite: { values?: Record
   const e = invite.errors ?? {};
   const memberRoles = grantable(ctx, "member:write");
   const inviteRoles = grantable(ctx, "invitation:write");
+  const csrf = c.var.csrfToken;
+  const mayChange = (m: { userId: string; role: Role }) => m.userId !== ctx.viewer.userId && ctx.may(permissionToManage(m.role));
   return page(
     c,
     <Layout c={c} shell={ctx.shell("Team", "team")}>
       {ctx.may("invitation:write") ? (
         <Card title="Invite someone" id="invite">
-          <PostForm action={`/orgs/${orgId}/invitations`} csrf={c.var.csrfToken}>
-            {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+          <PostForm action={`/orgs/${orgId}/invitations`} csrf={csrf}>
+            <FormError errors={e} />
             <div class="form-row">
               <Field label="Email" name="email" type="email" value={invite.values?.email} error={e.email} required />
               <Select label="Role" name="role" value={invite.values?.role ?? "member"} options={roleOptions(inviteRoles)} error={e.role} />
@@ -264,88 +226,84 @@ async function teamPage(c: DashContext, orgId: string, invite: { values?: Record
         </Card>
       ) : null}
       <Card title="Members" id="members">
-        <Table head={["Name", "Email", "Role", "Joined", ""]} caption="Members">
-          {members.rows.map((m) => {
-            const self = m.userId === ctx.viewer.userId;
-            const mayChange = !self && ctx.may(permissionToManage(m.role));
-            return (
-              <tr>
-                <td class="cell-name">
-                  {m.name} {self ? <Badge tone="info">you</Badge> : null}
-                </td>
-                <td>{m.email}</td>
-                <td>
-                  {mayChange ? (
-                    <PostForm action={`/orgs/${orgId}/members/${m.userId}/role`} csrf={c.var.csrfToken} class="actions" label={`Role of ${m.email}`}>
-                      <label class="sr-only" for={`role-${m.userId}`}>
-                        Role of {m.email}
-                      </label>
-                      <select id={`role-${m.userId}`} name="role">
-                        {roleOptions(memberRoles).map((o) => (
-                          <option value={o.value} selected={o.value === m.role}>
-                            {o.label}
-                          </option>
-                        ))}
-                      </select>
-                      <Button kind="secondary" small>
-                        Change
-                      </Button>
-                    </PostForm>
-                  ) : (
-                    <Badge tone={m.role === "owner" ? "info" : "muted"}>{m.role}</Badge>
-                  )}
-                </td>
-                <td>
-                  <Time at={m.createdAt} />
-                </td>
-                <td>
-                  {self ? (
-                    <PostForm action={`/orgs/${orgId}/members/${m.userId}/remove`} csrf={c.var.csrfToken} confirm="Leave this organization? You lose access at once.">
-                      <Button kind="danger" small>
-                        Leave
-                      </Button>
-                    </PostForm>
-                  ) : mayChange ? (
-                    <PostForm action={`/orgs/${orgId}/members/${m.userId}/remove`} csrf={c.var.csrfToken} confirm={`Remove ${m.email} from this organization?`}>
-                      <Button kind="danger" small>
-                        Remove
-                      </Button>
-                    </PostForm>
-                  ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </Table>
+        <DataTable
+          caption="Members"
+          rows={members.rows}
+          rowKey={(m) => m.userId}
+          columns={[
+            { head: "Name", class: "cell-name", cell: (m) => <>{m.name} {m.userId === ctx.viewer.userId ? <Badge tone="info">you</Badge> : null}</> },
+            { head: "Email", cell: (m) => m.email },
+            {
+              head: "Role",
+              cell: (m) =>
+                mayChange(m) ? (
+                  <PostForm action={`/orgs/${orgId}/members/${m.userId}/role`} csrf={csrf} class="actions" label={`Role of ${m.email}`}>
+                    <label class="sr-only" for={`role-${m.userId}`}>
+                      Role of {m.email}
+                    </label>
+                    <select id={`role-${m.userId}`} name="role">
+                      {roleOptions(memberRoles).map((o) => (
+                        <option value={o.value} selected={o.value === m.role}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>
+                    <Button kind="secondary" small>
+                      Change
+                    </Button>
+                  </PostForm>
+                ) : (
+                  <Badge tone={m.role === "owner" ? "info" : "muted"}>{m.role}</Badge>
+                ),
+            },
+            { head: "Joined", cell: (m) => <Time at={m.createdAt} /> },
+            {
+              head: <span class="sr-only">Actions</span>,
+              cell: (m) =>
+                m.userId === ctx.viewer.userId ? (
+                  <ActionButton action={`/orgs/${orgId}/members/${m.userId}/remove`} csrf={csrf} label="Leave" kind="danger" small confirm="Leave this organization? You lose access at once." />
+                ) : mayChange(m) ? (
+                  <ActionButton
+                    action={`/orgs/${orgId}/members/${m.userId}/remove`}
+                    csrf={csrf}
+                    label="Remove"
+                    formLabel={`Remove ${m.email}`}
+                    kind="danger"
+                    small
+                    confirm={`Remove ${m.email} from this organization?`}
+                  />
+                ) : null,
+            },
+          ]}
+        />
       </Card>
       {ctx.may("invitation:read") ? (
         <Card title="Pending invitations" id="invitations">
-          {invitations.rows.length === 0 ? (
-            <Empty title="No pending invitations" />
-          ) : (
-            <Table head={["Email", "Role", "Expires", ""]} caption="Pending invitations">
-              {invitations.rows.map((i) => (
-                <tr>
-                  <td class="cell-name">{i.email}</td>
-                  <td>
-                    <Badge>{i.role}</Badge>
-                  </td>
-                  <td>
-                    <Time at={i.expiresAt} />
-                  </td>
-                  <td>
-                    {ctx.may(permissionToManage(i.role, "invitation:write")) ? (
-                      <PostForm action={`/orgs/${orgId}/invitations/${i.id}/revoke`} csrf={c.var.csrfToken} confirm={`Revoke the invitation for ${i.email}?`}>
-                        <Button kind="danger" small>
-                          Revoke
-                        </Button>
-                      </PostForm>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </Table>
-          )}
+          <DataTable
+            caption="Pending invitations"
+            rows={invitations.rows}
+            empty={<Empty title="No pending invitations" />}
+            columns={[
+              { head: "Email", class: "cell-name", cell: (i) => i.email },
+              { head: "Role", cell: (i) => <Badge>{i.role}</Badge> },
+              { head: "Expires", cell: (i) => <Time at={i.expiresAt} /> },
+              {
+                head: <span class="sr-only">Actions</span>,
+                cell: (i) =>
+                  ctx.may(permissionToManage(i.role, "invitation:write")) ? (
+                    <ActionButton
+                      action={`/orgs/${orgId}/invitations/${i.id}/revoke`}
+                      csrf={csrf}
+                      label="Revoke"
+                      formLabel={`Revoke the invitation for ${i.email}`}
+                      kind="danger"
+                      small
+                      confirm={`Revoke the invitation for ${i.email}?`}
+                    />
+                  ) : null,
+              },
+            ]}
+          />
         </Card>
       ) : null}
     </Layout>,
@@ -356,14 +314,13 @@ async function teamPage(c: DashContext, orgId: string, invite: { values?: Record
 orgPages.get("/orgs/:org_id/team", (c) => teamPage(c, c.req.param("org_id")));
 
 orgPages.post("/orgs/:org_id/invitations", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  const ctx = await orgPage(c, orgId, "invitation:write");
+  const { form, ctx } = await orgAction(c, "invitation:write");
+  const orgId = ctx.orgId;
   const values = { email: form.get("email") ?? "", role: form.get("role") ?? "member", expires_in_days: form.get("expires_in_days") ?? "7" };
   const parsed = parseWith(CreateInvitationBody, { ...values, expires_in_days: Number(values.expires_in_days) });
   if (!parsed.ok) return teamPage(c, orgId, { values, errors: parsed.errors }, 400);
   try {
-    const { token } = await createInvitation(c.var.db, teamActor(c, ctx), orgId, parsed.data);
+    const { token } = await createInvitation(c.var.db, teamActor(c, ctx), orgId, parsed.data, c.var.config.limits);
     return redirectWith(c, `/orgs/${orgId}/team`, {
       notice: `Invitation created for ${parsed.data.email}.`,
       secret: { label: "Invitation link", value: acceptUrl(c.var.config.publicUrl, token), hint: "Send this link to them. It is shown only now; it works once, for that email address." },
@@ -376,17 +333,15 @@ orgPages.post("/orgs/:org_id/invitations", async (c) => {
 });
 
 orgPages.post("/orgs/:org_id/invitations/:inv_id/revoke", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  const ctx = await orgPage(c, orgId, "invitation:write");
+  const { form, ctx } = await orgAction(c, "invitation:write");
+  const orgId = ctx.orgId;
   await revokeInvitation(c.var.db, teamActor(c, ctx), orgId, c.req.param("inv_id"));
   return redirectWith(c, `/orgs/${orgId}/team`, { notice: "Invitation revoked." });
 });
 
 orgPages.post("/orgs/:org_id/members/:user_id/role", async (c) => {
-  const orgId = c.req.param("org_id");
-  const form = await verifiedForm(c);
-  const ctx = await orgPage(c, orgId, "member:write");
+  const { form, ctx } = await orgAction(c, "member:write");
+  const orgId = ctx.orgId;
   const role = form.get("role") ?? "";
   if (!(ROLES as readonly string[]).includes(role)) return redirectWith(c, `/orgs/${orgId}/team`, { error: "Choose one of the roles listed." });
   try {
@@ -399,11 +354,10 @@ orgPages.post("/orgs/:org_id/members/:user_id/role", async (c) => {
 });
 
 orgPages.post("/orgs/:org_id/members/:user_id/remove", async (c) => {
-  const orgId = c.req.param("org_id");
   const targetId = c.req.param("user_id");
-  const form = await verifiedForm(c);
   const leaving = targetId === viewerOf(c).userId;
-  const ctx = await orgPage(c, orgId, leaving ? "member:read" : "member:write");
+  const { ctx } = await orgAction(c, leaving ? "member:read" : "member:write");
+  const orgId = ctx.orgId;
   try {
     await removeMember(c.var.db, teamActor(c, ctx), orgId, targetId);
   } catch (error) {

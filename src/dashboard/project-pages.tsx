@@ -17,11 +17,11 @@ import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
 import { issueToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, optional, parseWith } from "./forms";
+import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn, type ProjectPage } from "./shell";
-import { Badge, Button, Card, Checkboxes, Empty, Field, PostForm, SecretOnce, Table, TextArea, Time, type FieldErrors } from "./ui";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
+import { ActionButton, Badge, Button, Card, Checkboxes, DangerZone, DataTable, Empty, Field, FormError, KeyValues, PostForm, RenameCard, SecretOnce, TextArea, Time, type FieldErrors } from "./ui";
 
 export const projectPages = new Hono<DashboardEnv>();
 projectPages.use("/projects/*", signedIn);
@@ -57,37 +57,25 @@ async function overviewPage(c: DashContext, projectId: string, errors: FieldErro
         </a>
       </div>
       <Card title="Project" id="project">
-        <dl class="kv">
-          <dt>Name</dt>
-          <dd>{p.name}</dd>
-          <dt>Id</dt>
-          <dd>
-            <code>{p.id}</code>
-          </dd>
-          <dt>LiveKit URL</dt>
-          <dd>
-            <code>{c.var.config.livekit.url}</code>
-          </dd>
-        </dl>
+        <KeyValues
+          items={[
+            ["Name", p.name],
+            ["Id", <code>{p.id}</code>],
+            ["LiveKit URL", <code>{c.var.config.livekit.url}</code>],
+          ]}
+        />
       </Card>
-      {ctx.may("project:update") ? (
-        <Card title="Rename" id="rename">
-          <PostForm action={`${base}/rename`} csrf={c.var.csrfToken} class="form-row">
-            <Field label="Project name" name="name" value={p.name} error={errors.name} required maxlength={200} />
-            <div class="field form-actions">
-              <Button kind="secondary">Save name</Button>
-            </div>
-          </PostForm>
-        </Card>
-      ) : null}
+      {ctx.may("project:update") ? <RenameCard action={`${base}/rename`} csrf={c.var.csrfToken} label="Project name" value={p.name} error={errors.name} /> : null}
       {ctx.may("project:delete") ? (
-        <Card title="Delete project" id="delete" class="danger-zone">
-          <p class="muted">Its API keys stop working at once, its webhook endpoints are disabled and its recordings and inputs are stopped.</p>
-          <PostForm action={`${base}/delete`} csrf={c.var.csrfToken} confirm="Delete this project? Its keys stop working at once.">
-            <Field label="Type the project's name to confirm" name="confirm" error={errors.confirm} required autocomplete="off" confirmText={p.name} hint={<>Exactly: <code>{p.name}</code></>} />
-            <Button kind="danger">Delete project</Button>
-          </PostForm>
-        </Card>
+        <DangerZone
+          title="Delete project"
+          action={`${base}/delete`}
+          csrf={c.var.csrfToken}
+          text="Its API keys stop working at once, its webhook endpoints are disabled and its recordings and inputs are stopped."
+          confirm="Delete this project? Its keys stop working at once."
+          button="Delete project"
+          typed={{ label: "Type the project's name to confirm", value: p.name, error: errors.confirm }}
+        />
       ) : null}
     </Layout>,
     status,
@@ -97,9 +85,8 @@ async function overviewPage(c: DashContext, projectId: string, errors: FieldErro
 projectPages.get("/projects/:project_id", (c) => overviewPage(c, c.req.param("project_id")));
 
 projectPages.post("/projects/:project_id/rename", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "project:update");
+  const { form, ctx } = await projectAction(c, "project:update");
+  const projectId = ctx.projectId;
   const parsed = parseWith(CreateProjectBody, { name: form.get("name") ?? "" });
   if (!parsed.ok) return overviewPage(c, projectId, parsed.errors, 400);
   await updateProject(depsFor(c), audit(c), ctx.tenant, parsed.data);
@@ -107,9 +94,8 @@ projectPages.post("/projects/:project_id/rename", async (c) => {
 });
 
 projectPages.post("/projects/:project_id/delete", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "project:delete");
+  const { form, ctx } = await projectAction(c, "project:delete");
+  const projectId = ctx.projectId;
   if ((form.get("confirm") ?? "") !== ctx.project.name) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
   await retireProject(depsFor(c), audit(c), ctx.tenant);
   return redirectWith(c, `/orgs/${ctx.orgId}`, { notice: `Project “${ctx.project.name}” deleted.` });
@@ -151,7 +137,7 @@ async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, s
       {ctx.may("key:write") ? (
         <Card title="Create an API key" id="create-key">
           <PostForm action={`${base}/keys`} csrf={c.var.csrfToken}>
-            {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+            <FormError errors={e} />
             <div class="form-row">
               <Field label="Name" name="name" value={form.values?.name} error={e.name} required maxlength={200} placeholder="backend (production)" />
               <Field
@@ -180,46 +166,30 @@ async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, s
         ) : keys.rows.length === 0 ? (
           <Empty title="No API keys yet">{ctx.may("key:write") ? "Create one above; its secret is shown once." : "An admin of this organization can create one."}</Empty>
         ) : (
-          <Table head={["Name", "Prefix", "Scopes", "Status", "Created", "Expires", "Last used", ""]} caption="API keys">
-            {keys.rows.map((k) => {
-              const live = k.revokedAt === null && (k.expiresAt === null || k.expiresAt > at);
-              return (
-                <tr>
-                  <td class="cell-name">{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td class="small">{(JSON.parse(k.scopes) as string[]).join(", ")}</td>
-                  <td>{keyStatus(k, at)}</td>
-                  <td>
-                    <Time at={k.createdAt} />
-                  </td>
-                  <td>
-                    <Time at={k.expiresAt} />
-                  </td>
-                  <td>
-                    <Time at={k.lastUsedAt} />
-                  </td>
-                  <td>
-                    {ctx.may("key:write") && live ? (
-                      <div class="actions">
-                        <PostForm action={`${base}/keys/${k.id}/roll`} csrf={c.var.csrfToken} confirm={`Roll “${k.name}”? Its current secret stops working at once.`}>
-                          <Button kind="secondary" small>
-                            Roll
-                          </Button>
-                        </PostForm>
-                        <PostForm action={`${base}/keys/${k.id}/revoke`} csrf={c.var.csrfToken} confirm={`Revoke “${k.name}”? It stops working at once.`}>
-                          <Button kind="danger" small>
-                            Revoke
-                          </Button>
-                        </PostForm>
-                      </div>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </Table>
+          <DataTable
+            caption="API keys"
+            rows={keys.rows}
+            rowKey={(k) => k.id}
+            columns={[
+              { head: "Name", class: "cell-name", cell: (k) => k.name },
+              { head: "Prefix", cell: (k) => <code>{k.prefix}…</code> },
+              { head: "Scopes", class: "small", cell: (k) => (JSON.parse(k.scopes) as string[]).join(", ") },
+              { head: "Status", cell: (k) => keyStatus(k, at) },
+              { head: "Created", cell: (k) => <Time at={k.createdAt} /> },
+              { head: "Expires", cell: (k) => <Time at={k.expiresAt} /> },
+              { head: "Last used", cell: (k) => <Time at={k.lastUsedAt} /> },
+              {
+                head: <span class="sr-only">Actions</span>,
+                cell: (k) =>
+                  ctx.may("key:write") && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > at) ? (
+                    <div class="actions">
+                      <ActionButton action={`${base}/keys/${k.id}/roll`} csrf={c.var.csrfToken} label="Roll" formLabel={`Roll ${k.name}`} small confirm={`Roll “${k.name}”? Its current secret stops working at once.`} />
+                      <ActionButton action={`${base}/keys/${k.id}/revoke`} csrf={c.var.csrfToken} label="Revoke" formLabel={`Revoke ${k.name}`} kind="danger" small confirm={`Revoke “${k.name}”? It stops working at once.`} />
+                    </div>
+                  ) : null,
+              },
+            ]}
+          />
         )}
       </Card>
     </Layout>,
@@ -229,18 +199,9 @@ async function keysPage(c: DashContext, projectId: string, form: KeyForm = {}, s
 
 projectPages.get("/projects/:project_id/keys", (c) => keysPage(c, c.req.param("project_id")));
 
-/** `datetime-local` has no zone; the form says UTC, so it is read as UTC. */
-function utcFromLocalInput(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const withSeconds = /T\d{2}:\d{2}$/.test(value) ? `${value}:00` : value;
-  const ms = Date.parse(`${withSeconds}Z`);
-  return Number.isNaN(ms) ? value : toIso(ms);
-}
-
 projectPages.post("/projects/:project_id/keys", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "key:write");
+  const { form, ctx } = await projectAction(c, "key:write");
+  const projectId = ctx.projectId;
   const values = { name: form.get("name") ?? "", scopes: form.getAll("scopes"), expires_at: optional(form.get("expires_at")) };
   const parsed = parseWith(CreateApiKeyBody, { name: values.name, scopes: values.scopes, expires_at: utcFromLocalInput(values.expires_at) });
   if (!parsed.ok) return keysPage(c, projectId, { values, errors: parsed.errors }, 400);
@@ -258,9 +219,8 @@ projectPages.post("/projects/:project_id/keys", async (c) => {
 });
 
 projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "key:write");
+  const { form, ctx } = await projectAction(c, "key:write");
+  const projectId = ctx.projectId;
   const { key, secret } = await rollApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, {
     notice: `Key “${key.name}” rolled: the old secret no longer works.`,
@@ -269,9 +229,8 @@ projectPages.post("/projects/:project_id/keys/:key_id/roll", async (c) => {
 });
 
 projectPages.post("/projects/:project_id/keys/:key_id/revoke", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "key:write");
+  const { form, ctx } = await projectAction(c, "key:write");
+  const projectId = ctx.projectId;
   await revokeApiKey(depsFor(c), audit(c), ctx.tenant, c.req.param("key_id"));
   return redirectWith(c, `/projects/${projectId}/keys`, { notice: "Key revoked." });
 });
@@ -286,14 +245,16 @@ interface Minted {
   expiresAt: number;
 }
 
-const GRANTS = [
-  { value: "can_publish", label: "Publish tracks" },
-  { value: "can_subscribe", label: "Subscribe to tracks" },
-  { value: "can_publish_data", label: "Publish data" },
-  { value: "can_update_own_metadata", label: "Update own metadata" },
-  { value: "hidden", label: "Hidden participant" },
-  { value: "room_admin", label: "Admin of this room" },
-];
+/** The playground's grant checkboxes: the token's flag and what it lets the holder do. */
+const GRANT_LABELS: Record<string, string> = {
+  can_publish: "Publish tracks",
+  can_subscribe: "Subscribe to tracks",
+  can_publish_data: "Publish data",
+  can_update_own_metadata: "Update own metadata",
+  hidden: "Hidden participant",
+  room_admin: "Admin of this room",
+};
+const GRANTS = Object.entries(GRANT_LABELS).map(([value, label]) => ({ value, label }));
 const DEFAULT_GRANTS = ["can_publish", "can_subscribe", "can_publish_data"];
 
 function PlaygroundPage(p: { c: DashContext; ctx: ProjectPage; values: Record<string, string | string[]>; errors?: FieldErrors; minted?: Minted }) {
@@ -307,7 +268,7 @@ function PlaygroundPage(p: { c: DashContext; ctx: ProjectPage; values: Record<st
         <Card title="Mint a test token" id="mint">
           {ctx.may("token:create") ? (
             <PostForm action={`/projects/${ctx.projectId}/playground`} csrf={c.var.csrfToken}>
-              {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+              <FormError errors={e} />
               <div class="form-row">
                 <Field label="Identity" name="identity" value={text("identity")} error={e.identity} required maxlength={256} placeholder="alice" />
                 <Field label="Room" name="room" value={text("room")} error={e.room} required placeholder="standup" />
@@ -376,9 +337,8 @@ projectPages.get("/projects/:project_id/playground", async (c) => {
  * credential that may be too large for a cookie, and resubmitting only mints another one.
  */
 projectPages.post("/projects/:project_id/playground", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "token:create");
+  const { form, ctx } = await projectAction(c, "token:create");
+  const projectId = ctx.projectId;
   const grants = form.getAll("grants");
   const sources = form.getAll("sources");
   const values = {

@@ -13,10 +13,13 @@ import { assetRoutes } from "./assets";
 import { authPages } from "./auth-pages";
 import type { DashboardEnv, DashContext } from "./context";
 import { invitationPages } from "./invitation-pages";
+import { livekitKeyPages } from "./livekit-key-pages";
 import { mediaPages } from "./media-pages";
 import { orgPages } from "./org-pages";
+import { passwordPages } from "./password-pages";
 import { orgRecordPages } from "./org-records-pages";
 import { projectPages } from "./project-pages";
+import { roomPages } from "./room-pages";
 import { usagePages } from "./usage-pages";
 import { webhookPages } from "./webhook-pages";
 import { errorPage } from "./render";
@@ -29,9 +32,10 @@ dashboardRoutes.route("/", assetRoutes);
  * The dashboard's own paths, and only those: a wildcard would also match the API's requests (and
  * become the route template in their log lines).
  */
-const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/verify-email", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*"];
+const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/verify-email", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*", "/forgot-password", "/reset-password"];
 for (const path of PAGE_PATHS) dashboardRoutes.use(path, dashboardSession);
 dashboardRoutes.route("/", authPages);
+dashboardRoutes.route("/", passwordPages);
 dashboardRoutes.route("/", accountPages);
 dashboardRoutes.route("/", invitationPages);
 dashboardRoutes.route("/", orgPages);
@@ -40,6 +44,8 @@ dashboardRoutes.route("/", projectPages);
 dashboardRoutes.route("/", webhookPages);
 dashboardRoutes.route("/", usagePages);
 dashboardRoutes.route("/", mediaPages);
+dashboardRoutes.route("/", roomPages);
+dashboardRoutes.route("/", livekitKeyPages);
 
 /** The dashboard's answer to an error: an HTML page with the right status, never a stack trace. */
 export function dashboardErrorPage(c: Context<AppEnv>, error: unknown) {

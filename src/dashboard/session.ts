@@ -78,8 +78,11 @@ export async function verifyCsrf(c: DashContext, form: URLSearchParams): Promise
   }
 }
 
+/** The flash cookie is sealed like a stored secret, bound to its cookie (it has no row). */
+const FLASH_SEALED_AT = { table: "cookie", column: FLASH_COOKIE, rowId: "" };
+
 export async function setFlash(c: DashContext, flash: Flash) {
-  const sealed = await encryptSecret(JSON.stringify(flash), c.var.config.encryptionKey);
+  const sealed = await encryptSecret(JSON.stringify(flash), c.var.config.encryptionKeys, FLASH_SEALED_AT);
   setCookie(c, FLASH_COOKIE, sealed, { path: "/", httpOnly: true, sameSite: "Lax", secure: secure(c), maxAge: 120 });
 }
 
@@ -90,7 +93,7 @@ async function readFlash(c: DashContext): Promise<Flash | null> {
   if (c.req.method !== "GET") return null;
   deleteCookie(c, FLASH_COOKIE, { path: "/", secure: secure(c) });
   try {
-    return JSON.parse(await decryptSecret(sealed, c.var.config.encryptionKey)) as Flash;
+    return JSON.parse(await decryptSecret(sealed, c.var.config.encryptionKeys, FLASH_SEALED_AT)) as Flash;
   } catch {
     return null;
   }

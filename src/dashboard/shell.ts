@@ -10,6 +10,7 @@ import { findOrg, listOrgsOf } from "../orgs/service";
 import { listProjects } from "../projects/service";
 import { depsFor, type DashboardEnv, type DashContext, type Viewer } from "./context";
 import type { Shell } from "./layout";
+import { verifiedForm } from "./render";
 
 /** Signed-out visitors of a signed-in page go to the login page, and come back after. */
 export const signedIn: MiddlewareHandler<DashboardEnv> = async (c, next) => {
@@ -35,26 +36,26 @@ export interface OrgPage {
   shell: (title: string, section: string) => Shell;
 }
 
+/** The frame of a page inside `orgId`: the org switcher's list, the current org and the viewer's role in it. */
+async function frameOf(c: DashContext, viewer: Viewer, orgId: string, role: Role, extra: Pick<Shell, "projects" | "project">) {
+  const deps = depsFor(c);
+  const [org, orgs] = await Promise.all([findOrg(deps, orgId), listOrgsOf(deps, viewer.userId, { limit: 100 })]);
+  return (title: string, section: string): Shell => ({
+    title,
+    section,
+    org: { id: org.id, name: org.name, role },
+    orgs: orgs.rows.map((r) => ({ id: r.org.id, name: r.org.name })),
+    ...extra,
+  });
+}
+
 export async function orgPage(c: DashContext, orgId: string, permission: Permission): Promise<OrgPage> {
   const viewer = viewerOf(c);
-  const db = c.var.db;
-  const access = await requireOrgAccess(db, viewer.userId, orgId, permission);
+  const access = await requireOrgAccess(c.var.db, viewer.userId, orgId, permission);
   c.set("orgId", orgId);
-  const deps = depsFor(c);
-  const [org, orgs, projects] = await Promise.all([findOrg(deps, orgId), listOrgsOf(deps, viewer.userId, { limit: 100 }), listProjects(deps, orgId, { limit: 20 })]);
-  return {
-    viewer,
-    orgId,
-    role: access.role,
-    may: (p) => can(access.role, p),
-    shell: (title, section) => ({
-      title,
-      section,
-      org: { id: org.id, name: org.name, role: access.role },
-      orgs: orgs.rows.map((r) => ({ id: r.org.id, name: r.org.name })),
-      projects: projects.rows.map((p) => ({ id: p.id, name: p.name })),
-    }),
-  };
+  const projects = await listProjects(depsFor(c), orgId, { limit: 20 });
+  const shell = await frameOf(c, viewer, orgId, access.role, { projects: projects.rows.map((p) => ({ id: p.id, name: p.name })) });
+  return { viewer, orgId, role: access.role, may: (p) => can(access.role, p), shell };
 }
 
 export interface ProjectPage extends OrgPage {
@@ -69,9 +70,8 @@ export async function projectPage(c: DashContext, projectId: string, permission:
   const access = await requireProjectAccess(db, viewer.userId, projectId, permission);
   c.set("orgId", access.orgId);
   c.set("projectId", projectId);
-  const deps = depsFor(c);
-  const [org, orgs] = await Promise.all([findOrg(deps, access.orgId), listOrgsOf(deps, viewer.userId, { limit: 100 })]);
   const project = access.project;
+  const shell = await frameOf(c, viewer, access.orgId, access.role, { project: { id: project.id, name: project.name } });
   return {
     viewer,
     orgId: access.orgId,
@@ -80,12 +80,23 @@ export async function projectPage(c: DashContext, projectId: string, permission:
     tenant: { projectId, orgId: access.orgId },
     role: access.role,
     may: (p) => can(access.role, p),
-    shell: (title, section) => ({
-      title,
-      section,
-      org: { id: org.id, name: org.name, role: access.role },
-      orgs: orgs.rows.map((r) => ({ id: r.org.id, name: r.org.name })),
-      project: { id: project.id, name: project.name },
-    }),
+    shell,
   };
+}
+
+/**
+ * A form posted on a project page: the CSRF check comes first (403 for a forged form), then the
+ * viewer's access to the project (404 for another tenant's) and role (403 below `permission`).
+ */
+export async function projectAction(c: DashContext, permission: Permission): Promise<{ form: URLSearchParams; ctx: ProjectPage }> {
+  const form = await verifiedForm(c);
+  const ctx = await projectPage(c, c.req.param("project_id") ?? "", permission);
+  return { form, ctx };
+}
+
+/** The same for a form posted on an org page. */
+export async function orgAction(c: DashContext, permission: Permission): Promise<{ form: URLSearchParams; ctx: OrgPage }> {
+  const form = await verifiedForm(c);
+  const ctx = await orgPage(c, c.req.param("org_id") ?? "", permission);
+  return { form, ctx };
 }

@@ -212,3 +212,150 @@ export function Pager(p: { newest?: string | null; older?: string | null }) {
     </p>
   );
 }
+
+/** The link to the next (older) page of a keyset list, or null on the last page. */
+export function olderLink(base: string, nextCursor: string | null | undefined, query: Record<string, string | undefined> = {}): string | null {
+  if (!nextCursor) return null;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+  params.set("cursor", nextCursor);
+  return `${base}?${params}`;
+}
+
+/** One column of a `DataTable`: its header and how a row fills its cell. */
+export interface Column<T> {
+  head: Child;
+  cell: (row: T) => Child;
+  class?: string;
+}
+
+/**
+ * A list as data: columns and rows, with the empty state when there are none, so each page only
+ * says what its columns are.
+ */
+export function DataTable<T>(p: { caption: string; columns: Column<T>[]; rows: T[]; empty?: Child; rowKey?: (row: T) => string }) {
+  if (p.rows.length === 0 && p.empty) return <>{p.empty}</>;
+  return (
+    <Table head={p.columns.map((col) => col.head)} caption={p.caption}>
+      {p.rows.map((row) => (
+        <tr data-row={p.rowKey?.(row)}>
+          {p.columns.map((col) => (
+            <td class={col.class}>{col.cell(row)}</td>
+          ))}
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
+/** A one-button POST form (revoke, remove, retry, stop…); `confirm` asks first. */
+export function ActionButton(p: {
+  action: string;
+  csrf: string;
+  label: Child;
+  kind?: "primary" | "secondary" | "danger" | "ghost";
+  small?: boolean;
+  confirm?: string;
+  disabled?: boolean;
+  inline?: boolean;
+  /** Hidden fields sent with the button. */
+  fields?: Record<string, string>;
+  /** The form's accessible name, when the button's text alone is ambiguous in a table. */
+  formLabel?: string;
+}) {
+  return (
+    <PostForm action={p.action} csrf={p.csrf} confirm={p.confirm} class={p.inline ? "inline" : undefined} label={p.formLabel}>
+      {Object.entries(p.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <Button kind={p.kind ?? "secondary"} small={p.small} disabled={p.disabled} attrs={p.formLabel ? { "aria-label": p.formLabel } : undefined}>
+        {p.label}
+      </Button>
+    </PostForm>
+  );
+}
+
+/** A definition list from `[label, value]` pairs; falsy entries are left out. */
+export function KeyValues(p: { items: ([string, Child] | null | false | undefined)[] }) {
+  return (
+    <dl class="kv">
+      {p.items
+        .filter((item): item is [string, Child] => Boolean(item))
+        .map(([label, value]) => (
+          <>
+            <dt>{label}</dt>
+            <dd>{value ?? <span class="muted">—</span>}</dd>
+          </>
+        ))}
+    </dl>
+  );
+}
+
+/** The "Rename" card of an org or project settings page. */
+export function RenameCard(p: { action: string; csrf: string; label: string; value: string; error?: string }) {
+  return (
+    <Card title="Rename" id="rename">
+      <PostForm action={p.action} csrf={p.csrf} class="form-row">
+        <Field label={p.label} name="name" value={p.value} error={p.error} required maxlength={200} />
+        <div class="field form-actions">
+          <Button kind="secondary">Save name</Button>
+        </div>
+      </PostForm>
+    </Card>
+  );
+}
+
+/**
+ * A destructive action in its own card. With `typed`, the form asks for the exact text (a name)
+ * and the button stays disabled until it is typed; the server checks it again.
+ */
+export function DangerZone(p: {
+  title: string;
+  id?: string;
+  action: string;
+  csrf: string;
+  text: Child;
+  confirm: string;
+  button: string;
+  typed?: { label: string; value: string; error?: string };
+}) {
+  return (
+    <Card title={p.title} id={p.id ?? "delete"} class="danger-zone">
+      <p class="muted">{p.text}</p>
+      <PostForm action={p.action} csrf={p.csrf} confirm={p.confirm}>
+        {p.typed ? (
+          <Field
+            label={p.typed.label}
+            name="confirm"
+            error={p.typed.error}
+            required
+            autocomplete="off"
+            confirmText={p.typed.value}
+            hint={
+              <>
+                Exactly: <code>{p.typed.value}</code>
+              </>
+            }
+          />
+        ) : null}
+        <Button kind="danger">{p.button}</Button>
+      </PostForm>
+    </Card>
+  );
+}
+
+/** The one error of a form that belongs to no single field. */
+export function FormError(p: { errors: FieldErrors }) {
+  return p.errors._form ? (
+    <p class="error" role="alert">
+      {p.errors._form}
+    </p>
+  ) : null;
+}
+
+/** A badge for a LiveKit status name (`EGRESS_ACTIVE`, `ENDPOINT_ERROR`, …). */
+export function StatusBadge(p: { status: string }) {
+  const s = p.status;
+  const tone = /FAILED|ERROR|ABORTED|LIMIT/.test(s) ? "bad" : /ACTIVE|PUBLISHING|COMPLETE/.test(s) ? "ok" : /STARTING|ENDING|BUFFERING|INACTIVE/.test(s) ? "warn" : "muted";
+  return <Badge tone={tone}>{s}</Badge>;
+}

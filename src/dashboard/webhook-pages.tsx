@@ -7,27 +7,19 @@
 import { Hono } from "hono";
 import { auditActor } from "../audit/record";
 
-import { nowMs } from "../lib/clock";
+import { nowMs, toIso } from "../lib/clock";
+import { rateLimitWebhookSends } from "../middleware/rate-limit";
+import { recoverFailedMessages } from "../webhooks/recover";
 import { urlOrigin } from "../webhooks/delivery";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
-import { CreateWebhookBody, UpdateWebhookBody } from "../webhooks/schemas";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  findEndpoint,
-  listDeliveries,
-  listEndpoints,
-  retryMessage,
-  rotateEndpointSecret,
-  sendTestEvent,
-  updateEndpoint,
-} from "../webhooks/service";
+import { CreateWebhookBody, RecoverBody, UpdateWebhookBody } from "../webhooks/schemas";
+import * as webhooks from "../webhooks/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, optional, parseWith } from "./forms";
+import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
-import { page, redirectWith, verifiedForm } from "./render";
-import { projectPage, signedIn, type ProjectPage } from "./shell";
-import { Badge, Button, Card, Checkboxes, Empty, Field, Pager, PostForm, Table, Time, type FieldErrors } from "./ui";
+import { page, redirectWith } from "./render";
+import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
+import { ActionButton, Badge, Button, Card, Checkboxes, DangerZone, DataTable, Empty, Field, FormError, KeyValues, Pager, PostForm, Time, olderLink, type FieldErrors } from "./ui";
 
 export const webhookPages = new Hono<DashboardEnv>();
 webhookPages.use("/projects/*", signedIn);
@@ -51,7 +43,7 @@ interface CreateForm {
 
 async function endpointsPage(c: DashContext, projectId: string, form: CreateForm = {}, status: 200 | 400 = 200) {
   const ctx = await projectPage(c, projectId, "webhook:read");
-  const endpoints = await listEndpoints(depsFor(c), projectId, { limit: 100 });
+  const endpoints = await webhooks.listEndpoints(depsFor(c), projectId, { limit: 100 });
   const base = `/projects/${projectId}/webhooks`;
   const e = form.errors ?? {};
   return page(
@@ -60,7 +52,7 @@ async function endpointsPage(c: DashContext, projectId: string, form: CreateForm
       {ctx.may("webhook:write") ? (
         <Card title="Add an endpoint" id="create-endpoint">
           <PostForm action={base} csrf={c.var.csrfToken}>
-            {e._form ? <p class="error" role="alert">{e._form}</p> : null}
+            <FormError errors={e} />
             <div class="form-row">
               <Field label="Endpoint URL" name="url" type="url" value={form.values?.url} error={e.url} required placeholder="https://example.com/webhooks/pulse" />
               <Field label="Description (optional)" name="description" value={form.values?.description} error={e.description} maxlength={500} />
@@ -71,27 +63,27 @@ async function endpointsPage(c: DashContext, projectId: string, form: CreateForm
         </Card>
       ) : null}
       <Card title="Endpoints" id="endpoints">
-        {endpoints.rows.length === 0 ? (
-          <Empty title="No endpoints yet">Pulse signs every event with the Standard Webhooks scheme, so the standardwebhooks and svix libraries verify them.</Empty>
-        ) : (
-          <Table head={["URL", "Events", "Status", "Created"]} caption="Webhook endpoints">
-            {endpoints.rows.map((w) => (
-              <tr>
-                <td class="cell-name">
+        <DataTable
+          caption="Webhook endpoints"
+          rows={endpoints.rows}
+          rowKey={(w) => w.id}
+          empty={<Empty title="No endpoints yet">Pulse signs every event with the Standard Webhooks scheme, so the standardwebhooks and svix libraries verify them.</Empty>}
+          columns={[
+            {
+              head: "URL",
+              class: "cell-name cell-wrap",
+              cell: (w) => (
+                <>
                   <a href={`${base}/${w.id}`}>{shownUrl(ctx, w.url)}</a>
                   {w.description ? <div class="muted small">{w.description}</div> : null}
-                </td>
-                <td class="small">{w.events ? (JSON.parse(w.events) as string[]).join(", ") : "all events"}</td>
-                <td>
-                  <EndpointState enabled={w.enabled} failingSince={w.failingSince} />
-                </td>
-                <td>
-                  <Time at={w.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </Table>
-        )}
+                </>
+              ),
+            },
+            { head: "Events", class: "small", cell: (w) => (w.events ? (JSON.parse(w.events) as string[]).join(", ") : "all events") },
+            { head: "Status", cell: (w) => <EndpointState enabled={w.enabled} failingSince={w.failingSince} /> },
+            { head: "Created", cell: (w) => <Time at={w.createdAt} /> },
+          ]}
+        />
       </Card>
     </Layout>,
     status,
@@ -101,14 +93,13 @@ async function endpointsPage(c: DashContext, projectId: string, form: CreateForm
 webhookPages.get("/projects/:project_id/webhooks", (c) => endpointsPage(c, c.req.param("project_id")));
 
 webhookPages.post("/projects/:project_id/webhooks", async (c) => {
-  const projectId = c.req.param("project_id");
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, projectId, "webhook:write");
+  const { form, ctx } = await projectAction(c, "webhook:write");
+  const projectId = ctx.projectId;
   const values = { url: form.get("url") ?? "", description: optional(form.get("description")), events: form.getAll("events") };
   const parsed = parseWith(CreateWebhookBody, { url: values.url, description: values.description, events: values.events.length ? values.events : undefined });
   if (!parsed.ok) return endpointsPage(c, projectId, { values, errors: parsed.errors }, 400);
   try {
-    const { endpoint, secret } = await createEndpoint(depsFor(c), audit(c), ctx.tenant, parsed.data);
+    const { endpoint, secret } = await webhooks.createEndpoint(depsFor(c), audit(c), ctx.tenant, parsed.data);
     return redirectWith(c, `/projects/${projectId}/webhooks/${endpoint.id}`, {
       notice: "Endpoint added. Send a test event to check your receiver.",
       secret: { label: "Signing secret", value: secret, hint: "Verify each delivery's webhook-signature with it. It is shown only now." },
@@ -122,6 +113,19 @@ webhookPages.post("/projects/:project_id/webhooks", async (c) => {
 
 // ---- one endpoint --------------------------------------------------------------------------
 
+function Attempts(p: { attempts: { attempt: number; statusCode: number | null; error: string | null; durationMs: number; createdAt: number }[] }) {
+  if (p.attempts.length === 0) return <span class="muted">none yet</span>;
+  return (
+    <ol class="attempts">
+      {p.attempts.map((a) => (
+        <li>
+          #{a.attempt}: {a.statusCode !== null ? <strong>HTTP {a.statusCode}</strong> : <strong>{a.error ?? "no answer"}</strong>} in {a.durationMs} ms, <Time at={a.createdAt} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 function attemptTone(status: string) {
   return status === "delivered" ? "ok" : status === "failed" ? "bad" : "warn";
 }
@@ -129,12 +133,14 @@ function attemptTone(status: string) {
 async function endpointPage(c: DashContext, projectId: string, endpointId: string, errors: FieldErrors = {}, status: 200 | 400 = 200) {
   const ctx = await projectPage(c, projectId, "webhook:read");
   const deps = depsFor(c);
-  const endpoint = await findEndpoint(deps, projectId, endpointId);
-  const deliveries = await listDeliveries(deps, projectId, endpointId, { limit: 50, cursor: c.req.query("cursor") || undefined });
+  const endpoint = await webhooks.findEndpoint(deps, projectId, endpointId);
+  const deliveries = await webhooks.listDeliveries(deps, projectId, endpointId, { limit: 50, cursor: c.req.query("cursor") || undefined });
   const base = `/projects/${projectId}/webhooks/${endpointId}`;
   const events = endpoint.events ? (JSON.parse(endpoint.events) as string[]) : [];
   const admin = ctx.may("webhook:write");
   const at = nowMs();
+  // The form starts one day back, in the `datetime-local` shape (UTC, minutes).
+  const recoverSince = toIso(at - 86_400_000).slice(0, 16);
   return page(
     c,
     <Layout
@@ -143,95 +149,73 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
       actions={
         admin ? (
           <>
-            <PostForm action={`${base}/test`} csrf={c.var.csrfToken} class="inline">
-              <Button kind="secondary" disabled={!endpoint.enabled}>
-                Send test event
-              </Button>
-            </PostForm>
-            <PostForm action={`${base}/rotate`} csrf={c.var.csrfToken} class="inline" confirm="Rotate the signing secret? The old one keeps signing for 24 hours.">
-              <Button kind="secondary">Rotate secret</Button>
-            </PostForm>
+            <ActionButton action={`${base}/test`} csrf={c.var.csrfToken} label="Send test event" inline disabled={!endpoint.enabled} />
+            <ActionButton action={`${base}/rotate`} csrf={c.var.csrfToken} label="Rotate secret" inline confirm="Rotate the signing secret? The old one keeps signing for 24 hours." />
           </>
         ) : undefined
       }
     >
       <Card title="Endpoint" id="endpoint">
-        <dl class="kv">
-          <dt>URL</dt>
-          <dd>
-            <code>{shownUrl(ctx, endpoint.url)}</code>
-          </dd>
-          <dt>Status</dt>
-          <dd>
-            <EndpointState enabled={endpoint.enabled} failingSince={endpoint.failingSince} /> {endpoint.disabledReason ? <span class="muted small">{endpoint.disabledReason}</span> : null}
-          </dd>
-          <dt>Events</dt>
-          <dd>{events.length ? events.join(", ") : "all events"}</dd>
-          {endpoint.description ? (
-            <>
-              <dt>Description</dt>
-              <dd>{endpoint.description}</dd>
-            </>
-          ) : null}
-          {endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at ? (
-            <>
-              <dt>Previous secret</dt>
-              <dd>
-                also signs until <Time at={endpoint.previousSecretExpiresAt} />
-              </dd>
-            </>
-          ) : null}
-        </dl>
+        <KeyValues
+          items={[
+            ["URL", <code>{shownUrl(ctx, endpoint.url)}</code>],
+            ["Status", <><EndpointState enabled={endpoint.enabled} failingSince={endpoint.failingSince} /> {endpoint.disabledReason ? <span class="muted small">{endpoint.disabledReason}</span> : null}</>],
+            ["Events", events.length ? events.join(", ") : "all events"],
+            endpoint.description ? ["Description", endpoint.description] : null,
+            endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at ? ["Previous secret", <>also signs until <Time at={endpoint.previousSecretExpiresAt} /></>] : null,
+          ]}
+        />
       </Card>
       <Card title="Delivery log" id="deliveries">
         <div id="delivery-log" data-live-refresh="3000" aria-live="polite">
-          {deliveries.rows.length === 0 ? (
-            <Empty title="Nothing sent yet">Events for this project appear here with every delivery attempt.</Empty>
-          ) : (
-            <Table head={["Event", "Status", "Attempts", "Created", ""]} caption="Deliveries">
-              {deliveries.rows.map(({ message, attempts }) => (
-                <tr data-message={message.id}>
-                  <td>
+          <DataTable
+            caption="Deliveries"
+            rows={deliveries.rows}
+            rowKey={(d) => d.message.id}
+            empty={<Empty title="Nothing sent yet">Events for this project appear here with every delivery attempt.</Empty>}
+            columns={[
+              {
+                head: "Event",
+                cell: ({ message }) => (
+                  <>
                     <code>{message.eventType}</code>
                     <div class="muted small">
                       <code>{message.id}</code>
                     </div>
-                  </td>
-                  <td>
-                    <Badge tone={attemptTone(message.status)}>{message.status}</Badge>
-                  </td>
-                  <td class="small">
-                    {attempts.length === 0 ? (
-                      <span class="muted">none yet</span>
-                    ) : (
-                      <ol class="attempts">
-                        {attempts.map((a) => (
-                          <li>
-                            #{a.attempt}: {a.statusCode !== null ? <strong>HTTP {a.statusCode}</strong> : <strong>{a.error ?? "no answer"}</strong>} in {a.durationMs} ms, <Time at={a.createdAt} />
-                          </li>
-                        ))}
-                      </ol>
-                    )}
-                  </td>
-                  <td>
-                    <Time at={message.createdAt} />
-                  </td>
-                  <td>
-                    {admin && endpoint.enabled ? (
-                      <PostForm action={`${base}/deliveries/${message.id}/retry`} csrf={c.var.csrfToken}>
-                        <Button kind="secondary" small>
-                          Retry
-                        </Button>
-                      </PostForm>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </Table>
-          )}
-          <Pager older={deliveries.nextCursor ? `${base}?cursor=${encodeURIComponent(deliveries.nextCursor)}` : null} />
+                  </>
+                ),
+              },
+              { head: "Status", cell: ({ message }) => <Badge tone={attemptTone(message.status)}>{message.status}</Badge> },
+              { head: "Attempts", class: "small", cell: ({ attempts }) => <Attempts attempts={attempts} /> },
+              { head: "Created", cell: ({ message }) => <Time at={message.createdAt} /> },
+              {
+                head: <span class="sr-only">Actions</span>,
+                cell: ({ message }) =>
+                  admin && endpoint.enabled ? <ActionButton action={`${base}/deliveries/${message.id}/retry`} csrf={c.var.csrfToken} label="Retry" formLabel={`Retry ${message.id}`} small /> : null,
+              },
+            ]}
+          />
+          <Pager newest={c.req.query("cursor") ? base : null} older={olderLink(base, deliveries.nextCursor)} />
         </div>
       </Card>
+      {admin ? (
+        <Card title="Recover failed deliveries" id="recover">
+          <PostForm action={`${base}/recover`} csrf={c.var.csrfToken} class="form-row">
+            <Field
+              label="Failed since (UTC)"
+              name="since"
+              type="datetime-local"
+              value={recoverSince}
+              error={errors.since}
+              required
+              hint="Every message to this endpoint that failed for good since then is sent again."
+            />
+            <div class="field form-actions">
+              <Button kind="secondary">Recover failed deliveries</Button>
+            </div>
+          </PostForm>
+        </Card>
+      ) : null}
       {admin ? (
         <Card title="Settings" id="settings">
           <PostForm action={`${base}/update`} csrf={c.var.csrfToken}>
@@ -251,11 +235,14 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
         </Card>
       ) : null}
       {admin ? (
-        <Card title="Delete endpoint" id="delete" class="danger-zone">
-          <PostForm action={`${base}/delete`} csrf={c.var.csrfToken} confirm="Delete this endpoint? Pending deliveries to it are not sent.">
-            <Button kind="danger">Delete endpoint</Button>
-          </PostForm>
-        </Card>
+        <DangerZone
+          title="Delete endpoint"
+          action={`${base}/delete`}
+          csrf={c.var.csrfToken}
+          text="Pulse stops sending to it at once; pending deliveries are dropped."
+          confirm="Delete this endpoint? Pending deliveries to it are not sent."
+          button="Delete endpoint"
+        />
       ) : null}
     </Layout>,
     status,
@@ -265,8 +252,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
 webhookPages.get("/projects/:project_id/webhooks/:whk_id", (c) => endpointPage(c, c.req.param("project_id"), c.req.param("whk_id")));
 
 async function adminAction(c: DashContext) {
-  const form = await verifiedForm(c);
-  const ctx = await projectPage(c, c.req.param("project_id") ?? "", "webhook:write");
+  const { form, ctx } = await projectAction(c, "webhook:write");
   return { form, ctx, deps: depsFor(c), endpointId: c.req.param("whk_id") ?? "", base: `/projects/${ctx.projectId}/webhooks/${c.req.param("whk_id")}` };
 }
 
@@ -281,7 +267,7 @@ webhookPages.post("/projects/:project_id/webhooks/:whk_id/update", async (c) => 
   });
   if (!parsed.ok) return endpointPage(c, ctx.projectId, endpointId, parsed.errors, 400);
   try {
-    await updateEndpoint(deps, audit(c), ctx.tenant, endpointId, parsed.data);
+    await webhooks.updateEndpoint(deps, audit(c), ctx.tenant, endpointId, parsed.data);
   } catch (error) {
     const errors = formErrors(error, "url");
     if (!errors) throw error;
@@ -292,24 +278,45 @@ webhookPages.post("/projects/:project_id/webhooks/:whk_id/update", async (c) => 
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/rotate", async (c) => {
   const { ctx, deps, endpointId, base } = await adminAction(c);
-  const { secret } = await rotateEndpointSecret(deps, audit(c), ctx.tenant, endpointId);
+  const { secret } = await webhooks.rotateEndpointSecret(deps, audit(c), ctx.tenant, endpointId);
   return redirectWith(c, base, { secret: { label: "New signing secret", value: secret, hint: "The previous secret keeps signing for 24 hours, so you can switch without losing events. Shown only now." } });
+});
+
+/** Test, retry and recover send to the tenant's receiver: limited per endpoint like the API's. */
+const limitSends = (c: DashContext, projectId: string, endpointId: string) => rateLimitWebhookSends(asAppContext(c), projectId, endpointId);
+
+webhookPages.post("/projects/:project_id/webhooks/:whk_id/recover", async (c) => {
+  const { form, ctx, deps, endpointId, base } = await adminAction(c);
+  const parsed = parseWith(RecoverBody, { since: utcFromLocalInput(optional(form.get("since"))) ?? "" });
+  if (!parsed.ok) return endpointPage(c, ctx.projectId, endpointId, parsed.errors, 400);
+  await limitSends(c, ctx.projectId, endpointId);
+  try {
+    const result = await recoverFailedMessages(deps, audit(c), ctx.tenant, endpointId, parsed.data);
+    const more = result.more ? " The rest follow in batches." : "";
+    return redirectWith(c, base, { notice: `${result.queued} failed ${result.queued === 1 ? "message" : "messages"} since ${result.since} queued again.${more}` });
+  } catch (error) {
+    const errors = formErrors(error, "since");
+    if (!errors) throw error;
+    return endpointPage(c, ctx.projectId, endpointId, errors, 400);
+  }
 });
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/test", async (c) => {
   const { ctx, deps, endpointId, base } = await adminAction(c);
-  const { message } = await sendTestEvent(deps, audit(c), ctx.tenant, endpointId);
+  await limitSends(c, ctx.projectId, endpointId);
+  const { message } = await webhooks.sendTestEvent(deps, audit(c), ctx.tenant, endpointId);
   return redirectWith(c, base, { notice: `Test event ${message.id} queued; its delivery appears below.` });
 });
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/deliveries/:msg_id/retry", async (c) => {
   const { ctx, deps, endpointId, base } = await adminAction(c);
-  await retryMessage(deps, audit(c), ctx.tenant, endpointId, c.req.param("msg_id"));
+  await limitSends(c, ctx.projectId, endpointId);
+  await webhooks.retryMessage(deps, audit(c), ctx.tenant, endpointId, c.req.param("msg_id"));
   return redirectWith(c, base, { notice: "Message queued again." });
 });
 
 webhookPages.post("/projects/:project_id/webhooks/:whk_id/delete", async (c) => {
   const { ctx, deps, endpointId } = await adminAction(c);
-  await deleteEndpoint(deps, audit(c), ctx.tenant, endpointId);
+  await webhooks.deleteEndpoint(deps, audit(c), ctx.tenant, endpointId);
   return redirectWith(c, `/projects/${ctx.projectId}/webhooks`, { notice: "Endpoint deleted." });
 });

@@ -43,6 +43,7 @@ export const sessions = sqliteTable(
     uniqueIndex("sessions_token_hash_uq").on(t.tokenHash),
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_expires_at_idx").on(t.expiresAt),
+    index("sessions_revoked_at_idx").on(t.revokedAt),
   ],
 );
 
@@ -66,6 +67,7 @@ export const userTokens = sqliteTable(
     uniqueIndex("user_tokens_token_hash_uq").on(t.tokenHash),
     index("user_tokens_user_purpose_idx").on(t.userId, t.purpose),
     index("user_tokens_expires_at_idx").on(t.expiresAt),
+    index("user_tokens_used_at_idx").on(t.usedAt),
   ],
 );
 
@@ -135,7 +137,12 @@ export const memberships = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("memberships_user_id_idx").on(t.userId)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.userId] }),
+    index("memberships_user_id_idx").on(t.userId),
+    // The member list's keyset order (created_at, user_id) within an org.
+    index("memberships_org_created_idx").on(t.orgId, t.createdAt, t.userId),
+  ],
 );
 
 export const invitations = sqliteTable(
@@ -156,11 +163,12 @@ export const invitations = sqliteTable(
   },
   (t) => [
     uniqueIndex("invitations_token_hash_uq").on(t.tokenHash),
-    index("invitations_org_id_created_at_idx").on(t.orgId, t.createdAt),
+    index("invitations_org_id_created_at_idx").on(t.orgId, t.createdAt, t.id),
     index("invitations_org_email_idx").on(t.orgId, t.emailNormalized),
     index("invitations_invited_by_idx").on(t.invitedBy),
     index("invitations_accepted_by_idx").on(t.acceptedBy),
     index("invitations_expires_at_idx").on(t.expiresAt),
+    index("invitations_revoked_at_idx").on(t.revokedAt),
   ],
 );
 
@@ -176,7 +184,11 @@ export const projects = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
   },
-  (t) => [index("projects_org_id_created_at_idx").on(t.orgId, t.createdAt)],
+  (t) => [
+    index("projects_org_id_created_at_idx").on(t.orgId, t.createdAt, t.id),
+    // LiveKit teardown walks deleted projects (few) rather than every egress or ingress.
+    index("projects_deleted_at_idx").on(t.deletedAt).where(sql`deleted_at IS NOT NULL`),
+  ],
 );
 
 export const apiKeys = sqliteTable(
@@ -200,7 +212,7 @@ export const apiKeys = sqliteTable(
   },
   (t) => [
     uniqueIndex("api_keys_key_hash_uq").on(t.keyHash),
-    index("api_keys_project_id_created_at_idx").on(t.projectId, t.createdAt),
+    index("api_keys_project_id_created_at_idx").on(t.projectId, t.createdAt, t.id),
     index("api_keys_org_id_idx").on(t.orgId),
     index("api_keys_created_by_idx").on(t.createdBy),
   ],
@@ -229,7 +241,7 @@ export const livekitKeys = sqliteTable(
   },
   (t) => [
     uniqueIndex("livekit_keys_api_key_uq").on(t.apiKey),
-    index("livekit_keys_project_created_idx").on(t.projectId, t.createdAt),
+    index("livekit_keys_project_created_idx").on(t.projectId, t.createdAt, t.id),
     index("livekit_keys_org_id_idx").on(t.orgId),
     index("livekit_keys_created_by_idx").on(t.createdBy),
   ],
@@ -255,12 +267,18 @@ export const auditLogs = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   // No foreign keys on purpose: the audit log must outlive what it describes.
+  // Every filter of the audit API has its own index ending in the keyset order (created_at, id), so
+  // a page with a rare filter value seeks straight to its rows instead of walking the whole org.
   (t) => [
     index("audit_logs_org_created_idx").on(t.orgId, t.createdAt, t.id),
-    index("audit_logs_org_action_idx").on(t.orgId, t.action, t.createdAt),
-    index("audit_logs_org_actor_idx").on(t.orgId, t.actorId, t.createdAt),
-    index("audit_logs_org_resource_idx").on(t.orgId, t.resourceType, t.resourceId, t.createdAt),
-    index("audit_logs_org_project_idx").on(t.orgId, t.projectId, t.createdAt),
+    index("audit_logs_org_action_idx").on(t.orgId, t.action, t.createdAt, t.id),
+    index("audit_logs_org_actor_idx").on(t.orgId, t.actorId, t.createdAt, t.id),
+    index("audit_logs_org_resource_idx").on(t.orgId, t.resourceType, t.createdAt, t.id),
+    // `resource_id=`, with or without `resource_type=` (ids are unique across types, so the type
+    // is a residual check on the few rows of that id).
+    index("audit_logs_org_resource_id_idx").on(t.orgId, t.resourceId, t.createdAt, t.id),
+    index("audit_logs_org_project_idx").on(t.orgId, t.projectId, t.createdAt, t.id),
+    // Retention deletes the oldest rows first.
     index("audit_logs_created_at_idx").on(t.createdAt),
   ],
 );
@@ -290,10 +308,14 @@ export const webhookEndpoints = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     deletedAt: integer("deleted_at"),
+    /** JSON array of room-name globs (`*` only) the endpoint receives; null for every room. */
+    rooms: text("rooms"),
   },
   (t) => [
-    index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt),
+    index("webhook_endpoints_project_id_created_at_idx").on(t.projectId, t.createdAt, t.id),
     index("webhook_endpoints_org_id_idx").on(t.orgId),
+    // The health job's failing endpoints (only those failing are indexed).
+    index("webhook_endpoints_failing_idx").on(t.failingSince).where(sql`failing_since IS NOT NULL`),
     index("webhook_endpoints_livekit_key_id_idx").on(t.livekitKeyId),
   ],
 );
@@ -317,9 +339,14 @@ export const webhookMessages = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("webhook_messages_endpoint_created_idx").on(t.endpointId, t.createdAt),
-    index("webhook_messages_project_id_idx").on(t.projectId),
-    index("webhook_messages_status_idx").on(t.status),
+    // The delivery log, unfiltered and by status.
+    index("webhook_messages_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
+    index("webhook_messages_endpoint_status_idx").on(t.endpointId, t.status, t.createdAt, t.id),
+    // Fan-out finds the messages made from one source event.
+    index("webhook_messages_project_id_idx").on(t.projectId, t.sourceId),
+    // Re-queueing overdue pending messages, and retention of finished ones (oldest first).
+    index("webhook_messages_status_next_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_messages_status_created_idx").on(t.status, t.createdAt),
     uniqueIndex("webhook_messages_endpoint_source_uq").on(t.endpointId, t.sourceId),
   ],
 );
@@ -363,7 +390,8 @@ export const livekitEvents = sqliteTable(
   (t) => [
     uniqueIndex("livekit_events_event_id_uq").on(t.eventId),
     index("livekit_events_project_id_idx").on(t.projectId, t.occurredAt),
-    index("livekit_events_room_name_idx").on(t.roomName),
+    // The newest event of a room (the stale-session job's "last sign of life"): one seek.
+    index("livekit_events_room_name_idx").on(t.roomName, t.occurredAt),
     index("livekit_events_received_at_idx").on(t.receivedAt),
   ],
 );
@@ -431,6 +459,8 @@ export const roomSessions = sqliteTable(
     index("room_sessions_project_started_idx").on(t.projectId, t.startedAt, t.id),
     index("room_sessions_project_room_started_idx").on(t.projectId, t.room, t.startedAt, t.id),
     index("room_sessions_org_id_idx").on(t.orgId),
+    // Retention of ended room lifetimes, oldest first.
+    index("room_sessions_ended_at_idx").on(t.endedAt),
   ],
 );
 
@@ -474,10 +504,11 @@ export const egresses = sqliteTable(
   },
   (t) => [
     uniqueIndex("egresses_egress_id_uq").on(t.egressId),
-    index("egresses_project_created_idx").on(t.projectId, t.createdAt),
-    index("egresses_project_room_idx").on(t.projectId, t.room),
+    index("egresses_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    index("egresses_project_room_idx").on(t.projectId, t.room, t.createdAt, t.id),
     index("egresses_project_status_idx").on(t.projectId, t.status),
     index("egresses_org_id_idx").on(t.orgId),
+    index("egresses_ended_at_idx").on(t.endedAt),
   ],
 );
 
@@ -506,9 +537,10 @@ export const ingresses = sqliteTable(
   },
   (t) => [
     uniqueIndex("ingresses_ingress_id_uq").on(t.ingressId),
-    index("ingresses_project_created_idx").on(t.projectId, t.createdAt),
-    index("ingresses_project_room_idx").on(t.projectId, t.room),
+    index("ingresses_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    index("ingresses_project_room_idx").on(t.projectId, t.room, t.createdAt, t.id),
     index("ingresses_org_id_idx").on(t.orgId),
+    index("ingresses_deleted_at_idx").on(t.deletedAt),
   ],
 );
 
@@ -532,11 +564,24 @@ export const usageEvents = sqliteTable(
   },
   (t) => [
     uniqueIndex("usage_events_source_uq").on(t.meter, t.sourceId),
-    index("usage_events_project_occurred_idx").on(t.projectId, t.occurredAt),
-    index("usage_events_org_id_idx").on(t.orgId),
-    index("usage_events_occurred_at_idx").on(t.occurredAt),
+    // Live-window reads of a project or an org (covering: no table lookups).
+    index("usage_events_project_occurred_idx").on(t.projectId, t.occurredAt, t.meter, t.quantity),
+    index("usage_events_org_occurred_idx").on(t.orgId, t.occurredAt, t.meter, t.quantity),
+    // The hourly rollup reads one hour of every project (covering), and retention deletes by time.
+    index("usage_events_occurred_at_idx").on(t.occurredAt, t.projectId, t.orgId, t.meter, t.quantity),
   ],
 );
+
+/**
+ * Hours (UTC, bucket start in ms) that received usage events since they were last rolled up. A
+ * trigger on `usage_events` marks the hour of every inserted event (custom migration
+ * `usage_dirty_hours_trigger`), so no code path can meter without its hour being rolled up; the
+ * rollup job clears an hour in the same batch that rolls it up.
+ */
+export const usageDirtyHours = sqliteTable("usage_dirty_hours", {
+  hourStart: integer("hour_start").primaryKey(),
+  markedAt: integer("marked_at").notNull(),
+});
 
 export const usageRollups = sqliteTable(
   "usage_rollups",
@@ -551,8 +596,12 @@ export const usageRollups = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.meter, t.granularity, t.bucketStart] }),
-    index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart),
-    index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart),
+    // An org's or a project's usage (covering, so the planner never prefers the all-tenants
+    // bucket index below for a tenant's read).
+    index("usage_rollups_org_idx").on(t.orgId, t.granularity, t.bucketStart, t.meter, t.quantity),
+    index("usage_rollups_project_bucket_idx").on(t.projectId, t.granularity, t.bucketStart, t.meter, t.quantity),
+    // The day rollup sums one day's hour buckets of every project (covering).
+    index("usage_rollups_bucket_idx").on(t.granularity, t.bucketStart, t.projectId, t.orgId, t.meter, t.quantity),
   ],
 );
 
@@ -575,7 +624,9 @@ export const usageDimensionRollups = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.dimension, t.granularity, t.bucketStart, t.key, t.meter] }),
-    index("usage_dimension_rollups_org_idx").on(t.orgId, t.dimension, t.granularity, t.bucketStart),
+    index("usage_dimension_rollups_org_idx").on(t.orgId, t.dimension, t.granularity, t.bucketStart, t.key, t.meter, t.quantity),
+    // The day rollup sums one day's hour buckets (covering), and retention deletes old hours.
+    index("usage_dimension_rollups_bucket_idx").on(t.granularity, t.bucketStart, t.projectId, t.orgId, t.dimension, t.key, t.meter, t.quantity),
   ],
 );
 
@@ -596,7 +647,7 @@ export const invoices = sqliteTable(
   },
   (t) => [
     uniqueIndex("invoices_org_period_uq").on(t.orgId, t.periodStart),
-    index("invoices_org_created_idx").on(t.orgId, t.createdAt),
+    index("invoices_org_created_idx").on(t.orgId, t.createdAt, t.id),
     index("invoices_plan_id_idx").on(t.planId),
     index("invoices_status_idx").on(t.status),
   ],
@@ -619,3 +670,30 @@ export const invoiceLines = sqliteTable(
   (t) => [index("invoice_lines_invoice_id_idx").on(t.invoiceId)],
 );
 
+/**
+ * Row counts behind `GET /metrics`, kept by triggers on the counted tables (custom migration
+ * `metric_counts_triggers`) so a scrape reads a handful of rows instead of counting whole tables.
+ * `label` is '' for unlabelled gauges.
+ */
+export const metricCounts = sqliteTable(
+  "metric_counts",
+  {
+    name: text("name").notNull(),
+    label: text("label").notNull().default(""),
+    value: integer("value").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.label] })],
+);
+
+/**
+ * An operator-set allow-list of origins a project's web egress may load (`PUT
+ * /v1/admin/projects/{project_id}/web-egress-origins`). No row: any public origin.
+ */
+export const projectWebEgressOrigins = sqliteTable("project_web_egress_origins", {
+  projectId: text("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  /** JSON array of origins (`https://app.example.com`), as `URL.origin` spells them. */
+  origins: text("origins").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

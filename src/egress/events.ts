@@ -16,6 +16,7 @@ import { protoField, protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { billableMinutes, usageEventInsert } from "../usage/record";
 import type { TenantEvent } from "../webhooks/event-types";
+import { publicEgressError } from "./errors";
 import { hasRecordedMedia, mergeResults, parseResults, resultsFromInfo } from "./results";
 import { serializeEgress } from "./schemas";
 import { egressStatusAdvances, isTerminalEgressStatus, parseEgressStatus } from "./status";
@@ -50,7 +51,8 @@ export function reconcileEgress(
   const terminal = isTerminalEgressStatus(status);
   const startedAt = row.startedAt ?? livekitTimeToMs(protoField(info, "startedAt"));
   const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(protoField(info, "endedAt")) ?? fallbackEndMs) : null;
-  const error = typeof info.error === "string" && info.error !== "" && advances ? info.error : row.error;
+  // LiveKit's own text can name hosts and ports inside the platform network: tenants get the generic one.
+  const error = typeof info.error === "string" && info.error !== "" && advances ? publicEgressError(info.error, incoming) : row.error;
   // A late report (one that does not advance the record) carries older results: keep the newer ones.
   const results = advances ? JSON.stringify(mergeResults(parseResults(row.results), resultsFromInfo(info, project.projectId))) : row.results;
 

@@ -51,7 +51,7 @@ function storageToLivekit(o: Storage) {
  * An output without a storage block goes to LiveKit's default storage, shared by every tenant:
  * its objects are put under the project's own prefix (`<project_id>/…`) so one tenant cannot
  * write over, or next to, another's recordings. The schema already refused paths that could climb
- * out of it. Outputs with their own storage keep the tenant's paths as given. Records always show
+ * out of it, and `paths.ts` filled the templates that could. Outputs with their own storage keep the tenant's paths as given. Records always show
  * the tenant's paths, without the prefix.
  */
 function onPlatformStorage(o: Storage): boolean {

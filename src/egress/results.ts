@@ -11,6 +11,7 @@
 import { toIso } from "../lib/clock";
 import { protoField } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
+import { STREAM_FAILED } from "./errors";
 import { redactUrl } from "./outputs";
 
 export interface FileResult {
@@ -113,7 +114,8 @@ export function resultsFromInfo(info: Json, projectId: string): EgressResults {
       duration_ms: durationMs(s),
       started_at: time(s, "startedAt"),
       ended_at: time(s, "endedAt"),
-      error: text(s, "error") || null,
+      // LiveKit's text names hosts inside the platform network (`errors.ts`).
+      error: text(s, "error") ? STREAM_FAILED : null,
     })),
     segment_results: list(info, "segmentResults").map((s) => ({
       playlist_name: tenantPath(text(s, "playlistName"), projectId),

@@ -15,6 +15,7 @@ const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: 
  * default storage, where Pulse puts it under `<project_id>/` (`outputs.ts`); nothing may climb out
  * of that prefix, so absolute paths, `..` segments and backslashes (a separator on some stores and
  * on the egress host's disk) are refused for every output, with or without a storage block.
+ * Templates (`{room_name}`, `{publisher_identity}`, …) are filled or refused by `paths.ts`.
  */
 const Path = z
   .string()
@@ -133,32 +134,6 @@ function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknow
 const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs, segment_outputs or image_outputs)", path: ["file_outputs"] };
 const notBoth = { message: "audio_only and video_only cannot both be true", path: ["audio_only"] };
 
-/**
- * LiveKit cleans an output path first and expands `{room_name}` (the namespaced room) afterwards, so
- * a room name containing a separator would add path segments, `..` included, past every check
- * above. Such rooms may not use the template.
- */
-function noSeparatorsThroughRoomTemplate(room: string, paths: [(string | number)[], string | undefined][], ctx: z.RefinementCtx) {
-  if (!/[/\\]/.test(room)) return;
-  for (const [path, value] of paths) {
-    if (value?.includes("{room_name}")) {
-      ctx.addIssue({ code: "custom", path, message: "{room_name} cannot be used when the room name contains / or \\" });
-    }
-  }
-}
-
-function encodedOutputPaths(b: { file_outputs?: z.infer<typeof FileOutput>[]; segment_outputs?: z.infer<typeof SegmentOutput>[]; image_outputs?: z.infer<typeof ImageOutput>[] }) {
-  return [
-    ...(b.image_outputs ?? []).map((o, i): [(string | number)[], string | undefined] => [["image_outputs", i, "filename_prefix"], o.filename_prefix]),
-    ...(b.file_outputs ?? []).map((f, i): [(string | number)[], string | undefined] => [["file_outputs", i, "filepath"], f.filepath]),
-    ...(b.segment_outputs ?? []).flatMap((s, i): [(string | number)[], string | undefined][] => [
-      [["segment_outputs", i, "filename_prefix"], s.filename_prefix],
-      [["segment_outputs", i, "playlist_name"], s.playlist_name],
-      [["segment_outputs", i, "live_playlist_name"], s.live_playlist_name],
-    ]),
-  ];
-}
-
 const RoomCompositeEgress = z
   .strictObject({
     type: z.literal("room_composite"),
@@ -168,8 +143,7 @@ const RoomCompositeEgress = z
     ...encodedOutputs,
   })
   .refine(hasEncodedOutput, needsOutput)
-  .refine((b) => !(b.audio_only && b.video_only), notBoth)
-  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx));
+  .refine((b) => !(b.audio_only && b.video_only), notBoth);
 
 const WebEgress = z
   .strictObject({
@@ -192,21 +166,7 @@ const TrackEgress = z
   .refine((b) => (b.file === undefined) !== (b.websocket_url === undefined), {
     message: "Give exactly one of file or websocket_url",
     path: ["file"],
-  })
-  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, [[["file", "filepath"], b.file?.filepath]], ctx));
-
-/**
- * LiveKit expands `{publisher_identity}` with the identity as given (identities are not
- * namespaced), so an identity that is or contains a path step may not use the template.
- */
-function noPathStepsThroughIdentity(identity: string, paths: [(string | number)[], string | undefined][], ctx: z.RefinementCtx) {
-  if (!/[/\\]/.test(identity) && identity !== "." && identity !== "..") return;
-  for (const [path, value] of paths) {
-    if (value?.includes("{publisher_identity}")) {
-      ctx.addIssue({ code: "custom", path, message: "{publisher_identity} cannot be used when the identity contains / or \\ or is . or .." });
-    }
-  }
-}
+  });
 
 const ParticipantEgress = z
   .strictObject({
@@ -216,11 +176,7 @@ const ParticipantEgress = z
     screen_share: z.boolean().optional().openapi({ description: "Record the participant's screen share instead of their camera." }),
     ...encodedOutputs,
   })
-  .refine(hasEncodedOutput, needsOutput)
-  .superRefine((b, ctx) => {
-    noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx);
-    noPathStepsThroughIdentity(b.identity, encodedOutputPaths(b), ctx);
-  });
+  .refine(hasEncodedOutput, needsOutput);
 
 const TrackId = z.string().min(1).max(128);
 
@@ -236,8 +192,7 @@ const TrackCompositeEgress = z
   .refine((b) => b.audio_track_id !== undefined || b.video_track_id !== undefined, {
     message: "Give audio_track_id, video_track_id or both",
     path: ["audio_track_id"],
-  })
-  .superRefine((b, ctx) => noSeparatorsThroughRoomTemplate(b.room, encodedOutputPaths(b), ctx));
+  });
 
 export const EGRESS_TYPES = ["room_composite", "track", "web", "participant", "track_composite"] as const;
 
@@ -327,3 +282,33 @@ const StreamUrl = z.url({ protocol: /^(rtmps?|srt)$/ }).max(2048);
 export const UpdateStreamsBody = z
   .strictObject({ add_output_urls: z.array(StreamUrl).max(10).optional(), remove_output_urls: z.array(StreamUrl).max(10).optional() })
   .openapi("UpdateEgressStreams");
+
+/** An origin as `URL.origin` spells it (`https://app.example.com`, `http://host:8080`); nothing after it. */
+const WebOrigin = z
+  .string()
+  .max(2048)
+  .refine(
+    (raw) => {
+      try {
+        const url = new URL(raw);
+        return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.pathname === "/" && url.search === "" && url.hash === "" && !raw.includes("?") && !raw.includes("#");
+      } catch {
+        return false;
+      }
+    },
+    { message: "Must be an origin: http(s)://host[:port], without path, query or credentials" },
+  )
+  .transform((raw) => new URL(raw).origin);
+
+export const WebEgressOriginsBody = z
+  .strictObject({
+    origins: z.array(WebOrigin).max(100).nullable().openapi({ description: "Origins the project's web egress may load; null removes the list (any public origin), [] allows none." }),
+  })
+  .openapi("WebEgressOriginsUpdate");
+
+export const WebEgressOriginsSchema = z
+  .object({
+    project_id: z.string(),
+    origins: z.array(z.string()).nullable().openapi({ description: "null: no list, any public origin." }),
+  })
+  .openapi("WebEgressOrigins");

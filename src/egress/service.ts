@@ -18,12 +18,15 @@ import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 import { egressDestinations } from "./destinations";
+import { publicEgressError } from "./errors";
 import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
+import { withExpandedPaths } from "./paths";
 import { resultsFromInfo } from "./results";
+import { assertWebEgressAllowed } from "./web-egress";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
@@ -31,15 +34,18 @@ type EgressRow = typeof egresses.$inferSelect;
 
 export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant, input: StartEgressBody): Promise<EgressRow> {
   const { config, db, logger } = deps;
+  if (input.type === "web") await assertWebEgressAllowed(deps, tenant.projectId, input.url);
   await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
-  // Before LiveKit hears of it: a refused destination leaves nothing behind.
-  assertPublicDestinations(egressDestinations(input), allowsPrivateDestinations(config));
+  // Before LiveKit hears of it: a refused path or destination leaves nothing behind.
+  const expanded = withExpandedPaths(input);
+  await assertPublicDestinations(egressDestinations(input), destinationPolicy(config));
   const room = input.type === "web" ? null : input.room;
-  const { method, request } = egressRequest(input, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
+  const { method, request } = egressRequest(expanded, room === null ? null : namespacedRoom(tenant.projectId, room), tenant.projectId);
   const info = await livekitEgress.startEgress(config.livekit, method, request, logger);
 
   const at = nowMs();
   const status = parseEgressStatus(info.status);
+  if (info.error) logger.warn("egress_error", { egress_id: info.egress_id, status, error: info.error });
   const row: EgressRow = {
     id: newId("egress"),
     egressId: info.egress_id,
@@ -49,7 +55,7 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
     room,
     status,
     outputs: JSON.stringify(sanitizedOutputs(input)),
-    error: info.error ? info.error : null,
+    error: publicEgressError(info.error, status),
     startedAt: livekitTimeToMs(info.started_at),
     endedAt: isTerminalEgressStatus(status) ? (livekitTimeToMs(info.ended_at) ?? at) : null,
     createdAt: at,
@@ -177,9 +183,9 @@ export async function updateEgressStreams(
     throw validationFailed("Give at least one URL to add or remove.", [{ path: "add_output_urls", message: "Give at least one URL to add or remove" }]);
   }
   // LiveKit connects to the new destinations from inside the platform network.
-  assertPublicDestinations(
+  await assertPublicDestinations(
     change.add.map((url, i) => ({ path: `add_output_urls.${i}`, url })),
-    allowsPrivateDestinations(deps.config),
+    destinationPolicy(deps.config),
   );
   const row = await runningEgress(deps, tenant.projectId, id);
   const info = await livekitEgress.egressTwirp(deps.config.livekit, "UpdateStream", { egressId: row.egressId, addOutputUrls: change.add, removeOutputUrls: change.remove }, deps.logger);

@@ -22,6 +22,7 @@ import { passwordResetEmail } from "../mail/templates";
 import type { AccountDeps } from "./deps";
 import { clearLoginFailures, reserveLoginAttempt } from "./login-throttle";
 import { consumeToken, findUsableToken, invalidToken, issueUserToken, TOKEN_RULES, usableCondition } from "./user-tokens";
+import { errorMessage } from "../lib/logger";
 
 /** The dashboard page that takes a reset token (contract: `/reset-password?token=`). */
 export function resetPasswordLink(publicUrl: string, token: string): string {
@@ -33,7 +34,7 @@ export async function forgotPassword(deps: AccountDeps, actor: AuditActor, email
   const user = await db.select({ id: users.id, email: users.email }).from(users).where(eq(users.emailNormalized, normalizeEmail(email))).get();
   deps.background(
     sendResetMail(deps, actor, email, user ?? null).catch((error) =>
-      deps.logger.error("password_reset_mail_failed", { error_message: error instanceof Error ? error.message : String(error) }),
+      deps.logger.error("password_reset_mail_failed", { error_message: errorMessage(error) }),
     ),
   );
 }

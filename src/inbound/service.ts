@@ -24,6 +24,7 @@ import type { Logger } from "../lib/logger";
 import { describeError } from "../lib/logger";
 import { closeRoomSessions, closeSession, openSession, type ProjectRef } from "../usage/participant-sessions";
 import { roomSessionStatements } from "../sessions/record";
+import { withPublicEgressErrors } from "../egress/errors";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enqueueNewMessages, fanOutStatements } from "../webhooks/messages";
 import { parseNamespacedRoom } from "../livekit/rooms";
@@ -114,6 +115,8 @@ async function stateStatements(db: Database, event: LivekitWebhookEvent, project
 async function processStoredEvent(deps: InboundDeps, stored: StoredEvent): Promise<void> {
   const { db } = deps;
   const event = LivekitWebhookEventSchema.parse(JSON.parse(stored.payload));
+  // Records and both webhook formats get generic egress errors; the raw text goes to the log only.
+  if (event.egressInfo) event.egressInfo = withPublicEgressErrors(event.egressInfo, deps.logger);
   const project = await attribute(db, event);
   if (!project) {
     await db.update(livekitEvents).set({ processedAt: nowMs() }).where(eq(livekitEvents.id, stored.id));

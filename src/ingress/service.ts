@@ -12,12 +12,13 @@ import { checkQuota } from "../billing/quota";
 import { recordOrUndo } from "../db/client";
 import { ingresses } from "../db/schema";
 import type { Deps } from "../deps";
-import { allowsPrivateDestinations, assertPublicDestinations } from "../lib/private-address";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 import { nowMs } from "../lib/clock";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { namespacedRoom } from "../livekit/rooms";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
@@ -34,7 +35,7 @@ export interface IngressWithKey {
 }
 
 async function withStreamKey(deps: Pick<Deps, "config">, row: IngressRow): Promise<IngressWithKey> {
-  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKey) : null;
+  const streamKey = row.streamKeyEncrypted ? await decryptSecret(row.streamKeyEncrypted, deps.config.encryptionKeys, sealedAt(ingresses.streamKeyEncrypted, row.id)) : null;
   return { row, streamKey };
 }
 
@@ -42,7 +43,7 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
   const { config, db, logger } = deps;
   await checkQuota(deps, tenant.orgId, ["ingress_minutes"]);
   // LiveKit pulls this URL from inside the platform network: refuse private hosts before it hears of it.
-  if (input.url !== undefined) assertPublicDestinations([{ path: "url", url: input.url }], allowsPrivateDestinations(config));
+  if (input.url !== undefined) await assertPublicDestinations([{ path: "url", url: input.url }], destinationPolicy(config));
   const info = await livekitIngress.createIngress(
     config.livekit,
     {
@@ -60,8 +61,9 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
 
   const at = nowMs();
   const streamKey = info.stream_key ? info.stream_key : null;
+  const id = newId("ingress");
   const row: IngressRow = {
-    id: newId("ingress"),
+    id,
     ingressId: info.ingress_id,
     projectId: tenant.projectId,
     orgId: tenant.orgId,
@@ -71,7 +73,7 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
     room: input.room,
     participantIdentity: input.participant_identity,
     url: info.url ? info.url : (input.url ?? null),
-    streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKey),
+    streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKeys, sealedAt(ingresses.streamKeyEncrypted, id)),
     status: parseIngressStatus(info.state?.status),
     error: info.state?.error ? info.state.error : null,
     startedAt: livekitTimeToMs(info.state?.started_at),

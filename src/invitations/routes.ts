@@ -27,7 +27,8 @@ invitationRoutes.openapi(
     path: "/v1/orgs/{org_id}/invitations",
     tags,
     summary: "Invite someone by email (admin; owners only for the owner role); the token is shown only here",
-    description: "Re-inviting an address replaces its pending invitation. Inviting an existing member is 409.",
+    description:
+      "Re-inviting an address replaces its pending invitation (the caller must be allowed to manage the old one's role too, else 403). Inviting an existing member is 409, and so is an org at LIMIT_PENDING_INVITATIONS_PER_ORG pending invitations.",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(CreateInvitationBody) },
     responses: { 201: jsonContent(CreatedInvitationSchema, "Created"), ...errorResponses, ...conflictResponse("Already a member") },
@@ -36,7 +37,7 @@ invitationRoutes.openapi(
     const { org_id } = c.req.valid("param");
     const body = c.req.valid("json");
     const actor = await teamActor(c, org_id, "invitation:write");
-    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body, { deps: depsOf(c), publicUrl: c.var.config.publicUrl });
+    const { invitation, token } = await createInvitation(c.var.db, actor, org_id, body, c.var.config.limits, { deps: depsOf(c), publicUrl: c.var.config.publicUrl });
     return c.json({ ...serializeInvitation(invitation), token, accept_url: acceptUrl(c.var.config.publicUrl, token) }, 201);
   },
 );

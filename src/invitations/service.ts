@@ -12,7 +12,9 @@
  *   the contract has no 410, so every "dead invitation" case is one status, told apart by message)
  * - already a member of the org → 409 `conflict`
  */
-import { and, eq, exists, gt, isNull, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, exists, gt, isNull, sql, type SQL } from "drizzle-orm";
+import type { Limits } from "../config";
+import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
 import { auditEntry, auditEntryWhen } from "../audit/record";
 import { permissionToManage, can, type Role } from "../authz/permissions";
 import { isUniqueViolation, runBatch, type BatchItem, type Database } from "../db/client";
@@ -46,11 +48,19 @@ function assertMayManage(actor: TeamActor, role: Role) {
   }
 }
 
+/**
+ * Invites `input.email`. Re-inviting an address replaces its pending invitations, and replacing is
+ * revoking: the caller must be allowed to manage each old invitation's role too (an admin cannot
+ * cancel an owner invitation by re-inviting the address as a viewer). At most
+ * LIMIT_PENDING_INVITATIONS_PER_ORG are pending at once, counted inside the INSERT after the
+ * replaced ones were revoked in the same batch.
+ */
 export async function createInvitation(
   db: Database,
   actor: TeamActor,
   orgId: string,
   input: { email: string; role: Role; expires_in_days: number },
+  limits: Pick<Limits, "pendingInvitationsPerOrg">,
   mail?: { deps: MailDeps; publicUrl: string },
 ) {
   assertMayManage(actor, input.role);
@@ -66,10 +76,12 @@ export async function createInvitation(
   const at = nowMs();
   // Re-inviting replaces: whatever is still pending for this address is revoked in the same batch.
   const replaced = await db
-    .select({ id: invitations.id })
+    .select({ id: invitations.id, role: invitations.role })
     .from(invitations)
     .where(and(eq(invitations.orgId, orgId), eq(invitations.emailNormalized, emailNormalized), pending(at)))
     .all();
+  // Only the rows read here are revoked below, so no invitation escapes this check.
+  for (const old of replaced) assertMayManage(actor, old.role);
   const { token, hash } = await newInvitationToken();
   const invitation: Invitation = {
     id: newId("invitation"),
@@ -105,9 +117,12 @@ export async function createInvitation(
       db.update(invitations).set({ revokedAt: at }).where(stillPending),
     );
   }
+  const cap = limits.pendingInvitationsPerOrg;
+  const pendingInOrg = db.select({ n: count() }).from(invitations).where(and(eq(invitations.orgId, orgId), pending(at)));
+  const inserted = insertWhen(db, invitations, invitation, belowCap(pendingInOrg, cap));
   writes.push(
-    db.insert(invitations).values(invitation),
-    auditEntry(
+    inserted,
+    auditEntryWhen(
       db,
       actor.audit,
       {
@@ -122,12 +137,18 @@ export async function createInvitation(
           replaced: replaced.map((r) => r.id),
         },
       },
+      rowWritten(invitations.id, invitation.id),
       at,
     ),
   );
+  const results = await runBatch(db, writes);
+  // At the cap nothing was revoked either: a re-invite frees its own place before the count.
+  if ((results[writes.indexOf(inserted)] as unknown[]).length === 0) {
+    throw capReached("pending invitations in this organization", cap, "LIMIT_PENDING_INVITATIONS_PER_ORG");
+  }
+  // Mailed once the invitation surely exists, so a refused invite never sends a link.
   const staged = mail ? await stageInvitationMail(db, mail, invitation, token) : null;
-  if (staged?.ok) writes.push(staged.insert);
-  await runBatch(db, writes);
+  if (staged?.ok) await staged.insert;
   if (mail && staged) await sendStaged(mail.deps, [staged]);
   return { invitation, token };
 }

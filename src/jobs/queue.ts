@@ -1,6 +1,7 @@
 /**
  * Queue consumer entry: each queue this Worker consumes is dispatched by name to its handler, and
- * within a batch each message by its `kind` (`mail` → the mailer; anything else, including
+ * within a batch each message by its `kind` (`mail` → the mailer; `webhook_recover` → the next
+ * step of a recover; anything else, including
  * messages from before kinds existed, → webhook delivery). A batch from an unknown queue is
  * retried (never silently acked) and logged.
  */
@@ -9,6 +10,7 @@ import { createLogger } from "../lib/logger";
 import { consumeMail, consumeMailDeadLetters } from "../mail/delivery";
 import { isMailJob } from "../mail/outbox";
 import { consumeDeadLetters, consumeWebhookBatch } from "../webhooks/delivery";
+import { consumeRecoverJobs, isRecoverJob } from "../webhooks/recover";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext) => Promise<void>;
 
@@ -37,7 +39,17 @@ function byKind(
   };
 }
 
-const deliveries = byKind(consumeMail, consumeWebhookBatch);
+/** Webhook work: recover continuations (`webhook_recover`) apart from single deliveries. */
+const webhookWork: QueueHandler = async (batch, env, ctx) => {
+  const recover = batch.messages.filter((m) => isRecoverJob(m.body));
+  const deliveryMessages = batch.messages.filter((m) => !isRecoverJob(m.body));
+  await Promise.all([
+    recover.length > 0 ? consumeRecoverJobs(recover, env) : undefined,
+    deliveryMessages.length > 0 ? consumeWebhookBatch(subBatch(batch, deliveryMessages), env) : undefined,
+  ]);
+};
+
+const deliveries = byKind(consumeMail, webhookWork);
 const deadLetters = byKind(consumeMailDeadLetters, consumeDeadLetters);
 
 /**

@@ -12,10 +12,11 @@ import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { reprocessStoredEvents } from "../inbound/service";
 import { closeStaleRoomSessions } from "../sessions/record";
 import { closeStaleSessions } from "../usage/participant-sessions";
-import { DAY_MS, HOUR_MS, rollUpUsage } from "../usage/rollup";
+import { HOUR_MS, rollUpDirtyHours } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
 import { requeueOverdueMail } from "../mail/outbox";
 import { cleanupExpired } from "./cleanup";
+import { reencryptSecrets } from "./reencrypt";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
 
@@ -37,12 +38,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
     livekit_teardown: (env) => tearDownDeletedProjects(createDb(env.DB), loadConfig(env).livekit, createLogger({ job: "livekit_teardown" }, logLevelOf(env.LOG_LEVEL))),
   },
   "7 * * * *": {
-    /** Recent hours and days, wide enough for usage recorded late (up to the stale-session timeout). */
-    usage_rollup: (env) => {
-      const now = nowMs();
-      const lookback = Math.max(48, loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS;
-      return rollUpUsage(createDb(env.DB), now - lookback, now + 1);
-    },
+    /** The hours that received usage since their last rollup (late usage included), and their days. */
+    usage_rollup: (env) => rollUpDirtyHours(createDb(env.DB)),
     disable_failing_webhook_endpoints: (env) => disableFailingEndpoints(env),
     /** Last month's invoices, once its late usage is in (bounded batches; idempotent per org and month). */
     monthly_invoices: (env) =>
@@ -51,6 +48,8 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
         graceMs: (loadConfig(env).participantSessionTimeoutHours + 2) * HOUR_MS,
         logger: createLogger({ job: "monthly_invoices" }, logLevelOf(env.LOG_LEVEL)),
       }),
+    /** Sealed secrets not yet under the keyring's primary key (a rotation in progress), a batch per run. */
+    reencrypt_secrets: (env) => reencryptSecrets(createDb(env.DB), loadConfig(env).encryptionKeys),
   },
   "17 3 * * *": {
     ttl_cleanup: (env) => {
@@ -59,13 +58,11 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
         now: nowMs(),
         auditRetentionDays: config.auditRetentionDays,
         webhookRetentionDays: config.webhookRetentionDays,
+        usageEventRetentionDays: config.usageEventRetentionDays,
       });
     },
-    /** Everything a bill can still depend on (this and last month), recomputed once a day. */
-    usage_rollup_backfill: (env) => {
-      const now = nowMs();
-      return rollUpUsage(createDb(env.DB), now - 35 * DAY_MS, now + 1);
-    },
+    /** Catches up on whatever the hourly runs left (a long outage, a budget spent). */
+    usage_rollup: (env) => rollUpDirtyHours(createDb(env.DB)),
   },
 };
 

@@ -79,6 +79,28 @@ export function createLogger(base: Record<string, unknown> = {}, level: LogLevel
 
 /** Error details safe to log: the name and message, never a request body. */
 export function describeError(error: unknown): Record<string, unknown> {
+  const query = failedQuery(error);
+  if (query) {
+    // The D1 cause says what went wrong; the wrapper's message and stack would add the parameters.
+    const cause = query.cause;
+    if (cause instanceof Error) return { error_name: "DrizzleQueryError", cause_name: cause.name, error_message: cause.message, stack: cause.stack };
+    return { error_name: "DrizzleQueryError", error_message: cause === undefined ? "Failed query" : String(cause) };
+  }
   if (error instanceof Error) return { error_name: error.name, error_message: error.message, stack: error.stack };
   return { error_message: String(error) };
+}
+
+/** An error's message fit for a log line (a failed query's D1 cause, never its parameters). */
+export function errorMessage(error: unknown): string {
+  return String(describeError(error).error_message);
+}
+
+/**
+ * Drizzle's DrizzleQueryError: its message is `Failed query: <sql>\nparams: <values>`, and the
+ * values are what people typed or what Pulse hashed (emails, token hashes, webhook URLs).
+ */
+function failedQuery(error: unknown): (Error & { cause?: unknown }) | null {
+  if (!(error instanceof Error)) return null;
+  const e = error as Error & { params?: unknown; query?: unknown };
+  return typeof e.query === "string" && Array.isArray(e.params) ? error : null;
 }

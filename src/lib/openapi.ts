@@ -5,28 +5,44 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { ApiError } from "./errors";
+import { ApiError, ERROR_STATUS, type ErrorCode } from "./errors";
 
-export function zodIssuesToError(error: ZodError, prefix?: string): ApiError {
+/** Whether `input` lacks the value at `path` (zod reports a missing field as a type mismatch). */
+function isMissing(input: unknown, path: PropertyKey[], message: string): boolean {
+  if (input === undefined) return /received undefined$/.test(message);
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value === undefined;
+}
+
+/**
+ * A failed zod parse as the contract's `validation_failed`, in words for people: a missing field
+ * "is required" rather than zod's "Invalid input: expected string, received undefined". Pass the
+ * parsed `input` when there is one, so "missing" is read from the data, not guessed from the text.
+ */
+export function zodIssuesToError(error: ZodError, prefix?: string, input?: unknown): ApiError {
   const details = error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== "").join(".");
-    return { path: path || "(root)", message: issue.message };
+    const missing = issue.code === "invalid_type" && issue.path.length > 0 && isMissing(input, issue.path, issue.message);
+    return { path: path || "(root)", message: missing ? "is required" : issue.message };
   });
   const first = details[0];
-  return new ApiError("validation_failed", first ? `Invalid request: ${first.path}: ${first.message}` : "Invalid request.", {
-    details,
-  });
+  const summary = !first ? "Invalid request." : first.message === "is required" ? `Invalid request: ${first.path} is required.` : `Invalid request: ${first.path}: ${first.message}`;
+  return new ApiError("validation_failed", summary, { details });
 }
 
 /**
  * The `defaultHook` of every router (`src/router.ts`): a request that fails its zod schema becomes
  * the contract's `validation_failed` envelope.
  */
-export function validationHook(result: { success: boolean; error?: unknown; target?: string }): void {
+export function validationHook(result: { success: boolean; error?: unknown; target?: string; data?: unknown }): void {
   if (!result.success) {
     // `target` is json | query | param | header; keep the body paths bare, as the contract shows.
     const target = result.target;
-    throw zodIssuesToError(result.error as ZodError, target && target !== "json" ? target : undefined);
+    throw zodIssuesToError(result.error as ZodError, target && target !== "json" ? target : undefined, result.data ?? {});
   }
 }
 
@@ -34,9 +50,9 @@ export function validationHook(result: { success: boolean; error?: unknown; targ
 const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string(),
-      message: z.string(),
-      request_id: z.string(),
+      code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]).openapi({ description: "The closed set of error codes; each maps to one HTTP status." }),
+      message: z.string().openapi({ description: "A sentence for people; never parse it." }),
+      request_id: z.string().openapi({ description: "Equals the response's X-Request-Id." }),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
   })

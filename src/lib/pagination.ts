@@ -1,8 +1,14 @@
 /**
  * Keyset pagination, newest first: the cursor is the (created_at, id) of the last row returned,
  * base64url-encoded so clients treat it as opaque. Stable under inserts, no OFFSET scans.
+ *
+ * The "after the cursor" condition is one row-value comparison, `(created_at, id) < (?, ?)`, which
+ * SQLite turns into a range on an index ending in `(…, created_at, id)`: a page at any depth costs
+ * one index seek plus `limit` rows. (The equivalent `created_at < ? OR (created_at = ? AND id < ?)`
+ * defeats the index and makes a page cost O(depth).) Every list's index therefore ends in
+ * `created_at, id` after its equality columns; tests assert the plans.
  */
-import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
+import { desc, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { ApiError } from "./errors";
 
@@ -21,7 +27,7 @@ export function encodeCursor(position: CursorPosition): string {
   return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function decodeCursor(cursor: string): CursorPosition {
+export function decodeCursor(cursor: string): CursorPosition {
   try {
     const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
     const value = JSON.parse(json) as CursorPosition;
@@ -36,18 +42,12 @@ function decodeCursor(cursor: string): CursorPosition {
 export function afterCursor(cursor: string | undefined, createdAt: SQLiteColumn, id: SQLiteColumn): SQL | undefined {
   if (!cursor) return undefined;
   const { t, id: lastId } = decodeCursor(cursor);
-  return or(lt(createdAt, t), and(eq(createdAt, t), lt(id, lastId)));
+  return sql`(${createdAt}, ${id}) < (${t}, ${lastId})`;
 }
 
-/**
- * The same rows as `afterCursor`, as one row-value range `(t, id) < (?, ?)`: SQLite reads it
- * straight off an index that ends in (t, id) even behind equality columns (`project_id = ? AND
- * room = ?`), where the OR form becomes a multi-index OR and a sort.
- */
-export function afterCursorRange(cursor: string | undefined, t: SQLiteColumn, id: SQLiteColumn): SQL | undefined {
-  if (!cursor) return undefined;
-  const position = decodeCursor(cursor);
-  return sql`(${t}, ${id}) < (${position.t}, ${position.id})`;
+/** For jobs walking a backlog oldest first: rows strictly after `position` in (at asc, id asc) order. */
+export function afterPosition(position: { at: number; id: string } | null, at: SQLiteColumn, id: SQLiteColumn): SQL | undefined {
+  return position ? sql`(${at}, ${id}) > (${position.at}, ${position.id})` : undefined;
 }
 
 export function newestFirst(createdAt: SQLiteColumn, id: SQLiteColumn) {

@@ -7,9 +7,12 @@
  *
  * Hosts arrive as the WHATWG URL parser canonicalises them (`0x7f.1`, `2130706433` and
  * `[::ffff:127.0.0.1]` become plain dotted quads and hex IPv6); `canonicalHost` does the same for
- * schemes the parser leaves opaque (`rtmp:`, `srt:`). A public name that resolves to a private
- * address cannot be told from its text.
+ * schemes the parser leaves opaque (`rtmp:`, `srt:`). A public-looking name can still resolve to a
+ * private address (`169.254.169.254.nip.io`), so names are resolved (`dns.ts`, A and AAAA) and
+ * every address they resolve to is judged by the same rules; a name that does not resolve, or a
+ * resolver that fails, refuses the destination (fail closed).
  */
+import { DnsFailure, resolveAddresses } from "./dns";
 import { validationFailed, type ErrorDetail } from "./errors";
 import { ipv4Octets, ipv6Groups } from "./ip";
 
@@ -98,21 +101,46 @@ export interface Destination {
   url: string;
 }
 
-/** null when LiveKit may connect to `raw`, else the reason (a sentence for the API error). */
-function destinationProblem(raw: string, allowPrivate: boolean): string | null {
-  if (allowPrivate) return null;
-  const host = canonicalHost(raw);
-  if (host === null) return "Must name a valid host";
-  return isPrivateHost(host) ? "Must not point at a local or private network address" : null;
+/** How destinations are judged: `allowPrivate` skips every check (development only). */
+export interface DestinationPolicy {
+  allowPrivate: boolean;
+  /** The DNS-over-HTTPS JSON resolver names are resolved with. */
+  dohUrl: string;
 }
 
-/** Throws 400 validation_failed naming every refused field; call before anything reaches LiveKit. */
-export function assertPublicDestinations(destinations: Destination[], allowPrivate: boolean): void {
-  const details: ErrorDetail[] = [];
-  for (const { path, url } of destinations) {
-    const problem = destinationProblem(url, allowPrivate);
-    if (problem) details.push({ path, message: problem });
+export function destinationPolicy(config: { isProduction: boolean; webhookAllowPrivateUrls: boolean; dohUrl: string }): DestinationPolicy {
+  return { allowPrivate: allowsPrivateDestinations(config), dohUrl: config.dohUrl };
+}
+
+const PRIVATE = "Must not point at a local or private network address";
+
+/** null when every address `host` resolves to is public, else the reason (naming the host). */
+async function resolvedProblem(dohUrl: string, host: string): Promise<string | null> {
+  try {
+    const { ipv4, ipv6 } = await resolveAddresses(dohUrl, host);
+    const bad = [...ipv4.filter((a) => ipv4Octets(a) === null || isPrivateHost(a)), ...ipv6.filter((a) => isPrivateHost(`[${a}]`))];
+    return bad.length > 0 ? `${PRIVATE}: ${host} resolves to ${bad[0]}` : null;
+  } catch (error) {
+    if (error instanceof DnsFailure) return `Must name a host that resolves to a public address: ${host} cannot be resolved (${error.message})`;
+    throw error;
   }
+}
+
+/**
+ * Throws 400 validation_failed naming every refused field; call before anything reaches LiveKit
+ * (or before a webhook endpoint is stored). Names are resolved once each, in parallel.
+ */
+export async function assertPublicDestinations(destinations: Destination[], policy: DestinationPolicy): Promise<void> {
+  if (policy.allowPrivate) return;
+  const hosts = destinations.map(({ url }) => canonicalHost(url));
+  const names = new Set(hosts.filter((h): h is string => h !== null && !isPrivateHost(h) && ipv4Octets(h) === null && !h.startsWith("[")));
+  const resolved = new Map(await Promise.all([...names].map(async (h) => [h, await resolvedProblem(policy.dohUrl, h)] as const)));
+  const details: ErrorDetail[] = [];
+  destinations.forEach(({ path }, i) => {
+    const host = hosts[i]!;
+    const problem = host === null ? "Must name a valid host" : isPrivateHost(host) ? PRIVATE : (resolved.get(host) ?? null);
+    if (problem) details.push({ path, message: problem });
+  });
   const first = details[0];
   if (first) throw validationFailed(`Invalid request: ${first.path}: ${first.message}`, details);
 }

@@ -11,3 +11,17 @@ export const Timestamp = z.iso.datetime({ offset: true });
 export function idParam(name: string, prefix: string) {
   return z.string().min(1).max(64).openapi({ param: { name, in: "path" }, example: `${prefix}_3kT9xYz` });
 }
+
+/**
+ * Participant attributes (string → string). LiveKit reserves keys starting `lk.` for its own state
+ * (`lk.agent.state`, `lk.transcription…`, `lk.publish_on_behalf`): a tenant setting them could pass
+ * a participant off as an agent or as publishing on someone's behalf, so they are refused, naming
+ * the key (`attributes.lk.agent.state`).
+ */
+export function attributeMap(key: z.ZodString, value: z.ZodString) {
+  return z.record(key, value).superRefine((attributes, ctx) => {
+    for (const k of Object.keys(attributes)) {
+      if (k.startsWith("lk.")) ctx.addIssue({ code: "custom", path: [k], message: "Attribute keys starting with 'lk.' are reserved by LiveKit" });
+    }
+  });
+}

@@ -123,9 +123,32 @@ export function dummyPasswordHash(pepper: string): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encryption at rest for secrets Pulse must use later (webhook signing secrets, which sign every
-// delivery). AES-256-GCM, key derived with HKDF from PULSE_ENCRYPTION_KEY. Format `v1.<iv>.<ct>`.
+// Encryption at rest for secrets Pulse must use later (webhook signing secrets, LiveKit key
+// secrets, ingress stream keys). AES-256-GCM under a keyring: each key has an id, the primary key
+// seals, every key opens. The AES key is derived with HKDF from the key's secret. Formats:
+//   `v2.<key id>.<iv>.<ct>`  AAD = `pulse:<table>.<column>:<row id>`, so a ciphertext copied to
+//                            another row or column does not open
+//   `v1.<iv>.<ct>`           before the keyring: no AAD, key id `k0` (PULSE_ENCRYPTION_KEY);
+//                            the re-encrypt job (jobs/reencrypt.ts) rewrites these as v2
 // ---------------------------------------------------------------------------------------------
+
+/** Key id → secret; `primary` names the key that seals. */
+export interface Keyring {
+  primary: string;
+  keys: ReadonlyMap<string, string>;
+}
+
+/** Where a sealed value lives; bound into the ciphertext as additional authenticated data. */
+export interface SealedAt {
+  table: string;
+  column: string;
+  rowId: string;
+}
+
+/** The key id PULSE_ENCRYPTION_KEY (and every `v1.` ciphertext) has in the keyring. */
+export const LEGACY_KEY_ID = "k0";
+export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
 function encryptionKey(masterKey: string): Promise<CryptoKey> {
@@ -146,18 +169,39 @@ function encryptionKey(masterKey: string): Promise<CryptoKey> {
   return key;
 }
 
-export async function encryptSecret(plaintext: string, masterKey: string): Promise<string> {
-  const iv = randomBytes(12);
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await encryptionKey(masterKey), encoder.encode(plaintext));
-  return `v1.${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ct))}`;
+function aad(at: SealedAt): Uint8Array {
+  return encoder.encode(`pulse:${at.table}.${at.column}:${at.rowId}`);
 }
 
-export async function decryptSecret(sealed: string, masterKey: string): Promise<string> {
-  const [version, ivB64, ctB64] = sealed.split(".");
-  if (version !== "v1" || !ivB64 || !ctB64) throw new Error("Unrecognised sealed secret format");
+export async function encryptSecret(plaintext: string, keyring: Keyring, at: SealedAt): Promise<string> {
+  const secret = keyring.keys.get(keyring.primary);
+  if (secret === undefined) throw new Error("The keyring's primary key is missing");
+  const iv = randomBytes(12);
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(at) }, await encryptionKey(secret), encoder.encode(plaintext));
+  return `v2.${keyring.primary}.${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ct))}`;
+}
+
+/** The id of the key that sealed `sealed` (`k0` for the pre-keyring format). */
+export function sealedKeyId(sealed: string): string | null {
+  const parts = sealed.split(".");
+  if (parts[0] === "v1" && parts.length === 3) return LEGACY_KEY_ID;
+  if (parts[0] === "v2" && parts.length === 4) return parts[1]!;
+  return null;
+}
+
+/** Opens `sealed`; throws when it is malformed, its key is not in the ring, or it was sealed for another place. */
+export async function decryptSecret(sealed: string, keyring: Keyring, at: SealedAt): Promise<string> {
+  const parts = sealed.split(".");
+  let keyId: string, ivB64: string | undefined, ctB64: string | undefined, additionalData: Uint8Array | undefined;
+  if (parts[0] === "v2" && parts.length === 4) [, keyId, ivB64, ctB64] = parts as [string, string, string, string];
+  else if (parts[0] === "v1" && parts.length === 3) [keyId, ivB64, ctB64] = [LEGACY_KEY_ID, parts[1], parts[2]];
+  else throw new Error("Unrecognised sealed secret format");
+  if (parts[0] === "v2") additionalData = aad(at);
+  const secret = keyring.keys.get(keyId);
+  if (secret === undefined || !ivB64 || !ctB64) throw new Error(`Sealed secret names key ${keyId}, which is not in the keyring`);
   const pt = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: base64ToBytes(ivB64) },
-    await encryptionKey(masterKey),
+    { name: "AES-GCM", iv: base64ToBytes(ivB64), ...(additionalData ? { additionalData } : {}) },
+    await encryptionKey(secret),
     base64ToBytes(ctB64),
   );
   return new TextDecoder().decode(pt);

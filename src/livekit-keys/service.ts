@@ -22,6 +22,7 @@ import { notFound } from "../lib/errors";
 import { newId, randomBase62 } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { decryptSecret, encryptSecret, generateSecret, sha256Hex } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import type { LivekitKeyPair } from "../livekit/jwt";
 
 type LivekitKeyRow = typeof livekitKeys.$inferSelect;
@@ -55,13 +56,14 @@ export async function createLivekitKey(deps: LivekitKeyDeps, project: ProjectRef
   const { db, config } = deps;
   const at = nowMs();
   const secret = newLivekitApiSecret();
+  const id = newId("livekitKey");
   const row: LivekitKeyRow = {
-    id: newId("livekitKey"),
+    id,
     projectId: project.projectId,
     orgId: project.orgId,
     name: input.name ?? "",
     apiKey: newLivekitApiKey(),
-    secretEncrypted: await encryptSecret(secret, config.encryptionKey),
+    secretEncrypted: await encryptSecret(secret, config.encryptionKeys, sealedAt(livekitKeys.secretEncrypted, id)),
     createdBy: actor.userId,
     createdAt: at,
     deletedAt: null,
@@ -172,11 +174,11 @@ export async function deleteLivekitKey(
 /** A live key of the project as the pair that signs (LiveKit-format webhooks); null if none. */
 export async function livekitKeyPair(deps: Pick<Deps, "db" | "config">, projectId: string, id: string): Promise<LivekitKeyPair | null> {
   const row = await deps.db
-    .select({ apiKey: livekitKeys.apiKey, secretEncrypted: livekitKeys.secretEncrypted })
+    .select({ id: livekitKeys.id, apiKey: livekitKeys.apiKey, secretEncrypted: livekitKeys.secretEncrypted })
     .from(livekitKeys)
     .where(and(eq(livekitKeys.id, id), eq(livekitKeys.projectId, projectId), isNull(livekitKeys.deletedAt)))
     .get();
-  return row ? { apiKey: row.apiKey, apiSecret: await decryptSecret(row.secretEncrypted, deps.config.encryptionKey) } : null;
+  return row ? { apiKey: row.apiKey, apiSecret: await decryptSecret(row.secretEncrypted, deps.config.encryptionKeys, sealedAt(livekitKeys.secretEncrypted, row.id)) } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +218,7 @@ export async function lookupLivekitKey(deps: LivekitKeyDeps, apiKey: string): Pr
     .get();
   if (!row) return null;
   const { secretEncrypted, ...rest } = row;
-  return { ...rest, secret: await decryptSecret(secretEncrypted, deps.config.encryptionKey), credential: await livekitKeyCredential(row.apiKey) };
+  return { ...rest, secret: await decryptSecret(secretEncrypted, deps.config.encryptionKeys, sealedAt(livekitKeys.secretEncrypted, row.id)), credential: await livekitKeyCredential(row.apiKey) };
 }
 
 /** The key for `apiKey`, from this isolate's cache when fresh. `fromCache` tells the caller whether D1 vouched for it just now. */

@@ -13,6 +13,7 @@ import { normalizeEmail } from "../lib/email";
 import { sha256Hex } from "../lib/secrets";
 import { hitWindow } from "../rate-limit/limiter";
 import { enqueueMail, outboxInsert, type OutgoingMail } from "./outbox";
+import { errorMessage } from "../lib/logger";
 
 export const MAIL_PER_ADDRESS = 5;
 export const MAIL_WINDOW_MS = 15 * 60_000;
@@ -30,7 +31,7 @@ export async function stageMail(deps: MailDeps, mail: OutgoingMail, at?: number)
       return { ok: false, retryAfterMs: decision.resetMs };
     }
   } catch (error) {
-    deps.logger.error("rate_limiter_unavailable", { policy: "mail", fail_mode: "closed", error_message: error instanceof Error ? error.message : String(error) });
+    deps.logger.error("rate_limiter_unavailable", { policy: "mail", fail_mode: "closed", error_message: errorMessage(error) });
     return { ok: false, retryAfterMs: 5_000 };
   }
   return { ok: true, ...outboxInsert(deps.db, mail, at) };
@@ -42,6 +43,6 @@ export async function sendStaged(deps: MailDeps, staged: StagedMail[]): Promise<
   try {
     await enqueueMail(deps.queue, ids);
   } catch (error) {
-    deps.logger.error("mail_enqueue_failed", { mail_ids: ids, error_message: error instanceof Error ? error.message : String(error) });
+    deps.logger.error("mail_enqueue_failed", { mail_ids: ids, error_message: errorMessage(error) });
   }
 }

@@ -1,6 +1,7 @@
 /** Organizations: create (the creator becomes owner), list the caller's, read, rename and delete. */
 import { and, eq, isNull } from "drizzle-orm";
-import { auditEntry, type AuditActor, type UserActor } from "../audit/record";
+import { auditEntry, auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
+import { belowCap, capReached, freeOrgsOwnedBy, insertWhen, rowWritten } from "../db/count-cap";
 import { invitations, memberships, organizations, projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -11,15 +12,23 @@ import { retireProjects } from "../projects/retire";
 
 type OrgRow = typeof organizations.$inferSelect;
 
-export async function createOrg(deps: Pick<Deps, "db">, caller: UserActor, input: { name: string }): Promise<OrgRow> {
+/**
+ * A new org starts on the free plan, so the creator may own at most LIMIT_FREE_ORGS_PER_USER live
+ * free orgs: counted inside the org's INSERT, so concurrent creates cannot overshoot it. (Moving an
+ * org to the free plan is held to the same cap, `billing/service.ts`.)
+ */
+export async function createOrg(deps: Pick<Deps, "db" | "config">, caller: UserActor, input: { name: string }): Promise<OrgRow> {
   const { db } = deps;
   const at = nowMs();
+  const cap = deps.config.limits.freeOrgsPerUser;
   const org: OrgRow = { id: newId("org"), name: input.name, planId: "free", createdAt: at, updatedAt: at, deletedAt: null };
-  await db.batch([
-    db.insert(organizations).values(org),
-    db.insert(memberships).values({ orgId: org.id, userId: caller.userId, role: "owner", createdAt: at, updatedAt: at }),
-    auditEntry(db, caller.audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name: input.name } }, at),
+  const written = rowWritten(organizations.id, org.id);
+  const [inserted] = await db.batch([
+    insertWhen(db, organizations, org, belowCap(freeOrgsOwnedBy(db, caller.userId), cap)),
+    insertWhen(db, memberships, { orgId: org.id, userId: caller.userId, role: "owner", createdAt: at, updatedAt: at }, written),
+    auditEntryWhen(db, caller.audit, { action: "org.created", resourceType: "org", resourceId: org.id, orgId: org.id, metadata: { name: input.name } }, written, at),
   ]);
+  if (inserted.length === 0) throw capReached("free-plan organizations you own", cap, "LIMIT_FREE_ORGS_PER_USER");
   return org;
 }
 

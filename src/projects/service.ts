@@ -1,6 +1,7 @@
 /** Projects of an organization: create, list, rename and delete (with its cascade, `retire.ts`). */
-import { and, eq, isNull } from "drizzle-orm";
-import { auditEntry, type AuditActor } from "../audit/record";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
+import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
 import { projects } from "../db/schema";
 import type { Deps } from "../deps";
@@ -12,19 +13,24 @@ import { retireProjects } from "./retire";
 
 type ProjectRow = typeof projects.$inferSelect;
 
-export async function createProject(deps: Pick<Deps, "db">, actor: AuditActor, orgId: string, input: { name: string }): Promise<ProjectRow> {
+/** At most LIMIT_PROJECTS_PER_ORG live projects per org, counted inside the INSERT. */
+export async function createProject(deps: Pick<Deps, "db" | "config">, actor: AuditActor, orgId: string, input: { name: string }): Promise<ProjectRow> {
   const { db } = deps;
   const at = nowMs();
+  const cap = deps.config.limits.projectsPerOrg;
   const project: ProjectRow = { id: newId("project"), orgId, name: input.name, rateLimitPerMin: null, createdAt: at, updatedAt: at, deletedAt: null };
-  await db.batch([
-    db.insert(projects).values(project),
-    auditEntry(
+  const live = db.select({ n: count() }).from(projects).where(and(eq(projects.orgId, orgId), isNull(projects.deletedAt)));
+  const [inserted] = await db.batch([
+    insertWhen(db, projects, project, belowCap(live, cap)),
+    auditEntryWhen(
       db,
       actor,
       { action: "project.created", resourceType: "project", resourceId: project.id, orgId, projectId: project.id, metadata: { name: input.name } },
+      rowWritten(projects.id, project.id),
       at,
     ),
   ]);
+  if (inserted.length === 0) throw capReached("projects in this organization", cap, "LIMIT_PROJECTS_PER_ORG");
   return project;
 }
 

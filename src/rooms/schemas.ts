@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { toIso } from "../lib/clock";
+import { attributeMap } from "../lib/schemas";
 import type { LivekitParticipant, LivekitPermission, LivekitRoom, LivekitTrack } from "../livekit/room-service";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 import { PUBLISH_SOURCES } from "../tokens/grants";
@@ -61,9 +62,7 @@ export const UpdateParticipantBody = z
   .strictObject({
     name: z.string().max(256).optional(),
     metadata: Metadata.optional(),
-    attributes: z
-      .record(z.string().min(1).max(256), z.string().max(MAX_METADATA_BYTES))
-      .refine((a) => Object.keys(a).every((k) => !k.startsWith("lk.")), { error: "Attribute keys starting with 'lk.' are reserved by LiveKit" })
+    attributes: attributeMap(z.string().min(1).max(256), z.string().max(MAX_METADATA_BYTES))
       .optional()
       .openapi({ description: "Merged into the participant's attributes; an empty value removes the key. Keys starting `lk.` are refused." }),
     permission: PermissionBody.optional().openapi({ description: "Merged with the participant's current permission." }),

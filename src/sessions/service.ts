@@ -7,7 +7,7 @@ import { and, asc, eq, getTableColumns, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { participantSessions, roomSessions } from "../db/schema";
 import { notFound } from "../lib/errors";
-import { afterCursorRange, newestFirst, page } from "../lib/pagination";
+import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { serializeSession, serializeSessionDetail } from "./schemas";
 
 /** Participant sessions returned with one room session. */
@@ -36,7 +36,7 @@ export function sessionListQuery(
         query.room === undefined ? undefined : eq(roomSessions.room, query.room),
         query.since === undefined ? undefined : gte(roomSessions.startedAt, Date.parse(query.since)),
         query.until === undefined ? undefined : lt(roomSessions.startedAt, Date.parse(query.until)),
-        afterCursorRange(query.cursor, roomSessions.startedAt, roomSessions.id),
+        afterCursor(query.cursor, roomSessions.startedAt, roomSessions.id),
       ),
     )
     .orderBy(...newestFirst(roomSessions.startedAt, roomSessions.id))

@@ -14,7 +14,7 @@
 import { runBatch, type Database } from "../db/client";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
-import type { Logger } from "../lib/logger";
+import { errorMessage, type Logger } from "../lib/logger";
 import { usageEventInsert } from "../usage/record";
 
 const HOUR_MS = 3_600_000;
@@ -91,7 +91,7 @@ async function write(db: Database, logger: Logger, batches: PendingBatch[]): Pro
     logger.error("usage_flush_failed", {
       meter: "tokens_issued",
       pending_tokens: batches.reduce((n, b) => n + b.count, 0),
-      error_message: error instanceof Error ? error.message : String(error),
+      error_message: errorMessage(error),
     });
     return false;
   }

@@ -1,6 +1,7 @@
 /** Request and response shapes of `/v1/tokens` (contract: "LiveKit access tokens"). */
 import { z } from "@hono/zod-openapi";
 import { toIso } from "../lib/clock";
+import { attributeMap } from "../lib/schemas";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
 import { MAX_BODY_BYTES } from "../middleware/json-body";
 import { PUBLISH_SOURCES, REFUSED_GRANT_NAMES, type RefusedGrantName } from "./grants";
@@ -47,7 +48,7 @@ export const CreateTokenBody = z
       .string()
       .refine((s) => utf8.encode(s).byteLength <= MAX_METADATA_BYTES, { error: `Must be at most ${MAX_METADATA_BYTES} bytes (UTF-8)` })
       .optional(),
-    attributes: z.record(z.string(), z.string()).optional(),
+    attributes: attributeMap(z.string(), z.string()).optional().openapi({ description: "Keys starting `lk.` are reserved by LiveKit and refused." }),
     ttl: z.number().int().min(60).max(86_400).default(DEFAULT_TTL_SECONDS).openapi({ description: "Seconds, 60..86400, default 21600 (6 h)." }),
     grants: GrantsBody.optional(),
   })
@@ -70,15 +71,8 @@ export function serializeToken(minted: { token: string; url: string; room: strin
 
 export const VerifyTokenBody = z.strictObject({ token: z.string().min(1).max(MAX_BODY_BYTES) }).openapi("VerifyToken");
 
-export const TOKEN_INVALID_REASONS = [
-  "malformed",
-  "invalid_signature",
-  "wrong_issuer",
-  "expired",
-  "not_yet_valid",
-  "not_a_participant_token",
-  "room_not_in_project",
-] as const;
+/** `invalid`: not a token of this project (garbage, another signer, another project's room). */
+export const TOKEN_INVALID_REASONS = ["invalid", "expired", "not_yet_valid", "not_a_participant_token"] as const;
 export type TokenInvalidReason = (typeof TOKEN_INVALID_REASONS)[number];
 
 export const VerifyTokenResponse = z

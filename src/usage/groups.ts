@@ -8,10 +8,9 @@ import { and, eq, gte, isNotNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageDimensionRollups, usageEvents } from "../db/schema";
 import type { Dimension } from "./dimension-rollup";
-import { usageRange, usageSeries, type UsageScope } from "./service";
+import { liveWindowStart, usageRange, usageSeries, type UsageScope } from "./service";
 import { isMeter, perMeter, type Meter } from "./meters";
-import { DAY_MS, floorTo, HOUR_MS } from "./rollup";
-import { nowMs } from "../lib/clock";
+import { DAY_MS, floorTo } from "./rollup";
 
 /** Groups returned at most (the largest ones). */
 export const MAX_GROUPS = 1000;
@@ -24,7 +23,7 @@ function rollupScope(scope: UsageScope): SQL {
 
 export async function usageGroups(db: Database, scope: UsageScope, range: ReturnType<typeof usageRange>, dimension: Dimension) {
   const { since, until, granularity } = range;
-  const liveFrom = Math.max(since, Math.min(until, floorTo(nowMs(), HOUR_MS) - HOUR_MS));
+  const liveFrom = await liveWindowStart(db, since, until);
   const groups = new Map<string, Totals>();
   const add = (key: string | null, meter: string, quantity: number) => {
     if (key === null || !isMeter(meter)) return;

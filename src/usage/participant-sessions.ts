@@ -117,26 +117,43 @@ export async function closeRoomSessions(db: Database, project: ProjectRef, room:
  * Closes sessions open longer than `timeoutHours` (their leave and the room's end were lost).
  * They end at the last sign of life Pulse saw for their room (the newest LiveKit event for it),
  * never at "now": billing a tenant for hours of our missing events would be wrong.
+ *
+ * Scales with its backlog: pages of `pageSize` stale sessions (oldest first, on the open-sessions
+ * index), each page's "newest event of the room" reads sent as one batch (each one index seek on
+ * (room_name, occurred_at)) and its closes written as one batch, until none is left or the
+ * wall-clock budget is spent.
  */
-export async function closeStaleSessions(db: Database, timeoutHours: number, limit = 200): Promise<number> {
-  const cutoff = nowMs() - timeoutHours * 3600_000;
-  const stale = await db
-    .select()
-    .from(participantSessions)
-    .where(and(isNull(participantSessions.leftAt), lt(participantSessions.joinedAt, cutoff)))
-    .limit(limit)
-    .all();
-  const statements: BatchItem[] = [];
-  for (const s of stale) {
-    const last = await db
-      .select({ at: max(livekitEvents.occurredAt) })
-      .from(livekitEvents)
-      .where(and(eq(livekitEvents.roomName, namespacedRoom(s.projectId, s.room)), gte(livekitEvents.occurredAt, s.joinedAt)))
-      .get();
-    const leftAt = Math.min(Math.max(last?.at ?? s.joinedAt, s.joinedAt), s.joinedAt + timeoutHours * 3600_000);
-    statements.push(...closeStatements(db, s, leftAt, "timeout"));
+export async function closeStaleSessions(db: Database, timeoutHours: number, opts: { pageSize?: number; budgetMs?: number } = {}): Promise<number> {
+  const pageSize = opts.pageSize ?? 200;
+  const deadline = Date.now() + (opts.budgetMs ?? 20_000);
+  const timeoutMs = timeoutHours * 3600_000;
+  const cutoff = nowMs() - timeoutMs;
+  let closed = 0;
+  while (Date.now() < deadline) {
+    const stale = await db
+      .select()
+      .from(participantSessions)
+      .where(and(isNull(participantSessions.leftAt), lt(participantSessions.joinedAt, cutoff)))
+      .orderBy(participantSessions.leftAt, participantSessions.joinedAt)
+      .limit(pageSize)
+      .all();
+    if (stale.length === 0) break;
+    const lastSeen = (await runBatch(
+      db,
+      stale.map((s) =>
+        db
+          .select({ at: max(livekitEvents.occurredAt) })
+          .from(livekitEvents)
+          .where(and(eq(livekitEvents.roomName, namespacedRoom(s.projectId, s.room)), gte(livekitEvents.occurredAt, s.joinedAt))),
+      ),
+    )) as { at: number | null }[][];
+    const statements = stale.flatMap((s, i) => {
+      const last = lastSeen[i]?.[0]?.at ?? s.joinedAt;
+      return closeStatements(db, s, Math.min(Math.max(last, s.joinedAt), s.joinedAt + timeoutMs), "timeout");
+    });
+    await runBatch(db, statements);
+    closed += stale.length;
+    if (stale.length < pageSize) break;
   }
-  await runBatch(db, statements);
-  return stale.length;
+  return closed;
 }
-

@@ -1,11 +1,12 @@
 /**
- * Usage series for a project or an organization: the rolled-up buckets, plus the hours the hourly
- * rollup may not have covered yet (the current and the previous hour) computed from raw events, so
- * the numbers are current without waiting for the cron.
+ * Usage series for a project or an organization: the rolled-up buckets, plus the recent hours the
+ * rollup has not covered yet (of the previous and the current hour, those still marked in
+ * `usage_dirty_hours`) computed from raw events, so the numbers are current without waiting for
+ * the cron, and an hour already rolled up is never read event by event.
  */
-import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { usageEvents, usageRollups } from "../db/schema";
+import { usageDirtyHours, usageEvents, usageRollups } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { validationFailed } from "../lib/errors";
 import { isMeter, METER_NAMES, perMeter, type Meter } from "./meters";
@@ -49,9 +50,27 @@ function eventScope(scope: UsageScope): SQL {
   return "projectId" in scope ? eq(usageEvents.projectId, scope.projectId) : eq(usageEvents.orgId, scope.orgId);
 }
 
+/**
+ * Where the live window of [since, until) starts: the first hour of the previous and current hour
+ * still waiting for its rollup (read from raw events from there on), or `until` when both are
+ * rolled up (everything from rollups). One seek on `usage_dirty_hours`' primary key.
+ */
+export async function liveWindowStart(db: Database, since: number, until: number): Promise<number> {
+  const from = Math.max(since, Math.min(until, floorTo(nowMs(), HOUR_MS) - HOUR_MS));
+  if (from >= until) return until;
+  const first = await db
+    .select({ hour: usageDirtyHours.hourStart })
+    .from(usageDirtyHours)
+    .where(and(gte(usageDirtyHours.hourStart, floorTo(from, HOUR_MS)), lt(usageDirtyHours.hourStart, until)))
+    .orderBy(asc(usageDirtyHours.hourStart))
+    .limit(1)
+    .get();
+  return first ? Math.max(from, first.hour) : until;
+}
+
 export async function usageSeries(db: Database, scope: UsageScope, range: ReturnType<typeof usageRange>) {
   const { since, until, unit, granularity } = range;
-  const liveFrom = Math.max(since, Math.min(until, floorTo(nowMs(), HOUR_MS) - HOUR_MS));
+  const liveFrom = await liveWindowStart(db, since, until);
   const buckets = new Map<number, Totals>();
   for (let b = since; b < until; b += unit) buckets.set(b, zero());
   const add = (start: number, meter: string, quantity: number) => {

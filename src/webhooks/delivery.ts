@@ -11,7 +11,7 @@
  * - Every attempt is recorded (time, status, duration, first 2 KiB of the answer) and each message
  *   is acked or retried on its own, never the batch as a whole.
  */
-import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import { loadConfig, type Config } from "../config";
 import { createDb, runBatch, type BatchItem, type Database } from "../db/client";
@@ -19,12 +19,15 @@ import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema
 import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
+import { afterPosition } from "../lib/pagination";
 import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
 import { livekitWebhookHeaders } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
+import type { LivekitKeyPair } from "../livekit/jwt";
 import { webhookHeaders } from "./signing";
 import { webhookUrlProblem } from "./url";
 
@@ -55,24 +58,44 @@ export function urlOrigin(url: string): string {
 /**
  * Cron job: re-enqueues pending messages whose next attempt is long overdue: the queue send was
  * lost (a failure after the row was written). The attempt claim makes a duplicate harmless.
+ * Pages through the whole overdue backlog (keyset on the (status, next_attempt_at) index) until it
+ * is done or the wall-clock budget is spent.
  */
-export async function requeueOverdueMessages(env: Bindings, overdueMs = 15 * 60_000, limit = 100): Promise<number> {
+export async function requeueOverdueMessages(env: Bindings, overdueMs = 15 * 60_000, opts: { pageSize?: number; budgetMs?: number } = {}): Promise<number> {
   const db = createDb(env.DB);
-  const overdue = await db
-    .select({ id: webhookMessages.id, attempts: webhookMessages.attempts })
-    .from(webhookMessages)
-    .where(and(eq(webhookMessages.status, "pending"), lt(webhookMessages.nextAttemptAt, nowMs() - overdueMs)))
-    .limit(limit)
-    .all();
-  await enqueueDeliveries(env.WEBHOOK_QUEUE, overdue.map((m) => ({ message_id: m.id, base_attempts: m.attempts })));
-  return overdue.length;
+  const pageSize = opts.pageSize ?? 500;
+  const deadline = Date.now() + (opts.budgetMs ?? 20_000);
+  const before = nowMs() - overdueMs;
+  let after: { at: number; id: string } | null = null;
+  let requeued = 0;
+  while (Date.now() < deadline) {
+    const overdue: { id: string; attempts: number; at: number | null }[] = await db
+      .select({ id: webhookMessages.id, attempts: webhookMessages.attempts, at: webhookMessages.nextAttemptAt })
+      .from(webhookMessages)
+      .where(
+        and(
+          eq(webhookMessages.status, "pending"),
+          lt(webhookMessages.nextAttemptAt, before),
+          afterPosition(after, webhookMessages.nextAttemptAt, webhookMessages.id),
+        ),
+      )
+      .orderBy(asc(webhookMessages.nextAttemptAt), asc(webhookMessages.id))
+      .limit(pageSize)
+      .all();
+    await enqueueDeliveries(env.WEBHOOK_QUEUE, overdue.map((m) => ({ message_id: m.id, base_attempts: m.attempts })));
+    requeued += overdue.length;
+    const last: (typeof overdue)[number] | undefined = overdue[overdue.length - 1];
+    if (!last || overdue.length < pageSize) break;
+    after = { at: last.at!, id: last.id };
+  }
+  return requeued;
 }
 
 /** The secrets that sign right now: the current one, and the previous one during a rotation. */
 export async function signingSecrets(endpoint: Endpoint, config: Config, at: number): Promise<string[]> {
-  const secrets = [await decryptSecret(endpoint.secretEncrypted, config.encryptionKey)];
+  const secrets = [await decryptSecret(endpoint.secretEncrypted, config.encryptionKeys, sealedAt(webhookEndpoints.secretEncrypted, endpoint.id))];
   if (endpoint.previousSecretEncrypted && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at) {
-    secrets.push(await decryptSecret(endpoint.previousSecretEncrypted, config.encryptionKey));
+    secrets.push(await decryptSecret(endpoint.previousSecretEncrypted, config.encryptionKeys, sealedAt(webhookEndpoints.previousSecretEncrypted, endpoint.id)));
   }
   return secrets;
 }
@@ -113,54 +136,55 @@ function disableEndpoint(db: Database, endpoint: Endpoint, reason: string, at: n
   ];
 }
 
-async function attemptDelivery(db: Database, config: Config, message: MessageRow, endpoint: Endpoint, at: number): Promise<AttemptOutcome> {
+/**
+ * What signs an endpoint's messages, read and decrypted once per endpoint per queue batch (not per
+ * message): its Standard Webhooks secrets, or its LiveKit key pair.
+ */
+interface Credentials {
+  secrets(endpoint: Endpoint): Promise<string[]>;
+  livekitKey(endpoint: Endpoint): Promise<LivekitKeyPair | null>;
+}
+
+function batchCredentials(db: Database, config: Config, at: number): Credentials {
+  const secrets = new Map<string, Promise<string[]>>();
+  const keys = new Map<string, Promise<LivekitKeyPair | null>>();
+  const once = <T>(cache: Map<string, Promise<T>>, id: string, load: () => Promise<T>) => {
+    let value = cache.get(id);
+    if (!value) cache.set(id, (value = load()));
+    return value;
+  };
+  return {
+    secrets: (e) => once(secrets, e.id, () => signingSecrets(e, config, at)),
+    livekitKey: (e) => once(keys, e.id, () => livekitKeyPair({ db, config }, e.projectId, e.livekitKeyId ?? "")),
+  };
+}
+
+async function attemptDelivery(config: Config, message: MessageRow, endpoint: Endpoint, credentials: Credentials, at: number): Promise<AttemptOutcome> {
   // Re-checked at send time: the rules may have tightened since the endpoint was saved.
   const problem = webhookUrlProblem(endpoint.url, config.webhookAllowPrivateUrls);
   if (problem) return { statusCode: null, durationMs: 0, responseBody: null, error: `URL refused: ${problem}` };
   if (endpoint.format === "livekit") {
-    const key = await livekitKeyPair({ db, config }, endpoint.projectId, endpoint.livekitKeyId ?? "");
+    const key = await credentials.livekitKey(endpoint);
     if (!key) return { statusCode: null, durationMs: 0, responseBody: null, error: "The endpoint's LiveKit key was deleted; not sent." };
     // A fresh token per attempt: LiveKit's receivers accept one for five minutes only.
     return postWebhook(endpoint.url, await livekitWebhookHeaders(key, message.payload), message.payload);
   }
-  const secrets = await signingSecrets(endpoint, config, at);
-  const headers = await webhookHeaders(secrets, message.id, Math.floor(at / 1000), message.payload);
+  const headers = await webhookHeaders(await credentials.secrets(endpoint), message.id, Math.floor(at / 1000), message.payload);
   return postWebhook(endpoint.url, headers, message.payload);
 }
 
-async function deliverOne(db: Database, config: Config, queueMessage: Message<unknown>, logger: Logger): Promise<void> {
-  const job = parseDeliveryJob(queueMessage.body);
-  if (!job) {
-    logger.error("webhook_job_malformed", { queue_message_id: queueMessage.id });
-    queueMessage.ack();
-    return;
-  }
-  const attempt = job.base_attempts + queueMessage.attempts;
-  const at = nowMs();
-  const message = await db
-    .update(webhookMessages)
-    .set({ attempts: attempt, lastAttemptAt: at, nextAttemptAt: null })
-    .where(and(eq(webhookMessages.id, job.message_id), eq(webhookMessages.status, "pending"), lt(webhookMessages.attempts, attempt)))
-    .returning()
-    .get();
-  if (!message) {
-    // Already attempted (a duplicate or superseded queue message), delivered, or failed.
-    queueMessage.ack();
-    return;
-  }
-  const endpoint = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, message.endpointId)).get();
-  if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
-    const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
-    await db.batch([
-      attemptInsert(db, message, attempt, outcome, at),
-      db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, message.id)),
-    ]);
-    queueMessage.ack();
-    return;
-  }
+/** What to tell Queues about one message once its attempt is recorded. */
+type Settle = { ack: true } | { retry: { delaySeconds?: number } | undefined };
 
-  const outcome = await attemptDelivery(db, config, message, endpoint, at);
-  const done = nowMs();
+interface Claim {
+  queueMessage: Message<unknown>;
+  attempt: number;
+  message: MessageRow;
+}
+
+/** The statements recording one attempt's outcome, and what to tell Queues afterwards. */
+function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: AttemptOutcome, done: number, disabled: Set<string>): { statements: BatchItem[]; settle: Settle } {
+  const { message, attempt, queueMessage } = claim;
   const statements: BatchItem[] = [attemptInsert(db, message, attempt, outcome, done)];
   const status = outcome.statusCode;
   if (status !== null && status >= 200 && status < 300) {
@@ -168,18 +192,16 @@ async function deliverOne(db: Database, config: Config, queueMessage: Message<un
       db.update(webhookMessages).set({ status: "delivered", deliveredAt: done }).where(eq(webhookMessages.id, message.id)),
       db.update(webhookEndpoints).set({ failingSince: null }).where(and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NOT NULL`)),
     );
-    await runBatch(db, statements);
-    queueMessage.ack();
-    return;
+    return { statements, settle: { ack: true } };
   }
   if (status === 410) {
-    statements.push(
-      db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, message.id)),
-      ...disableEndpoint(db, endpoint, "The endpoint answered 410 Gone.", done),
-    );
-    await runBatch(db, statements);
-    queueMessage.ack();
-    return;
+    statements.push(db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, message.id)));
+    // Several messages of one batch may get the 410: the endpoint is disabled (and audited) once.
+    if (!disabled.has(endpoint.id)) {
+      disabled.add(endpoint.id);
+      statements.push(...disableEndpoint(db, endpoint, "The endpoint answered 410 Gone.", done));
+    }
+    return { statements, settle: { ack: true } };
   }
   // The schedule follows the message's own attempt number, so a re-enqueued message keeps its place.
   const final = attempt >= MAX_QUEUE_ATTEMPTS;
@@ -194,27 +216,130 @@ async function deliverOne(db: Database, config: Config, queueMessage: Message<un
       .where(eq(webhookMessages.id, message.id)),
     db.update(webhookEndpoints).set({ failingSince: done }).where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince))),
   );
-  await runBatch(db, statements);
-  if (deadLetter) queueMessage.retry(); // no retries left: Queues moves it to the dead-letter queue
-  else if (final) queueMessage.ack();
-  else queueMessage.retry({ delaySeconds });
+  // No retries left: Queues moves it to the dead-letter queue.
+  if (deadLetter) return { statements, settle: { retry: undefined } };
+  return { statements, settle: final ? { ack: true } : { retry: { delaySeconds } } };
 }
 
+function settle(queueMessage: Message<unknown>, s: Settle) {
+  if ("ack" in s) queueMessage.ack();
+  else queueMessage.retry(s.retry);
+}
+
+/** IN lists stay under D1's 100 bound parameters per statement. */
+const IN_CHUNK = 50;
+
+/**
+ * The queue consumer. D1 round trips per queue batch, not per delivery:
+ * 1. one `db.batch()`: every message's attempt claim (conditional UPDATE … RETURNING) and the
+ *    endpoints of the batch's messages;
+ * 2. the HTTP requests, concurrently;
+ * 3. one `db.batch()` recording every attempt and its consequences (falling back to one batch per
+ *    message if that fails, so one bad row cannot hold back the others).
+ * Each queue message is then acked or retried on its own. A message is acked only after its
+ * attempt is recorded, so a crash anywhere before means Queues redelivers it (at least once); the
+ * claim means a redelivered attempt that was already made is not sent again.
+ */
 export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const config = loadConfig(env);
   const db = createDb(env.DB);
   const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
-  await Promise.all(
-    batch.messages.map(async (m) => {
-      try {
-        await deliverOne(db, config, m, logger);
-      } catch (error) {
-        // Our own failure (D1 unavailable…), not the receiver's: try again later.
-        logger.error("webhook_delivery_error", { queue_message_id: m.id, ...describeError(error) });
-        m.retry({ delaySeconds: RETRY_DELAYS_SECONDS[0] });
+  const jobs: { queueMessage: Message<unknown>; messageId: string; attempt: number }[] = [];
+  for (const m of batch.messages) {
+    const job = parseDeliveryJob(m.body);
+    if (!job) {
+      logger.error("webhook_job_malformed", { queue_message_id: m.id });
+      m.ack();
+      continue;
+    }
+    jobs.push({ queueMessage: m, messageId: job.message_id, attempt: job.base_attempts + m.attempts });
+  }
+  if (jobs.length === 0) return;
+  const retryAll = (list: { queueMessage: Message<unknown> }[], error: unknown) => {
+    // Our own failure (D1 unavailable…), not the receiver's: try again later.
+    logger.error("webhook_delivery_error", { messages: list.length, ...describeError(error) });
+    for (const j of list) j.queueMessage.retry({ delaySeconds: RETRY_DELAYS_SECONDS[0] });
+  };
+
+  const at = nowMs();
+  const ids = [...new Set(jobs.map((j) => j.messageId))];
+  const endpointReads: BatchItem[] = [];
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    const chunk = ids.slice(i, i + IN_CHUNK);
+    endpointReads.push(
+      db
+        .select()
+        .from(webhookEndpoints)
+        .where(inArray(webhookEndpoints.id, db.select({ id: webhookMessages.endpointId }).from(webhookMessages).where(inArray(webhookMessages.id, chunk)))),
+    );
+  }
+  let results: unknown[];
+  try {
+    results = await runBatch(db, [
+      ...jobs.map((j) =>
+        db
+          .update(webhookMessages)
+          .set({ attempts: j.attempt, lastAttemptAt: at, nextAttemptAt: null })
+          .where(and(eq(webhookMessages.id, j.messageId), eq(webhookMessages.status, "pending"), lt(webhookMessages.attempts, j.attempt)))
+          .returning(),
+      ),
+      ...endpointReads,
+    ]);
+  } catch (error) {
+    retryAll(jobs, error);
+    return;
+  }
+  const endpoints = new Map((results.slice(jobs.length) as Endpoint[][]).flat().map((e) => [e.id, e]));
+  const claims: Claim[] = [];
+  jobs.forEach((j, i) => {
+    const message = (results[i] as MessageRow[])[0];
+    // Already attempted (a duplicate or superseded queue message), delivered, or failed.
+    if (!message) j.queueMessage.ack();
+    else claims.push({ queueMessage: j.queueMessage, attempt: j.attempt, message });
+  });
+
+  // Secrets and LiveKit keys read and decrypted once per endpoint, not per message.
+  const credentials = batchCredentials(db, config, at);
+  const disabled = new Set<string>();
+  const recorded = await Promise.all(
+    claims.map(async (claim) => {
+      const endpoint = endpoints.get(claim.message.endpointId);
+      if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
+        const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
+        return {
+          claim,
+          statements: [attemptInsert(db, claim.message, claim.attempt, outcome, at), db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, claim.message.id))],
+          settle: { ack: true } as Settle,
+        };
       }
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await attemptDelivery(config, claim.message, endpoint, credentials, at);
+      } catch (error) {
+        // Ours (a secret that does not decrypt…), not the receiver's: logged, and recorded as a failed attempt.
+        logger.error("webhook_attempt_error", { message_id: claim.message.id, ...describeError(error) });
+        outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Not sent: internal error." };
+      }
+      return { claim, ...recordOutcome(db, claim, endpoint, outcome, nowMs(), disabled) };
     }),
   );
+  if (recorded.length === 0) return;
+  try {
+    await runBatch(db, recorded.flatMap((r) => r.statements));
+    for (const r of recorded) settle(r.claim.queueMessage, r.settle);
+  } catch (error) {
+    logger.warn("webhook_batch_write_failed", describeError(error));
+    await Promise.all(
+      recorded.map(async (r) => {
+        try {
+          await runBatch(db, r.statements);
+          settle(r.claim.queueMessage, r.settle);
+        } catch (e) {
+          retryAll([r.claim], e);
+        }
+      }),
+    );
+  }
 }
 
 /** Dead-letter consumer: the message exhausted its attempts; record it failed (unless delivered meanwhile). */

@@ -11,6 +11,7 @@ import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import type { TenantEvent } from "./event-types";
 import { livekitWebhookBody } from "./livekit-format";
+import { roomFilterAdmits } from "./room-filter";
 
 /** What travels through the queue. `base_attempts`: attempts already made before this send. */
 export interface DeliveryJob {
@@ -45,7 +46,8 @@ function messageRow(projectId: string, endpointId: string, event: TenantEvent, s
 }
 
 /**
- * Inserts for every enabled endpoint of the project subscribed to the event's type. LiveKit-format
+ * Inserts for every enabled endpoint of the project subscribed to the event's type (and, with a
+ * room filter, to the event's room). LiveKit-format
  * endpoints get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format,
  * and nothing for events LiveKit does not have.
  */
@@ -57,13 +59,14 @@ export async function fanOutStatements(
   livekitEvent?: Record<string, unknown>,
 ): Promise<BatchItem[]> {
   const endpoints = await db
-    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format })
+    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format, rooms: webhookEndpoints.rooms })
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.projectId, projectId), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
     .all();
   const livekitBody = livekitEvent ? livekitWebhookBody(livekitEvent, projectId) : null;
   return endpoints
     .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
+    .filter((e) => roomFilterAdmits(e.rooms === null ? null : (JSON.parse(e.rooms) as string[]), event))
     .filter((e) => e.format === "standard" || livekitBody !== null)
     .map((e) =>
       db

@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import { toIso } from "../lib/clock";
+import { urlOrigin } from "./delivery";
 import { WEBHOOK_EVENT_TYPES } from "./event-types";
+import { MAX_ROOM_PATTERN_LENGTH, MAX_ROOM_PATTERNS } from "./room-filter";
 import { MAX_URL_LENGTH } from "./url";
 
 const EventType = z.enum(WEBHOOK_EVENT_TYPES);
@@ -12,6 +14,16 @@ const EventList = z
   .openapi({ description: "Event types to receive; omit (or null) for all." });
 const Url = z.string().min(1).max(MAX_URL_LENGTH).openapi({ example: "https://example.com/webhooks/pulse" });
 const Description = z.string().max(500);
+const RoomPatterns = z
+  .array(z.string().min(1).max(MAX_ROOM_PATTERN_LENGTH))
+  .min(1)
+  .max(MAX_ROOM_PATTERNS)
+  .refine((p) => new Set(p).size === p.length, "Room patterns must not repeat")
+  .openapi({
+    description:
+      "Room-name globs (your own room names; `*` matches any characters, everything else is exact). Only events about a matching room are sent; events about no room (`webhook.test`, web egress) always are. Omit (or null) for every room.",
+    example: ["support-*", "standup"],
+  });
 
 const Format = z.enum(["standard", "livekit"]).openapi({
   description: "standard: Standard Webhooks (default). livekit: LiveKit's own WebhookEvent format, signed with `livekit_key_id`, for LiveKit's WebhookReceiver; only LiveKit's events.",
@@ -22,6 +34,7 @@ export const CreateWebhookBody = z
     url: Url,
     events: EventList.optional(),
     description: Description.optional(),
+    rooms: RoomPatterns.optional(),
     format: Format.optional(),
     livekit_key_id: z.string().min(1).max(64).optional().openapi({ description: "The project's LiveKit key (`lkk_…`) that signs, for format livekit." }),
   })
@@ -36,6 +49,7 @@ export const UpdateWebhookBody = z
     url: Url.optional(),
     events: EventList.nullable().optional(),
     description: Description.nullable().optional(),
+    rooms: RoomPatterns.nullable().optional(),
     enabled: z.boolean().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, "Send at least one field to change")
@@ -45,9 +59,10 @@ export const WebhookEndpointSchema = z
   .object({
     id: z.string(),
     project_id: z.string(),
-    url: z.string(),
+    url: z.string().openapi({ description: "Whole for admins, owners and API keys; the origin only for members and viewers (URLs often carry a secret)." }),
     description: z.string().nullable(),
     events: z.array(z.string()).nullable(),
+    rooms: z.array(z.string()).nullable(),
     enabled: z.boolean(),
     format: Format,
     livekit_key_id: z.string().nullable(),
@@ -69,7 +84,7 @@ export const AttemptSchema = z
     attempt: z.number().int(),
     status_code: z.number().int().nullable(),
     duration_ms: z.number().int(),
-    response_body: z.string().nullable(),
+    response_body: z.string().nullable().openapi({ description: "The receiver's answer (first 2 KiB); null for members and viewers." }),
     error: z.string().nullable(),
     created_at: z.string(),
   })
@@ -99,13 +114,26 @@ export const DeliveriesQuery = z.object({
 
 const iso = (ms: number | null) => (ms === null ? null : toIso(ms));
 
-export function serializeEndpoint(e: typeof webhookEndpoints.$inferSelect, at: number) {
+/**
+ * How much of an endpoint a caller sees: `full` (admins, owners, API keys) gets the whole URL and
+ * receivers' answers; `redacted` (members, viewers) the URL's origin and no response bodies, since
+ * URLs often carry a secret and answers can echo one.
+ */
+export type Visibility = "full" | "redacted";
+
+/** The endpoint's room patterns (stored as JSON), or null for every room. */
+export function roomPatternsOf(e: Pick<typeof webhookEndpoints.$inferSelect, "rooms">): string[] | null {
+  return e.rooms === null ? null : (JSON.parse(e.rooms) as string[]);
+}
+
+export function serializeEndpoint(e: typeof webhookEndpoints.$inferSelect, at: number, visibility: Visibility) {
   return {
     id: e.id,
     project_id: e.projectId,
-    url: e.url,
+    url: visibility === "full" ? e.url : urlOrigin(e.url),
     description: e.description,
     events: e.events === null ? null : (JSON.parse(e.events) as string[]),
+    rooms: roomPatternsOf(e),
     enabled: e.enabled,
     format: e.format,
     livekit_key_id: e.livekitKeyId,
@@ -117,19 +145,19 @@ export function serializeEndpoint(e: typeof webhookEndpoints.$inferSelect, at: n
   };
 }
 
-export function serializeAttempt(a: typeof webhookAttempts.$inferSelect) {
+export function serializeAttempt(a: typeof webhookAttempts.$inferSelect, visibility: Visibility) {
   return {
     id: a.id,
     attempt: a.attempt,
     status_code: a.statusCode,
     duration_ms: a.durationMs,
-    response_body: a.responseBody,
+    response_body: visibility === "full" ? a.responseBody : null,
     error: a.error,
     created_at: toIso(a.createdAt),
   };
 }
 
-export function serializeMessage(m: typeof webhookMessages.$inferSelect, attempts: (typeof webhookAttempts.$inferSelect)[]) {
+export function serializeMessage(m: typeof webhookMessages.$inferSelect, attempts: (typeof webhookAttempts.$inferSelect)[], visibility: Visibility) {
   return {
     id: m.id,
     endpoint_id: m.endpointId,
@@ -141,6 +169,30 @@ export function serializeMessage(m: typeof webhookMessages.$inferSelect, attempt
     last_attempt_at: iso(m.lastAttemptAt),
     next_attempt_at: m.status === "pending" ? iso(m.nextAttemptAt) : null,
     delivered_at: iso(m.deliveredAt),
-    attempts: attempts.map(serializeAttempt),
+    attempts: attempts.map((a) => serializeAttempt(a, visibility)),
   };
 }
+
+export const RecoverBody = z
+  .strictObject({
+    since: z.iso.datetime({ offset: true }).openapi({ description: "Resend failed messages created at or after this time (RFC 3339, in the past).", example: "2026-11-28T00:00:00Z" }),
+  })
+  .openapi("RecoverWebhookMessages");
+
+export const RecoverSchema = z
+  .object({
+    endpoint_id: z.string(),
+    since: z.string(),
+    until: z.string().openapi({ description: "When recovery was asked for: messages failing after it are not included." }),
+    queued: z.number().int().openapi({ description: "Failed messages queued again by this request (the first batch)." }),
+    more: z.boolean().openapi({ description: "True when the rest continues in batches through the queue." }),
+  })
+  .openapi("WebhookRecovery");
+
+export const WebhookEventTypeSchema = z
+  .object({
+    type: z.string(),
+    description: z.string(),
+    example: z.object({ type: z.string(), timestamp: z.string(), data: z.record(z.string(), z.unknown()) }).openapi({ description: "A whole delivered body." }),
+  })
+  .openapi("WebhookEventType");

@@ -4,9 +4,10 @@
  * one project (the caller has been authorized for it) and writes its audit entry in the same batch
  * as the change.
  */
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
-import { auditEntry } from "../audit/record";
+import { auditEntry, auditEntryWhen } from "../audit/record";
+import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
 import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { Deps } from "../deps";
@@ -14,13 +15,15 @@ import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
-import { encryptSecret } from "../lib/secrets";
+import { decryptSecret, encryptSecret } from "../lib/secrets";
+import { sealedAt } from "../db/sealed";
 import { urlOrigin } from "./delivery";
 import { enqueueDeliveries, singleMessage } from "./messages";
 import { LIVEKIT_TEST_ROOM, livekitTestBody } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
 import { generateWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./url";
+import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -33,6 +36,8 @@ export interface EndpointInput {
   url: string;
   events?: string[];
   description?: string;
+  /** Room-name globs (see room-filter.ts); absent for every room. */
+  rooms?: string[];
   format?: "standard" | "livekit";
   /** Required for (and only for) the `livekit` format: the project's LiveKit key that signs. */
   livekit_key_id?: string;
@@ -42,6 +47,7 @@ export interface EndpointChanges {
   url?: string;
   events?: string[] | null;
   description?: string | null;
+  rooms?: string[] | null;
   enabled?: boolean;
 }
 
@@ -56,13 +62,16 @@ export async function findEndpoint(deps: Pick<Deps, "db">, projectId: string, en
   return endpoint;
 }
 
-function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
+async function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
   const problem = webhookUrlProblem(url, deps.config.webhookAllowPrivateUrls);
   if (problem) throw validationFailed(`Invalid request: url: ${problem}`, [{ path: "url", message: problem }]);
+  // A public-looking name may resolve to a private address: resolved where private URLs are refused.
+  await assertPublicDestinations([{ path: "url", url }], destinationPolicy(deps.config));
 }
 
+/** At most LIMIT_WEBHOOKS_PER_PROJECT live endpoints per project, counted inside the INSERT. */
 export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, input: EndpointInput) {
-  assertDeliverableUrl(deps, input.url);
+  await assertDeliverableUrl(deps, input.url);
   const format = input.format ?? "standard";
   if (format === "livekit" && !(await livekitKeyPair(deps, tenant.projectId, input.livekit_key_id ?? ""))) {
     throw validationFailed("Invalid request: livekit_key_id: No such LiveKit key in this project", [{ path: "livekit_key_id", message: "No such LiveKit key in this project" }]);
@@ -70,8 +79,9 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
+  const id = newId("webhookEndpoint");
   const endpoint: Endpoint = {
-    id: newId("webhookEndpoint"),
+    id,
     projectId: tenant.projectId,
     orgId: tenant.orgId,
     url: input.url,
@@ -79,7 +89,7 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     events: input.events ? JSON.stringify(input.events) : null,
     enabled: true,
     disabledReason: null,
-    secretEncrypted: await encryptSecret(secret, deps.config.encryptionKey),
+    secretEncrypted: await encryptSecret(secret, deps.config.encryptionKeys, sealedAt(webhookEndpoints.secretEncrypted, id)),
     previousSecretEncrypted: null,
     previousSecretExpiresAt: null,
     failingSince: null,
@@ -88,16 +98,22 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     createdAt: at,
     updatedAt: at,
     deletedAt: null,
+    rooms: input.rooms ? JSON.stringify(input.rooms) : null,
   };
-  await db.batch([
-    db.insert(webhookEndpoints).values(endpoint),
-    auditEntry(
+  const cap = deps.config.limits.webhooksPerProject;
+  const live = db.select({ n: count() }).from(webhookEndpoints).where(and(eq(webhookEndpoints.projectId, tenant.projectId), isNull(webhookEndpoints.deletedAt)));
+  const metadata = { url_origin: urlOrigin(input.url), events: input.events ?? null, rooms: input.rooms ?? null, format, livekit_key_id: endpoint.livekitKeyId };
+  const [inserted] = await db.batch([
+    insertWhen(db, webhookEndpoints, endpoint, belowCap(live, cap)),
+    auditEntryWhen(
       db,
       actor,
-      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(input.url), events: input.events ?? null, format, livekit_key_id: endpoint.livekitKeyId } },
+      { action: "webhook_endpoint.created", resourceType: "webhook_endpoint", resourceId: endpoint.id, ...tenantOf(tenant), metadata },
+      rowWritten(webhookEndpoints.id, endpoint.id),
       at,
     ),
   ]);
+  if (inserted.length === 0) throw capReached("webhook endpoints in this project", cap, "LIMIT_WEBHOOKS_PER_PROJECT");
   return { endpoint, secret };
 }
 
@@ -110,12 +126,13 @@ export function listEndpoints(deps: Pick<Deps, "db">, projectId: string, request
 
 export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, endpointId: string, input: EndpointChanges) {
   const endpoint = await findEndpoint(deps, tenant.projectId, endpointId);
-  if (input.url !== undefined) assertDeliverableUrl(deps, input.url);
+  if (input.url !== undefined) await assertDeliverableUrl(deps, input.url);
   const at = nowMs();
   const changes: Partial<typeof webhookEndpoints.$inferInsert> = { updatedAt: at };
   if (input.url !== undefined) changes.url = input.url;
   if (input.events !== undefined) changes.events = input.events === null ? null : JSON.stringify(input.events);
   if (input.description !== undefined) changes.description = input.description;
+  if (input.rooms !== undefined) changes.rooms = input.rooms === null ? null : JSON.stringify(input.rooms);
   if (input.enabled !== undefined && input.enabled !== endpoint.enabled) {
     changes.enabled = input.enabled;
     // Re-enabling starts a fresh health record; disabling by hand says so.
@@ -148,12 +165,15 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
+  const keys = deps.config.encryptionKeys;
+  // Sealed values are bound to their column: the outgoing secret is re-sealed for its new place.
+  const previous = await decryptSecret(endpoint.secretEncrypted, keys, sealedAt(webhookEndpoints.secretEncrypted, endpointId));
   const [updated] = await db.batch([
     db
       .update(webhookEndpoints)
       .set({
-        secretEncrypted: await encryptSecret(secret, deps.config.encryptionKey),
-        previousSecretEncrypted: endpoint.secretEncrypted,
+        secretEncrypted: await encryptSecret(secret, keys, sealedAt(webhookEndpoints.secretEncrypted, endpointId)),
+        previousSecretEncrypted: await encryptSecret(previous, keys, sealedAt(webhookEndpoints.previousSecretEncrypted, endpointId)),
         previousSecretExpiresAt: at + ROTATION_OVERLAP_MS,
         updatedAt: at,
       })
@@ -164,7 +184,7 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
   return { endpoint: updated[0]!, secret };
 }
 
-async function enabledEndpoint(deps: Pick<Deps, "db">, projectId: string, endpointId: string, action: string): Promise<Endpoint> {
+export async function enabledEndpoint(deps: Pick<Deps, "db">, projectId: string, endpointId: string, action: string): Promise<Endpoint> {
   const endpoint = await findEndpoint(deps, projectId, endpointId);
   if (!endpoint.enabled) throw conflict(`The endpoint is disabled; enable it before ${action}.`);
   return endpoint;

@@ -114,9 +114,10 @@ describe("monthly invoices", () => {
   });
 
   it("works in bounded batches: a run stops at its bound and the next run finishes the rest", async () => {
-    const owner = await createUser();
+    const owners = [await createUser(), await createUser(), await createUser()];
     setClock(() => at(1, 10));
-    const orgs = [await orgOnPlan(owner, "free"), await orgOnPlan(owner, "free"), await orgOnPlan(owner, "free")];
+    // One owner each: a user may own only LIMIT_FREE_ORGS_PER_USER (2) free orgs.
+    const orgs = [await orgOnPlan(owners[0]!, "free"), await orgOnPlan(owners[1]!, "free"), await orgOnPlan(owners[2]!, "free")];
     const now = at(2, 2, 12);
     const first = await createMonthlyInvoices(db(), { now, graceMs: 26 * HOUR_MS, batchSize: 1, maxBatches: 2 });
     expect(first).toMatchObject({ period_start: "2026-01-01T00:00:00Z", created: 2, failed: 0, complete: false });

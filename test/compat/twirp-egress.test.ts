@@ -42,7 +42,8 @@ describe("livekit.Egress through Pulse with livekit-server-sdk's EgressClient", 
     const [upstream] = fake.callsTo("StartRoomCompositeEgress");
     expect(upstream!.body.roomName).toBe(`${project.id}:standup`);
     expect(upstream!.body.layout).toBe("grid");
-    expect(upstream!.body.fileOutputs).toEqual([{ filepath: `${project.id}/rec/{room_name}.mp4`, fileType: "MP4" }]);
+    // Pulse fills {room_name} with the tenant's own room, never LiveKit's namespaced one.
+    expect(upstream!.body.fileOutputs).toEqual([{ filepath: `${project.id}/rec/standup.mp4`, fileType: "MP4" }]);
     expectSignedByDeployment(project.id);
 
     // The same record the REST API shows, audited like a REST start.

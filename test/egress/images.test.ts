@@ -50,7 +50,7 @@ describe("image outputs", () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ type: "room_composite", room: "r", image_outputs: [{ capture_interval: 0, filename_prefix: "a" }] }, "image_outputs.0.capture_interval"],
       [{ type: "room_composite", room: "r", image_outputs: [{ capture_interval: 5, filename_prefix: "../b" }] }, "image_outputs.0.filename_prefix"],
-      [{ type: "room_composite", room: "a/b", image_outputs: [{ capture_interval: 5, filename_prefix: "{room_name}/x" }] }, "image_outputs.0.filename_prefix"],
+      [{ type: "room_composite", room: "r", image_outputs: [{ capture_interval: 5, filename_prefix: "{publisher_identity}/x" }] }, "image_outputs.0.filename_prefix"],
       [{ type: "room_composite", room: "r", image_outputs: [{ capture_interval: 5, filename_prefix: "x", codec: "png" }] }, "image_outputs.0"],
       [{ type: "track", room: "r", track_id: "TR_a", websocket_url: "wss://sink.example.com/a", image_outputs: [{ capture_interval: 5, filename_prefix: "x" }] }, ""],
     ];

@@ -44,7 +44,7 @@ describe("POST /v1/egress", () => {
     expect(sent!.body.layout).toBe("speaker");
     // LiveKit needs the credentials to upload: they are passed through, in LiveKit's field names.
     expect(sent!.body.fileOutputs).toEqual([
-      { filepath: "rec/{room_name}.mp4", fileType: "MP4", s3: { accessKey: S3.access_key, secret: S3.secret, sessionToken: S3.session_token, region: "eu-west-1", bucket: "recordings" } },
+      { filepath: "rec/standup.mp4", fileType: "MP4", s3: { accessKey: S3.access_key, secret: S3.secret, sessionToken: S3.session_token, region: "eu-west-1", bucket: "recordings" } },
     ]);
     expect(sent!.body.streamOutputs).toEqual([{ protocol: "RTMP", urls: [`rtmp://a.rtmp.youtube.com/live2/${STREAM_KEY}`] }]);
     expect(sent!.body.segmentOutputs).toEqual([

@@ -66,11 +66,16 @@ describe("HTTPS in production", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
   });
 
-  it("honours X-Forwarded-Proto from the proxy in front", async () => {
-    const proxied = await fetchWithEnv(PRODUCTION, new Request("http://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "https" } }));
-    expect(proxied.status).toBe(200);
-    const plain = await fetchWithEnv(PRODUCTION, new Request("https://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "http" }, redirect: "manual" }));
-    expect(plain.status).toBe(308);
+  it("refuses a plain-HTTP POST that claims HTTPS with a forged X-Forwarded-Proto", async () => {
+    const forged = await fetchWithEnv(
+      PRODUCTION,
+      new Request("http://pulse.example.com/v1/auth/login", { method: "POST", body: "{}", headers: { "Content-Type": "application/json", "X-Forwarded-Proto": "https" } }),
+    );
+    expect(forged.status).toBe(403);
+    const redirected = await fetchWithEnv(PRODUCTION, new Request("http://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "https" }, redirect: "manual" }));
+    expect(redirected.status).toBe(308);
+    const https = await fetchWithEnv(PRODUCTION, new Request("https://pulse.example.com/health", { headers: { "X-Forwarded-Proto": "http" } }));
+    expect(https.status).toBe(200);
   });
 
   it("does not enforce HTTPS in development", async () => {
@@ -101,7 +106,7 @@ describe("configuration", () => {
   it("refuses to run production with the development secrets", async () => {
     const errors: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
-    const res = await fetchWithEnv({ PULSE_ENV: "production" }, new Request("https://pulse.test/health"));
+    const res = await fetchWithEnv({ PULSE_ENV: "production", LIVEKIT_API_SECRET: PRODUCTION.LIVEKIT_API_SECRET }, new Request("https://pulse.test/health"));
     expect(res.status).toBe(500);
     expect(errors.join("\n")).toMatch(/development default/);
   });

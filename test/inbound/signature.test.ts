@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
 import { expectEnvelope } from "../support/api";
-import { eventBody, eventId, livekitJwt, postWebhook, storedEvents } from "../support/livekit-webhook";
+import { eventBody, eventId, livekitJwt, postWebhook, sha256Base64, storedEvents } from "../support/livekit-webhook";
 
 describe("POST /v1/livekit/webhook signature", () => {
   it("accepts an event signed by livekit-server-sdk with a bare Authorization JWT and stores it", async () => {
@@ -70,6 +70,37 @@ describe("POST /v1/livekit/webhook signature", () => {
     const token = new AccessToken(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!, { ttl: "5m" });
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)));
     token.sha256 = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expectEnvelope(await postWebhook(body, await token.toJwt()), 401, "unauthenticated");
+    expect(await storedEvents(id)).toHaveLength(0);
+  });
+
+  it("refuses a replayable webhook token that has no expiry", async () => {
+    const id = eventId();
+    const body = eventBody({ id, event: "room_started", room: { name: "a" } });
+    const { SignJWT } = await import("jose");
+    const token = await new SignJWT({ sha256: await sha256Base64(body) })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(env.LIVEKIT_API_KEY!)
+      .setNotBefore(new Date())
+      .sign(new TextEncoder().encode(env.LIVEKIT_API_SECRET!));
+    expectEnvelope(await postWebhook(body, token), 401, "unauthenticated");
+    expect(await storedEvents(id)).toHaveLength(0);
+  });
+
+  it("refuses a webhook token minted to live longer than ten minutes", async () => {
+    const id = eventId();
+    const body = eventBody({ id, event: "room_started", room: { name: "a" } });
+    expectEnvelope(await postWebhook(body, await livekitJwt(body, { ttl: "30d" })), 401, "unauthenticated");
+    expectEnvelope(await postWebhook(body, await livekitJwt(body, { ttl: "11m" })), 401, "unauthenticated");
+    expect(await storedEvents(id)).toHaveLength(0);
+    expect((await postWebhook(body, await livekitJwt(body, { ttl: "10m" }))).status).toBe(200);
+  });
+
+  it("refuses a signed webhook token without the body's sha256", async () => {
+    const id = eventId();
+    const body = eventBody({ id, event: "room_started", room: { name: "a" } });
+    const { AccessToken } = await import("livekit-server-sdk");
+    const token = new AccessToken(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!, { ttl: "5m" });
     expectEnvelope(await postWebhook(body, await token.toJwt()), 401, "unauthenticated");
     expect(await storedEvents(id)).toHaveLength(0);
   });

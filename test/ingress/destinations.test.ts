@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
+import { useFakeDns } from "../support/fake-dns";
 import { useFakeLivekit } from "../support/fake-livekit";
 import { DEV_NO_PRIVATE, postWith, PRODUCTION } from "../support/worker-env";
 import { leftovers } from "../support/db";
 
 const livekit = useFakeLivekit();
+// Public names are resolved where private destinations are refused (answered by the fake resolver).
+useFakeDns();
 
 const urlIngress = (url: string) => ({ input_type: "url", room: "stage", participant_identity: "feed", url });
 

@@ -46,7 +46,7 @@ describe("POST /v1/ingress", () => {
     expect(got.body).toEqual(res.body);
     const row = await env.DB.prepare("SELECT * FROM ingresses WHERE id = ?").bind(res.body.id).first<Record<string, unknown>>();
     expect(JSON.stringify(row)).not.toContain(info.stream_key);
-    expect(row!.stream_key_encrypted).toMatch(/^v1\./);
+    expect(row!.stream_key_encrypted).toMatch(/^v2\.k0\./);
     const audit = await call("GET", `/v1/orgs/${t.org.id}/audit-logs?action=ingress.created`, { token: t.user.token });
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0]).toMatchObject({ resource_id: res.body.id, actor_type: "api_key", actor_id: t.key.id });

@@ -51,7 +51,7 @@ describe("TTL cleanup", () => {
     expect((await call("GET", "/v1/me", { token: user.token })).status).toBe(200);
   });
 
-  it("deletes in bounded batches and leaves the rest for the next run", async () => {
+  it("deletes in bounded batches until nothing matches, and stops when its time budget is spent", async () => {
     const user = await createUser();
     const org = await createOrg(user);
     const now = Date.now();
@@ -64,9 +64,11 @@ describe("TTL cleanup", () => {
     );
     const db = createDb(env.DB);
     const where = sql`org_id = ${org.id} AND action = 'test.batch'`;
-    expect(await deleteInBatches(db, "audit_logs", where, { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 4, batches: 2, complete: false });
-    expect(await rows("SELECT id FROM audit_logs WHERE org_id = ? AND action = 'test.batch'", org.id)).toHaveLength(1);
-    expect(await deleteInBatches(db, "audit_logs", where, { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 1, batches: 1, complete: true });
+    // A spent budget deletes nothing and says the work is not complete.
+    expect(await deleteInBatches(db, "audit_logs", where, { batchSize: 2, deadline: Date.now() - 1 })).toEqual({ deleted: 0, batches: 0, complete: false });
+    expect(await rows("SELECT id FROM audit_logs WHERE org_id = ? AND action = 'test.batch'", org.id)).toHaveLength(5);
+    // With time left it keeps going, batch after batch, until the backlog is gone.
+    expect(await deleteInBatches(db, "audit_logs", where, { batchSize: 2 })).toEqual({ deleted: 5, batches: 3, complete: true });
     expect(await rows("SELECT id FROM audit_logs WHERE org_id = ? AND action = 'test.batch'", org.id)).toHaveLength(0);
     // The org's own (recent) entries never matched and are still there.
     expect((await rows("SELECT id FROM audit_logs WHERE org_id = ?", org.id)).length).toBeGreaterThan(0);

@@ -27,6 +27,8 @@ describe("minting a token from the dashboard", () => {
     });
     expectEnvelope(refused, 400, "validation_failed");
     expectEnvelope(await call("POST", `/v1/projects/${project.id}/tokens`, { token: user.token, body: { identity: "x", room: "lobby", extra: 1 } }), 400, "validation_failed");
+    const reserved = await call("POST", `/v1/projects/${project.id}/tokens`, { token: user.token, body: { identity: "x", room: "lobby", attributes: { "lk.agent.state": "idle" } } });
+    expect(expectEnvelope(reserved, 400, "validation_failed").details).toEqual([{ path: "attributes.lk.agent.state", message: expect.stringContaining("reserved") }]);
   });
 
   it("counts the token as usage of the project", async () => {

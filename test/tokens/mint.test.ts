@@ -138,6 +138,19 @@ describe("POST /v1/tokens", () => {
     expect(error.details!.map((d) => d.path)).toContain(path);
   });
 
+  it("refuses attribute keys LiveKit reserves (lk.*) that would pass a tenant's participant off as an agent, naming the key", async () => {
+    const { key } = await createTenant();
+    const res = await call("POST", "/v1/tokens", {
+      token: key.secret,
+      body: { identity: "mallory", room: "r", attributes: { ok: "1", "lk.agent.state": "speaking", "lk.publish_on_behalf": "alice" } },
+    });
+    const error = expectEnvelope(res, 400, "validation_failed");
+    expect(error.details!.map((d) => d.path).sort()).toEqual(["attributes.lk.agent.state", "attributes.lk.publish_on_behalf"]);
+    expect(res.body.token).toBeUndefined();
+    // Keys that merely contain "lk." elsewhere are the tenant's own.
+    expect((await call("POST", "/v1/tokens", { token: key.secret, body: { identity: "a", room: "r", attributes: { "talk.lk.x": "1", "LK": "2" } } })).status).toBe(201);
+  });
+
   it("accepts metadata of exactly 64 KiB and returns it byte for byte", async () => {
     const { key } = await createTenant();
     const metadata = "é".repeat(32 * 1024); // 2 bytes each in UTF-8

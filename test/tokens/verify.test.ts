@@ -74,10 +74,10 @@ describe("POST /v1/tokens/verify", () => {
   });
 
   it.each([
-    ["garbage", "not a token", "malformed"],
-    ["three empty segments", "..", "malformed"],
-    ["a JSON-looking string", '{"alg":"none"}', "malformed"],
-    ["bad base64", "@@@.###.$$$", "malformed"],
+    ["garbage", "not a token", "invalid"],
+    ["three empty segments", "..", "invalid"],
+    ["a JSON-looking string", '{"alg":"none"}', "invalid"],
+    ["bad base64", "@@@.###.$$$", "invalid"],
   ])("answers %s with valid: false instead of an error", async (_what, token, reason) => {
     const { key } = await createTenant();
     const res = await verify(key.secret, token);
@@ -90,7 +90,7 @@ describe("POST /v1/tokens/verify", () => {
     const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     const now = Math.floor(Date.now() / 1000);
     const token = `${b64({ alg: "none" })}.${b64({ iss: KEY, sub: "x", nbf: now, exp: now + 600, video: { roomJoin: true, room: `${project.id}:r` } })}.`;
-    expect((await verify(key.secret, token)).body).toEqual({ valid: false, reason: "malformed" });
+    expect((await verify(key.secret, token)).body).toEqual({ valid: false, reason: "invalid" });
   });
 
   it("rejects tokens signed with another secret, by another issuer, or not valid yet", async () => {
@@ -100,15 +100,14 @@ describe("POST /v1/tokens/verify", () => {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(issuer).setSubject("x").setNotBefore(now + nbfOffset).setExpirationTime(now + 600).sign(new TextEncoder().encode(secret));
     };
-    expect((await verify(key.secret, await sign("another-secret-of-at-least-32-characters!", KEY))).body).toEqual({ valid: false, reason: "invalid_signature" });
-    expect((await verify(key.secret, await sign(SECRET, "someone-else"))).body).toEqual({ valid: false, reason: "wrong_issuer" });
+    expect((await verify(key.secret, await sign("another-secret-of-at-least-32-characters!", KEY))).body).toEqual({ valid: false, reason: "invalid" });
+    expect((await verify(key.secret, await sign(SECRET, "someone-else"))).body).toEqual({ valid: false, reason: "invalid" });
     expect((await verify(key.secret, await sign(SECRET, KEY, 3600))).body).toEqual({ valid: false, reason: "not_yet_valid" });
   });
 
-  it("does not vouch for service tokens or tokens holding refused grants, even in this project's namespace", async () => {
+  it("does not vouch for tokens holding refused grants or no room join, even in this project's namespace", async () => {
     const { project, key } = await createTenant();
     const cases = [
-      { roomRecord: true },
       { roomCreate: true, roomJoin: true, room: `${project.id}:r` },
       { roomJoin: true, room: `${project.id}:r`, agent: true },
       { roomAdmin: true, room: `${project.id}:r` },
@@ -120,14 +119,32 @@ describe("POST /v1/tokens/verify", () => {
     }
   });
 
-  it("reports tokens without a namespaced room, or another project's, as not in this project", async () => {
+  it("answers a genuine token of another project, a room-less service token and junk alike", async () => {
     const { key } = await createTenant();
     const other = await createTenant();
+    const service = new AccessToken(KEY, SECRET, { identity: "svc", ttl: 300 });
+    service.addGrant({ roomRecord: true });
+    const tokens = [await service.toJwt(), "not a token"];
     for (const room of ["plain-room", `${other.project.id}:r`, ":r", "proj_:r"]) {
       const at = new AccessToken(KEY, SECRET, { identity: "u", ttl: 300 });
       at.addGrant({ roomJoin: true, room });
-      expect((await verify(key.secret, await at.toJwt())).body, room).toEqual({ valid: false, reason: "room_not_in_project" });
+      tokens.push(await at.toJwt());
     }
+    for (const token of tokens) {
+      expect((await verify(key.secret, token)).body, token).toEqual({ valid: false, reason: "invalid" });
+    }
+  });
+
+  it("refuses to tell an expired token of another project apart from junk", async () => {
+    const { key } = await createTenant();
+    const other = await createTenant();
+    const token = await mint(other.key.secret, { identity: "victim", room: "board", ttl: 60 });
+    const start = Date.now();
+    // Long past expiry: the owner's project would hear "expired", anyone else the junk answer.
+    setClock(() => start + 3_600_000);
+    expect((await verify(other.key.secret, token)).body).toEqual({ valid: false, reason: "expired" });
+    expect((await verify(key.secret, token)).body).toEqual({ valid: false, reason: "invalid" });
+    expect((await verify(key.secret, "junk")).body).toEqual({ valid: false, reason: "invalid" });
   });
 
   it("validates its body strictly", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import type { Meter } from "../../src/usage/meters";
 import { usageEventInsert } from "../../src/usage/record";
-import { rollUpUsage } from "../../src/usage/rollup";
+import { rollUpDirtyHours } from "../../src/usage/rollup";
 import { call, expectEnvelope } from "../support/api";
 import { createProject, createTenant } from "../support/factories";
 
@@ -27,7 +27,7 @@ describe("usage group_by", () => {
     await usage(ref, "egress_minutes", 7, mar(9, 12), "a-room", null);
     await usage(ref, "egress_minutes", 4, mar(9, 12), null, null); // web egress: no room
     await usage(ref, "tokens_issued", 3, mar(9, 9), "b-room", "alice");
-    await rollUpUsage(db(), mar(1), Date.UTC(2026, 3, 1));
+    await rollUpDirtyHours(db());
     // Raw events past retention: gone.
     await env.DB.prepare("DELETE FROM usage_events WHERE project_id = ?").bind(t.project.id).run();
 
@@ -51,7 +51,7 @@ describe("usage group_by", () => {
     // The org's view sums its projects per room.
     const second = await createProject(t.user, t.org.id, "Second");
     await usage({ projectId: second.id, orgId: t.org.id }, "participant_minutes", 5, mar(3), "c-room", "dan");
-    await rollUpUsage(db(), mar(1), Date.UTC(2026, 3, 1));
+    await rollUpDirtyHours(db());
     const org = await call("GET", `/v1/orgs/${t.org.id}/usage?group_by=room&${march}`, { token: t.user.token });
     expect(org.body.groups.map((g: any) => [g.key, g.participant_minutes])).toEqual([["a-room", 30], ["b-room", 30], ["c-room", 23]]);
     expectEnvelope(await call("GET", "/v1/usage?group_by=track", { token: t.key.secret }), 400, "validation_failed");

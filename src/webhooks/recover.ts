@@ -1,0 +1,167 @@
+/**
+ * Recover: re-send every failed message of one endpoint created in [since, until] (until = when
+ * recovery was asked for, so messages failing again later are not picked up twice). The request
+ * re-queues the first batch itself, audited in the same db.batch() as that change; when there may be
+ * more, it hands a continuation (the keyset cursor of the last message re-queued) to the queue,
+ * and each continuation re-queues one more bounded batch and hands on the next. The work scales
+ * with the backlog, a batch at a time, with no fixed cap and no request that runs long.
+ */
+import { and, asc, eq, gt, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { auditEntry, type AuditActor } from "../audit/record";
+import { tenantOf, type Tenant } from "../authz/access";
+import { createDb, type Database } from "../db/client";
+import { webhookEndpoints, webhookMessages } from "../db/schema";
+import type { Deps } from "../deps";
+import type { Bindings } from "../env";
+import { nowMs, toIso } from "../lib/clock";
+import { validationFailed } from "../lib/errors";
+import { createLogger, describeError, logLevelOf } from "../lib/logger";
+import { enqueueDeliveries } from "./messages";
+import { enabledEndpoint } from "./service";
+
+/** Messages re-queued per step: one D1 read, one guarded UPDATE and one Queues sendBatch. */
+export const RECOVER_BATCH_SIZE = 100;
+
+/** What a continuation carries through the queue (`kind` tells it from deliveries and mail). */
+export interface RecoverJob {
+  kind: "webhook_recover";
+  project_id: string;
+  endpoint_id: string;
+  since: number;
+  until: number;
+  /** The last message re-queued so far (created_at, id): the next step starts after it. */
+  after: { created_at: number; id: string };
+  batch_size: number;
+}
+
+export function isRecoverJob(body: unknown): body is RecoverJob {
+  const b = body as Partial<RecoverJob> | null;
+  return !!b && b.kind === "webhook_recover" && typeof b.endpoint_id === "string" && typeof b.project_id === "string";
+}
+
+export interface Step {
+  projectId: string;
+  endpointId: string;
+  since: number;
+  until: number;
+  after: RecoverJob["after"] | null;
+  batchSize: number;
+}
+
+/** The ids of the next batch of failed messages of the step's window, oldest first (the partial index's order). */
+export function nextFailedQuery(db: Database, step: Step) {
+  const { after } = step;
+  return db
+    .select({ id: webhookMessages.id })
+    .from(webhookMessages)
+    .where(
+      and(
+        eq(webhookMessages.endpointId, step.endpointId),
+        eq(webhookMessages.projectId, step.projectId),
+        // A literal, not a parameter, so SQLite can use the partial index on failed messages.
+        sql`${webhookMessages.status} = 'failed'`,
+        gte(webhookMessages.createdAt, step.since),
+        lte(webhookMessages.createdAt, step.until),
+        after ? or(gt(webhookMessages.createdAt, after.created_at), and(eq(webhookMessages.createdAt, after.created_at), gt(webhookMessages.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(asc(webhookMessages.createdAt), asc(webhookMessages.id))
+    .limit(step.batchSize);
+}
+
+/**
+ * One statement that puts the next batch back to pending: the batch is chosen inside the UPDATE
+ * (no id list, so no bound-parameter limit, and nothing changes between choosing and writing).
+ */
+function requeueNextBatch(db: Database, step: Step, at: number) {
+  return db
+    .update(webhookMessages)
+    .set({ status: "pending", nextAttemptAt: at })
+    .where(and(inArray(webhookMessages.id, nextFailedQuery(db, step)), sql`${webhookMessages.status} = 'failed'`))
+    .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts, createdAt: webhookMessages.createdAt });
+}
+
+type Requeued = { id: string; attempts: number; createdAt: number }[];
+
+/** Enqueues what was re-queued, then the continuation when the batch was full. Returns whether there is more. */
+async function handOn(queue: Queue<unknown>, step: Step, requeued: Requeued) {
+  await enqueueDeliveries(queue, requeued.map((m) => ({ message_id: m.id, base_attempts: m.attempts })));
+  if (requeued.length < step.batchSize) return false;
+  // RETURNING has no order: the cursor is the batch's last message by (created_at, id).
+  const last = requeued.reduce((a, b) => (b.createdAt > a.createdAt || (b.createdAt === a.createdAt && b.id > a.id) ? b : a));
+  const job: RecoverJob = {
+    kind: "webhook_recover",
+    project_id: step.projectId,
+    endpoint_id: step.endpointId,
+    since: step.since,
+    until: step.until,
+    after: { created_at: last.createdAt, id: last.id },
+    batch_size: step.batchSize,
+  };
+  await queue.send(job, { contentType: "json" });
+  return true;
+}
+
+/**
+ * Re-sends the endpoint's failed messages created since `since` (RFC 3339, not in the future).
+ * Refused (409) while the endpoint is disabled, like a single retry. The dashboard calls it too.
+ */
+export async function recoverFailedMessages(
+  deps: Pick<Deps, "db" | "queue">,
+  actor: AuditActor,
+  tenant: Tenant,
+  endpointId: string,
+  input: { since: string },
+  options: { batchSize?: number } = {},
+) {
+  await enabledEndpoint(deps, tenant.projectId, endpointId, "recovering");
+  const at = nowMs();
+  const since = Date.parse(input.since);
+  if (Number.isNaN(since) || since > at) {
+    throw validationFailed("Invalid request: since: must be a time in the past", [{ path: "since", message: "Must be a time in the past" }]);
+  }
+  const { db } = deps;
+  const step: Step = { projectId: tenant.projectId, endpointId, since, until: at, after: null, batchSize: options.batchSize ?? RECOVER_BATCH_SIZE };
+  const [requeued] = await db.batch([
+    requeueNextBatch(db, step, at),
+    auditEntry(
+      db,
+      actor,
+      { action: "webhook_endpoint.recovered", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { since: toIso(since), until: toIso(at) } },
+      at,
+    ),
+  ]);
+  const more = await handOn(deps.queue, step, requeued);
+  return { endpoint_id: endpointId, since: toIso(since), until: toIso(at), queued: requeued.length, more };
+}
+
+/** One continuation: the next batch, unless the endpoint was disabled or deleted meanwhile. */
+async function continueRecovery(db: Database, queue: Queue<unknown>, job: RecoverJob): Promise<void> {
+  const endpoint = await db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.id, job.endpoint_id), eq(webhookEndpoints.projectId, job.project_id), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
+    .get();
+  if (!endpoint) return;
+  const step: Step = { projectId: job.project_id, endpointId: job.endpoint_id, since: job.since, until: job.until, after: job.after, batchSize: job.batch_size };
+  await handOn(queue, step, await requeueNextBatch(db, step, nowMs()));
+}
+
+/**
+ * Queue consumer for continuations. A step that fails is retried; its UPDATE touches only messages
+ * still failed, and any it re-queued without enqueuing are pending, which the overdue-message cron
+ * re-enqueues.
+ */
+export async function consumeRecoverJobs(messages: readonly Message<unknown>[], env: Bindings): Promise<void> {
+  const db = createDb(env.DB);
+  const logger = createLogger({ queue: "webhook_recover" }, logLevelOf(env.LOG_LEVEL));
+  for (const m of messages) {
+    try {
+      await continueRecovery(db, env.WEBHOOK_QUEUE, m.body as RecoverJob);
+      m.ack();
+    } catch (error) {
+      logger.error("webhook_recover_error", { queue_message_id: m.id, ...describeError(error) });
+      m.retry({ delaySeconds: 5 });
+    }
+  }
+}
