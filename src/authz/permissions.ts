@@ -40,6 +40,12 @@ export const PERMISSIONS = {
   "room:read": "viewer",
   "room:write": "admin",
   "session:read": "viewer",
+  // Egress and ingress records (starting them and changing ingresses stay API-key routes)
+  "egress:read": "viewer",
+  "egress:stop": "admin",
+  "ingress:read": "viewer",
+  /** An ingress's stream key lets anyone publish into the room: shown to those who manage ingresses. */
+  "ingress:stream_key": "admin",
   // Usage and billing
   "usage:read": "viewer",
   "billing:read": "viewer",

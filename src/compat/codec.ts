@@ -4,6 +4,8 @@
  * classes of `@livekit/protocol` (the library LiveKit's own SDKs use), never hand-written shapes.
  * Answers are written as LiveKit's server writes them: snake_case field names with defaults.
  */
+import type { z } from "@hono/zod-openapi";
+import { zodIssuesToError } from "../lib/openapi";
 import { invalidArgument, TwirpFailure } from "./errors";
 
 export type Encoding = "json" | "protobuf";
@@ -95,4 +97,11 @@ export function onlySupportedFields(json: Record<string, unknown>, allowed: read
 /** Unix ms (Pulse's records) as LiveKit's int64 nanoseconds; 0 (LiveKit's "unset") for null. */
 export function livekitNanos(ms: number | null): bigint {
   return ms === null ? 0n : BigInt(ms) * 1_000_000n;
+}
+
+/** A request translated to the REST API's body, checked by that route's own schema (its refusals become `invalid_argument`). */
+export function restBody<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw zodIssuesToError(parsed.error);
+  return parsed.data;
 }

@@ -4,12 +4,17 @@
  * are the same), and go through `egress/service.ts` with the same quota, audit and metering.
  * Answers are EgressInfo made from Pulse's record (tenant's room names, LiveKit's latest status).
  *
- * Fields Pulse does not support (encoding presets, image outputs, per-egress webhooks, custom
- * templates…) are refused with `invalid_argument` naming them, never silently dropped.
+ * Fields Pulse does not support (encoding presets, image codecs and suffixes, per-egress webhooks,
+ * custom templates…) are refused with `invalid_argument` naming them, never silently dropped.
  */
 import {
   EgressInfo,
   EgressStatus,
+  FileInfo,
+  ImagesInfo,
+  SegmentsInfo,
+  StreamInfo,
+  StreamInfo_Status,
   ListEgressRequest,
   ListEgressResponse,
   ParticipantEgressRequest,
@@ -23,11 +28,11 @@ import {
 } from "@livekit/protocol";
 import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
 import type { egresses } from "../db/schema";
+import { parseResults } from "../egress/results";
 import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
-import { zodIssuesToError } from "../lib/openapi";
-import { livekitNanos, onlySupportedFields, setFields, type LivekitMessage } from "./codec";
+import { livekitNanos, onlySupportedFields, restBody, setFields, type LivekitMessage } from "./codec";
 import { invalidArgument } from "./errors";
-import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
+import { listRecords, requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
 type Json = Record<string, unknown>;
 type EgressRow = typeof egresses.$inferSelect;
@@ -94,7 +99,12 @@ function segmentOutput(s: Json, where: string) {
   });
 }
 
-const ENCODED = ["fileOutputs", "streamOutputs", "segmentOutputs"];
+function imageOutput(o: Json, where: string) {
+  onlySupportedFields(o, ["captureInterval", "width", "height", "filenamePrefix", ...STORAGE], where);
+  return defined({ capture_interval: o.captureInterval, width: o.width, height: o.height, filename_prefix: o.filenamePrefix ?? "", ...storage(o, where) });
+}
+
+const ENCODED = ["fileOutputs", "streamOutputs", "segmentOutputs", "imageOutputs"];
 const LEGACY = ["file", "stream", "segments"];
 
 /** The outputs of an encoded egress: the lists, or (older SDKs) the single legacy `output`. */
@@ -106,6 +116,7 @@ function encodedOutputs(req: Json) {
     file_outputs: files.length > 0 ? files.map((f, i) => fileOutput(f, `fileOutputs[${i}].`)) : undefined,
     stream_outputs: streams.length > 0 ? streams.map((s, i) => streamOutput(s, `streamOutputs[${i}].`)) : undefined,
     segment_outputs: segments.length > 0 ? segments.map((s, i) => segmentOutput(s, `segmentOutputs[${i}].`)) : undefined,
+    image_outputs: list(req.imageOutputs).length > 0 ? list(req.imageOutputs).map((o, i) => imageOutput(o, `imageOutputs[${i}].`)) : undefined,
   });
 }
 
@@ -145,9 +156,7 @@ export function startBodyFrom(kind: StartKind, message: LivekitMessage): StartEg
       };
       break;
   }
-  const parsed = StartEgressBody.safeParse(defined(body));
-  if (!parsed.success) throw zodIssuesToError(parsed.error);
-  return parsed.data;
+  return restBody(StartEgressBody, defined(body));
 }
 
 type StartKind = StartEgressBody["type"];
@@ -158,11 +167,13 @@ type StartKind = StartEgressBody["type"];
 
 /**
  * Pulse's record of an egress as an EgressInfo, with the tenant's room: what every method answers.
- * The record holds LiveKit's answer to the call just made (status, times, error), and it leaves out
+ * The record holds LiveKit's answer to the call just made (status, times, error, results), and it leaves out
  * what LiveKit echoes that the tenant must not get back: the start request, with its storage
  * credentials and the namespaced room.
  */
 export function egressInfoFromRecord(row: EgressRow): EgressInfo {
+  const results = parseResults(row.results);
+  const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
   return new EgressInfo({
     egressId: row.egressId,
     roomName: row.room ?? "",
@@ -171,6 +182,38 @@ export function egressInfoFromRecord(row: EgressRow): EgressInfo {
     endedAt: livekitNanos(row.endedAt),
     updatedAt: livekitNanos(row.updatedAt),
     error: row.error ?? "",
+    // What the record keeps: redacted, with the tenant's paths.
+    fileResults: results.file_results.map(
+      (f) => new FileInfo({ filename: f.filename, location: f.location, size: BigInt(f.size), duration: nanos(f.duration_ms), startedAt: livekitNanos(f.started_at), endedAt: livekitNanos(f.ended_at) }),
+    ),
+    streamResults: results.stream_results.map(
+      (r) =>
+        new StreamInfo({
+          url: r.url,
+          status: StreamInfo_Status[r.status as keyof typeof StreamInfo_Status] ?? StreamInfo_Status.ACTIVE,
+          duration: nanos(r.duration_ms),
+          startedAt: livekitNanos(r.started_at),
+          endedAt: livekitNanos(r.ended_at),
+          error: r.error ?? "",
+        }),
+    ),
+    segmentResults: results.segment_results.map(
+      (r) =>
+        new SegmentsInfo({
+          playlistName: r.playlist_name,
+          playlistLocation: r.playlist_location,
+          livePlaylistName: r.live_playlist_name,
+          livePlaylistLocation: r.live_playlist_location,
+          size: BigInt(r.size),
+          segmentCount: BigInt(r.segment_count),
+          duration: nanos(r.duration_ms),
+          startedAt: livekitNanos(r.started_at),
+          endedAt: livekitNanos(r.ended_at),
+        }),
+    ),
+    imageResults: results.image_results.map(
+      (r) => new ImagesInfo({ filenamePrefix: r.filename_prefix, imageCount: BigInt(r.image_count), startedAt: livekitNanos(r.started_at), endedAt: livekitNanos(r.ended_at) }),
+    ),
   });
 }
 
@@ -211,12 +254,11 @@ export const egressMethods: Record<string, TwirpMethod> = {
     request: UpdateStreamRequest,
     authorize: roomRecord,
     async handle(ctx, req) {
-      const parsed = UpdateStreamsBody.safeParse({ add_output_urls: req.addOutputUrls, remove_output_urls: req.removeOutputUrls });
-      if (!parsed.success) throw zodIssuesToError(parsed.error);
+      const change = restBody(UpdateStreamsBody, { add_output_urls: req.addOutputUrls, remove_output_urls: req.removeOutputUrls });
       const row = await egressOf(ctx, req.egressId);
       const next = await updateEgressStreams(ctx.deps, ctx.caller.audit, ctx.caller, row.id, {
-        add: parsed.data.add_output_urls ?? [],
-        remove: parsed.data.remove_output_urls ?? [],
+        add: change.add_output_urls ?? [],
+        remove: change.remove_output_urls ?? [],
       });
       return egressInfoFromRecord(next);
     },
@@ -225,15 +267,12 @@ export const egressMethods: Record<string, TwirpMethod> = {
     request: ListEgressRequest,
     authorize: roomRecord,
     async handle(ctx, req) {
-      // LiveKit answers not_found for an egress id it does not know: so does Pulse for one not the caller's.
-      if (req.egressId) await egressOf(ctx, req.egressId);
-      const { rows } = await listEgresses(ctx.deps, ctx.caller.projectId, {
-        room: req.roomName || undefined,
-        egressId: req.egressId || undefined,
+      const rows = await listRecords(
+        { roomName: req.roomName, id: req.egressId },
+        (id) => egressOf(ctx, id),
         // LiveKit's `active: false` means "all", not "only ended".
-        active: req.active ? true : undefined,
-        limit: 1000,
-      });
+        ({ id, ...query }) => listEgresses(ctx.deps, ctx.caller.projectId, { ...query, egressId: id, active: req.active ? true : undefined }),
+      );
       return new ListEgressResponse({ items: rows.map(egressInfoFromRecord) });
     },
   }),

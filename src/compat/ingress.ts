@@ -18,9 +18,8 @@ import {
 } from "@livekit/protocol";
 import { CreateIngressBody, UpdateIngressBody } from "../ingress/schemas";
 import { createIngress, deleteIngress, getIngress, listIngresses, updateIngress, type IngressRow, type IngressWithKey } from "../ingress/service";
-import { zodIssuesToError } from "../lib/openapi";
-import { livekitNanos, onlySupportedFields, setFields } from "./codec";
-import { requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
+import { livekitNanos, onlySupportedFields, restBody, setFields } from "./codec";
+import { listRecords, requireGrant, twirpMethod, type TwirpContext, type TwirpMethod } from "./methods";
 
 const INPUT_TYPE: Record<string, "rtmp" | "whip" | "url"> = { RTMP_INPUT: "rtmp", WHIP_INPUT: "whip", URL_INPUT: "url" };
 const LIVEKIT_INPUT: Record<IngressRow["inputType"], IngressInput> = {
@@ -64,7 +63,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
       // `enabled: true` is LiveKit's default; only a disabled ingress is something Pulse cannot create.
       if (req.enabled === true) delete req.enabled;
       onlySupportedFields(req, ["inputType", "url", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enableTranscoding"]);
-      const parsed = CreateIngressBody.safeParse({
+      const body = restBody(CreateIngressBody, {
         input_type: INPUT_TYPE[String(req.inputType ?? "RTMP_INPUT")],
         room: req.roomName ?? "",
         participant_identity: req.participantIdentity ?? "",
@@ -74,8 +73,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
         url: req.url,
         enable_transcoding: req.enableTranscoding,
       });
-      if (!parsed.success) throw zodIssuesToError(parsed.error);
-      return ingressInfoFromRecord(await createIngress(ctx.deps, ctx.caller.audit, ctx.caller, parsed.data));
+      return ingressInfoFromRecord(await createIngress(ctx.deps, ctx.caller.audit, ctx.caller, body));
     },
   }),
   UpdateIngress: twirpMethod({
@@ -85,7 +83,7 @@ export const ingressMethods: Record<string, TwirpMethod> = {
       const req = setFields(message);
       onlySupportedFields(req, ["ingressId", "name", "roomName", "participantIdentity", "participantName", "participantMetadata", "enabled"]);
       // LiveKit's UpdateIngress: an empty string leaves the field as it is.
-      const parsed = UpdateIngressBody.safeParse({
+      const change = restBody(UpdateIngressBody, {
         name: message.name || undefined,
         room: message.roomName || undefined,
         participant_identity: message.participantIdentity || undefined,
@@ -93,20 +91,18 @@ export const ingressMethods: Record<string, TwirpMethod> = {
         participant_metadata: message.participantMetadata || undefined,
         enabled: message.enabled,
       });
-      if (!parsed.success) throw zodIssuesToError(parsed.error);
-      return ingressInfoFromRecord(await updateIngress(ctx.deps, ctx.caller.audit, ctx.caller, { ingressId: message.ingressId }, parsed.data));
+      return ingressInfoFromRecord(await updateIngress(ctx.deps, ctx.caller.audit, ctx.caller, { ingressId: message.ingressId }, change));
     },
   }),
   ListIngress: twirpMethod({
     request: ListIngressRequest,
     authorize: ingressAdmin,
     async handle(ctx, req) {
-      if (req.ingressId) await ingressOf(ctx, req.ingressId);
-      const { rows } = await listIngresses(ctx.deps, ctx.caller.projectId, {
-        room: req.roomName || undefined,
-        ingressId: req.ingressId || undefined,
-        limit: 1000,
-      });
+      const rows = await listRecords(
+        { roomName: req.roomName, id: req.ingressId },
+        (id) => ingressOf(ctx, id),
+        ({ id, ...query }) => listIngresses(ctx.deps, ctx.caller.projectId, { ...query, ingressId: id }),
+      );
       return new ListIngressResponse({ items: rows.map(ingressInfoFromRecord) });
     },
   }),

@@ -37,3 +37,21 @@ export function requireRoomAdmin(room: (request: never) => string) {
     return null;
   };
 }
+
+/** LiveKit's ListEgress/ListIngress answer at most this many items (newest first) through Pulse. */
+export const MAX_LIST_ITEMS = 1000;
+
+/**
+ * LiveKit's ListEgress/ListIngress over Pulse's records: filtered by the tenant's room name and by
+ * LiveKit's id (empty = no filter, as protobuf has it). An id that is not the caller's is
+ * not_found (`find` throws), as LiveKit answers an id it does not know.
+ */
+export async function listRecords<Row>(
+  filter: { roomName: string; id: string },
+  find: (id: string) => Promise<unknown>,
+  list: (query: { room?: string; id?: string; limit: number }) => Promise<{ rows: Row[] }>,
+): Promise<Row[]> {
+  if (filter.id) await find(filter.id);
+  const { rows } = await list({ room: filter.roomName || undefined, id: filter.id || undefined, limit: MAX_LIST_ITEMS });
+  return rows;
+}

@@ -26,11 +26,12 @@ import { egressMethods } from "./egress";
 import { permissionDenied, toTwirpFailure, TwirpFailure, twirpErrorResponse, unimplemented } from "./errors";
 import { ingressMethods } from "./ingress";
 import type { TwirpMethod } from "./methods";
+import { roomMethods } from "./rooms";
 
 const SERVICES: Record<string, Record<string, TwirpMethod>> = {
   "livekit.Egress": egressMethods,
   "livekit.Ingress": ingressMethods,
-  "livekit.RoomService": {},
+  "livekit.RoomService": roomMethods,
 };
 
 export const twirpRoutes = createRouter();

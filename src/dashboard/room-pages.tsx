@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { auditActor } from "../audit/record";
 import { ApiError } from "../lib/errors";
 import { deleteRoom, getRoom, listParticipants, listRooms, muteTrack, removeParticipant, type RoomDeps } from "../rooms/service";
-import type { ParticipantSchema, RoomSchema } from "../rooms/schemas";
+import { serializeParticipant, serializeRoom, type ParticipantSchema, type RoomSchema } from "../rooms/schemas";
 import { SessionListQuery, type SessionDetailSchema, type SessionSchema } from "../sessions/schemas";
 import { getSession, listSessions } from "../sessions/service";
 import type { z } from "@hono/zod-openapi";
@@ -69,7 +69,8 @@ roomPages.get("/projects/:project_id/rooms", async (c) => {
   let list: { data: Room[]; next_cursor: string | null } | null = null;
   let failure: ApiError | null = null;
   try {
-    list = await listRooms(roomDeps(c), ctx.tenant, { limit: 50, cursor });
+    const found = await listRooms(roomDeps(c), ctx.tenant, { limit: 50, cursor });
+    list = { data: found.rooms.map((r) => serializeRoom(r, r.name)), next_cursor: found.next_cursor };
   } catch (error) {
     if (!isUpstream(error)) throw error;
     failure = error;
@@ -139,7 +140,7 @@ async function roomPage(c: DashContext, projectId: string, room: string, errors:
   let failure: ApiError | null = null;
   try {
     const [found, participants] = await Promise.all([getRoom(deps, ctx.tenant, room), listParticipants(deps, ctx.tenant, room)]);
-    live = { room: found, participants: participants.data };
+    live = { room: serializeRoom(found, found.name), participants: participants.map(serializeParticipant) };
   } catch (error) {
     if (!isUpstream(error)) throw error;
     failure = error;

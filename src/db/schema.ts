@@ -501,6 +501,8 @@ export const egresses = sqliteTable(
     endedAt: integer("ended_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** JSON of LiveKit's results (files, streams, playlists, images), secrets redacted (`egress/results.ts`). */
+    results: text("results"),
   },
   (t) => [
     uniqueIndex("egresses_egress_id_uq").on(t.egressId),

@@ -27,6 +27,7 @@ export function egressDestinations(body: StartEgressBody): Destination[] {
     ...(body.type === "web" ? [{ path: "url", url: body.url }] : []),
     ...(body.file_outputs ?? []).flatMap((f, i) => s3Endpoint(`file_outputs.${i}`, f)),
     ...(body.segment_outputs ?? []).flatMap((s, i) => s3Endpoint(`segment_outputs.${i}`, s)),
+    ...(body.image_outputs ?? []).flatMap((o, i) => s3Endpoint(`image_outputs.${i}`, o)),
     ...(body.stream_outputs ?? []).flatMap((s, i) => s.urls.map((url, j) => ({ path: `stream_outputs.${i}.urls.${j}`, url }))),
   ];
 }

@@ -17,7 +17,7 @@ const BY_STATUS: Record<string, string> = {
 };
 /** An error on an egress that is still running or completed: one of its outputs failed. */
 const OUTPUT_FAILED = "egress output failed";
-const STREAM_FAILED = "stream failed";
+export const STREAM_FAILED = "stream failed";
 
 /** The text a tenant may see for LiveKit's `raw` error on an egress in `status`; null when there is none. */
 export function publicEgressError(raw: unknown, status: unknown): string | null {

@@ -15,7 +15,10 @@ import { nowMs } from "../lib/clock";
 import { protoField, protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { billableMinutes, usageEventInsert } from "../usage/record";
+import type { TenantEvent } from "../webhooks/event-types";
 import { publicEgressError } from "./errors";
+import { hasRecordedMedia, mergeResults, parseResults, resultsFromInfo } from "./results";
+import { serializeEgress } from "./schemas";
 import { egressStatusAdvances, isTerminalEgressStatus, parseEgressStatus } from "./status";
 
 export interface EgressEvent {
@@ -50,15 +53,17 @@ export function reconcileEgress(
   const endedAt = terminal ? (row.endedAt ?? livekitTimeToMs(protoField(info, "endedAt")) ?? fallbackEndMs) : null;
   // LiveKit's own text can name hosts and ports inside the platform network: tenants get the generic one.
   const error = typeof info.error === "string" && info.error !== "" && advances ? publicEgressError(info.error, incoming) : row.error;
+  // A late report (one that does not advance the record) carries older results: keep the newer ones.
+  const results = advances ? JSON.stringify(mergeResults(parseResults(row.results), resultsFromInfo(info, project.projectId))) : row.results;
 
   const statements: BatchItem[] = [];
   let next = row;
-  if (status !== row.status || startedAt !== row.startedAt || endedAt !== row.endedAt || error !== row.error) {
-    next = { ...row, status, startedAt, endedAt, error, updatedAt: nowMs() };
+  if (status !== row.status || startedAt !== row.startedAt || endedAt !== row.endedAt || error !== row.error || results !== row.results) {
+    next = { ...row, status, startedAt, endedAt, error, results, updatedAt: nowMs() };
     statements.push(
       db
         .update(egresses)
-        .set({ status, startedAt, endedAt, error, updatedAt: next.updatedAt })
+        .set({ status, startedAt, endedAt, error, results, updatedAt: next.updatedAt })
         .where(and(eq(egresses.id, row.id), eq(egresses.projectId, project.projectId))),
     );
   }
@@ -94,4 +99,34 @@ export async function applyEgressEvent(
   // Not started through Pulse (or another project's): nothing of ours to update or bill.
   if (!row) return [];
   return reconcileEgress(db, project, row, info, event.createdAt).statements;
+}
+
+/** One per egress: a replayed `egress_ended`, or a second one under another event id, finds its message already made. */
+const recordingSourceId = (egressId: string) => `recording.completed:${egressId}`;
+
+/**
+ * `recording.completed`, for an `egress_ended` event that leaves the project's egress
+ * `EGRESS_COMPLETE` with at least one file or segment result: the tenant event (the egress record
+ * with its results) and the source id its webhook messages are made from. Null otherwise: a failed
+ * or aborted egress, or one that produced only streams or images, gets `egress.ended` alone.
+ * Reads the record as `applyEgressEvent` leaves it, whether called before or after its batch.
+ */
+export async function recordingCompleted(
+  db: Database,
+  project: { projectId: string; orgId: string },
+  event: { event: string; egressInfo?: Record<string, unknown> },
+  occurredAt: number,
+): Promise<{ sourceId: string; event: TenantEvent } | null> {
+  if (event.event !== "egress_ended" || !event.egressInfo) return null;
+  const egressId = protoString(event.egressInfo, "egressId");
+  if (!egressId) return null;
+  const row = await db
+    .select()
+    .from(egresses)
+    .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, project.projectId)))
+    .get();
+  if (!row) return null;
+  const { next } = reconcileEgress(db, project, row, event.egressInfo, occurredAt);
+  if (next.status !== "EGRESS_COMPLETE" || !hasRecordedMedia(parseResults(next.results))) return null;
+  return { sourceId: recordingSourceId(row.egressId), event: { type: "recording.completed", occurredAt, data: { egress: serializeEgress(next) } } };
 }

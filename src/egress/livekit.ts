@@ -16,6 +16,11 @@ export const EgressInfoAnswer = z.object({
   started_at: Int64.nullish(),
   ended_at: Int64.nullish(),
   error: z.string().nullish(),
+  // What the egress produced so far (`results.ts` reads and redacts them).
+  file_results: z.array(z.record(z.string(), z.unknown())).nullish(),
+  stream_results: z.array(z.record(z.string(), z.unknown())).nullish(),
+  segment_results: z.array(z.record(z.string(), z.unknown())).nullish(),
+  image_results: z.array(z.record(z.string(), z.unknown())).nullish(),
 });
 export type EgressInfoAnswer = z.infer<typeof EgressInfoAnswer>;
 

@@ -6,7 +6,7 @@
  * userinfo, query and stream key (RTMP puts the key in the last path segment).
  */
 import type { z } from "@hono/zod-openapi";
-import type { AzureUpload, DirectFileOutput, FileOutput, GcpUpload, S3Upload, SegmentOutput, StartEgressBody, StreamOutput } from "./schemas";
+import type { AzureUpload, DirectFileOutput, FileOutput, GcpUpload, ImageOutput, S3Upload, SegmentOutput, StartEgressBody, StreamOutput } from "./schemas";
 
 type S3 = z.infer<typeof S3Upload>;
 type Gcp = z.infer<typeof GcpUpload>;
@@ -16,6 +16,7 @@ type File = z.infer<typeof FileOutput>;
 type Stream = z.infer<typeof StreamOutput>;
 type Segments = z.infer<typeof SegmentOutput>;
 type DirectFile = z.infer<typeof DirectFileOutput>;
+type Images = z.infer<typeof ImageOutput>;
 
 /** Drops undefined values so the JSON sent to LiveKit carries only what the tenant set. */
 function defined<T extends Record<string, unknown>>(obj: T): Partial<T> {
@@ -131,6 +132,17 @@ function directFileToLivekit(f: DirectFile, projectId: string) {
   return defined({ filepath: filepathFor(f, projectId), disableManifest: f.disable_manifest, ...storageToLivekit(f) });
 }
 
+/** Image outputs: the prefix goes under the project on the platform's storage, like every other path. */
+function imagesToLivekit(o: Images, projectId: string) {
+  return defined({
+    captureInterval: o.capture_interval,
+    width: o.width,
+    height: o.height,
+    filenamePrefix: onPlatformStorage(o) ? inProject(projectId, o.filename_prefix) : o.filename_prefix,
+    ...storageToLivekit(o),
+  });
+}
+
 export type EgressMethod = "StartRoomCompositeEgress" | "StartWebEgress" | "StartTrackEgress" | "StartParticipantEgress" | "StartTrackCompositeEgress";
 
 /**
@@ -157,6 +169,7 @@ export function egressRequest(
     fileOutputs: body.file_outputs?.map((f) => fileToLivekit(f, projectId)),
     streamOutputs: body.stream_outputs?.map(streamToLivekit),
     segmentOutputs: body.segment_outputs?.map((s) => segmentsToLivekit(s, projectId)),
+    imageOutputs: body.image_outputs?.map((o) => imagesToLivekit(o, projectId)),
   });
   if (body.type === "participant") {
     return {
@@ -219,6 +232,10 @@ export function redactUrl(raw: string, hideLastSegment: boolean): string {
   return `${url.protocol}//${url.host}${segments.join("/")}`;
 }
 
+function sanitizeImages(o: Images) {
+  return defined({ capture_interval: o.capture_interval, width: o.width, height: o.height, filename_prefix: o.filename_prefix, ...sanitizeStorage(o) });
+}
+
 export function sanitizedOutputs(body: StartEgressBody): Record<string, unknown> {
   if (body.type === "track") {
     return defined({
@@ -242,5 +259,6 @@ export function sanitizedOutputs(body: StartEgressBody): Record<string, unknown>
         ...sanitizeStorage(s),
       }),
     ),
+    image_outputs: body.image_outputs?.map(sanitizeImages),
   });
 }

@@ -124,6 +124,9 @@ export function withExpandedPaths(body: StartEgressBody): StartEgressBody {
           };
         }),
       }),
+      ...(body.image_outputs && {
+        image_outputs: body.image_outputs.map((o, i) => ({ ...o, filename_prefix: fill(`image_outputs.${i}.filename_prefix`, o.filename_prefix, null) })),
+      }),
     };
   }
   const first = details[0];

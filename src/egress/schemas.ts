@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { egresses } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { MAX_ROOM_NAME_LENGTH } from "../livekit/rooms";
+import { parseResults, serializeResults } from "./results";
 
 const Room = z.string().min(1).max(MAX_ROOM_NAME_LENGTH).openapi({ description: "Your own room name (namespaced on the wire)." });
 /**
@@ -107,17 +108,30 @@ export const DirectFileOutput = z
   .refine(atMostOneStorage, oneStorageMessage)
   .openapi("EgressTrackFileOutput");
 
+/** A still image every `capture_interval` seconds (LiveKit's ImageOutput), named `<filename_prefix>_<n>.jpeg`. */
+export const ImageOutput = z
+  .strictObject({
+    capture_interval: z.number().int().min(1).max(86_400).openapi({ description: "Seconds between images." }),
+    width: z.number().int().min(1).max(7680).optional(),
+    height: z.number().int().min(1).max(7680).optional(),
+    filename_prefix: Path,
+    ...storageFields,
+  })
+  .refine(atMostOneStorage, oneStorageMessage)
+  .openapi("EgressImageOutput");
+
 const encodedOutputs = {
   file_outputs: z.array(FileOutput).max(1).optional(),
   stream_outputs: z.array(StreamOutput).max(1).optional(),
   segment_outputs: z.array(SegmentOutput).max(1).optional(),
+  image_outputs: z.array(ImageOutput).max(1).optional(),
 };
 const mediaOptions = { audio_only: z.boolean().optional(), video_only: z.boolean().optional() };
 
-function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknown[]; segment_outputs?: unknown[] }) {
-  return (b.file_outputs?.length ?? 0) + (b.stream_outputs?.length ?? 0) + (b.segment_outputs?.length ?? 0) > 0;
+function hasEncodedOutput(b: { file_outputs?: unknown[]; stream_outputs?: unknown[]; segment_outputs?: unknown[]; image_outputs?: unknown[] }) {
+  return (b.file_outputs?.length ?? 0) + (b.stream_outputs?.length ?? 0) + (b.segment_outputs?.length ?? 0) + (b.image_outputs?.length ?? 0) > 0;
 }
-const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs or segment_outputs)", path: ["file_outputs"] };
+const needsOutput = { message: "Give at least one output (file_outputs, stream_outputs, segment_outputs or image_outputs)", path: ["file_outputs"] };
 const notBoth = { message: "audio_only and video_only cannot both be true", path: ["audio_only"] };
 
 const RoomCompositeEgress = z
@@ -187,6 +201,37 @@ export const StartEgressBody = z
   .openapi("StartEgress");
 export type StartEgressBody = z.infer<typeof StartEgressBody>;
 
+const Iso = z.string().nullable();
+const FileResultSchema = z
+  .object({ filename: z.string(), location: z.string().openapi({ description: "Without query string (signed URLs' signatures) or userinfo." }), size: z.number().int(), duration: z.number().int(), started_at: Iso, ended_at: Iso })
+  .openapi("EgressFileResult");
+const StreamResultSchema = z
+  .object({
+    url: z.string().openapi({ description: "The destination with its stream key redacted." }),
+    status: z.string().openapi({ description: "LiveKit's: ACTIVE, FINISHED, FAILED" }),
+    duration: z.number().int(),
+    started_at: Iso,
+    ended_at: Iso,
+    error: z.string().nullable(),
+  })
+  .openapi("EgressStreamResult");
+const SegmentResultSchema = z
+  .object({
+    playlist_name: z.string(),
+    playlist_location: z.string(),
+    live_playlist_name: z.string(),
+    live_playlist_location: z.string(),
+    size: z.number().int(),
+    segment_count: z.number().int(),
+    duration: z.number().int(),
+    started_at: Iso,
+    ended_at: Iso,
+  })
+  .openapi("EgressSegmentResult");
+const ImageResultSchema = z
+  .object({ filename_prefix: z.string(), image_count: z.number().int(), started_at: Iso, ended_at: Iso })
+  .openapi("EgressImageResult");
+
 export const EgressSchema = z
   .object({
     id: z.string().openapi({ example: "eg_3kT9xYz" }),
@@ -199,6 +244,10 @@ export const EgressSchema = z
     started_at: z.string().nullable(),
     ended_at: z.string().nullable(),
     created_at: z.string(),
+    file_results: z.array(FileResultSchema),
+    stream_results: z.array(StreamResultSchema),
+    segment_results: z.array(SegmentResultSchema),
+    image_results: z.array(ImageResultSchema),
   })
   .openapi("Egress");
 
@@ -214,6 +263,7 @@ export function serializeEgress(e: typeof egresses.$inferSelect) {
     started_at: e.startedAt === null ? null : toIso(e.startedAt),
     ended_at: e.endedAt === null ? null : toIso(e.endedAt),
     created_at: toIso(e.createdAt),
+    ...serializeResults(parseResults(e.results)),
   };
 }
 

@@ -25,6 +25,7 @@ import { reconcileEgress } from "./events";
 import * as livekitEgress from "./livekit";
 import { egressRequest, redactUrl, sanitizedOutputs } from "./outputs";
 import { withExpandedPaths } from "./paths";
+import { resultsFromInfo } from "./results";
 import { assertWebEgressAllowed } from "./web-egress";
 import type { StartEgressBody } from "./schemas";
 import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } from "./status";
@@ -59,6 +60,7 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
     endedAt: isTerminalEgressStatus(status) ? (livekitTimeToMs(info.ended_at) ?? at) : null,
     createdAt: at,
     updatedAt: at,
+    results: JSON.stringify(resultsFromInfo(info, tenant.projectId)),
   };
   // LiveKit is already recording: if Pulse cannot keep track of it, stop it.
   const audit = { action: "egress.started", resourceType: "egress", resourceId: row.id, ...tenantOf(tenant), metadata: { egress_id: row.egressId, type: row.type, room } };

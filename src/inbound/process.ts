@@ -22,7 +22,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents } from "../db/schema";
-import { applyEgressEvent } from "../egress/events";
+import { applyEgressEvent, recordingCompleted } from "../egress/events";
 import { applyIngressEvent } from "../ingress/events";
 import { nowMs } from "../lib/clock";
 import type { Logger } from "../lib/logger";
@@ -197,7 +197,11 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   const effects = await stateStatements(db, event, project, row.occurredAt, sessions);
   effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
-  const messages = tenantEvent ? fanOutInserts(db, endpoints.get(project.projectId) ?? [], project.projectId, tenantEvent, event.id, event) : [];
+  const projectEndpoints = endpoints.get(project.projectId) ?? [];
+  const messages = tenantEvent ? fanOutInserts(db, projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
+  // A completed recording is its own event, once per egress (its source id is the egress's).
+  const recording = await recordingCompleted(db, project, event, row.occurredAt);
+  if (recording) messages.push(...fanOutInserts(db, projectEndpoints, project.projectId, recording.event, recording.sourceId));
   return { item, effects, messages, mark };
 }
 

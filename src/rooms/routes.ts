@@ -21,6 +21,9 @@ import {
   RoomParams,
   RoomSchema,
   SendDataBody,
+  serializeParticipant,
+  serializeRoom,
+  serializeTrack,
   TrackSchema,
   UpdateParticipantBody,
   UpdateRoomBody,
@@ -93,25 +96,29 @@ function register(router: Router, s: Surface) {
     }),
     async (c) => {
       const { deps, project, actor } = roomContext(c);
-      return c.json(await rooms.createRoom(deps, project, actor, json<z.infer<typeof CreateRoomBody>>(c)), 201);
+      const created = await rooms.createRoom(deps, project, actor, json<z.infer<typeof CreateRoomBody>>(c));
+      return c.json(serializeRoom(created, created.name), 201);
     },
   );
   on(
     def("get", "", "This project's live rooms, by name", { params: s.params, query: ListQuery }, { 200: jsonContent(listOf(RoomSchema), "Live rooms") }),
     async (c) => {
       const { deps, project } = roomContext(c);
-      return c.json(await rooms.listRooms(deps, project, query<{ limit: number; cursor?: string }>(c)), 200);
+      const page = await rooms.listRooms(deps, project, query<{ limit: number; cursor?: string }>(c));
+      return c.json({ data: page.rooms.map((r) => serializeRoom(r, r.name)), next_cursor: page.next_cursor }, 200);
     },
   );
   on(def("get", "/{room}", "Read a live room", { params: roomParams }, { 200: jsonContent(RoomSchema, "The room") }), async (c) => {
     const { deps, project } = roomContext(c);
-    return c.json(await rooms.getRoom(deps, project, room(c)), 200);
+    const found = await rooms.getRoom(deps, project, room(c));
+    return c.json(serializeRoom(found, found.name), 200);
   });
   on(
     def("patch", "/{room}", "Update a room's metadata", { params: roomParams, body: jsonBody(UpdateRoomBody) }, { 200: jsonContent(RoomSchema, "Updated") }),
     async (c) => {
       const { deps, project, actor } = roomContext(c);
-      return c.json(await rooms.updateRoomMetadata(deps, project, actor, room(c), json<{ metadata: string }>(c).metadata), 200);
+      const updated = await rooms.updateRoomMetadata(deps, project, actor, room(c), json<{ metadata: string }>(c).metadata);
+      return c.json(serializeRoom(updated, updated.name), 200);
     },
   );
   on(def("delete", "/{room}", "End a room, disconnecting everyone", { params: roomParams }, noContent), async (c) => {
@@ -133,14 +140,14 @@ function register(router: Router, s: Surface) {
     def("get", "/{room}/participants", "A room's live participants", { params: roomParams }, { 200: jsonContent(listOf(ParticipantSchema), "Participants") }),
     async (c) => {
       const { deps, project } = roomContext(c);
-      return c.json(await rooms.listParticipants(deps, project, room(c)), 200);
+      return c.json({ data: (await rooms.listParticipants(deps, project, room(c))).map(serializeParticipant), next_cursor: null }, 200);
     },
   );
   on(
     def("get", "/{room}/participants/{identity}", "Read a participant", { params: participantParams }, { 200: jsonContent(ParticipantSchema, "The participant") }),
     async (c) => {
       const { deps, project } = roomContext(c);
-      return c.json(await rooms.getParticipant(deps, project, room(c), identity(c)), 200);
+      return c.json(serializeParticipant(await rooms.getParticipant(deps, project, room(c), identity(c))), 200);
     },
   );
   on(
@@ -150,7 +157,8 @@ function register(router: Router, s: Surface) {
     }, { 200: jsonContent(ParticipantSchema, "Updated") }),
     async (c) => {
       const { deps, project, actor } = roomContext(c);
-      return c.json(await rooms.updateParticipant(deps, project, actor, room(c), identity(c), json<z.infer<typeof UpdateParticipantBody>>(c)), 200);
+      const updated = await rooms.updateParticipant(deps, project, actor, room(c), identity(c), json<z.infer<typeof UpdateParticipantBody>>(c));
+      return c.json(serializeParticipant(updated), 200);
     },
   );
   on(def("delete", "/{room}/participants/{identity}", "Remove a participant from the room", { params: participantParams }, noContent), async (c) => {
@@ -164,7 +172,7 @@ function register(router: Router, s: Surface) {
     }),
     async (c) => {
       const { deps, project, actor } = roomContext(c);
-      return c.json(await rooms.muteTrack(deps, project, actor, room(c), identity(c), json<{ track_sid: string; muted: boolean }>(c)), 200);
+      return c.json(serializeTrack(await rooms.muteTrack(deps, project, actor, room(c), identity(c), json<{ track_sid: string; muted: boolean }>(c))), 200);
     },
   );
 }

@@ -6,6 +6,9 @@
  *
  * Changes are audited after LiveKit's answer, in one batch with Pulse's own record of the room
  * (`known_rooms`); when LiveKit fails nothing is recorded.
+ *
+ * Answers are LiveKit's own objects with the room's name already the tenant's: the REST routes
+ * serialize them (`schemas.ts`), the Twirp API (`compat/rooms.ts`) hands them on as LiveKit's messages.
  */
 import type { AuditActor } from "../audit/record";
 import { auditEntry } from "../audit/record";
@@ -16,20 +19,11 @@ import { nowMs } from "../lib/clock";
 import { conflict, notFound } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import * as livekit from "../livekit/room-service";
-import type { LivekitParticipant, PermissionRequest } from "../livekit/room-service";
-import { namespacedRoom, roomOfProject } from "../livekit/rooms";
+import type { LivekitParticipant, LivekitRoom, LivekitTrack, PermissionRequest } from "../livekit/room-service";
+import { MAX_ROOM_NAME_LENGTH, namespacedRoom, roomOfProject } from "../livekit/rooms";
 import { TwirpError } from "../livekit/twirp";
 import { candidateRooms, decodeRoomCursor, encodeRoomCursor, forgetRoom, pruneRooms, rememberRoom } from "./known-rooms";
-import {
-  decodedLength,
-  serializeParticipant,
-  serializeRoom,
-  serializeTrack,
-  type CreateRoomBody,
-  type PermissionBody,
-  type SendDataBody,
-  type UpdateParticipantBody,
-} from "./schemas";
+import { decodedLength, type CreateRoomBody, type PermissionBody, type SendDataBody, type UpdateParticipantBody } from "./schemas";
 import type { z } from "@hono/zod-openapi";
 
 export interface RoomDeps {
@@ -56,10 +50,30 @@ async function orNotFound<T>(what: string, promise: Promise<T>): Promise<T> {
   }
 }
 
+/** A LiveKit room answer with the tenant's own name in place of the namespaced one. */
+export type TenantRoom = LivekitRoom;
+const asTenant = (room: LivekitRoom, name: string): TenantRoom => ({ ...room, name });
+
+/** LiveKit answers at most this many names per ListRooms call from Pulse. */
+const NAMES_PER_CALL = 100;
+
+/** The live rooms among `names` (the tenant's own), in the order LiveKit answers. */
+export async function liveRoomsNamed(deps: RoomDeps, project: RoomProject, names: string[]): Promise<TenantRoom[]> {
+  const wanted = [...new Set(names)].filter((n) => n.length > 0 && n.length <= MAX_ROOM_NAME_LENGTH);
+  const found: TenantRoom[] = [];
+  for (let i = 0; i < wanted.length; i += NAMES_PER_CALL) {
+    const chunk = wanted.slice(i, i + NAMES_PER_CALL);
+    const live = await livekit.listRooms(deps.livekit, chunk.map((n) => namespacedRoom(project.projectId, n)), deps.logger);
+    for (const r of live) {
+      const name = roomOfProject(r.name, project.projectId);
+      if (name !== null && chunk.includes(name)) found.push(asTenant(r, name));
+    }
+  }
+  return found;
+}
+
 async function liveRoom(deps: RoomDeps, project: RoomProject, room: string) {
-  const wire = namespacedRoom(project.projectId, room);
-  const rooms = await livekit.listRooms(deps.livekit, [wire], deps.logger);
-  return rooms.find((r) => r.name === wire) ?? null;
+  return (await liveRoomsNamed(deps, project, [room]))[0] ?? null;
 }
 
 function audit(deps: RoomDeps, actor: AuditActor, project: RoomProject, action: string, room: string, metadata: Record<string, unknown>, at: number) {
@@ -96,37 +110,37 @@ export async function createRoom(deps: RoomDeps, project: RoomProject, actor: Au
     deps.logger,
   );
   await recordChange(deps, actor, project, "room.created", body.name, { sid: created.sid });
-  return serializeRoom(created, body.name);
+  return asTenant(created, body.name);
 }
 
-export async function listRooms(deps: RoomDeps, project: RoomProject, query: { limit: number; cursor?: string }) {
+export async function listRooms(deps: RoomDeps, project: RoomProject, query: { limit: number; cursor?: string }): Promise<{ rooms: TenantRoom[]; next_cursor: string | null }> {
   const after = query.cursor ? decodeRoomCursor(query.cursor) : null;
   const checkedAt = nowMs();
   const candidates = await candidateRooms(deps.db, project.projectId, after, query.limit + 1);
   const pageNames = candidates.slice(0, query.limit);
   const wanted = new Set(pageNames.map((c) => c.name));
   const live = await livekit.listRooms(deps.livekit, pageNames.map((c) => namespacedRoom(project.projectId, c.name)), deps.logger);
-  const data = live
+  const rooms = live
     .map((r) => ({ r, name: roomOfProject(r.name, project.projectId) }))
     .filter((x): x is { r: (typeof live)[number]; name: string } => x.name !== null && wanted.has(x.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ r, name }) => serializeRoom(r, name));
-  const listed = new Set(data.map((d) => d.name));
+    .map(({ r, name }) => asTenant(r, name));
+  const listed = new Set(rooms.map((d) => d.name));
   await pruneRooms(deps.db, project.projectId, pageNames.filter((c) => !listed.has(c.name)).map((c) => c.name), checkedAt - FORGET_AFTER_MS);
   const last = pageNames[pageNames.length - 1];
-  return { data, next_cursor: candidates.length > query.limit && last ? encodeRoomCursor(last.name) : null };
+  return { rooms, next_cursor: candidates.length > query.limit && last ? encodeRoomCursor(last.name) : null };
 }
 
 export async function getRoom(deps: RoomDeps, project: RoomProject, room: string) {
   const found = await liveRoom(deps, project, room);
   if (!found) throw notFound("Room");
-  return serializeRoom(found, room);
+  return found;
 }
 
 export async function updateRoomMetadata(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string, metadata: string) {
   const updated = await orNotFound("Room", livekit.updateRoomMetadata(deps.livekit, namespacedRoom(project.projectId, room), metadata, deps.logger));
   await recordChange(deps, actor, project, "room.metadata_updated", room, { metadata_bytes: new TextEncoder().encode(metadata).byteLength });
-  return serializeRoom(updated, room);
+  return asTenant(updated, room);
 }
 
 export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string) {
@@ -135,14 +149,12 @@ export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: Au
   await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, "room.deleted", room, {}, at)]);
 }
 
-export async function listParticipants(deps: RoomDeps, project: RoomProject, room: string) {
-  const participants = await orNotFound("Room", livekit.listParticipants(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
-  return { data: participants.map(serializeParticipant), next_cursor: null };
+export function listParticipants(deps: RoomDeps, project: RoomProject, room: string): Promise<LivekitParticipant[]> {
+  return orNotFound("Room", livekit.listParticipants(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
 }
 
-export async function getParticipant(deps: RoomDeps, project: RoomProject, room: string, identity: string) {
-  const p = await orNotFound("Participant", livekit.getParticipant(deps.livekit, namespacedRoom(project.projectId, room), identity, deps.logger));
-  return serializeParticipant(p);
+export function getParticipant(deps: RoomDeps, project: RoomProject, room: string, identity: string): Promise<LivekitParticipant> {
+  return orNotFound("Participant", livekit.getParticipant(deps.livekit, namespacedRoom(project.projectId, room), identity, deps.logger));
 }
 
 const SOURCE_NAMES = ["UNKNOWN", "CAMERA", "MICROPHONE", "SCREEN_SHARE", "SCREEN_SHARE_AUDIO"];
@@ -186,7 +198,7 @@ export async function updateParticipant(
   );
   const fields = Object.keys(body).filter((k) => body[k as keyof typeof body] !== undefined).sort();
   await recordChange(deps, actor, project, "participant.updated", room, { identity, fields });
-  return serializeParticipant(updated);
+  return updated;
 }
 
 export async function removeParticipant(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string, identity: string) {
@@ -201,11 +213,11 @@ export async function muteTrack(
   room: string,
   identity: string,
   body: { track_sid: string; muted: boolean },
-) {
+): Promise<LivekitTrack> {
   const wire = namespacedRoom(project.projectId, room);
   const track = await orNotFound("Track", livekit.mutePublishedTrack(deps.livekit, wire, identity, { trackSid: body.track_sid, muted: body.muted }, deps.logger));
   await recordChange(deps, actor, project, "participant.muted", room, { identity, track_sid: body.track_sid, muted: body.muted });
-  return serializeTrack(track);
+  return track;
 }
 
 export async function sendData(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string, body: z.infer<typeof SendDataBody>) {

@@ -72,6 +72,30 @@ export const WEBHOOK_EVENT_CATALOG: readonly WebhookEventTypeEntry[] = [
     livekit_event_id: EVENT_ID,
     ingress: { ...INGRESS, status: "ENDPOINT_INACTIVE", ended_at: "2026-11-28T16:00:00Z" },
   }),
+  entry(
+    "recording.completed",
+    "After `egress.ended`, once per egress that completed (`EGRESS_COMPLETE`) with at least one file or HLS playlist: the egress record, with its results (locations without signed query strings, stream keys redacted).",
+    {
+      egress: {
+        id: "eg_4Hq9Zt2mXw7Lp3Kd",
+        egress_id: "EG_bX4nP9sKe2Lm",
+        type: "room_composite",
+        room: "standup",
+        status: "EGRESS_COMPLETE",
+        outputs: { file_outputs: [{ filepath: "recordings/standup.mp4" }] },
+        error: null,
+        started_at: "2026-11-28T15:59:02Z",
+        ended_at: "2026-11-28T16:00:00Z",
+        created_at: "2026-11-28T15:59:00Z",
+        file_results: [
+          { filename: "recordings/standup.mp4", location: "https://bucket.s3.amazonaws.com/recordings/standup.mp4", size: 10485760, duration: 58, started_at: "2026-11-28T15:59:02Z", ended_at: "2026-11-28T16:00:00Z" },
+        ],
+        stream_results: [],
+        segment_results: [],
+        image_results: [],
+      },
+    },
+  ),
   entry("webhook.test", "Sent by the endpoint's `test` action, to check that a receiver works and verifies signatures. Never sent otherwise.", {
     endpoint_id: "whk_2fR8mQx4Lk9Tz1Vb",
     message: "This is a test event from Pulse.",

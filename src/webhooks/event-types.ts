@@ -21,12 +21,14 @@ export const WEBHOOK_EVENT_TYPES = [
   "egress.ended",
   "ingress.started",
   "ingress.ended",
+  /** Pulse's own: after `egress.ended`, once per egress that completed with a file or playlist (`egress/events.ts`). */
+  "recording.completed",
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | "webhook.test";
 
 /** LiveKit event name → tenant event type. `participant_connection_aborted` is a leave to tenants. */
-const TYPE_OF: Record<string, (typeof WEBHOOK_EVENT_TYPES)[number]> = {
+const TYPE_OF: Record<string, Exclude<(typeof WEBHOOK_EVENT_TYPES)[number], "recording.completed">> = {
   room_started: "room.started",
   room_finished: "room.finished",
   participant_joined: "participant.joined",

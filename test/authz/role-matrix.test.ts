@@ -40,6 +40,9 @@ interface World {
   identity: string;
   trackSid: string;
   sessionId: string;
+  /** An egress recording the room (`eg_…`) and an ingress into it (`ing_…`). */
+  egressRecordId: string;
+  ingressRecordId: string;
 }
 
 interface Row {
@@ -124,6 +127,12 @@ const TABLE: Row[] = [
   // Room sessions (history)
   row("GET /v1/projects/:project_id/sessions", "viewer", 200),
   row("GET /v1/projects/:project_id/sessions/:rs_id", "viewer", 200),
+  // Egress and ingress records (ROUND2-NOTES: viewers read, admins stop egress)
+  row("GET /v1/projects/:project_id/egress", "viewer", 200),
+  row("GET /v1/projects/:project_id/egress/:eg_id", "viewer", 200),
+  row("POST /v1/projects/:project_id/egress/:eg_id/stop", "admin", 200),
+  row("GET /v1/projects/:project_id/ingress", "viewer", 200),
+  row("GET /v1/projects/:project_id/ingress/:ing_id", "viewer", 200),
 ];
 
 /** Routes that sit under the scoped prefixes; everything here must be classified in TABLE. */
@@ -155,6 +164,8 @@ function concretePath(route: string, w: World): { method: string; path: string }
     room: w.room,
     identity: w.identity,
     rs_id: w.sessionId,
+    eg_id: w.egressRecordId,
+    ing_id: w.ingressRecordId,
   };
   const path = template.replace(/:([a-z_]+)/g, (_, name: string) => {
     const id = ids[name];
@@ -204,7 +215,13 @@ async function buildWorld(): Promise<World> {
   const participant = livekit.join(`${project.id}:matrix`, { identity: "alice", tracks: [{ type: "AUDIO", source: "MICROPHONE", name: "mic", muted: false }] });
   await deliverLivekitEvent({ event: "room_started", room: { sid: room.body.sid, name: `${project.id}:matrix` } });
   const session = await env.DB.prepare("SELECT id FROM room_sessions WHERE project_id = ?").bind(project.id).first<{ id: string }>();
+  const egress = await call("POST", "/v1/egress", { token: key.secret, body: { type: "room_composite", room: "matrix", file_outputs: [{ filepath: "m.mp4" }] } });
+  expect(egress.status, egress.text).toBe(201);
+  const ingress = await call("POST", "/v1/ingress", { token: key.secret, body: { input_type: "rtmp", room: "matrix", participant_identity: "camera" } });
+  expect(ingress.status, ingress.text).toBe(201);
   return {
+    egressRecordId: egress.body.id,
+    ingressRecordId: ingress.body.id,
     room: "matrix",
     identity: "alice",
     trackSid: participant.tracks[0]!.sid,

@@ -151,6 +151,7 @@ const NESTED_FIELDS: Record<string, string[]> = {
   gcp: ["credentials", "bucket"],
   azure: ["accountName", "accountKey", "containerName"],
   permission: PERMISSION_FIELDS,
+  imageOutputs: ["captureInterval", "width", "height", "filenamePrefix", "filenameSuffix", "imageCodec", "disableManifest", ...STORAGE_FIELDS],
 };
 
 const NAMESPACED_ROOM = /^proj_[0-9A-Za-z]+:.+$/s;

@@ -11,7 +11,10 @@ import { WEBHOOK_EVENT_TYPES } from "../../src/webhooks/event-types";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { ns, participant, sendEvent } from "../support/livekit-webhook";
+import { useFakeLivekit } from "../support/fake-livekit";
 import { createEndpoint, fakeReceiver, receiverHost } from "../support/webhook-receiver";
+
+useFakeLivekit();
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -49,7 +52,17 @@ describe("the webhook event catalog", () => {
     const room = { sid: "RM_catalog", name: `${project.id}:standup` };
     const alice = participant("PA_catalog", "alice", now);
     const track = { sid: "TR_catalog", type: "VIDEO", source: "CAMERA", name: "camera", mimeType: "video/VP8", muted: false };
-    const egress = (status: string) => ({ egressId: "EG_catalog", roomName: room.name, status, startedAt: ns(now), ...(status === "EGRESS_COMPLETE" ? { endedAt: ns(now + 1000) } : {}) });
+    // A real egress, so that its completion also sends recording.completed.
+    const started = await call("POST", "/v1/egress", { token: key.secret, body: { type: "room_composite", room: "standup", file_outputs: [{ filepath: "standup.mp4" }] } });
+    expect(started.status, started.text).toBe(201);
+    const file = { filename: `${project.id}/standup.mp4`, location: "https://bucket.example.com/standup.mp4?sig=x", size: "1024", duration: "1000000000" };
+    const egress = (status: string) => ({
+      egressId: started.body.egress_id,
+      roomName: room.name,
+      status,
+      startedAt: ns(now),
+      ...(status === "EGRESS_COMPLETE" ? { endedAt: ns(now + 1000), fileResults: [file] } : {}),
+    });
     const ingress = (status: string) => ({ ingressId: "IN_catalog", name: "OBS", roomName: room.name, participantIdentity: "obs", state: { status, startedAt: ns(now) } });
     const events: Record<string, unknown>[] = [
       { event: "room_started", room },

@@ -1,0 +1,1 @@
+ALTER TABLE `egresses` ADD `results` text;
