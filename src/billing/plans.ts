@@ -23,6 +23,8 @@ export interface Plan {
   /** Overage price per unit in micros, by meter; absent = that meter's overage is not billed. */
   overageRatesMicros: Partial<Record<Meter, number>>;
   hardCap: boolean;
+  /** Egresses the org may have starting, active or ending at once; null = no cap. */
+  maxConcurrentEgress: number | null;
   active: boolean;
   createdAt: number;
 }
@@ -51,6 +53,7 @@ export function parsePlan(row: PlanRow): Plan {
     included: perMeter((m) => (isCount(included[m]) ? included[m] : 0)),
     overageRatesMicros,
     hardCap: row.hardCap,
+    maxConcurrentEgress: row.maxConcurrentEgress,
     active: row.active,
     createdAt: row.createdAt,
   };
@@ -83,5 +86,6 @@ export function serializePlan(p: Plan) {
     active: p.active,
     included: p.included,
     overage_rates_micros: p.overageRatesMicros,
+    max_concurrent_egress: p.maxConcurrentEgress,
   };
 }

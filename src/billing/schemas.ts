@@ -6,6 +6,8 @@ import type { InvoiceLineRow, InvoiceRow } from "./invoices";
 import type { Plan } from "./plans";
 import type { MeterCharge as PricedMeter, PricedUsage } from "./pricing";
 
+const CONCURRENT_EGRESS_DESCRIPTION = "Egresses an organization may have starting, active or ending at once; one more is refused with 402 quota_exceeded. Null: no cap.";
+
 const MeterCounts = z.object(perMeter(() => z.number()));
 
 const MICROS_DESCRIPTION = "Overage price per unit in micros: millionths of the plan's currency unit (500 = $0.0005). A meter absent here has no overage billing.";
@@ -20,6 +22,7 @@ export const PlanSchema = z
     active: z.boolean().openapi({ description: "Offered: organizations can switch to it" }),
     included: MeterCounts.openapi({ description: "Units included per calendar month (UTC), by meter" }),
     overage_rates_micros: z.object(perMeter(() => z.number().int().optional())).openapi({ description: MICROS_DESCRIPTION }),
+    max_concurrent_egress: z.number().int().nullable().openapi({ description: CONCURRENT_EGRESS_DESCRIPTION }),
   })
   .openapi("Plan");
 
@@ -98,6 +101,7 @@ const Micros = z.number().int().min(0).max(1_000_000_000);
 const IncludedInput = z.strictObject(perMeter(() => Count));
 const RatesInput = z.strictObject(perMeter(() => Micros.optional())).openapi({ description: MICROS_DESCRIPTION });
 const PriceCents = z.number().int().min(0).max(100_000_000);
+const ConcurrentEgressInput = z.number().int().min(0).max(1_000_000).nullable().openapi({ description: CONCURRENT_EGRESS_DESCRIPTION });
 
 export const CreatePlanBody = z
   .strictObject({
@@ -109,6 +113,7 @@ export const CreatePlanBody = z
     overage_rates_micros: RatesInput.default({}),
     hard_cap: z.boolean().default(false),
     active: z.boolean().default(true),
+    max_concurrent_egress: ConcurrentEgressInput.default(null),
   })
   .openapi("CreatePlan");
 
@@ -120,6 +125,7 @@ export const UpdatePlanBody = z
     overage_rates_micros: RatesInput.optional(),
     hard_cap: z.boolean().optional(),
     active: z.boolean().optional(),
+    max_concurrent_egress: ConcurrentEgressInput.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one field to change" })
   .openapi("UpdatePlan");

@@ -125,6 +125,7 @@ export async function createPlan(deps: Pick<Deps, "db">, actor: AuditActor, inpu
     hardCap: input.hard_cap,
     active: input.active,
     createdAt: at,
+    maxConcurrentEgress: input.max_concurrent_egress,
   };
   try {
     await db.batch([
@@ -151,6 +152,7 @@ export async function updatePlan(deps: Pick<Deps, "db">, actor: AuditActor, plan
   if (input.overage_rates_micros !== undefined) changes.overageRates = JSON.stringify(input.overage_rates_micros);
   if (input.hard_cap !== undefined) changes.hardCap = input.hard_cap;
   if (input.active !== undefined) changes.active = input.active;
+  if (input.max_concurrent_egress !== undefined) changes.maxConcurrentEgress = input.max_concurrent_egress;
   const [, updated] = await db.batch([
     // Written only if the plan exists, in the same transaction as the change.
     auditEntryWhen(

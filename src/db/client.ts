@@ -45,7 +45,7 @@ export function runBatch(db: Database, items: BatchItem[]) {
  */
 export async function recordOrUndo(db: Database, items: BatchItem[], undo: () => Promise<unknown>, background: (work: Promise<unknown>) => void) {
   try {
-    await runBatch(db, items);
+    return await runBatch(db, items);
   } catch (error) {
     background(undo().catch(() => undefined));
     throw error;

@@ -113,6 +113,8 @@ export const plans = sqliteTable("plans", {
   hardCap: integer("hard_cap", { mode: "boolean" }).notNull().default(false),
   active: integer("active", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at").notNull(),
+  /** Egresses an org may have starting/active/ending at once (402 `quota_exceeded` beyond); null = no cap. */
+  maxConcurrentEgress: integer("max_concurrent_egress"),
 });
 
 export const organizations = sqliteTable(

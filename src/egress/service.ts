@@ -4,16 +4,18 @@
  * egress (no half-created records); list and get answer from D1, kept current by LiveKit's
  * webhooks (`events.ts`).
  */
-import { and, eq, inArray, notInArray } from "drizzle-orm";
+import { and, count, eq, inArray, notInArray } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
-import { auditEntry } from "../audit/record";
+import { auditEntry, auditEntryWhen } from "../audit/record";
 import { tenantOf, type Tenant } from "../authz/access";
+import { orgPlan, type Plan } from "../billing/plans";
 import { checkQuota } from "../billing/quota";
-import { recordOrUndo, runBatch } from "../db/client";
+import { recordOrUndo, runBatch, type Database } from "../db/client";
+import { belowCap, insertWhen, rowWritten } from "../db/count-cap";
 import { egresses } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
-import { conflict, notFound, validationFailed } from "../lib/errors";
+import { ApiError, conflict, notFound, validationFailed } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { namespacedRoom } from "../livekit/rooms";
@@ -32,10 +34,39 @@ import { ACTIVE_EGRESS_STATUSES, isTerminalEgressStatus, parseEgressStatus } fro
 
 type EgressRow = typeof egresses.$inferSelect;
 
+/** `SELECT count(*)` of the org's egresses LiveKit may still be running (starting, active, ending). */
+function activeEgressesOf(db: Database, orgId: string) {
+  return db
+    .select({ n: count() })
+    .from(egresses)
+    .where(and(eq(egresses.orgId, orgId), inArray(egresses.status, [...ACTIVE_EGRESS_STATUSES])));
+}
+
+function concurrentEgressCapReached(plan: Plan, cap: number) {
+  return new ApiError(
+    "quota_exceeded",
+    `This organization's ${plan.name} plan allows ${cap} concurrent egresses and ${cap} are already running. Stop one, wait for one to end, or upgrade the plan.`,
+  );
+}
+
+/**
+ * The plan's concurrent egress cap (null = none), refused at once when already reached: before
+ * LiveKit hears of the start, so the common case costs LiveKit nothing.
+ */
+async function assertEgressSlot(db: Database, orgId: string): Promise<{ plan: Plan; cap: number } | null> {
+  const plan = await orgPlan(db, orgId);
+  const cap = plan?.maxConcurrentEgress ?? null;
+  if (!plan || cap === null) return null;
+  const active = (await activeEgressesOf(db, orgId).get())?.n ?? 0;
+  if (active >= cap) throw concurrentEgressCapReached(plan, cap);
+  return { plan, cap };
+}
+
 export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant, input: StartEgressBody): Promise<EgressRow> {
   const { config, db, logger } = deps;
   if (input.type === "web") await assertWebEgressAllowed(deps, tenant.projectId, input.url);
   await checkQuota(deps, tenant.orgId, ["egress_minutes"]);
+  const slot = await assertEgressSlot(db, tenant.orgId);
   // Before LiveKit hears of it: a refused path or destination leaves nothing behind.
   const expanded = withExpandedPaths(input);
   await assertPublicDestinations(egressDestinations(input), destinationPolicy(config));
@@ -64,7 +95,25 @@ export async function startEgress(deps: Deps, actor: AuditActor, tenant: Tenant,
   };
   // LiveKit is already recording: if Pulse cannot keep track of it, stop it.
   const audit = { action: "egress.started", resourceType: "egress", resourceId: row.id, ...tenantOf(tenant), metadata: { egress_id: row.egressId, type: row.type, room } };
-  await recordOrUndo(db, [db.insert(egresses).values(row), auditEntry(db, actor, audit, at)], () => livekitEgress.stopEgress(config.livekit, info.egress_id, logger), deps.background);
+  const undo = () => livekitEgress.stopEgress(config.livekit, info.egress_id, logger);
+  if (!slot) {
+    await recordOrUndo(db, [db.insert(egresses).values(row), auditEntry(db, actor, audit, at)], undo, deps.background);
+    return row;
+  }
+  // The cap is re-counted inside the INSERT (the record is written only after LiveKit accepted, so
+  // the check above cannot reserve a slot): of concurrent starts that all passed it, D1's single
+  // writer lets only those that still fit be recorded. A start that lost the race is stopped in
+  // LiveKit and refused like the others, so it is never left running unseen or unbilled.
+  const [inserted] = await recordOrUndo(
+    db,
+    [insertWhen(db, egresses, row, belowCap(activeEgressesOf(db, tenant.orgId), slot.cap)), auditEntryWhen(db, actor, audit, rowWritten(egresses.id, row.id), at)],
+    undo,
+    deps.background,
+  );
+  if ((inserted as unknown[]).length === 0) {
+    deps.background(undo().catch(() => undefined));
+    throw concurrentEgressCapReached(slot.plan, slot.cap);
+  }
   return row;
 }
 

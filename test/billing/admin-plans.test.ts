@@ -42,6 +42,7 @@ describe("platform admin plan management", () => {
       active: true,
       included: { participant_minutes: 20_000, egress_minutes: 500, ingress_minutes: 500, tokens_issued: 500_000 },
       overage_rates_micros: { participant_minutes: 450, tokens_issued: 2 },
+      max_concurrent_egress: null,
     });
     expect((await call("GET", "/v1/plans")).body.data).toContainEqual(created.body);
     expect((await call("GET", "/v1/admin/plans", { token: ADMIN })).body.data).toContainEqual(created.body);
@@ -55,6 +56,20 @@ describe("platform admin plan management", () => {
     expectEnvelope(await call("POST", "/v1/admin/plans", { token: ADMIN, body: { ...planBody(uniqueId()), monthly_price_cents: 9.5 } }), 400, "validation_failed");
     expectEnvelope(await call("POST", "/v1/admin/plans", { token: ADMIN, body: { ...planBody("Bad Id!"), } }), 400, "validation_failed");
     expectEnvelope(await call("POST", "/v1/admin/plans", { token: ADMIN, body: { ...planBody(uniqueId()), overage_rates_micros: { bandwidth_gb: 1 } } }), 400, "validation_failed");
+  });
+
+  it("sets, changes and clears a plan's concurrent egress cap, refusing a negative or fractional one", async () => {
+    const id = uniqueId();
+    const created = await call("POST", "/v1/admin/plans", { token: ADMIN, body: { ...planBody(id), max_concurrent_egress: 3 } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.max_concurrent_egress).toBe(3);
+    expect((await call("GET", "/v1/plans")).body.data.find((p: any) => p.id === id).max_concurrent_egress).toBe(3);
+    expect((await call("PATCH", `/v1/admin/plans/${id}`, { token: ADMIN, body: { max_concurrent_egress: 10 } })).body.max_concurrent_egress).toBe(10);
+    expect((await call("PATCH", `/v1/admin/plans/${id}`, { token: ADMIN, body: { name: "Renamed" } })).body.max_concurrent_egress).toBe(10);
+    expect((await call("PATCH", `/v1/admin/plans/${id}`, { token: ADMIN, body: { max_concurrent_egress: null } })).body.max_concurrent_egress).toBeNull();
+    expectEnvelope(await call("PATCH", `/v1/admin/plans/${id}`, { token: ADMIN, body: { max_concurrent_egress: -1 } }), 400, "validation_failed");
+    expectEnvelope(await call("PATCH", `/v1/admin/plans/${id}`, { token: ADMIN, body: { max_concurrent_egress: 1.5 } }), 400, "validation_failed");
+    expect((await call("GET", "/v1/admin/plans", { token: ADMIN })).body.data.find((p: any) => p.id === id).max_concurrent_egress).toBeNull();
   });
 
   it("re-prices and deactivates a plan: gone from the public list and refused for switching, orgs already on it stay", async () => {

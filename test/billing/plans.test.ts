@@ -22,6 +22,7 @@ describe("GET /v1/plans", () => {
       active: true,
       included: { participant_minutes: 50000, egress_minutes: 1000, ingress_minutes: 1000, tokens_issued: 1000000 },
       overage_rates_micros: { participant_minutes: 500, egress_minutes: 4000, ingress_minutes: 4000 },
+      max_concurrent_egress: null,
     });
     expect(res.body.data.find((p: { id: string }) => p.id === "free")).toMatchObject({ hard_cap: true, monthly_price_cents: 0, overage_rates_micros: {} });
   });

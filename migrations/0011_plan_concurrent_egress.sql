@@ -1,0 +1,1 @@
+ALTER TABLE `plans` ADD `max_concurrent_egress` integer;
