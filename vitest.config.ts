@@ -5,6 +5,9 @@ export default defineConfig({
   test: {
     // Request logs are part of what tests check; show them only for failing tests.
     silent: "passed-only",
+    // Test files spend much of their time waiting on workerd (D1, queues, timers) or a browser:
+    // two at a time keep both cores of a two-core machine busy, where the default would run one.
+    maxWorkers: 2,
     projects: [
       {
         // Everything but the browser tests runs inside workerd against real D1, Durable Objects and Queues.

@@ -102,6 +102,7 @@ const TABLE: Row[] = [
   row("POST /v1/projects/:project_id/webhooks/:whk_id/test", "admin", 202),
   row("GET /v1/projects/:project_id/webhooks/:whk_id/deliveries", "viewer", 200),
   row("POST /v1/projects/:project_id/webhooks/:whk_id/deliveries/:msg_id/retry", "admin", 202),
+  row("POST /v1/projects/:project_id/webhooks/:whk_id/recover", "admin", 202, () => ({ since: new Date(Date.now() - 3_600_000).toISOString() })),
   // Tokens from the dashboard (contract: "member also creates tokens in the dashboard")
   row("POST /v1/projects/:project_id/tokens", "member", 201, () => ({ identity: "tester", room: "lobby" })),
   // Usage
@@ -179,6 +180,11 @@ let users: Record<Role | "target" | "outsider", TestUser>;
 
 async function buildWorld(): Promise<World> {
   const founder = users.owner;
+  // Each world is a new free org of one owner; earlier worlds move to pro so the free-org cap
+  // (LIMIT_FREE_ORGS_PER_USER) never decides a row.
+  await env.DB.prepare("UPDATE organizations SET plan_id = 'pro' WHERE id IN (SELECT org_id FROM memberships WHERE user_id = ? AND role = 'owner')")
+    .bind(founder.id)
+    .run();
   const org = await createOrg(founder, "Matrix");
   const at = nowMs();
   const insert = env.DB.prepare("INSERT INTO memberships (org_id, user_id, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");

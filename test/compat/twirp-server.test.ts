@@ -48,7 +48,7 @@ describe("the Twirp API's credentials", () => {
     const lk = await createLivekitKey(user, project.id);
     for (const client of [
       new EgressClient(PULSE_HOST, env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!),
-      new EgressClient(PULSE_HOST, lk.api_key, `${lk.api_secret.slice(0, -1)}x`),
+      new EgressClient(PULSE_HOST, lk.api_key, `${lk.api_secret.slice(0, -1)}${lk.api_secret.endsWith("x") ? "y" : "x"}`),
       new EgressClient(PULSE_HOST, "APInobodyhasthis", lk.api_secret),
       new EgressClient(PULSE_HOST, "", "", { token: "not.a.jwt" }),
     ]) {

@@ -32,11 +32,13 @@ export async function startWorker(vars: Record<string, string> = {}): Promise<Wo
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr || migrate.stdout}`);
   const port = await freePort();
+  // Its own inspector port too: wrangler's default (9229) is taken when two workers run at once.
+  const inspectorPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const varArgs = Object.entries({ PUBLIC_URL: url, ...vars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, ...varArgs, "--show-interactive-dev-session=false"],
+    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist, ...varArgs, "--show-interactive-dev-session=false"],
     { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
