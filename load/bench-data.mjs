@@ -35,6 +35,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stopProcessGroup } from "./process-group.mjs";
 import { AccessToken } from "livekit-server-sdk";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -100,31 +101,13 @@ async function startBenchWorker(persistTo, logFile) {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stop(child);
+      await stopProcessGroup(child);
       throw new Error(`bench Worker did not answer /health within 120 s; see ${logFile}`);
     }
     await sleep(250);
   }
 }
 
-function stop(child) {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      resolve();
-    }
-    setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 5_000).unref();
-  });
-}
 
 async function api(base, method, path, { token, body, retry = false } = {}) {
   const headers = { "Content-Type": "application/json" };
@@ -273,10 +256,10 @@ async function measureSize(size) {
     }
   } catch (error) {
     console.error(`[${size}] failed; wrangler's log and the database are kept in ${persistTo}`);
-    await stop(pulse.child);
+    await stopProcessGroup(pulse.child);
     throw error;
   }
-  await stop(pulse.child);
+  await stopProcessGroup(pulse.child);
   rmSync(persistTo, { recursive: true, force: true });
   return result;
 }

@@ -29,6 +29,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stopProcessGroup } from "./process-group.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -297,7 +298,7 @@ async function startServer(name, persistTo, logFile) {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stopServer(child);
+      await stopProcessGroup(child);
       throw new Error(`${name} did not answer within 90 s; see ${logFile}`);
     }
     await sleep(250);
@@ -305,24 +306,6 @@ async function startServer(name, persistTo, logFile) {
   return { child, base };
 }
 
-function stopServer(child) {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    try {
-      process.kill(-child.pid, "SIGTERM"); // wrangler and the workerd it spawned (own process group)
-    } catch {
-      resolve();
-    }
-    setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, 5_000).unref();
-  });
-}
 
 async function post(base, path, body, token) {
   const headers = { "Content-Type": "application/json" };
@@ -473,7 +456,7 @@ async function main() {
         }
       }
     } finally {
-      await stopServer(child);
+      await stopProcessGroup(child);
     }
   }
 
