@@ -83,50 +83,35 @@ export function reconcileEgress(
   return { next, statements };
 }
 
-export async function applyEgressEvent(
+/** One per egress: a replayed `egress_ended`, or a second one under another event id, finds its message already made. */
+const recordingSourceId = (egressId: string) => `recording.completed:${egressId}`;
+
+/**
+ * What an egress event does, from one read of the project's record: the statements that bring the
+ * record (and its metering) up to date, and `recording.completed` when an `egress_ended` leaves it
+ * `EGRESS_COMPLETE` with at least one file or segment result (the tenant event, the egress record
+ * with its results, and the source id its webhook messages are made from). A failed or aborted
+ * egress, or one that produced only streams or images, gets `egress.ended` alone.
+ */
+export async function egressEventEffects(
   db: Database,
   project: { projectId: string; orgId: string },
   event: EgressEvent,
-): Promise<BatchItem[]> {
+): Promise<{ statements: BatchItem[]; recording: { sourceId: string; event: TenantEvent } | null }> {
   const info = event.egressInfo ?? {};
   const egressId = protoString(info, "egressId");
-  if (!egressId) return [];
+  if (!egressId) return { statements: [], recording: null };
   const row = await db
     .select()
     .from(egresses)
     .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, project.projectId)))
     .get();
   // Not started through Pulse (or another project's): nothing of ours to update or bill.
-  if (!row) return [];
-  return reconcileEgress(db, project, row, info, event.createdAt).statements;
-}
-
-/** One per egress: a replayed `egress_ended`, or a second one under another event id, finds its message already made. */
-const recordingSourceId = (egressId: string) => `recording.completed:${egressId}`;
-
-/**
- * `recording.completed`, for an `egress_ended` event that leaves the project's egress
- * `EGRESS_COMPLETE` with at least one file or segment result: the tenant event (the egress record
- * with its results) and the source id its webhook messages are made from. Null otherwise: a failed
- * or aborted egress, or one that produced only streams or images, gets `egress.ended` alone.
- * Reads the record as `applyEgressEvent` leaves it, whether called before or after its batch.
- */
-export async function recordingCompleted(
-  db: Database,
-  project: { projectId: string; orgId: string },
-  event: { event: string; egressInfo?: Record<string, unknown> },
-  occurredAt: number,
-): Promise<{ sourceId: string; event: TenantEvent } | null> {
-  if (event.event !== "egress_ended" || !event.egressInfo) return null;
-  const egressId = protoString(event.egressInfo, "egressId");
-  if (!egressId) return null;
-  const row = await db
-    .select()
-    .from(egresses)
-    .where(and(eq(egresses.egressId, egressId), eq(egresses.projectId, project.projectId)))
-    .get();
-  if (!row) return null;
-  const { next } = reconcileEgress(db, project, row, event.egressInfo, occurredAt);
-  if (next.status !== "EGRESS_COMPLETE" || !hasRecordedMedia(parseResults(next.results))) return null;
-  return { sourceId: recordingSourceId(row.egressId), event: { type: "recording.completed", occurredAt, data: { egress: serializeEgress(next) } } };
+  if (!row) return { statements: [], recording: null };
+  const { statements, next } = reconcileEgress(db, project, row, info, event.createdAt);
+  const completed = event.event === "egress_ended" && next.status === "EGRESS_COMPLETE" && hasRecordedMedia(parseResults(next.results));
+  const recording = completed
+    ? { sourceId: recordingSourceId(row.egressId), event: { type: "recording.completed" as const, occurredAt: event.createdAt, data: { egress: serializeEgress(next) } } }
+    : null;
+  return { statements, recording };
 }

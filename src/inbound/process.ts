@@ -22,7 +22,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents } from "../db/schema";
-import { applyEgressEvent, recordingCompleted } from "../egress/events";
+import { egressEventEffects } from "../egress/events";
 import { applyIngressEvent } from "../ingress/events";
 import { nowMs } from "../lib/clock";
 import type { Logger } from "../lib/logger";
@@ -167,10 +167,6 @@ async function stateStatements(
     }
     case "room_finished":
       return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
-    case "egress_started":
-    case "egress_updated":
-    case "egress_ended":
-      return applyEgressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, egressInfo: event.egressInfo ?? {} });
     case "ingress_started":
     case "ingress_ended":
       return applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, ingressInfo: event.ingressInfo ?? {} });
@@ -194,13 +190,17 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
     .set({ projectId: project?.projectId ?? null, processedAt: nowMs() })
     .where(and(eq(livekitEvents.id, row.id), isNull(livekitEvents.processedAt)));
   if (!project) return { item, effects: [], messages: [], mark };
-  const effects = await stateStatements(db, event, project, row.occurredAt, sessions);
+  // An egress event's effects and its `recording.completed` come from one read of the record.
+  const egress = event.event.startsWith("egress_")
+    ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
+    : null;
+  const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, sessions);
   effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const projectEndpoints = endpoints.get(project.projectId) ?? [];
   const messages = tenantEvent ? fanOutInserts(db, projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
   // A completed recording is its own event, once per egress (its source id is the egress's).
-  const recording = await recordingCompleted(db, project, event, row.occurredAt);
+  const recording = egress?.recording;
   if (recording) messages.push(...fanOutInserts(db, projectEndpoints, project.projectId, recording.event, recording.sourceId));
   return { item, effects, messages, mark };
 }
