@@ -29,6 +29,22 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // The pool inlines every dependency, so without pre-bundling each test file loads zod,
+          // hono, drizzle, jose and LiveKit's packages module by module through Vite: about 40 % of
+          // a file's set-up time. Bundled once per run, each is one module.
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: [
+                  "hono", "hono/cookie", "hono/cors", "hono/http-exception", "hono/jsx", "hono/jsx/jsx-runtime",
+                  "hono/method-not-allowed", "hono/route", "hono/utils/http-status",
+                  "@hono/zod-openapi", "zod", "drizzle-orm", "drizzle-orm/d1", "drizzle-orm/sqlite-core",
+                  "jose", "@livekit/protocol", "livekit-server-sdk", "standardwebhooks",
+                ],
+              },
+            },
+          },
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/browser/**", "test/docs/**"],

@@ -1,7 +1,6 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/middleware/json-body";
-import { BASE, call, expectEnvelope } from "../support/api";
+import { BASE, call, dispatch, expectEnvelope } from "../support/api";
 import { createTenant, createUser } from "../support/factories";
 
 describe("malformed requests", () => {
@@ -49,7 +48,7 @@ describe("malformed requests", () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await exports.default.fetch(
+    const res = await dispatch(
       new Request(`${BASE}/v1/orgs`, {
         method: "POST",
         body: stream,

@@ -2,8 +2,7 @@
  * Driving the dashboard from workerd tests like a browser would: HTML requests with cookies, the
  * CSRF token read from the page's forms, urlencoded POSTs that are not followed.
  */
-import { exports } from "cloudflare:workers";
-import { BASE } from "./api";
+import { BASE, dispatch } from "./api";
 
 export interface PageResponse {
   status: number;
@@ -38,7 +37,7 @@ export class DashboardClient {
   }
 
   async request(method: string, path: string, body?: URLSearchParams, headers: Record<string, string> = {}): Promise<PageResponse> {
-    const res = await exports.default.fetch(
+    const res = await dispatch(
       new Request(`${BASE}${path}`, {
         method,
         redirect: "manual",

@@ -3,9 +3,9 @@
  * the Worker's `fetch` (the SDK calls `globalThis.fetch`, which runs in this isolate); any other
  * host goes to whatever `fetch` was installed before (the fake LiveKit, for the Worker's calls).
  */
-import { exports } from "cloudflare:workers";
 import { TwirpError } from "livekit-server-sdk";
 import { afterEach, beforeEach } from "vitest";
+import { dispatch } from "./api";
 
 export const PULSE_HOST = "http://pulse.test";
 
@@ -18,7 +18,7 @@ export function usePulseHost(): void {
     globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : String(input);
       if (!url.startsWith(`${PULSE_HOST}/`)) return next(input, init);
-      return exports.default.fetch(new Request(input, init));
+      return dispatch(new Request(input, init));
     }) as typeof fetch;
   });
   afterEach(() => {
@@ -32,7 +32,7 @@ export function twirp(rpc: string, init: { body?: BodyInit; contentType?: string
   const headers: Record<string, string> = {};
   if (init.contentType) headers["Content-Type"] = init.contentType;
   if (init.token) headers.Authorization = `Bearer ${init.token}`;
-  return exports.default.fetch(new Request(`${PULSE_HOST}/twirp/${rpc}`, { method: init.method ?? "POST", headers, body: init.body }));
+  return dispatch(new Request(`${PULSE_HOST}/twirp/${rpc}`, { method: init.method ?? "POST", headers, body: init.body }));
 }
 
 /** The TwirpError an SDK call fails with (the test fails if it succeeds or fails otherwise). */
