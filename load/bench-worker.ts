@@ -1,6 +1,6 @@
 /**
  * Bench-only Worker (`load/wrangler.bench.toml`, used by `npm run bench:data`; never deployed, never
- * in the production bundle): Pulse's own Worker plus three routes under `/__bench/` that the data
+ * in the production bundle): Pulse's own Worker plus routes under `/__bench/` that the data
  * bench needs and the API must never have:
  *
  * - `POST /__bench/seed`: bulk rows for one org through `INSERT … SELECT` over a recursive series,
@@ -10,10 +10,16 @@
  *   total time and the slowest calls;
  * - `GET /__bench/cursor?org_id&depth`: the audit cursor of the row `depth` rows from the newest, as
  *   a client would hold it after paging that deep (`&table=room_sessions&project_id=` for sessions);
+ * - `GET /__bench/past-retention`: per table, the rows the daily cleanup's rules would delete now
+ *   (its backlog before a run, what it left after);
  * - `GET /__bench/explain?path=…`: runs that GET through Pulse with the timing binding and answers
  *   each statement's D1 time and `EXPLAIN QUERY PLAN`, so a slow page can be told apart from a
  *   slow machine (the plan and D1's own time at both sizes).
  */
+import { sql } from "drizzle-orm";
+import { loadConfig } from "../src/config";
+import { createDb } from "../src/db/client";
+import { cleanupPolicyOf, retentionRules } from "../src/jobs/cleanup";
 import { encodeCursor } from "../src/lib/pagination";
 import { recordingD1 } from "../test/support/recording-d1";
 import worker from "../src/index";
@@ -178,6 +184,15 @@ export default {
         statements.push({ sql, ms: ms === null ? null : Number(ms.toFixed(2)), plan: plan.results.map((r) => r.detail) });
       }
       return Response.json({ status: res.status, statements });
+    }
+    if (url.pathname === "/__bench/past-retention") {
+      const db = createDb(env.DB);
+      const tables: Record<string, number> = {};
+      for (const [table, where] of await retentionRules(db, cleanupPolicyOf(loadConfig(env), Date.now()))) {
+        const row = await db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${sql.identifier(table)} WHERE ${where}`);
+        tables[table] = (tables[table] ?? 0) + row.n;
+      }
+      return Response.json({ tables });
     }
     if (url.pathname === "/__bench/count") {
       const table = url.searchParams.get("table");

@@ -21,6 +21,7 @@
  * - email tokens: expired or used; sent or failed mail: MAIL_RETENTION_MS.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { Config } from "../config";
 import type { Database } from "../db/client";
 
 /** Rows per DELETE: ~0.4 s per statement on audit_logs (7 indexes) on a loaded machine at 1M rows. */
@@ -98,6 +99,19 @@ export interface CleanupPolicy {
   batchSize?: number;
   /** Wall-clock budget for the whole run (all tables). */
   budgetMs?: number;
+}
+
+/** The retention policy the daily run applies: the configured retention days, as of `now`. */
+export function cleanupPolicyOf(
+  config: Pick<Config, "auditRetentionDays" | "webhookRetentionDays" | "usageEventRetentionDays">,
+  now: number,
+): CleanupPolicy {
+  return {
+    now,
+    auditRetentionDays: config.auditRetentionDays,
+    webhookRetentionDays: config.webhookRetentionDays,
+    usageEventRetentionDays: config.usageEventRetentionDays,
+  };
 }
 
 /** Each rule: the table, its WHERE clause (one range on an indexed column) and that index. */

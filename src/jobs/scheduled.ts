@@ -15,7 +15,7 @@ import { closeStaleSessions } from "../usage/participant-sessions";
 import { HOUR_MS, rollUpDirtyHours } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
 import { requeueOverdueMail } from "../mail/outbox";
-import { cleanupExpired } from "./cleanup";
+import { cleanupExpired, cleanupPolicyOf } from "./cleanup";
 import { reencryptSecrets } from "./reencrypt";
 
 export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unknown>;
@@ -51,15 +51,7 @@ export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
     reencrypt_secrets: (env) => reencryptSecrets(createDb(env.DB), loadConfig(env).encryptionKeys),
   },
   "17 3 * * *": {
-    ttl_cleanup: (env) => {
-      const config = loadConfig(env);
-      return cleanupExpired(createDb(env.DB), {
-        now: nowMs(),
-        auditRetentionDays: config.auditRetentionDays,
-        webhookRetentionDays: config.webhookRetentionDays,
-        usageEventRetentionDays: config.usageEventRetentionDays,
-      });
-    },
+    ttl_cleanup: (env) => cleanupExpired(createDb(env.DB), cleanupPolicyOf(loadConfig(env), nowMs())),
     /** Catches up on whatever the hourly runs left (a long outage, a budget spent). */
     usage_rollup: (env) => rollUpDirtyHours(createDb(env.DB)),
   },
