@@ -61,11 +61,15 @@ const ROLLUP_USAGE_EVENTS = 100_000;
 /** How long the bench waits after an inbound scenario for the consumer to catch up. */
 const DRAIN_TIMEOUT_MS = 180_000;
 
-/** The development LiveKit credentials Pulse verifies webhooks with (wrangler.toml's top-level [vars]). */
-const WRANGLER_TOML = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-const tomlVar = (name) => WRANGLER_TOML.match(new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m"))?.[1];
-const LIVEKIT_KEY = tomlVar("LIVEKIT_API_KEY");
-const LIVEKIT_SECRET = tomlVar("LIVEKIT_API_SECRET");
+/** The development LiveKit credentials Pulse verifies webhooks with (`.dev.vars`, which wrangler dev reads). */
+const DEV_VARS = readFileSync(join(ROOT, ".dev.vars"), "utf8");
+function devVar(name) {
+  const value = DEV_VARS.match(new RegExp(`^${name}=(.*)$`, "m"))?.[1]?.trim().replace(/^"(.*)"$/, "$1");
+  if (!value) throw new Error(`.dev.vars has no ${name}`);
+  return value;
+}
+const LIVEKIT_KEY = devVar("LIVEKIT_API_KEY");
+const LIVEKIT_SECRET = devVar("LIVEKIT_API_SECRET");
 
 const TOKEN_BODY = JSON.stringify({ identity: "bench-user", room: "bench-room", name: "Bench User", grants: { can_publish: true } });
 
