@@ -12,14 +12,15 @@
  *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
  *    is one wave; joins then leaves then the room's end, three. Each wave is one `db.batch()`: the
  *    events' effects (sessions, minutes, room sessions, egress/ingress state, webhook messages)
- *    and their processed marks commit together, so an event is applied exactly once or not at all.
+ *    and their processed marks (one per project) commit together, so an event is applied exactly
+ *    once or not at all.
  * 5. The new webhook messages are enqueued for delivery.
  *
  * Every effect is also idempotent and order-tolerant on its own (a leave before its join still
  * meters from the participant's `joinedAt`), so concurrent consumers or a replay are harmless. A
  * wave whose batch fails is retried event by event, so one bad event holds back only itself.
  */
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, inArray, isNull } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents } from "../db/schema";
 import { egressEventEffects } from "../egress/events";
@@ -175,21 +176,16 @@ async function stateStatements(
   }
 }
 
-/** One event's statements: its effects, its webhook messages (returning new ids), and its processed mark. */
+/** One event's statements: its effects and its webhook messages (returning new ids). */
 interface Planned {
   item: Item;
   effects: BatchItem[];
   messages: BatchItem[];
-  mark: BatchItem;
 }
 
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
-  const mark = db
-    .update(livekitEvents)
-    .set({ projectId: project?.projectId ?? null, processedAt: nowMs() })
-    .where(and(eq(livekitEvents.id, row.id), isNull(livekitEvents.processedAt)));
-  if (!project) return { item, effects: [], messages: [], mark };
+  if (!project) return { item, effects: [], messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
@@ -202,7 +198,28 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   // A completed recording is its own event, once per egress (its source id is the egress's).
   const recording = egress?.recording;
   if (recording) messages.push(...fanOutInserts(db, projectEndpoints, project.projectId, recording.event, recording.sourceId));
-  return { item, effects, messages, mark };
+  return { item, effects, messages };
+}
+
+/**
+ * The processed marks of a wave's events, one UPDATE per project (and one for the unattributed):
+ * in the wave's batch, after every effect, so each event's effects and its mark commit together.
+ */
+function marks(db: Database, planned: Planned[]): BatchItem[] {
+  const byProject = new Map<string | null, string[]>();
+  for (const { item } of planned) {
+    const projectId = item.project?.projectId ?? null;
+    byProject.set(projectId, [...(byProject.get(projectId) ?? []), item.row.id]);
+  }
+  const processedAt = nowMs();
+  return [...byProject].flatMap(([projectId, ids]) =>
+    chunks(ids).map((slice) =>
+      db
+        .update(livekitEvents)
+        .set({ projectId, processedAt })
+        .where(and(inArray(livekitEvents.id, slice), isNull(livekitEvents.processedAt))),
+    ),
+  );
 }
 
 /** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
@@ -212,8 +229,8 @@ async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageI
   for (const p of planned) {
     statements.push(...p.effects);
     for (const m of p.messages) messageSlots.push(statements.push(m) - 1);
-    statements.push(p.mark);
   }
+  statements.push(...marks(deps.db, planned));
   try {
     const results = (await runBatch(deps.db, statements)) as unknown[];
     return { messageIds: messageSlots.flatMap((i) => (results[i] as { id: string }[]).map((r) => r.id)), failed: [] };

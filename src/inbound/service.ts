@@ -1,13 +1,14 @@
 /**
  * What Pulse does on LiveKit's webhook request: verify the signature, store the raw event in D1
  * (one statement; a replay of a stored event id inserts nothing and is answered 200 as a
- * duplicate), put the stored row's id on the inbound queue, answer. Nothing else happens on the
- * request path: sessions, minutes, egress/ingress state and the tenants' webhooks are the queue
- * consumer's work (inbound/process.ts), in batches. LiveKit drops events it cannot deliver within
- * about 30 s, so the answer must never wait for any of that.
+ * duplicate), answer, and put the stored row's id on the inbound queue behind the answer. Nothing
+ * else happens on the request path: sessions, minutes, egress/ingress state and the tenants'
+ * webhooks are the queue consumer's work (inbound/process.ts), in batches. LiveKit drops events it
+ * cannot deliver within about 30 s, so the answer must never wait for any of that.
  *
- * If the queue send fails after the row is stored, the answer is still 200 (the event is durable)
- * and the safety-net cron (`requeueStoredEvents`) enqueues the row a minute later.
+ * Once the row is stored the event is durable, so the answer does not wait for the queue send
+ * either: if that send is lost (it fails, or the isolate ends first), the safety-net cron
+ * (`requeueStoredEvents`) enqueues the row a minute later.
  */
 import { and, asc, eq, gt, isNull, lt, or } from "drizzle-orm";
 import { chunks, type Database } from "../db/client";
@@ -30,15 +31,18 @@ export interface InboundDeps {
   /** The inbound queue: stored events' ids, for the consumer. */
   inboundQueue: Queue<unknown>;
   logger: Logger;
+  /** Work that may finish after the answer (Workers' `waitUntil`): the queue send. */
+  background(work: Promise<unknown>): void;
 }
 
 /** Stores one verified event and enqueues it; a replay (same LiveKit id) stores and enqueues nothing. */
 export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebhookEvent, rawBody: string): Promise<{ duplicate: boolean }> {
   const receivedAt = nowMs();
-  const inserted = await deps.db
+  const id = newId("livekitEvent");
+  const stored = await deps.db
     .insert(livekitEvents)
     .values({
-      id: newId("livekitEvent"),
+      id,
       eventId: event.id,
       event: event.event,
       roomName: eventRoomName(event),
@@ -49,13 +53,13 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
       processedAt: null,
     })
     .onConflictDoNothing({ target: livekitEvents.eventId })
-    .returning({ id: livekitEvents.id });
-  if (inserted.length === 0) return { duplicate: true };
-  try {
-    await deps.inboundQueue.send(inboundJob(inserted[0]!.id), { contentType: "json" });
-  } catch (error) {
-    deps.logger.warn("livekit_event_enqueue_failed", { event_id: event.id, ...describeError(error) });
-  }
+    .run();
+  if (stored.meta.changes === 0) return { duplicate: true };
+  deps.background(
+    deps.inboundQueue.send(inboundJob(id), { contentType: "json" }).catch((error: unknown) => {
+      deps.logger.warn("livekit_event_enqueue_failed", { event_id: event.id, ...describeError(error) });
+    }),
+  );
   return { duplicate: false };
 }
 
