@@ -4,8 +4,9 @@
  *
  * For each size (BENCH_DATA_SIZES, default 100000,1000000) in a fresh throwaway D1 (--persist-to
  * under the OS temp dir; the dev database is never touched):
- * 1. applies the migrations and starts the bench Worker (load/wrangler.bench.toml: Pulse plus
- *    /__bench/ routes) with `wrangler dev` on a free 127.0.0.1 port;
+ * 1. applies the migrations and starts the bench Worker (load/bench-worker.ts: Pulse plus /__bench/
+ *    routes, with Pulse's own wrangler.toml and so its bindings) with `wrangler dev` on a free
+ *    127.0.0.1 port;
  * 2. signs up, creates an org with 10 projects, and bulk-seeds N usage events (over 40 days, so
  *    some are past USAGE_EVENT_RETENTION_DAYS; with rooms and identities), N audit entries (over
  *    400 days, so some are past AUDIT_RETENTION_DAYS), and N participant sessions in N/10 room
@@ -42,7 +43,9 @@ import { stopProcessGroup } from "./process-group.mjs";
 import { AccessToken } from "livekit-server-sdk";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CONFIG = join(ROOT, "load", "wrangler.bench.toml");
+/** Pulse's own config (its bindings, queues and consumers), with the bench Worker as the script. */
+const CONFIG = join(ROOT, "wrangler.toml");
+const SCRIPT = join(ROOT, "load", "bench-worker.ts");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const SIZES = (process.env.BENCH_DATA_SIZES ?? "100000,1000000").split(",").map(Number);
 const REPS = Number(process.env.BENCH_DATA_REPS ?? 15);
@@ -89,7 +92,7 @@ function freePort() {
 async function startBenchWorker(persistTo, logFile) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const args = ["dev", "-c", CONFIG, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--log-level", "warn",
+  const args = ["dev", SCRIPT, "-c", CONFIG, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--log-level", "warn",
     "--persist-to", persistTo, "--show-interactive-dev-session=false", "--test-scheduled"];
   for (const [k, v] of Object.entries(VARS)) args.push("--var", `${k}:${v}`);
   const out = openSync(logFile, "a");

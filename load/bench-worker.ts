@@ -1,6 +1,6 @@
 /**
- * Bench-only Worker (`load/wrangler.bench.toml`, used by `npm run bench:data`; never deployed, never
- * in the production bundle): Pulse's own Worker plus routes under `/__bench/` that the data
+ * Bench-only Worker (`wrangler dev load/bench-worker.ts` with Pulse's own wrangler.toml, used by
+ * `npm run bench:data`; never deployed, never in the production bundle): Pulse's own Worker plus routes under `/__bench/` that the data
  * bench needs and the API must never have:
  *
  * - `POST /__bench/seed`: bulk rows for one org through `INSERT … SELECT` over a recursive series,
