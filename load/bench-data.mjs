@@ -55,12 +55,12 @@ const SEED_REQUEST_ROWS = 100_000;
 const LK_KEY = "benchkey";
 const LK_SECRET = "bench-livekit-secret-0123456789-0123456789";
 const ADMIN = "bench-admin-token-0123456789";
+/** Over .dev.vars (which wrangler dev reads for the rest, such as the encryption keyring). */
 const VARS = {
   PULSE_ENV: "development",
   LIVEKIT_API_KEY: LK_KEY,
   LIVEKIT_API_SECRET: LK_SECRET,
   PULSE_ADMIN_TOKEN: ADMIN,
-  PULSE_ENCRYPTION_KEY: "bench-encryption-key-0123456789-0123456789",
   WEBHOOK_ALLOW_PRIVATE_URLS: "true",
   RATE_LIMIT_IP_PER_MIN: "1000000",
   RATE_LIMIT_PROJECT_PER_MIN: "10000000",
