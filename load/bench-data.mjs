@@ -47,7 +47,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CONFIG = join(ROOT, "wrangler.toml");
 const SCRIPT = join(ROOT, "load", "bench-worker.ts");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
-const SIZES = (process.env.BENCH_DATA_SIZES ?? "100000,1000000").split(",").map(Number);
+/** `none`: the fan-out alone (results then go to the OS temp dir, not load/results/). */
+const SIZES = process.env.BENCH_DATA_SIZES === "none" ? [] : (process.env.BENCH_DATA_SIZES ?? "100000,1000000").split(",").map(Number);
 const REPS = Number(process.env.BENCH_DATA_REPS ?? 15);
 const FANOUT_EVENTS = Number(process.env.FANOUT_EVENTS ?? 500);
 const FANOUT_ENDPOINTS = Number(process.env.FANOUT_ENDPOINTS ?? 10);
@@ -410,7 +411,7 @@ async function main() {
     runs,
     targets,
   };
-  const file = join(ROOT, "load", "results", `data-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  const file = join(SIZES.length > 0 ? join(ROOT, "load", "results") : os.tmpdir(), `data-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
   console.log(`results: ${file}`);
 }

@@ -182,17 +182,25 @@ interface Claim {
   message: MessageRow;
 }
 
-/** The statements recording one attempt's outcome, and what to tell Queues afterwards. */
-function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: AttemptOutcome, done: number, disabled: Set<string>): { statements: BatchItem[]; settle: Settle } {
+/**
+ * What one attempt's outcome does: the statements recording it, its endpoint's failing-since
+ * change (kept apart: a batch writes only the last one per endpoint, which leaves the endpoint as
+ * the whole sequence would), and what to tell Queues afterwards.
+ */
+interface Recorded {
+  statements: BatchItem[];
+  endpointUpdate?: BatchItem;
+  settle: Settle;
+}
+
+function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: AttemptOutcome, done: number, disabled: Set<string>): Recorded {
   const { message, attempt, queueMessage } = claim;
   const statements: BatchItem[] = [attemptInsert(db, message, attempt, outcome, done)];
   const status = outcome.statusCode;
   if (status !== null && status >= 200 && status < 300) {
-    statements.push(
-      db.update(webhookMessages).set({ status: "delivered", deliveredAt: done }).where(eq(webhookMessages.id, message.id)),
-      db.update(webhookEndpoints).set({ failingSince: null }).where(and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NOT NULL`)),
-    );
-    return { statements, settle: { ack: true } };
+    statements.push(db.update(webhookMessages).set({ status: "delivered", deliveredAt: done }).where(eq(webhookMessages.id, message.id)));
+    const endpointUpdate = db.update(webhookEndpoints).set({ failingSince: null }).where(and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NOT NULL`));
+    return { statements, endpointUpdate, settle: { ack: true } };
   }
   if (status === 410) {
     statements.push(db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, message.id)));
@@ -214,11 +222,18 @@ function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: 
       .update(webhookMessages)
       .set(final ? { nextAttemptAt: null, ...(deadLetter ? {} : { status: "failed" as const }) } : { nextAttemptAt: done + delaySeconds * 1000 })
       .where(eq(webhookMessages.id, message.id)),
-    db.update(webhookEndpoints).set({ failingSince: done }).where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince))),
   );
+  const endpointUpdate = db.update(webhookEndpoints).set({ failingSince: done }).where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince)));
   // No retries left: Queues moves it to the dead-letter queue.
-  if (deadLetter) return { statements, settle: { retry: undefined } };
-  return { statements, settle: final ? { ack: true } : { retry: { delaySeconds } } };
+  if (deadLetter) return { statements, endpointUpdate, settle: { retry: undefined } };
+  return { statements, endpointUpdate, settle: final ? { ack: true } : { retry: { delaySeconds } } };
+}
+
+/** A batch's statements: every attempt's, then each endpoint's last failing-since change. */
+function batchStatements(recorded: { claim: Claim; recorded: Recorded }[]): BatchItem[] {
+  const lastEndpointUpdate = new Map<string, BatchItem>();
+  for (const r of recorded) if (r.recorded.endpointUpdate) lastEndpointUpdate.set(r.claim.message.endpointId, r.recorded.endpointUpdate);
+  return [...recorded.flatMap((r) => r.recorded.statements), ...lastEndpointUpdate.values()];
 }
 
 function settle(queueMessage: Message<unknown>, s: Settle) {
@@ -306,11 +321,8 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
       const endpoint = endpoints.get(claim.message.endpointId);
       if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
         const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
-        return {
-          claim,
-          statements: [attemptInsert(db, claim.message, claim.attempt, outcome, at), db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, claim.message.id))],
-          settle: { ack: true } as Settle,
-        };
+        const statements = [attemptInsert(db, claim.message, claim.attempt, outcome, at), db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, claim.message.id))];
+        return { claim, recorded: { statements, settle: { ack: true } } satisfies Recorded };
       }
       let outcome: AttemptOutcome;
       try {
@@ -320,20 +332,20 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
         logger.error("webhook_attempt_error", { message_id: claim.message.id, ...describeError(error) });
         outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Not sent: internal error." };
       }
-      return { claim, ...recordOutcome(db, claim, endpoint, outcome, nowMs(), disabled) };
+      return { claim, recorded: recordOutcome(db, claim, endpoint, outcome, nowMs(), disabled) };
     }),
   );
   if (recorded.length === 0) return;
   try {
-    await runBatch(db, recorded.flatMap((r) => r.statements));
-    for (const r of recorded) settle(r.claim.queueMessage, r.settle);
+    await runBatch(db, batchStatements(recorded));
+    for (const r of recorded) settle(r.claim.queueMessage, r.recorded.settle);
   } catch (error) {
     logger.warn("webhook_batch_write_failed", describeError(error));
     await Promise.all(
       recorded.map(async (r) => {
         try {
-          await runBatch(db, r.statements);
-          settle(r.claim.queueMessage, r.settle);
+          await runBatch(db, batchStatements([r]));
+          settle(r.claim.queueMessage, r.recorded.settle);
         } catch (e) {
           retryAll([r.claim], e);
         }
