@@ -11,8 +11,8 @@
  *   webhook messages of that endpoint (another tenant's backlog), in one INSERT … SELECT.
  * - `POST /__bench/usage-events {project_id, count, days}`: `count` raw participant-minute usage
  *   events spread over the last `days`, for the daily rollup to work through.
- * - `POST /__bench/rollup {seconds}`: runs the daily cron's rollup job (`usage_rollup`: every hour
- *   with usage not yet rolled up) back to back for `seconds`; answers how many runs and the longest.
+ * - `POST /__bench/rollup`: runs the daily cron's rollup job (`usage_rollup`: every hour with usage
+ *   not yet rolled up) once; answers how long it took.
  * - `POST /__bench/inbound-lag {since}`: LiveKit events stored since `since` (ms): how many, how
  *   many are still unprocessed, and received → processed percentiles.
  */
@@ -81,18 +81,9 @@ export default {
       return Response.json({ usage_events: row?.n ?? 0 });
     }
     if (path === "/__bench/rollup") {
-      const body = (await request.json()) as { seconds: number };
-      const job = CRON_JOBS["17 3 * * *"]!.usage_rollup!;
-      const deadline = Date.now() + body.seconds * 1000;
-      let runs = 0;
-      let longestMs = 0;
-      while (Date.now() < deadline) {
-        const started = Date.now();
-        await job(env, started);
-        longestMs = Math.max(longestMs, Date.now() - started);
-        runs++;
-      }
-      return Response.json({ runs, longest_ms: longestMs });
+      const started = Date.now();
+      const result = (await CRON_JOBS["17 3 * * *"]!.usage_rollup!(env, started)) as { hours?: number } | undefined;
+      return Response.json({ ms: Date.now() - started, hours: result?.hours ?? null });
     }
     if (path === "/__bench/inbound-lag") {
       const body = (await request.json()) as { since: number };

@@ -140,6 +140,25 @@ async function inboundLag({ base }, since) {
   }
 }
 
+/**
+ * The daily cron's rollup job, one invocation after another for `seconds`, as separate requests the
+ * way the cron invokes it (a loop inside one request would be one endless invocation, which no cron
+ * makes and which the local runtime stalls other requests behind).
+ */
+async function rollupBackToBack(base, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  let runs = 0;
+  let longestMs = 0;
+  let rolledUp = 0;
+  while (Date.now() < deadline) {
+    const run = await post(base, "/__bench/rollup", {});
+    runs++;
+    longestMs = Math.max(longestMs, run.ms);
+    rolledUp += run.hours ?? 0;
+  }
+  return { runs, longest_ms: longestMs, hours_rolled_up: rolledUp };
+}
+
 /** A local receiver for the tenants' webhook deliveries: answers every POST 204. */
 async function startReceiver() {
   const port = await freePort();
@@ -225,11 +244,11 @@ const SCENARIOS = [
     name: "inbound_rollup",
     server: "pulse",
     floor: "health",
-    note: `as inbound, while the daily rollup job runs back to back, starting with ${ROLLUP_USAGE_EVENTS} raw usage events of another tenant (35 days) to roll up`,
+    note: `as inbound, while the daily cron's rollup job runs back to back (one invocation after another), starting with ${ROLLUP_USAGE_EVENTS} raw usage events of another tenant (35 days) to roll up`,
     prepare: async (ctx) => {
       const res = await post(ctx.base, "/__bench/usage-events", { project_id: ctx.tenants.backlog.projectId, count: ROLLUP_USAGE_EVENTS, days: 35 });
       if (res.usage_events < ROLLUP_USAGE_EVENTS) throw new Error(`usage seeding answered ${JSON.stringify(res)}`);
-      ctx.rollup = post(ctx.base, "/__bench/rollup", { seconds: WARMUP + DURATION });
+      ctx.rollup = rollupBackToBack(ctx.base, WARMUP + DURATION);
     },
     request: ({ base, tenants }) => inboundRequest(base, tenants.inbound.projectId, "c"),
     after: async (ctx, since) => ({ ...(await inboundLag(ctx, since)), rollup: await ctx.rollup }),
@@ -315,9 +334,9 @@ async function post(base, path, body, token) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`POST ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${path} → ${res.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text);
 }
 
 /** One user and org; one project (with a tokens:write key) per limit the scenarios need. */
