@@ -251,7 +251,8 @@ const SCENARIOS = [
     prepare: async (ctx) => {
       const res = await post(ctx.base, "/__bench/usage-events", { project_id: ctx.tenants.backlog.projectId, count: ROLLUP_USAGE_EVENTS, days: 35 });
       if (res.usage_events < ROLLUP_USAGE_EVENTS) throw new Error(`usage seeding answered ${JSON.stringify(res)}`);
-      ctx.rollup = rollupBackToBack(ctx.base, WARMUP + DURATION);
+      // Caught here: an unhandled rejection would end the bench with its servers still running.
+      ctx.rollup = rollupBackToBack(ctx.base, WARMUP + DURATION).catch((error) => ({ error: error.message }));
     },
     request: ({ base, tenants }) => inboundRequest(base, tenants.inbound.projectId, "c"),
     after: async (ctx, since) => ({ ...(await inboundLag(ctx, since)), rollup: await ctx.rollup }),
