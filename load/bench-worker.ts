@@ -10,8 +10,8 @@
  *   total time and the slowest calls;
  * - `GET /__bench/cursor?org_id&depth`: the audit cursor of the row `depth` rows from the newest, as
  *   a client would hold it after paging that deep (`&table=room_sessions&project_id=` for sessions);
- * - `GET /__bench/past-retention`: per table, the rows the daily cleanup's rules would delete now
- *   (its backlog before a run, what it left after);
+ * - `GET /__bench/past-retention?now=`: per table, the rows the daily cleanup's rules would delete
+ *   at `now` (default: now): its backlog before a run, what it left by that run's own cutoffs;
  * - `GET /__bench/explain?path=…`: runs that GET through Pulse with the timing binding and answers
  *   each statement's D1 time and `EXPLAIN QUERY PLAN`, so a slow page can be told apart from a
  *   slow machine (the plan and D1's own time at both sizes).
@@ -152,9 +152,9 @@ export default {
       const log: Timed[] = [];
       const timedEnv = Object.assign(Object.create(null), env, { DB: timingD1(env.DB, log) }) as Bindings;
       const started = Date.now();
-      await worker.scheduled({ cron, scheduledTime: Date.now(), noRetry() {} } as ScheduledController, timedEnv, ctx);
+      await worker.scheduled({ cron, scheduledTime: started, noRetry() {} } as ScheduledController, timedEnv, ctx);
       const slowest = [...log].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => ({ ...t, ms: Number(t.ms.toFixed(1)) }));
-      return Response.json({ cron, total_ms: Date.now() - started, calls: log.length, slowest });
+      return Response.json({ cron, scheduled_time: started, total_ms: Date.now() - started, calls: log.length, slowest });
     }
     if (url.pathname === "/__bench/cursor") {
       const depth = Number(url.searchParams.get("depth"));
@@ -188,7 +188,9 @@ export default {
     if (url.pathname === "/__bench/past-retention") {
       const db = createDb(env.DB);
       const tables: Record<string, number> = {};
-      for (const [table, where] of await retentionRules(db, cleanupPolicyOf(loadConfig(env), Date.now()))) {
+      // `now`: judge by the cutoffs of a given run (rows keep crossing them as time passes).
+      const now = Number(url.searchParams.get("now") ?? Date.now());
+      for (const [table, where] of await retentionRules(db, cleanupPolicyOf(loadConfig(env), now))) {
         const row = await db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${sql.identifier(table)} WHERE ${where}`);
         tables[table] = (tables[table] ?? 0) + row.n;
       }
