@@ -201,16 +201,24 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   return { item, effects, messages };
 }
 
+/** `value` of each item, grouped by `key`, in first-seen order. */
+function groupBy<T, K, V>(items: T[], key: (item: T) => K, value: (item: T) => V): Map<K, V[]> {
+  const groups = new Map<K, V[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(value(item));
+    else groups.set(k, [value(item)]);
+  }
+  return groups;
+}
+
 /**
  * The processed marks of a wave's events, one UPDATE per project (and one for the unattributed):
  * in the wave's batch, after every effect, so each event's effects and its mark commit together.
  */
 function marks(db: Database, planned: Planned[]): BatchItem[] {
-  const byProject = new Map<string | null, string[]>();
-  for (const { item } of planned) {
-    const projectId = item.project?.projectId ?? null;
-    byProject.set(projectId, [...(byProject.get(projectId) ?? []), item.row.id]);
-  }
+  const byProject = groupBy(planned, ({ item }) => item.project?.projectId ?? null, ({ item }) => item.row.id);
   const processedAt = nowMs();
   return [...byProject].flatMap(([projectId, ids]) =>
     chunks(ids).map((slice) =>
@@ -253,8 +261,11 @@ async function loadEvents(db: Database, ids: string[]): Promise<StoredEvent[]> {
 
 /** Never-sent messages of events already processed, by project (one indexed query per project). */
 async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<string[]> {
-  const byProject = new Map<string, string[]>();
-  for (const r of rows) if (r.projectId) byProject.set(r.projectId, [...(byProject.get(r.projectId) ?? []), r.eventId]);
+  const byProject = groupBy(
+    rows.filter((r) => r.projectId !== null),
+    (r) => r.projectId!,
+    (r) => r.eventId,
+  );
   const ids: string[] = [];
   for (const [projectId, sourceIds] of byProject) ids.push(...(await unsentMessagesOf(db, projectId, sourceIds)));
   return ids;
