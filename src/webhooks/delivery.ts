@@ -15,6 +15,7 @@ import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import { loadConfig, type Config } from "../config";
 import { createDb, runBatch, type BatchItem, type Database } from "../db/client";
+import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
 import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
@@ -100,8 +101,10 @@ export async function signingSecrets(endpoint: Endpoint, config: Config, at: num
   return secrets;
 }
 
-function attemptInsert(db: Database, message: MessageRow, attempt: number, outcome: AttemptOutcome, at: number): BatchItem {
-  return db.insert(webhookAttempts).values({
+type AttemptRow = typeof webhookAttempts.$inferInsert;
+
+function attemptRow(message: MessageRow, attempt: number, outcome: AttemptOutcome, at: number): AttemptRow {
+  return {
     id: newId("webhookAttempt"),
     messageId: message.id,
     endpointId: message.endpointId,
@@ -111,7 +114,36 @@ function attemptInsert(db: Database, message: MessageRow, attempt: number, outco
     responseBody: outcome.responseBody,
     error: outcome.error,
     createdAt: at,
-  });
+  };
+}
+
+/**
+ * What an attempt changes on its message; null leaves the column as it is. (The claim already
+ * set `next_attempt_at` to null, so a message that is done needs no change there.)
+ */
+interface MessageChange {
+  id: string;
+  status: MessageRow["status"] | null;
+  deliveredAt: number | null;
+  nextAttemptAt: number | null;
+}
+
+/** Every message change of a batch in one UPDATE … FROM. */
+function messageUpdates(db: Database, changes: MessageChange[]): BatchItem[] {
+  if (changes.length === 0) return [];
+  const change = jsonTable("change", ["id", "status", "deliveredAt", "nextAttemptAt"], changes);
+  const { status, deliveredAt, nextAttemptAt } = change.columns;
+  return [
+    db
+      .update(webhookMessages)
+      .set({
+        status: sql`coalesce(${status}, ${webhookMessages.status})`,
+        deliveredAt: sql`coalesce(${deliveredAt}, ${webhookMessages.deliveredAt})`,
+        nextAttemptAt: sql`coalesce(${nextAttemptAt}, ${webhookMessages.nextAttemptAt})`,
+      })
+      .from(change.source)
+      .where(eq(webhookMessages.id, change.columns.id)),
+  ];
 }
 
 function disableEndpoint(db: Database, endpoint: Endpoint, reason: string, at: number): BatchItem[] {
@@ -183,33 +215,34 @@ interface Claim {
 }
 
 /**
- * What one attempt's outcome does: the statements recording it, its endpoint's failing-since
- * change (kept apart: a batch writes only the last one per endpoint, which leaves the endpoint as
- * the whole sequence would), and what to tell Queues afterwards.
+ * What one attempt's outcome does: its attempt record and message change (written with the whole
+ * batch's in one statement each), rarer statements of its own (disabling the endpoint), its
+ * endpoint's failing-since change (kept apart: a batch writes only the last one per endpoint,
+ * which leaves the endpoint as the whole sequence would), and what to tell Queues afterwards.
  */
 interface Recorded {
+  attempt: AttemptRow;
+  change: MessageChange;
   statements: BatchItem[];
   endpointUpdate?: BatchItem;
   settle: Settle;
 }
 
+const unchanged = { status: null, deliveredAt: null, nextAttemptAt: null };
+
 function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: AttemptOutcome, done: number, disabled: Set<string>): Recorded {
   const { message, attempt, queueMessage } = claim;
-  const statements: BatchItem[] = [attemptInsert(db, message, attempt, outcome, done)];
+  const record = attemptRow(message, attempt, outcome, done);
   const status = outcome.statusCode;
   if (status !== null && status >= 200 && status < 300) {
-    statements.push(db.update(webhookMessages).set({ status: "delivered", deliveredAt: done }).where(eq(webhookMessages.id, message.id)));
     const endpointUpdate = db.update(webhookEndpoints).set({ failingSince: null }).where(and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NOT NULL`));
-    return { statements, endpointUpdate, settle: { ack: true } };
+    return { attempt: record, change: { ...unchanged, id: message.id, status: "delivered", deliveredAt: done }, statements: [], endpointUpdate, settle: { ack: true } };
   }
   if (status === 410) {
-    statements.push(db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, message.id)));
     // Several messages of one batch may get the 410: the endpoint is disabled (and audited) once.
-    if (!disabled.has(endpoint.id)) {
-      disabled.add(endpoint.id);
-      statements.push(...disableEndpoint(db, endpoint, "The endpoint answered 410 Gone.", done));
-    }
-    return { statements, settle: { ack: true } };
+    const statements = disabled.has(endpoint.id) ? [] : disableEndpoint(db, endpoint, "The endpoint answered 410 Gone.", done);
+    disabled.add(endpoint.id);
+    return { attempt: record, change: { ...unchanged, id: message.id, status: "failed" }, statements, settle: { ack: true } };
   }
   // The schedule follows the message's own attempt number, so a re-enqueued message keeps its place.
   const final = attempt >= MAX_QUEUE_ATTEMPTS;
@@ -217,23 +250,28 @@ function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: 
   // Queues dead-letters only when its own count is spent; a final attempt that Queues would still
   // retry (a manual resend, a re-enqueued message) is recorded failed here instead.
   const deadLetter = final && queueMessage.attempts >= MAX_QUEUE_ATTEMPTS;
-  statements.push(
-    db
-      .update(webhookMessages)
-      .set(final ? { nextAttemptAt: null, ...(deadLetter ? {} : { status: "failed" as const }) } : { nextAttemptAt: done + delaySeconds * 1000 })
-      .where(eq(webhookMessages.id, message.id)),
-  );
+  const change: MessageChange = final
+    ? { ...unchanged, id: message.id, status: deadLetter ? null : "failed" }
+    : { ...unchanged, id: message.id, nextAttemptAt: done + delaySeconds * 1000 };
   const endpointUpdate = db.update(webhookEndpoints).set({ failingSince: done }).where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince)));
   // No retries left: Queues moves it to the dead-letter queue.
-  if (deadLetter) return { statements, endpointUpdate, settle: { retry: undefined } };
-  return { statements, endpointUpdate, settle: final ? { ack: true } : { retry: { delaySeconds } } };
+  if (deadLetter) return { attempt: record, change, statements: [], endpointUpdate, settle: { retry: undefined } };
+  return { attempt: record, change, statements: [], endpointUpdate, settle: final ? { ack: true } : { retry: { delaySeconds } } };
 }
 
-/** A batch's statements: every attempt's, then each endpoint's last failing-since change. */
-function batchStatements(recorded: { claim: Claim; recorded: Recorded }[]): BatchItem[] {
+/**
+ * A batch's statements: every attempt record in one INSERT, every message change in one UPDATE,
+ * the rarer statements, then each endpoint's last failing-since change.
+ */
+function batchStatements(db: Database, recorded: { claim: Claim; recorded: Recorded }[]): BatchItem[] {
   const lastEndpointUpdate = new Map<string, BatchItem>();
   for (const r of recorded) if (r.recorded.endpointUpdate) lastEndpointUpdate.set(r.claim.message.endpointId, r.recorded.endpointUpdate);
-  return [...recorded.flatMap((r) => r.recorded.statements), ...lastEndpointUpdate.values()];
+  return [
+    ...insertRows(db, webhookAttempts, recorded.map((r) => r.recorded.attempt)),
+    ...messageUpdates(db, recorded.map((r) => r.recorded.change)),
+    ...recorded.flatMap((r) => r.recorded.statements),
+    ...lastEndpointUpdate.values(),
+  ];
 }
 
 function settle(queueMessage: Message<unknown>, s: Settle) {
@@ -241,16 +279,14 @@ function settle(queueMessage: Message<unknown>, s: Settle) {
   else queueMessage.retry(s.retry);
 }
 
-/** IN lists stay under D1's 100 bound parameters per statement. */
-const IN_CHUNK = 50;
-
 /**
  * The queue consumer. D1 round trips per queue batch, not per delivery:
- * 1. one `db.batch()`: every message's attempt claim (conditional UPDATE … RETURNING) and the
- *    endpoints of the batch's messages;
+ * 1. one `db.batch()` of two statements: the attempt claim of every message (one conditional
+ *    UPDATE … FROM … RETURNING over the batch) and the endpoints of the batch's messages;
  * 2. the HTTP requests, concurrently;
- * 3. one `db.batch()` recording every attempt and its consequences (falling back to one batch per
- *    message if that fails, so one bad row cannot hold back the others).
+ * 3. one `db.batch()` recording every attempt and its consequences, set-based (one INSERT of the
+ *    attempts, one UPDATE of the messages; falling back to one batch per message if that fails,
+ *    so one bad row cannot hold back the others).
  * Each queue message is then acked or retried on its own. A message is acked only after its
  * attempt is recorded, so a crash anywhere before means Queues redelivers it (at least once); the
  * claim means a redelivered attempt that was already made is not sent again.
@@ -277,41 +313,45 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
   };
 
   const at = nowMs();
-  const ids = [...new Set(jobs.map((j) => j.messageId))];
-  const endpointReads: BatchItem[] = [];
-  for (let i = 0; i < ids.length; i += IN_CHUNK) {
-    const chunk = ids.slice(i, i + IN_CHUNK);
-    endpointReads.push(
+  // Several queue messages for one row in a batch (Queues delivered one twice, a manual resend met
+  // a scheduled retry): the highest attempt number claims it, the others are superseded.
+  const attemptOf = new Map<string, number>();
+  for (const j of jobs) attemptOf.set(j.messageId, Math.max(j.attempt, attemptOf.get(j.messageId) ?? 0));
+  const wanted = jsonTable("wanted", ["id", "attempt"], [...attemptOf].map(([id, attempt]) => ({ id, attempt })));
+  let claimed: MessageRow[];
+  let endpointRows: Endpoint[];
+  try {
+    [claimed, endpointRows] = await db.batch([
+      db
+        .update(webhookMessages)
+        .set({ attempts: wanted.columns.attempt, lastAttemptAt: at, nextAttemptAt: null })
+        .from(wanted.source)
+        // `+status`: the status is checked on the rows found by id, never used to find them (left
+        // to itself, SQLite may walk every tenant's pending messages by the status index instead).
+        .where(and(eq(webhookMessages.id, wanted.columns.id), eq(sql`+${webhookMessages.status}`, "pending"), lt(webhookMessages.attempts, wanted.columns.attempt)))
+        .returning(),
       db
         .select()
         .from(webhookEndpoints)
-        .where(inArray(webhookEndpoints.id, db.select({ id: webhookMessages.endpointId }).from(webhookMessages).where(inArray(webhookMessages.id, chunk)))),
-    );
-  }
-  let results: unknown[];
-  try {
-    results = await runBatch(db, [
-      ...jobs.map((j) =>
-        db
-          .update(webhookMessages)
-          .set({ attempts: j.attempt, lastAttemptAt: at, nextAttemptAt: null })
-          .where(and(eq(webhookMessages.id, j.messageId), eq(webhookMessages.status, "pending"), lt(webhookMessages.attempts, j.attempt)))
-          .returning(),
-      ),
-      ...endpointReads,
+        .where(inArray(webhookEndpoints.id, db.select({ id: webhookMessages.endpointId }).from(webhookMessages).where(inArray(webhookMessages.id, jsonValues([...attemptOf.keys()]))))),
     ]);
   } catch (error) {
     retryAll(jobs, error);
     return;
   }
-  const endpoints = new Map((results.slice(jobs.length) as Endpoint[][]).flat().map((e) => [e.id, e]));
+  const endpoints = new Map(endpointRows.map((e) => [e.id, e]));
+  const unclaimed = new Map(claimed.map((m) => [m.id, m]));
   const claims: Claim[] = [];
-  jobs.forEach((j, i) => {
-    const message = (results[i] as MessageRow[])[0];
+  for (const j of jobs) {
+    const message = unclaimed.get(j.messageId);
     // Already attempted (a duplicate or superseded queue message), delivered, or failed.
-    if (!message) j.queueMessage.ack();
-    else claims.push({ queueMessage: j.queueMessage, attempt: j.attempt, message });
-  });
+    if (!message || message.attempts !== j.attempt) {
+      j.queueMessage.ack();
+      continue;
+    }
+    unclaimed.delete(j.messageId);
+    claims.push({ queueMessage: j.queueMessage, attempt: j.attempt, message });
+  }
 
   // Secrets and LiveKit keys read and decrypted once per endpoint, not per message.
   const credentials = batchCredentials(db, config, at);
@@ -321,8 +361,8 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
       const endpoint = endpoints.get(claim.message.endpointId);
       if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
         const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
-        const statements = [attemptInsert(db, claim.message, claim.attempt, outcome, at), db.update(webhookMessages).set({ status: "failed" }).where(eq(webhookMessages.id, claim.message.id))];
-        return { claim, recorded: { statements, settle: { ack: true } } satisfies Recorded };
+        const recorded: Recorded = { attempt: attemptRow(claim.message, claim.attempt, outcome, at), change: { ...unchanged, id: claim.message.id, status: "failed" }, statements: [], settle: { ack: true } };
+        return { claim, recorded };
       }
       let outcome: AttemptOutcome;
       try {
@@ -337,14 +377,14 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
   );
   if (recorded.length === 0) return;
   try {
-    await runBatch(db, batchStatements(recorded));
+    await runBatch(db, batchStatements(db, recorded));
     for (const r of recorded) settle(r.claim.queueMessage, r.recorded.settle);
   } catch (error) {
     logger.warn("webhook_batch_write_failed", describeError(error));
     await Promise.all(
       recorded.map(async (r) => {
         try {
-          await runBatch(db, batchStatements([r]));
+          await runBatch(db, batchStatements(db, [r]));
           settle(r.claim.queueMessage, r.recorded.settle);
         } catch (e) {
           retryAll([r.claim], e);

@@ -36,8 +36,11 @@ export async function plansOf(log: RecordedStatement[]): Promise<PlannedStatemen
   return planned;
 }
 
-/** Tables small and fixed in size (a scan of them costs the same at any scale). */
-const FIXED_TABLES = new Set(["plans", "metric_counts"]);
+/**
+ * Tables whose scan costs the same at any scale: small fixed ones, and `json_each`, which walks the
+ * statement's own bound rows (src/db/json-rows.ts: one batch's, never a table's).
+ */
+const FIXED_TABLES = new Set(["plans", "metric_counts", "json_each"]);
 
 /** Plan lines that walk a whole table or a whole index: `SCAN t` (SQLite's word for no seek). */
 export function fullScans(statements: PlannedStatement[]): string[] {

@@ -2,7 +2,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import type { Bindings } from "../../src/env";
 import { createTenant } from "../support/factories";
+import { fullScans, plansOf, recordingD1, type RecordedStatement } from "../support/query-plans";
 import { createEndpoint, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => {
@@ -28,14 +30,15 @@ function fakeReceivers(answers: Record<string, number[]>): Record<string, { webh
   return received;
 }
 
-/** Runs the real consumer on one queue batch of delivery jobs `[message id, Queues' attempts]`. */
-async function consumeBatch(jobs: [string, number][]) {
+/** Runs the real consumer on one queue batch of delivery jobs `[message id, Queues' attempts]` (its statements go to `log`). */
+async function consumeBatch(jobs: [string, number][], log?: RecordedStatement[]) {
   const batch = createMessageBatch(
     "pulse-webhooks",
     jobs.map(([id, attempts], i) => ({ id: `qm-${i}-${Math.random()}`, timestamp: new Date(), attempts, body: { message_id: id, base_attempts: 0 } })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  const bindings = log ? (Object.assign(Object.create(null), env, { DB: recordingD1(env.DB, log) }) as Bindings) : env;
+  await worker.queue(batch, bindings, ctx);
   return getQueueResult(batch, ctx);
 }
 
@@ -102,5 +105,42 @@ describe("batched webhook consumer", () => {
     const attempts = await attemptsOf(badMessages.map((m) => m.id));
     expect(attempts.map((a) => [a.message_id, a.attempt]).sort()).toEqual(badMessages.flatMap((m) => [[m.id, 1], [m.id, 2]]).sort());
     expect(attempts.filter((a) => a.status_code === 200)).toHaveLength(1);
+  });
+
+  it("claims and records a whole batch in a few set-based statements, each on an index", async () => {
+    const { user, project } = await createTenant();
+    const hosts = [receiverHost(), receiverHost()];
+    const byHost = fakeReceivers({ [hosts[0]!]: [200], [hosts[1]!]: [503] });
+    const endpoints = await Promise.all(hosts.map((h) => createEndpoint(user.token, project.id, { url: `https://${h}/hook` })));
+    const messages = await Promise.all(Array.from({ length: 60 }, (_, i) => pendingMessage(project.id, endpoints[i % 2]!.id, { n: i })));
+    const log: RecordedStatement[] = [];
+    // A manual resend met a scheduled retry: the same row twice with different attempt numbers.
+    const result = await consumeBatch([...messages.map((m): [string, number] => [m.id, 1]), [messages[0]!.id, 2]], log);
+
+    // The higher attempt number claims the row; the superseded job is acked, and the row is sent once.
+    expect(byHost[hosts[0]!]!.filter((r) => r.webhookId === messages[0]!.id)).toHaveLength(1);
+    expect(result.explicitAcks).toHaveLength(31);
+    expect(result.retryMessages).toHaveLength(30);
+    const first = await attemptsOf([messages[0]!.id]);
+    expect(first.map((a) => a.attempt)).toEqual([2]);
+
+    // Claim + endpoints, then attempts + messages + each endpoint's failing-since: not one per message.
+    const statements = log.filter((s) => !/^\s*(pragma|select 1)/i.test(s.sql));
+    expect(statements.length, statements.map((s) => s.sql).join("\n")).toBeLessThanOrEqual(6);
+    const planned = await plansOf(log);
+    expect(fullScans(planned)).toEqual([]);
+    // The claim and the recorded changes find each row by its id, never by status across tenants.
+    const updates = planned.filter((s) => /^update "webhook_messages"/i.test(s.sql));
+    expect(updates).toHaveLength(2);
+    for (const u of updates) expect(u.plan.join("\n"), u.sql).toMatch(/^SEARCH webhook_messages USING INDEX sqlite_autoindex_webhook_messages_1 \(id=\?\)$/m);
+
+    const rows = await env.DB.prepare("SELECT status, attempts, next_attempt_at, delivered_at FROM webhook_messages WHERE project_id = ?").bind(project.id).all<{ status: string; attempts: number; next_attempt_at: number | null; delivered_at: number | null }>();
+    const delivered = rows.results.filter((r) => r.status === "delivered");
+    const waiting = rows.results.filter((r) => r.status === "pending");
+    expect(delivered).toHaveLength(30);
+    expect(delivered.every((r) => r.delivered_at !== null && r.next_attempt_at === null)).toBe(true);
+    // The 503s wait for their retry 5 s later (the first delay of the schedule).
+    expect(waiting).toHaveLength(30);
+    expect(waiting.every((r) => r.next_attempt_at !== null && r.next_attempt_at > Date.now() && r.delivered_at === null && r.attempts === 1)).toBe(true);
   });
 });
