@@ -35,7 +35,7 @@ import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/
 import { roomSessionStatements } from "../sessions/record";
 import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
-import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, unsentMessagesOf, type FanOutEndpoint } from "../webhooks/messages";
+import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
 import { attributeEvents, type Attribution } from "./attribution";
 
 export interface ProcessDeps {
@@ -176,11 +176,11 @@ async function stateStatements(
   }
 }
 
-/** One event's statements: its effects and its webhook messages (returning new ids). */
+/** One event's statements (its effects) and its webhook message rows. */
 interface Planned {
   item: Item;
   effects: BatchItem[];
-  messages: BatchItem[];
+  messages: MessageInsert[];
 }
 
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
@@ -194,10 +194,10 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const projectEndpoints = endpoints.get(project.projectId) ?? [];
-  const messages = tenantEvent ? fanOutInserts(db, projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
+  const messages = tenantEvent ? fanOutRows(projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
   // A completed recording is its own event, once per egress (its source id is the egress's).
   const recording = egress?.recording;
-  if (recording) messages.push(...fanOutInserts(db, projectEndpoints, project.projectId, recording.event, recording.sourceId));
+  if (recording) messages.push(...fanOutRows(projectEndpoints, project.projectId, recording.event, recording.sourceId));
   return { item, effects, messages };
 }
 
@@ -232,12 +232,10 @@ function marks(db: Database, planned: Planned[]): BatchItem[] {
 
 /** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
 async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageIds: string[]; failed: StoredEvent[] }> {
-  const statements: BatchItem[] = [];
-  const messageSlots: number[] = [];
-  for (const p of planned) {
-    statements.push(...p.effects);
-    for (const m of p.messages) messageSlots.push(statements.push(m) - 1);
-  }
+  const statements: BatchItem[] = planned.flatMap((p) => p.effects);
+  // The wave's webhook messages in one set-based insert, after the effects and before the marks.
+  const inserts = fanOutInserts(deps.db, planned.flatMap((p) => p.messages));
+  const messageSlots = inserts.map((insert) => statements.push(insert) - 1);
   statements.push(...marks(deps.db, planned));
   try {
     const results = (await runBatch(deps.db, statements)) as unknown[];

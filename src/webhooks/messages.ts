@@ -5,7 +5,8 @@
  * event twice creates nothing twice. Queue messages carry only the row id; the row is the truth.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { chunks, type BatchItem, type Database } from "../db/client";
+import { chunks, type Database } from "../db/client";
+import { insertRows } from "../db/json-rows";
 import { webhookEndpoints, webhookMessages } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -69,34 +70,40 @@ export async function enabledEndpointsOf(db: Database, projectIds: string[]): Pr
   return byProject;
 }
 
+/** A `webhook_messages` row to insert. */
+export type MessageInsert = ReturnType<typeof messageRow>;
+
 /**
- * Inserts for every endpoint in `endpoints` subscribed to the event's type (and, with a room
- * filter, to the event's room), each returning the new row's id (nothing when the row already exists: a re-processed event). LiveKit-format endpoints
- * get `livekitEvent` (LiveKit's own event, when the event is one) in LiveKit's format, and nothing
- * for events LiveKit does not have.
+ * A row for every endpoint in `endpoints` subscribed to the event's type (and, with a room
+ * filter, to the event's room). LiveKit-format endpoints get `livekitEvent` (LiveKit's own event,
+ * when the event is one) in LiveKit's format, and nothing for events LiveKit does not have.
  */
-export function fanOutInserts(
-  db: Database,
+export function fanOutRows(
   endpoints: readonly FanOutEndpoint[],
   projectId: string,
   event: TenantEvent,
   sourceId: string,
   livekitEvent?: Record<string, unknown>,
-): BatchItem[] {
+): MessageInsert[] {
   const subscribed = endpoints
     .filter((e) => e.projectId === projectId)
     .filter((e) => e.events === null || (JSON.parse(e.events) as string[]).includes(event.type))
     .filter((e) => roomFilterAdmits(e.rooms === null ? null : (JSON.parse(e.rooms) as string[]), event));
   const livekitBody = livekitEvent && subscribed.some((e) => e.format === "livekit") ? livekitWebhookBody(livekitEvent, projectId) : null;
+  const standardBody = webhookBody(event);
   return subscribed
     .filter((e) => e.format === "standard" || livekitBody !== null)
-    .map((e) =>
-      db
-        .insert(webhookMessages)
-        .values(messageRow(projectId, e.id, event, sourceId, e.format === "livekit" ? livekitBody! : undefined))
-        .onConflictDoNothing({ target: [webhookMessages.endpointId, webhookMessages.sourceId] })
-        .returning({ id: webhookMessages.id }),
-    );
+    .map((e) => messageRow(projectId, e.id, event, sourceId, e.format === "livekit" ? livekitBody! : standardBody));
+}
+
+/**
+ * Inserts for a batch's fan-out rows (set-based: one statement for many events), each returning
+ * the ids of the rows it created: nothing for a row that already exists (a re-processed event).
+ */
+export function fanOutInserts(db: Database, rows: readonly MessageInsert[]) {
+  return insertRows(db, webhookMessages, rows).map((insert) =>
+    insert.onConflictDoNothing({ target: [webhookMessages.endpointId, webhookMessages.sourceId] }).returning({ id: webhookMessages.id }),
+  );
 }
 
 /** A single message to one endpoint (the `webhook.test` send); `payload` replaces the standard body. */
