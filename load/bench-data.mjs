@@ -40,6 +40,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopProcessGroup } from "./process-group.mjs";
+import { WRANGLER_ENV } from "./wrangler-env.mjs";
 import { AccessToken } from "livekit-server-sdk";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,7 +73,6 @@ const VARS = {
   PUBLIC_URL: "http://127.0.0.1",
   LOG_LEVEL: "warn",
 };
-const WRANGLER_ENV = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -335,6 +335,7 @@ async function fanout(base) {
       await api(base, "POST", `/v1/projects/${projectId}/webhooks`, { token: t.token, body: { url: `http://127.0.0.1:${port}/hook/${e}`, events: ["participant.joined"] } });
     }
     const started = performance.now();
+    const resent = [];
     const send = async (i) => {
       const body = JSON.stringify({
         event: "participant_joined",
@@ -346,12 +347,22 @@ async function fanout(base) {
       const token = new AccessToken(LK_KEY, LK_SECRET, { ttl: "5m" });
       token.sha256 = await sha256Base64(body);
       const headers = { "Content-Type": "application/webhook+json", Authorization: await token.toJwt() };
-      // LiveKit retries a failed webhook; so does the bench (Pulse deduplicates by event id).
+      // LiveKit retries a failed webhook (an error status or a broken connection); so does the
+      // bench (Pulse deduplicates by event id).
       for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${base}/v1/livekit/webhook`, { method: "POST", headers, body });
-        if (res.status === 200) return;
-        const text = await res.text();
-        if (attempt === 3 || res.status < 500) throw new Error(`LiveKit webhook → ${res.status} ${text.slice(0, 200)}`);
+        let failure;
+        try {
+          const res = await fetch(`${base}/v1/livekit/webhook`, { method: "POST", headers, body });
+          if (res.status === 200) return;
+          const text = await res.text();
+          if (res.status < 500) throw new Error(`LiveKit webhook → ${res.status} ${text.slice(0, 200)}`);
+          failure = `${res.status} ${text.slice(0, 200)}`;
+        } catch (error) {
+          if (error.message.startsWith("LiveKit webhook")) throw error;
+          failure = `${error.message} (${error.cause?.code ?? error.cause?.message ?? "no cause"})`;
+        }
+        resent.push(failure);
+        if (attempt === 3) throw new Error(`LiveKit webhook failed 3 times: ${failure}`);
         await sleep(500);
       }
     };
@@ -370,6 +381,8 @@ async function fanout(base) {
       lost: expected - received.size,
       duplicated: total - received.size,
       events_sent_ms: round(sentMs),
+      events_resent: resent.length,
+      resend_reasons: [...new Set(resent)].slice(0, 5),
       end_to_end_ms: round(last - started),
       deliveries_per_sec_end_to_end: Math.round(received.size / ((last - started) / 1000)),
       deliveries_per_sec_consumer: Math.round(received.size / ((last - first) / 1000)),

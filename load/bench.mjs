@@ -30,6 +30,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopProcessGroup } from "./process-group.mjs";
+import { DEVTOOLS, WRANGLER_ENV } from "./wrangler-env.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -38,16 +39,6 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const PULSE_VARS = (process.env.BENCH_PULSE_VARS ?? "").split(/\s+/).filter(Boolean);
-/**
- * `wrangler dev` forwards every console call of the Worker through its devtools inspector proxy,
- * which costs more CPU per line than a whole bare request (see load/README.md); production has no
- * such path. Wrangler skips that proxy when it runs under a VS Code debug terminal, which it detects
- * by VSCODE_INSPECTOR_OPTIONS; the bench sets it (for every server alike) unless BENCH_DEVTOOLS=on.
- * Log lines then travel workerd's stdout to wrangler, as `wrangler dev`'s structured logs.
- */
-const DEVTOOLS = process.env.BENCH_DEVTOOLS === "on";
-const WRANGLER_ENV = { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", ...(DEVTOOLS ? {} : { VSCODE_INSPECTOR_OPTIONS: "pulse-bench" }) };
-
 const LOW_LIMIT = 1_000; // the contract's default project limit
 const HIGH_LIMIT = 1_000_000;
 const PREFILL_HITS = 500_000;
