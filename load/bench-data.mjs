@@ -6,7 +6,7 @@
  * under the OS temp dir; the dev database is never touched):
  * 1. applies the migrations and starts the bench Worker (load/bench-worker.ts: Pulse plus /__bench/
  *    routes, with Pulse's own wrangler.toml and so its bindings) with `wrangler dev` on a free
- *    127.0.0.1 port;
+ *    127.0.0.1 port, without wrangler's devtools inspector proxy (load/wrangler-env.mjs);
  * 2. signs up, creates an org with 10 projects, and bulk-seeds N usage events (over 40 days, so
  *    some are past USAGE_EVENT_RETENTION_DAYS; with rooms and identities), N audit entries (over
  *    400 days, so some are past AUDIT_RETENTION_DAYS), and N participant sessions in N/10 room

@@ -18,7 +18,7 @@
  * Env: BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 20), BENCH_WARMUP (s, default 2),
  *      BENCH_ONLY (comma-separated scenario names: run just those, plus the floors they need),
  *      BENCH_PULSE_VARS (space-separated NAME:VALUE pairs passed to Pulse's wrangler as --var),
- *      BENCH_DEVTOOLS=on (keep wrangler's devtools console forwarding; see WRANGLER_ENV).
+ *      BENCH_DEVTOOLS=on (keep wrangler's devtools inspector proxy; see load/wrangler-env.mjs).
  */
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";

@@ -15,8 +15,8 @@ import type { Database } from "./client";
 export type JsonScalar = string | number | boolean | null;
 
 /**
- * D1 caps a bound value (and a row) at 2 MB; one statement's rows stay well under it, and rows
- * beyond go to further statements.
+ * D1 caps a bound value (and a row) at 2 MB. One statement's JSON stays under 512 Ki UTF-16 code
+ * units, at most 1.5 MB of UTF-8 (3 bytes per unit at worst); rows beyond go to further statements.
  */
 const MAX_JSON_PARAM_CHARS = 512 * 1024;
 
