@@ -31,6 +31,7 @@ import { describeError } from "../lib/logger";
 import { withPublicEgressErrors } from "../egress/errors";
 import { protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
+import { yieldToOtherWork } from "../lib/yield";
 import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
 import { roomSessionStatements } from "../sessions/record";
 import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
@@ -307,6 +308,8 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
   const messageIds = await unsentOfProcessed(db, done);
   const failed: StoredEvent[] = [];
   for (const wave of waves(items)) {
+    // Between the batch's round trips, requests get their turn (LiveKit's webhooks among them).
+    await yieldToOtherWork();
     // The wave's leaves find their sessions in one query; its other look-ups run side by side.
     const sessions = await sessionsBySid(db, wave.flatMap((i) => (i.project && LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : [])));
     const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints, sessions)));

@@ -13,6 +13,7 @@ import { livekitEvents, participantSessions } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { namespacedRoom } from "../livekit/rooms";
+import { yieldToOtherWork } from "../lib/yield";
 import { billableMinutes, usageEventInsert } from "./record";
 
 export interface ProjectRef {
@@ -171,6 +172,7 @@ export async function closeStaleSessions(db: Database, timeoutHours: number, opt
     await runBatch(db, statements);
     closed += stale.length;
     if (stale.length < pageSize) break;
+    await yieldToOtherWork();
   }
   return closed;
 }

@@ -25,6 +25,7 @@
 import type { Database } from "../db/client";
 import { nowMs } from "../lib/clock";
 import { dimensionDayStatements, dimensionHourStatements } from "./dimension-rollup";
+import { yieldToOtherWork } from "../lib/yield";
 
 export const HOUR_MS = 3600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -112,6 +113,7 @@ export async function rollUpDirtyHours(
       await rollUpHours(db, group);
       hours += group.length;
       after = group[group.length - 1]!;
+      await yieldToOtherWork();
     }
   }
 }

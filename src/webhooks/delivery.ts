@@ -24,6 +24,7 @@ import { afterPosition } from "../lib/pagination";
 import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
 import { sealedAt } from "../db/sealed";
+import { yieldToOtherWork } from "../lib/yield";
 import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
 import { livekitWebhookHeaders } from "./livekit-format";
@@ -88,6 +89,7 @@ export async function requeueOverdueMessages(env: Bindings, overdueMs = 15 * 60_
     const last: (typeof overdue)[number] | undefined = overdue[overdue.length - 1];
     if (!last || overdue.length < pageSize) break;
     after = { at: last.at!, id: last.id };
+    await yieldToOtherWork();
   }
   return requeued;
 }
