@@ -21,7 +21,7 @@ import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { afterPosition } from "../lib/pagination";
-import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
+import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
 import { sealedAt } from "../db/sealed";
 import { yieldToOtherWork } from "../lib/yield";

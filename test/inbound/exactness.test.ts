@@ -5,7 +5,6 @@
  * those of a slow serial run of the same events, computed here from the generated times alone.
  * The consumer's throughput at scale is `npm run bench`'s to show.
  */
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { rows } from "../support/db";
 import { createTenant } from "../support/factories";
