@@ -41,7 +41,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopProcessGroup } from "./process-group.mjs";
-import { WRANGLER_ENV } from "./wrangler-env.mjs";
+import { wranglerEnv } from "./wrangler-env.mjs";
 import { AccessToken } from "livekit-server-sdk";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -100,7 +100,7 @@ async function startBenchWorker(persistTo, logFile) {
     "--persist-to", persistTo, "--show-interactive-dev-session=false", "--test-scheduled"];
   for (const [k, v] of Object.entries(VARS)) args.push("--var", `${k}:${v}`);
   const out = openSync(logFile, "a");
-  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: WRANGLER_ENV, detached: true });
+  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: wranglerEnv(persistTo), detached: true });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -205,7 +205,7 @@ async function tenant(base, projects) {
 async function freshBenchWorker() {
   const persistTo = mkdtempSync(join(os.tmpdir(), "pulse-bench-data-"));
   const logFile = join(persistTo, "wrangler.log");
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "-c", CONFIG, "--persist-to", persistTo], { cwd: ROOT, env: WRANGLER_ENV, encoding: "utf8" });
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "-c", CONFIG, "--persist-to", persistTo], { cwd: ROOT, env: wranglerEnv(persistTo), encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   return { persistTo, pulse: await startBenchWorker(persistTo, logFile) };
 }

@@ -30,7 +30,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopProcessGroup } from "./process-group.mjs";
-import { DEVTOOLS, WRANGLER_ENV } from "./wrangler-env.mjs";
+import { DEVTOOLS, wranglerEnv } from "./wrangler-env.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -283,7 +283,7 @@ async function startServer(name, persistTo, logFile) {
   if (spec.migrate) {
     const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistTo], {
       cwd: ROOT,
-      env: WRANGLER_ENV,
+      env: wranglerEnv(persistTo),
       encoding: "utf8",
     });
     if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
@@ -303,7 +303,7 @@ async function startServer(name, persistTo, logFile) {
     ...(spec.vars ?? []).flatMap((v) => ["--var", v]),
   ];
   const out = openSync(logFile, "a");
-  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: WRANGLER_ENV, detached: true });
+  const child = spawn(WRANGLER, args, { cwd: ROOT, stdio: ["ignore", out, out], env: wranglerEnv(persistTo), detached: true });
   const base = `http://127.0.0.1:${port}`;
   const probe = name === "bare_do" ? "/" : "/health";
   const deadline = Date.now() + 90_000;

@@ -1,6 +1,6 @@
 /**
- * Prefixed, random, URL-safe identifiers (`org_3kT9…`). 16 random bytes (128 bits) rendered in
- * base62 so ids are opaque, unguessable and safe in paths without escaping.
+ * Prefixed, random, URL-safe identifiers (`org_3kT9…`): 22 uniformly random base62 characters
+ * (131 bits), so ids are opaque, unguessable and safe in paths without escaping.
  */
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -57,17 +57,34 @@ export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
-/** `length` uniformly random base62 characters (rejection sampling: no modulo bias). */
+/**
+ * `length` uniformly random base62 characters. Rejection sampling: bytes of 248 and up are
+ * skipped, so every character is equally likely (248 = 4 × 62).
+ */
 export function randomBase62(length: number): string {
+  // A few spare bytes cover the 3 % rejected, so one draw almost always suffices.
+  const bytes = randomBytes(length + 8);
   let out = "";
+  let i = 0;
   while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
-      if (b < 248 && out.length < length) out += ALPHABET[b % 62];
+    if (i === bytes.length) {
+      crypto.getRandomValues(bytes);
+      i = 0;
     }
+    const b = bytes[i++]!;
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }
 
+/** Characters in an id after its prefix: 62^22 > 2^130. */
+const ID_LENGTH = 22;
+
+/**
+ * A new id of `kind`. Drawn as base62 characters directly rather than encoding random bytes (the
+ * same alphabet and length as 16 bytes in base62): ids are made several times per request and per
+ * LiveKit event, and the long division cost twice as much.
+ */
 export function newId(kind: IdKind): string {
-  return `${ID_PREFIX[kind]}_${base62(randomBytes(16))}`;
+  return `${ID_PREFIX[kind]}_${randomBase62(ID_LENGTH)}`;
 }
