@@ -10,10 +10,10 @@
  * 4. Events are split into waves by what they read and write (a participant's session, a room, an
  *    egress, an ingress): an event that reads what an earlier one wrote goes to a later wave, so
  *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
- *    is one wave; joins then leaves then the room's end, three. Each wave is one `db.batch()`: the
- *    events' effects (sessions, minutes, room sessions, egress/ingress state, webhook messages)
- *    and their processed marks (one per project) commit together, so an event is applied exactly
- *    once or not at all.
+ *    is one wave; joins then leaves then the room's end, three. A wave commits in `db.batch()`es
+ *    of up to 25 events, in order: in each, the events' effects (sessions, minutes, room sessions,
+ *    egress/ingress state, webhook messages) and their processed marks (one per project) commit
+ *    together, so an event is applied exactly once or not at all.
  * 5. The new webhook messages are enqueued for delivery.
  *
  * Every effect is also idempotent and order-tolerant on its own (a leave before its join still
@@ -270,6 +270,15 @@ async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<str
   return ids;
 }
 
+/**
+ * A wave commits in batches of at most this many events, one after another (the wave's events
+ * read nothing another wave member writes, and sequential batches keep their order). Locally D1
+ * runs a batch as one synchronous transaction on the thread that also answers requests, so a
+ * whole wave of 100 events (~500 statements) held every request, LiveKit's webhooks among them,
+ * for its duration; deployed it bounds how long one batch holds D1's writer.
+ */
+const COMMIT_EVENTS = 25;
+
 export interface BatchOutcome {
   processed: number;
   /** Already processed before this batch (a duplicate queue message). */
@@ -313,9 +322,12 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
     // The wave's leaves find their sessions in one query; its other look-ups run side by side.
     const sessions = await sessionsBySid(db, wave.flatMap((i) => (i.project && LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : [])));
     const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints, sessions)));
-    const result = await commit(deps, planned);
-    messageIds.push(...result.messageIds);
-    failed.push(...result.failed);
+    for (const [i, part] of chunks(planned, COMMIT_EVENTS).entries()) {
+      if (i > 0) await yieldToOtherWork();
+      const result = await commit(deps, part);
+      messageIds.push(...result.messageIds);
+      failed.push(...result.failed);
+    }
   }
   const processed = items.length - failed.length;
   if (unreadable.length > 0) {

@@ -104,13 +104,17 @@ async function ensureRoomSession(
     id = open?.id ?? newId("roomSession");
     ref = { where: eq(roomSessions.id, id), id: sql`${id}` };
   }
+  // One upsert: a participant event may have opened it before `room_started` arrived, so on
+  // conflict the earliest start wins; a sid already taken by another project's row changes nothing.
   statements.push(
     db
       .insert(roomSessions)
       .values({ id, projectId: project.projectId, orgId: project.orgId, room: project.room, roomSid, startedAt, createdAt: at, updatedAt: at })
-      .onConflictDoNothing(),
-    // A participant event may have opened it before `room_started` arrived: the earliest start wins.
-    db.update(roomSessions).set({ startedAt: sql`MIN(room_sessions.started_at, ${startedAt})` }).where(ref.where),
+      .onConflictDoUpdate({
+        target: roomSid ? roomSessions.roomSid : roomSessions.id,
+        set: { startedAt: sql`MIN(room_sessions.started_at, excluded.started_at)` },
+        setWhere: eq(roomSessions.projectId, project.projectId),
+      }),
   );
   return { ref, statements };
 }

@@ -23,7 +23,7 @@ afterEach(() => {
 
 /** `env.DB`, counting every round trip (a statement's `all`/`run`/`raw`/`first`, or one `batch`). */
 function countingDb() {
-  const counter = { trips: 0 };
+  const counter = { trips: 0, batchSizes: [] as number[] };
   const count = <S extends object>(stmt: S): S => {
     const s = stmt as Record<string, unknown>;
     for (const method of ["all", "run", "raw", "first"]) {
@@ -41,6 +41,7 @@ function countingDb() {
     prepare: (sql: string) => count(env.DB.prepare(sql)),
     batch: (statements: D1PreparedStatement[]) => {
       counter.trips++;
+      counter.batchSizes.push(statements.length);
       return env.DB.batch(statements);
     },
     exec: (sql: string) => env.DB.exec(sql),
@@ -61,17 +62,23 @@ async function store(event: Record<string, unknown>, receivedAt = Date.now()): P
   return { id, eventId: parsed.id };
 }
 
-/** Runs the Worker's queue handler on one batch of the inbound queue carrying `ids`. */
-async function consume(ids: string[], db: D1Database = env.DB) {
+/** Runs the Worker's queue handler on one batch of the inbound queue with these message bodies. */
+async function consumeMessages(bodies: unknown[], db: D1Database = env.DB) {
   const batch = createMessageBatch(
     "pulse-inbound",
-    ids.map((id, i) => ({ id: `qm-${id}-${i}-${Math.random()}`, timestamp: new Date(), attempts: 1, body: { kind: "livekit_event", id } })),
+    bodies.map((body, i) => ({ id: `qm-${i}-${Math.random()}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch, { ...env, DB: db }, ctx);
   const result = await getQueueResult(batch, ctx);
-  const idOf = new Map(batch.messages.map((m) => [m.id, (m.body as { id: string }).id]));
-  return { ...result, retriedIds: result.retryMessages.map((r: { msgId: string }) => idOf.get(r.msgId)!), ackedIds: result.explicitAcks.map((a: string) => idOf.get(a)!) };
+  const index = new Map(batch.messages.map((m, i) => [m.id, i]));
+  return { ...result, retried: result.retryMessages.map((r: { msgId: string }) => index.get(r.msgId)!), acked: result.explicitAcks.map((a: string) => index.get(a)!) };
+}
+
+/** One batch of the inbound queue carrying `ids`, one message each. */
+async function consume(ids: string[], db: D1Database = env.DB) {
+  const result = await consumeMessages(ids.map((id) => ({ kind: "livekit_events", ids: [id] })), db);
+  return { ...result, retriedIds: result.retried.map((i: number) => ids[i]!), ackedIds: result.acked.map((i: number) => ids[i]!) };
 }
 
 /** Deterministic shuffle (so a failure reproduces). */
@@ -153,6 +160,29 @@ describe("the inbound consumer on a batch", () => {
     expect((await rows("SELECT id FROM webhook_messages WHERE project_id = ?", project.id)).length).toBe(events.length);
   });
 
+  it("commits a wave of 61 events in batches of at most 25 events, one after another, with the room's counters as a serial run's", async () => {
+    const { project } = await createTenant();
+    const room = { sid: `RM_wave${Date.now().toString(36)}`, name: `${project.id}:big` };
+    const events: Record<string, unknown>[] = [{ event: "room_started", createdAt: secs(T0), room }];
+    for (let p = 0; p < 60; p++) events.push({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: participant(`PA_w${p}_${room.sid}`, `user-${p}`, T0 + p * 1000) });
+    const stored = [];
+    for (const [i, e] of events.entries()) stored.push(await store(e, Date.now() + i));
+
+    const { db, counter } = countingDb();
+    const result = await consume(stored.map((s) => s.id), db);
+    expect(result.retriedIds).toEqual([]);
+    // Joins and the room's start read nothing another writes: one wave, committed as 25 + 25 + 11.
+    expect(counter.batchSizes).toHaveLength(3);
+    const [lifetime] = await rows<{ participant_count: number; peak_participants: number; started_at: number }>(
+      "SELECT participant_count, peak_participants, started_at FROM room_sessions WHERE room_sid = ?",
+      room.sid,
+    );
+    expect(lifetime).toEqual({ participant_count: 60, peak_participants: 60, started_at: T0 });
+    expect((await sessionsOf(project.id)).filter((s) => s.left_at === null)).toHaveLength(60);
+    const marked = await rows<{ n: number }>(`SELECT COUNT(*) AS n FROM livekit_events WHERE project_id = ? AND processed_at IS NOT NULL`, project.id);
+    expect(marked[0]!.n).toBe(61);
+  });
+
   it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {
     const { project } = await createTenant();
     const good = await store({ event: "participant_joined", room: { sid: "RM_g", name: `${project.id}:g` }, participant: participant("PA_good", "g", Date.now()) });
@@ -165,6 +195,68 @@ describe("the inbound consumer on a batch", () => {
     expect(result.ackedIds).toEqual([good.id]);
     expect((await sessionsOf(project.id)).map((s) => s.participant_sid)).toEqual(["PA_good"]);
     expect((await rows("SELECT processed_at FROM livekit_events WHERE id = ?", bad))[0]).toEqual({ processed_at: null });
+  });
+});
+
+describe("queue messages carrying several events", () => {
+  it("retries only the message holding the event that failed, and still reads one-event messages of earlier versions", async () => {
+    const { project } = await createTenant();
+    const room = { sid: `RM_multi${Date.now().toString(36)}`, name: `${project.id}:multi` };
+    const good = [];
+    for (let i = 0; i < 4; i++) good.push(await store({ event: "participant_joined", createdAt: secs(Date.now()), room, participant: participant(`PA_m${i}_${room.sid}`, `m${i}`, Date.now()) }));
+    const bad = `lke_unreadable${Date.now().toString(36)}m`;
+    await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, room_name, payload, occurred_at, received_at) VALUES (?, ?, 'participant_joined', NULL, 'not json', ?, ?)")
+      .bind(bad, `EV_${bad}`, Date.now(), Date.now())
+      .run();
+    const result = await consumeMessages([
+      { kind: "livekit_events", ids: [good[0]!.id, good[1]!.id] },
+      { kind: "livekit_events", ids: [good[2]!.id, bad] },
+      { kind: "livekit_event", id: good[3]!.id },
+      { kind: "livekit_events", ids: [42] },
+    ]);
+    expect(result.retried).toEqual([1]);
+    // The unreadable message (an id that is not text) is acknowledged and logged, not retried forever.
+    expect(result.acked.sort()).toEqual([0, 2, 3]);
+    expect((await sessionsOf(project.id)).map((s) => s.participant_sid).sort()).toEqual(good.map((_, i) => `PA_m${i}_${room.sid}`).sort());
+    expect((await rows("SELECT processed_at FROM livekit_events WHERE id = ?", bad))[0]).toEqual({ processed_at: null });
+  });
+
+  it("sends the ids of events stored together in shared messages, each id once, and every event gets processed", async () => {
+    const { project } = await createTenant();
+    const sent: { body: { kind: string; ids: string[] } }[] = [];
+    const recording = {
+      send: () => Promise.reject(new Error("the route sends batches")),
+      sendBatch: (messages: { body: { kind: string; ids: string[] } }[]) => {
+        sent.push(...messages);
+        return env.INBOUND_QUEUE.sendBatch(messages);
+      },
+    };
+    const room = { sid: `RM_many${Date.now().toString(36)}`, name: `${project.id}:many` };
+    const bodies = Array.from({ length: 30 }, (_, i) =>
+      eventBody({ event: "participant_joined", room, participant: participant(`PA_c${i}_${room.sid}`, `c${i}`, Date.now()) }),
+    );
+    const answers = await Promise.all(
+      bodies.map(async (body) =>
+        fetchWithEnv(
+          { INBOUND_QUEUE: recording },
+          new Request(`${BASE}/v1/livekit/webhook`, {
+            method: "POST",
+            headers: { "Content-Type": "application/webhook+json", Authorization: await livekitJwt(body), "CF-Connecting-IP": "192.0.2.81" },
+            body,
+          }),
+        ),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual(bodies.map(() => 200));
+    const storedIds = (await rows<{ id: string }>("SELECT id FROM livekit_events WHERE room_name = ?", room.name)).map((r) => r.id);
+    expect(storedIds).toHaveLength(30);
+    const sentIds = sent.flatMap((m) => m.body.ids);
+    expect(sent.every((m) => m.body.kind === "livekit_events")).toBe(true);
+    expect(sentIds.sort()).toEqual(storedIds.sort());
+    // Thirty requests at once share messages (how many depends on timing; one each would be 30).
+    expect(sent.length).toBeLessThan(30);
+    for (const body of bodies) await processedEvent(JSON.parse(body).id as string);
+    expect(await sessionsOf(project.id)).toHaveLength(30);
   });
 });
 

@@ -101,6 +101,35 @@ describe("room sessions when LiveKit's events are lost or repeated", () => {
     expect(old.ended_at).toBe(new Date(t0 + 5 * MIN).toISOString().replace(/\.\d{3}Z$/, "Z"));
   });
 
+  it("starts a session at the earliest time any event gives, and another project's events with the same sid change nothing of it", async () => {
+    const t = await createTenant();
+    const other = await createTenant();
+    const t0 = Date.now() - 40 * MIN;
+    const sid = "RM_late" + crypto.randomUUID().slice(0, 8);
+    const room = { sid, name: wire(t.project.id, "late") };
+    const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const startedAt = async () => (await call("GET", "/v1/sessions?room=late", { token: t.key.secret })).body.data.map((s: any) => s.started_at);
+
+    await deliverLivekitEvent({ event: "participant_joined", createdAt: String(t0 + 2 * MIN), room, participant: { sid: "PA_" + crypto.randomUUID(), identity: "lee", joinedAtMs: String(t0 + 2 * MIN) } });
+    expect(await startedAt()).toEqual([at(t0 + 2 * MIN)]);
+    // room_started arrives late, with the room's true creation time: the earlier start wins.
+    await deliverLivekitEvent({ event: "room_started", createdAt: String(t0), room: { ...room, creationTime: String(Math.floor(t0 / 1000)) } });
+    expect(await startedAt()).toEqual([at(Math.floor(t0 / 1000) * 1000)]);
+    // A later start changes nothing.
+    await deliverLivekitEvent({ event: "participant_joined", createdAt: String(t0 + 5 * MIN), room, participant: { sid: "PA_" + crypto.randomUUID(), identity: "max", joinedAtMs: String(t0 + 5 * MIN) } });
+    expect(await startedAt()).toEqual([at(Math.floor(t0 / 1000) * 1000)]);
+
+    // Another project's room with the same LiveKit sid and an earlier start: its session is not
+    // made, and this one's start and counts stay as they were.
+    const theirs = { sid, name: wire(other.project.id, "late") };
+    await deliverLivekitEvent({ event: "room_started", createdAt: String(t0 - 10 * MIN), room: { ...theirs, creationTime: String(Math.floor((t0 - 10 * MIN) / 1000)) } });
+    await deliverLivekitEvent({ event: "participant_joined", createdAt: String(t0 - 9 * MIN), room: theirs, participant: { sid: "PA_" + crypto.randomUUID(), identity: "eve", joinedAtMs: String(t0 - 9 * MIN) } });
+    const mine = (await call("GET", "/v1/sessions?room=late", { token: t.key.secret })).body.data;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ started_at: at(Math.floor(t0 / 1000) * 1000), participant_count: 2 });
+    expect((await call("GET", "/v1/sessions", { token: other.key.secret })).body.data).toEqual([]);
+  });
+
   it("counts nothing twice when LiveKit repeats an event under a new id", async () => {
     const t = await createTenant();
     const t0 = Date.now() - 20 * MIN;
