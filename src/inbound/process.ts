@@ -272,10 +272,9 @@ async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<str
 
 /**
  * A wave commits in batches of at most this many events, one after another (the wave's events
- * read nothing another wave member writes, and sequential batches keep their order). Locally D1
- * runs a batch as one synchronous transaction on the thread that also answers requests, so a
- * whole wave of 100 events (~500 statements) held every request, LiveKit's webhooks among them,
- * for its duration; deployed it bounds how long one batch holds D1's writer.
+ * read nothing another wave member writes, and sequential batches keep their order). A wave of 100
+ * events is ~500 statements; D1 runs a batch as one transaction, so this bounds how long one batch
+ * holds D1's single writer (and, locally, the thread that also answers requests).
  */
 const COMMIT_EVENTS = 25;
 
