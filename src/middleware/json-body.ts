@@ -10,11 +10,12 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /**
- * Reads and parses every request body once, before routing: over the size limit → 413, a body
- * that is not JSON-typed → 415, unparseable → 400 `invalid_json`. The parsed value is left in
- * Hono's body cache, so validators and handlers read it without parsing again, and the raw text
- * stays available for signature checks (LiveKit webhooks hash the exact bytes). Dashboard pages
- * (outside the API's paths) post forms, so only the size limit applies to them.
+ * Reads every request body once, before routing, and checks it: over the size limit → 413, a body
+ * that is not JSON-typed → 415, unparseable → 400 `invalid_json`. The text is left in Hono's body
+ * cache, so validators and handlers read it without touching the stream again (`c.req.json()`
+ * parses that text), and the exact bytes stay available for signature checks (LiveKit webhooks
+ * hash them). Dashboard pages (outside the API's paths) post forms, so only the size limit applies
+ * to them.
  */
 export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const method = c.req.method;
