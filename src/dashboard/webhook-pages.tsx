@@ -12,20 +12,32 @@ import { rateLimitWebhookSends } from "../middleware/rate-limit";
 import { recoverFailedMessages } from "../webhooks/recover";
 import { urlOrigin } from "../webhooks/delivery";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/event-types";
-import { CreateWebhookBody, RecoverBody, UpdateWebhookBody } from "../webhooks/schemas";
+import { CreateWebhookBody, RecoverBody, roomPatternsOf, UpdateWebhookBody } from "../webhooks/schemas";
 import * as webhooks from "../webhooks/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith } from "./render";
 import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
-import { ActionButton, Badge, Button, Card, Checkboxes, DangerZone, DataTable, Empty, Field, FormError, KeyValues, Pager, PostForm, Time, olderLink, type FieldErrors } from "./ui";
+import { ActionButton, Badge, Button, Card, Checkboxes, DangerZone, DataTable, Empty, Field, FormError, KeyValues, Pager, PostForm, TextArea, Time, olderLink, type FieldErrors } from "./ui";
 
 export const webhookPages = new Hono<DashboardEnv>();
 webhookPages.use("/projects/*", signedIn);
 
 const audit = (c: DashContext) => auditActor(asAppContext(c));
 const EVENT_OPTIONS = WEBHOOK_EVENT_TYPES.map((t) => ({ value: t, label: t }));
+
+/**
+ * The rooms field: one room name or pattern per line (the API's `rooms` list). Lines are kept as
+ * typed, spaces included (room names are the tenant's own text); only empty lines are dropped.
+ * Nothing left means every room.
+ */
+function roomLines(text: string | null): string[] | undefined {
+  const lines = (text ?? "").split(/\r?\n/).filter((line) => line !== "");
+  return lines.length ? lines : undefined;
+}
+
+const ROOMS_HINT = "One room name per line; * matches any characters (support-*). Empty: every room. Events about no room, like the test event, are always sent.";
 
 /** Admins see the whole URL; others only its origin (paths can carry a tenant's own secrets). */
 const shownUrl = (ctx: ProjectPage, url: string) => (ctx.may("webhook:write") ? url : urlOrigin(url));
@@ -37,7 +49,7 @@ function EndpointState(p: { enabled: boolean; failingSince: number | null }) {
 }
 
 interface CreateForm {
-  values?: { url?: string; description?: string; events?: string[] };
+  values?: { url?: string; description?: string; events?: string[]; rooms?: string };
   errors?: FieldErrors;
 }
 
@@ -58,6 +70,7 @@ async function endpointsPage(c: DashContext, projectId: string, form: CreateForm
               <Field label="Description (optional)" name="description" value={form.values?.description} error={e.description} maxlength={500} />
             </div>
             <Checkboxes legend="Events" name="events" hint="None ticked: every event, including future ones." options={EVENT_OPTIONS} checked={form.values?.events ?? []} error={e.events} />
+            <TextArea label="Rooms (optional)" name="rooms" value={form.values?.rooms} error={e.rooms} hint={ROOMS_HINT} rows={2} />
             <Button>Add endpoint</Button>
           </PostForm>
         </Card>
@@ -95,8 +108,13 @@ webhookPages.get("/projects/:project_id/webhooks", (c) => endpointsPage(c, c.req
 webhookPages.post("/projects/:project_id/webhooks", async (c) => {
   const { form, ctx } = await projectAction(c, "webhook:write");
   const projectId = ctx.projectId;
-  const values = { url: form.get("url") ?? "", description: optional(form.get("description")), events: form.getAll("events") };
-  const parsed = parseWith(CreateWebhookBody, { url: values.url, description: values.description, events: values.events.length ? values.events : undefined });
+  const values = { url: form.get("url") ?? "", description: optional(form.get("description")), events: form.getAll("events"), rooms: form.get("rooms") ?? "" };
+  const parsed = parseWith(CreateWebhookBody, {
+    url: values.url,
+    description: values.description,
+    events: values.events.length ? values.events : undefined,
+    rooms: roomLines(values.rooms),
+  });
   if (!parsed.ok) return endpointsPage(c, projectId, { values, errors: parsed.errors }, 400);
   try {
     const { endpoint, secret } = await webhooks.createEndpoint(depsFor(c), audit(c), ctx.tenant, parsed.data);
@@ -137,6 +155,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
   const deliveries = await webhooks.listDeliveries(deps, projectId, endpointId, { limit: 50, cursor: c.req.query("cursor") || undefined });
   const base = `/projects/${projectId}/webhooks/${endpointId}`;
   const events = endpoint.events ? (JSON.parse(endpoint.events) as string[]) : [];
+  const rooms = roomPatternsOf(endpoint);
   const admin = ctx.may("webhook:write");
   const at = nowMs();
   // The form starts one day back, in the `datetime-local` shape (UTC, minutes).
@@ -161,6 +180,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
             ["URL", <code>{shownUrl(ctx, endpoint.url)}</code>],
             ["Status", <><EndpointState enabled={endpoint.enabled} failingSince={endpoint.failingSince} /> {endpoint.disabledReason ? <span class="muted small">{endpoint.disabledReason}</span> : null}</>],
             ["Events", events.length ? events.join(", ") : "all events"],
+            ["Rooms", rooms ? rooms.join(", ") : "every room"],
             endpoint.description ? ["Description", endpoint.description] : null,
             endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at ? ["Previous secret", <>also signs until <Time at={endpoint.previousSecretExpiresAt} /></>] : null,
           ]}
@@ -224,6 +244,7 @@ async function endpointPage(c: DashContext, projectId: string, endpointId: strin
               <Field label="Description" name="description" value={endpoint.description} error={errors.description} maxlength={500} />
             </div>
             <Checkboxes legend="Events" name="events" hint="None ticked: every event." options={EVENT_OPTIONS} checked={events} error={errors.events} />
+            <TextArea label="Rooms" name="rooms" value={rooms?.join("\n")} error={errors.rooms} hint={ROOMS_HINT} rows={2} />
             <div class="field checks">
               <label class="check">
                 <input type="checkbox" name="enabled" value="true" checked={endpoint.enabled} />
@@ -263,6 +284,7 @@ webhookPages.post("/projects/:project_id/webhooks/:whk_id/update", async (c) => 
     url: form.get("url") ?? "",
     description: optional(form.get("description")) ?? null,
     events: events.length ? events : null,
+    rooms: roomLines(form.get("rooms")) ?? null,
     enabled: form.get("enabled") === "true",
   });
   if (!parsed.ok) return endpointPage(c, ctx.projectId, endpointId, parsed.errors, 400);

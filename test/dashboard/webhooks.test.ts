@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { call } from "../support/api";
 import { DashboardClient, hasForm } from "../support/dashboard";
 import { createTenant } from "../support/factories";
 import { joinOrg } from "../support/team";
@@ -20,6 +21,41 @@ async function failedAt(projectId: string, endpointId: string, createdAt: number
 }
 
 describe("webhook endpoints in the dashboard", () => {
+  it("adds an endpoint for some rooms, one per line and kept as typed, changes them and sets it back to every room", async () => {
+    const { user, project } = await createTenant();
+    const client = DashboardClient.signedIn(user.token);
+    const list = `/projects/${project.id}/webhooks`;
+    const rooms = ["support-*", "  standup ", "café ☕ <b>"];
+    const created = await client.post(list, { url: `https://${receiverHost()}/hook`, rooms: `${rooms.join("\r\n")}\r\n\r\n` }, { from: list });
+    expect(created.status, created.html).toBe(303);
+    const page = created.location!;
+    const endpointId = page.split("/").pop()!;
+    const api = () => call("GET", `/v1/projects/${project.id}/webhooks/${endpointId}`, { token: user.token });
+    expect((await api()).body.rooms).toEqual(rooms);
+    const shown = (await client.get(page)).html;
+    expect(shown).toContain("café ☕ &lt;b&gt;");
+    expect(shown).not.toContain("café ☕ <b>");
+
+    const settings = { url: `https://${receiverHost()}/hook`, enabled: "true" };
+    expect((await client.post(`${page}/update`, { ...settings, rooms: "lobby" }, { from: page })).status).toBe(303);
+    expect((await api()).body.rooms).toEqual(["lobby"]);
+    expect((await client.post(`${page}/update`, { ...settings, rooms: "" }, { from: page })).status).toBe(303);
+    expect((await api()).body.rooms).toBeNull();
+    expect((await client.get(page)).html).toContain("every room");
+  });
+
+  it("shows a room list the API would refuse beside the field and adds nothing", async () => {
+    const { user, project } = await createTenant();
+    const client = DashboardClient.signedIn(user.token);
+    const list = `/projects/${project.id}/webhooks`;
+    for (const rooms of [Array.from({ length: 21 }, (_, i) => `room-${i}`).join("\n"), "same\nsame", "x".repeat(129)]) {
+      const res = await client.post(list, { url: `https://${receiverHost()}/hook`, rooms }, { from: list });
+      expect(res.status, rooms.slice(0, 20)).toBe(400);
+      expect(res.html).toContain('id="f-rooms-error"');
+    }
+    expect((await call("GET", `/v1/projects/${project.id}/webhooks`, { token: user.token })).body.data).toEqual([]);
+  });
+
   it("recovers the failed deliveries since the time an admin picks, and only those", async () => {
     const { user, project } = await createTenant();
     const host = receiverHost();
