@@ -192,7 +192,9 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
     : null;
   const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, sessions);
-  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt)));
+  // A leave's session was read before the wave (`sessions`); the room session skips what it already has.
+  const known = event.participant?.sid ? sessions.get(event.participant.sid) : undefined;
+  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt, known?.projectId === project.projectId ? known : null)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const projectEndpoints = endpoints.get(project.projectId) ?? [];
   const messages = tenantEvent ? fanOutRows(projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];

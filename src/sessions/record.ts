@@ -11,6 +11,7 @@
 import { and, desc, eq, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import { runBatch, type BatchItem, type Database } from "../db/client";
 import { participantSessions, roomSessions } from "../db/schema";
+import type { ParticipantSession } from "../usage/participant-sessions";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { livekitTimeToMs } from "../livekit/timestamps";
@@ -121,9 +122,17 @@ async function ensureRoomSession(
 
 /**
  * Statements for the caller's batch, placed after the participant-session changes of the same
- * event. Events without a room of the project change nothing here.
+ * event. Events without a room of the project change nothing here. `known` is the participant's
+ * session as the caller read it before the batch, when it did (a leave's): if it already belongs to
+ * a room session and has the event's name, linking it again would change nothing, so it is skipped.
  */
-export async function roomSessionStatements(db: Database, event: LivekitWebhookEvent, project: SessionProject, occurredAt: number): Promise<BatchItem[]> {
+export async function roomSessionStatements(
+  db: Database,
+  event: LivekitWebhookEvent,
+  project: SessionProject,
+  occurredAt: number,
+  known?: Pick<ParticipantSession, "roomSessionId" | "name"> | null,
+): Promise<BatchItem[]> {
   const room = project.room;
   if (!room) return [];
   const roomSid = event.room?.sid || null;
@@ -147,13 +156,16 @@ export async function roomSessionStatements(db: Database, event: LivekitWebhookE
   const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
   const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, joinedAt);
   // The participant session was written earlier in this batch (usage/participant-sessions.ts).
-  statements.push(
-    db
-      .update(participantSessions)
-      .set({ roomSessionId: sql`COALESCE(room_session_id, ${ref.id})`, ...(p.name ? { name: p.name } : {}) })
-      .where(and(eq(participantSessions.participantSid, p.sid), eq(participantSessions.projectId, project.projectId))),
-    recount(db, ref, joinedAt),
-  );
+  const linked = known?.roomSessionId != null && (!p.name || p.name === known.name);
+  if (!linked) {
+    statements.push(
+      db
+        .update(participantSessions)
+        .set({ roomSessionId: sql`COALESCE(room_session_id, ${ref.id})`, ...(p.name ? { name: p.name } : {}) })
+        .where(and(eq(participantSessions.participantSid, p.sid), eq(participantSessions.projectId, project.projectId))),
+    );
+  }
+  statements.push(recount(db, ref, joinedAt));
   if (event.event === "participant_joined") statements.push(rememberRoom(db, project.projectId, room, occurredAt));
   return statements;
 }

@@ -183,6 +183,32 @@ describe("the inbound consumer on a batch", () => {
     expect(marked[0]!.n).toBe(61);
   });
 
+  it("closes leaves whose sessions already belong to the room session without linking them again, and still records a new name", async () => {
+    const { project } = await createTenant();
+    const room = { sid: `RM_leave${Date.now().toString(36)}`, name: `${project.id}:leaves` };
+    const who = Array.from({ length: 10 }, (_, p) => participant(`PA_l${p}_${room.sid}`, `user-${p}`, T0 + p * 1000));
+    const joins = [];
+    for (const [p, w] of who.entries()) joins.push(await store({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: w }));
+    expect((await consume(joins.map((j) => j.id))).retriedIds).toEqual([]);
+
+    const leaves = [];
+    for (const [p, w] of who.entries()) {
+      const renamed = p === 0 ? { ...w, name: "Renamed at the door" } : w;
+      leaves.push(await store({ event: "participant_left", createdAt: secs(T0 + 5 * 60_000 + p * 1000), room, participant: renamed }));
+    }
+    const { db, counter } = countingDb();
+    expect((await consume(leaves.map((l) => l.id), db)).retriedIds).toEqual([]);
+    // Per leave: close the session, meter it, end earlier lifetimes, the room session's upsert and
+    // its recount; the renamed one also its link (which carries the name); one processed mark.
+    expect(counter.batchSizes).toEqual([10 * 5 + 1 + 1]);
+    const sessions = await sessionsOf(project.id);
+    expect(sessions.map((s) => [s.identity, s.name, s.room_session_id !== null, s.left_at !== null])).toEqual(
+      who.map((w, p) => [w.identity, p === 0 ? "Renamed at the door" : w.identity, true, true]),
+    );
+    const [lifetime] = await rows<{ participant_count: number; participant_minutes: number }>("SELECT participant_count, participant_minutes FROM room_sessions WHERE room_sid = ?", room.sid);
+    expect(lifetime).toEqual({ participant_count: 10, participant_minutes: 10 * 5 });
+  });
+
   it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {
     const { project } = await createTenant();
     const good = await store({ event: "participant_joined", room: { sid: "RM_g", name: `${project.id}:g` }, participant: participant("PA_good", "g", Date.now()) });
