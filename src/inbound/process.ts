@@ -24,6 +24,7 @@ import { and, inArray, isNull } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { livekitEvents } from "../db/schema";
 import { egressEventEffects } from "../egress/events";
+import { withPublicIngressErrors } from "../ingress/errors";
 import { applyIngressEvent } from "../ingress/events";
 import { nowMs } from "../lib/clock";
 import type { Logger } from "../lib/logger";
@@ -303,8 +304,9 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
       continue;
     }
     const event = parsed.data;
-    // Records and both webhook formats get generic egress errors; the raw text goes to the log only.
+    // Records and both webhook formats get generic egress and ingress errors; the raw text goes to the log only.
     if (event.egressInfo) event.egressInfo = withPublicEgressErrors(event.egressInfo, deps.logger);
+    if (event.ingressInfo) event.ingressInfo = withPublicIngressErrors(event.ingressInfo, deps.logger);
     items.push({ row, event, project: null, reads: [], writes: [] });
   }
   const attributions = await attributeEvents(db, items.map((i) => i.event));

@@ -24,6 +24,7 @@ import { livekitTimeToMs } from "../livekit/timestamps";
 import { TwirpError } from "../livekit/twirp";
 import * as livekitIngress from "./livekit";
 import { LIVEKIT_INPUT_TYPE, type CreateIngressBody, type UpdateIngressBody } from "./schemas";
+import { publicIngressError } from "./errors";
 import { parseIngressStatus } from "./status";
 
 export type IngressRow = typeof ingresses.$inferSelect;
@@ -75,7 +76,7 @@ export async function createIngress(deps: Deps, actor: AuditActor, tenant: Tenan
     url: info.url ? info.url : (input.url ?? null),
     streamKeyEncrypted: streamKey === null ? null : await encryptSecret(streamKey, config.encryptionKeys, sealedAt(ingresses.streamKeyEncrypted, id)),
     status: parseIngressStatus(info.state?.status),
-    error: info.state?.error ? info.state.error : null,
+    error: publicIngressError(info.state?.error, info.state?.status),
     startedAt: livekitTimeToMs(info.state?.started_at),
     endedAt: livekitTimeToMs(info.state?.ended_at),
     createdAt: at,
