@@ -7,7 +7,7 @@
  * only (and stays in the stored LiveKit event).
  */
 import type { Logger } from "../lib/logger";
-import { protoString } from "../lib/protojson";
+import { isJsonObject, protoString } from "../lib/protojson";
 import { parseEgressStatus } from "./status";
 
 const BY_STATUS: Record<string, string> = {
@@ -26,11 +26,10 @@ export function publicEgressError(raw: unknown, status: unknown): string | null 
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function withPublicStreamErrors(items: unknown): unknown {
   if (!Array.isArray(items)) return items;
-  return items.map((s) => (isObject(s) && typeof s.error === "string" && s.error !== "" ? { ...s, error: STREAM_FAILED } : s));
+  return items.map((s) => (isJsonObject(s) && typeof s.error === "string" && s.error !== "" ? { ...s, error: STREAM_FAILED } : s));
 }
 
 /**
@@ -40,8 +39,8 @@ function withPublicStreamErrors(items: unknown): unknown {
  */
 export function withPublicEgressErrors(info: Json, logger: Logger): Json {
   const raw = { error: protoString(info, "error"), details: protoString(info, "details") };
-  const streamErrors = [...(Array.isArray(info.streamResults) ? info.streamResults : []), ...(isObject(info.stream) && Array.isArray(info.stream.info) ? info.stream.info : [])]
-    .map((s) => (isObject(s) && typeof s.error === "string" ? s.error : ""))
+  const streamErrors = [...(Array.isArray(info.streamResults) ? info.streamResults : []), ...(isJsonObject(info.stream) && Array.isArray(info.stream.info) ? info.stream.info : [])]
+    .map((s) => (isJsonObject(s) && typeof s.error === "string" ? s.error : ""))
     .filter((e) => e !== "");
   if (!raw.error && !raw.details && streamErrors.length === 0) return info;
   logger.warn("egress_error", { egress_id: protoString(info, "egressId"), status: parseEgressStatus(info.status), error: raw.error, details: raw.details, stream_errors: streamErrors });
@@ -49,6 +48,6 @@ export function withPublicEgressErrors(info: Json, logger: Logger): Json {
   if (raw.error) next.error = publicEgressError(raw.error, info.status);
   if (raw.details) delete next.details;
   if ("streamResults" in info) next.streamResults = withPublicStreamErrors(info.streamResults);
-  if (isObject(info.stream)) next.stream = { ...info.stream, info: withPublicStreamErrors(info.stream.info) };
+  if (isJsonObject(info.stream)) next.stream = { ...info.stream, info: withPublicStreamErrors(info.stream.info) };
   return next;
 }

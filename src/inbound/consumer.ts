@@ -19,7 +19,7 @@ export interface InboundJob {
 }
 
 /** 50 ids are ~1.5 KB, far under Queues' 128 KB message cap. */
-export const MAX_IDS_PER_JOB = 50;
+const MAX_IDS_PER_JOB = 50;
 
 /** The messages that carry `ids`, `MAX_IDS_PER_JOB` to a message. */
 export function inboundJobs(ids: readonly string[]): InboundJob[] {

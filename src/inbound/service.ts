@@ -81,7 +81,7 @@ async function sendInboundJobs(queue: Queue<unknown>, ids: readonly string[]): P
 }
 
 /** How long a stored id waits for others to share its queue message. */
-export const SEND_WINDOW_MS = 20;
+const SEND_WINDOW_MS = 20;
 
 /** Stored ids not yet sent, per queue binding (a test may give one request a queue of its own). */
 const unsent = new Map<Queue<unknown>, string[]>();

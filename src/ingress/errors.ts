@@ -8,13 +8,13 @@
  * operator log only (and stays in the stored LiveKit event).
  */
 import type { Logger } from "../lib/logger";
-import { protoString } from "../lib/protojson";
+import { isJsonObject, protoString } from "../lib/protojson";
 import { parseIngressStatus } from "./status";
 
 /** The ingress stopped on an error (`ENDPOINT_ERROR`). */
-export const INGRESS_FAILED = "ingress failed";
+const INGRESS_FAILED = "ingress failed";
 /** An error reported while the ingress is in any other state. */
-export const INGRESS_INPUT_ERROR = "ingress input error";
+const INGRESS_INPUT_ERROR = "ingress input error";
 
 /** The text a tenant may see for LiveKit's `raw` error on an ingress in `status`; null when there is none. */
 export function publicIngressError(raw: unknown, status: unknown): string | null {
@@ -23,11 +23,9 @@ export function publicIngressError(raw: unknown, status: unknown): string | null
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** A protojson IngressInfo (from LiveKit's webhook) with `state.error` replaced; logs what it replaced, for the operator. */
 export function withPublicIngressErrors(info: Json, logger: Logger): Json {
-  const state = isObject(info.state) ? info.state : null;
+  const state = isJsonObject(info.state) ? info.state : null;
   const raw = state ? protoString(state, "error") : undefined;
   if (!state || !raw) return info;
   logger.warn("ingress_error", { ingress_id: protoString(info, "ingressId"), status: parseIngressStatus(state.status), error: raw });

@@ -27,3 +27,8 @@ export function protoString(obj: Record<string, unknown> | undefined, camel: str
   if (!obj) return null;
   return nonEmptyString(obj[camel]) ?? nonEmptyString(obj[snakeCase(camel)]);
 }
+
+/** A JSON object (a protojson message), not an array or a scalar. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
