@@ -148,7 +148,8 @@ async function stateStatements(
   event: LivekitWebhookEvent,
   project: Attribution,
   occurredAt: number,
-  sessions: Map<string, ParticipantSession>,
+  /** The participant's session of this project, as read before the wave (leaves only); null when none was. */
+  known: ParticipantSession | null,
 ): Promise<BatchItem[]> {
   const room = project.room;
   const roomSid = event.room?.sid || null;
@@ -164,9 +165,8 @@ async function stateStatements(
       if (!room || !p?.sid) return [];
       const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt);
       const reason = event.event === "participant_left" ? "left" : "connection_aborted";
-      const known = sessions.get(p.sid);
       const participant = { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" };
-      return closeSession(db, project, participant, { joinedAt, leftAt: occurredAt }, reason, known?.projectId === project.projectId ? known : null);
+      return closeSession(db, project, participant, { joinedAt, leftAt: occurredAt }, reason, known);
     }
     case "room_finished":
       return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
@@ -192,10 +192,11 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
     : null;
-  const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, sessions);
-  // A leave's session was read before the wave (`sessions`); the room session skips what it already has.
-  const known = event.participant?.sid ? sessions.get(event.participant.sid) : undefined;
-  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt, known?.projectId === project.projectId ? known : null)));
+  // A leave's session was read before the wave (`sessions`), found by sid: only this project's counts.
+  const read = event.participant?.sid ? sessions.get(event.participant.sid) : undefined;
+  const known = read?.projectId === project.projectId ? read : null;
+  const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, known);
+  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt, known)));
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const projectEndpoints = endpoints.get(project.projectId) ?? [];
   const messages = tenantEvent ? fanOutRows(projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
