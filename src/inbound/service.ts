@@ -1,7 +1,7 @@
 /**
  * What Pulse does on LiveKit's webhook request: verify the signature, store the raw event in D1
- * (one statement; a replay of a stored event id inserts nothing and is answered 200 as a
- * duplicate), answer, and put the stored row's id on the inbound queue behind the answer. Nothing
+ * (a replay of a stored event id inserts nothing and is answered 200 as a duplicate), answer, and
+ * put the stored row's id on the inbound queue behind the answer. Nothing
  * else happens on the request path: sessions, minutes, egress/ingress state and the tenants'
  * webhooks are the queue consumer's work (inbound/process.ts), in batches. LiveKit drops events it
  * cannot deliver within about 30 s, so the answer must never wait for any of that.
@@ -12,10 +12,13 @@
  *
  * The ids an isolate stores within `SEND_WINDOW_MS` of each other travel in one queue message
  * (`enqueueSoon`): a queue send per event cost more than the event's own D1 insert in a profile
- * under load, and every message is three billed queue operations.
+ * under load, and every message is three billed queue operations. The inserts are shared too
+ * (`storeEvent`): the events that arrive while one insert is in flight are stored by the next, in
+ * one statement, and each of their requests is answered once that statement has committed.
  */
 import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
-import { chunks, type Database } from "../db/client";
+import { chunks, runBatch, type Database } from "../db/client";
+import { insertRows } from "../db/json-rows";
 import { livekitEvents } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -40,28 +43,68 @@ export interface InboundDeps {
   background(work: Promise<unknown>): void;
 }
 
-function storeEventStatement(db: Database) {
-  const p = (name: string) => sql.placeholder(name);
-  return db
-    .insert(livekitEvents)
-    .values({ id: p("id"), eventId: p("eventId"), event: p("event"), roomName: p("roomName"), projectId: null, payload: p("payload"), occurredAt: p("occurredAt"), receivedAt: p("receivedAt"), processedAt: null })
-    .onConflictDoNothing({ target: livekitEvents.eventId })
-    .prepare();
+type StoredEventRow = typeof livekitEvents.$inferInsert;
+
+/** Rows waiting to be inserted together, and the settling of everyone who waits on them. */
+interface InsertGroup {
+  rows: StoredEventRow[];
+  inserted: Promise<ReadonlySet<string>>;
+  settle(result: Promise<ReadonlySet<string>>): void;
+}
+
+/** At most this many events share one insert (about 1 MB of JSON at LiveKit's usual event size). */
+const MAX_GROUP_ROWS = 100;
+
+/** How long a group waits for the insert before it, at most (a batch it only joins for efficiency). */
+const MAX_WAIT_FOR_PREVIOUS_MS = 100;
+
+/** Per database: the group still taking rows, and the insert in flight. */
+const forming = new Map<Database, InsertGroup>();
+const committing = new Map<Database, Promise<unknown>>();
+
+/** One statement per slice: `INSERT … SELECT … FROM json_each(?) ON CONFLICT (event_id) DO NOTHING RETURNING id`. */
+async function insertGroup(db: Database, rows: readonly StoredEventRow[]): Promise<ReadonlySet<string>> {
+  const statements = insertRows(db, livekitEvents, rows).map((insert) =>
+    insert.onConflictDoNothing({ target: livekitEvents.eventId }).returning({ id: livekitEvents.id }),
+  );
+  const results = statements.length === 1 ? [await statements[0]!] : await runBatch(db, statements);
+  return new Set((results as { id: string }[][]).flat().map((r) => r.id));
 }
 
 /**
- * The request path's one statement, built once per database per isolate: building it anew for
- * every event (drizzle renders the SQL each time) was a third of the statement's CPU.
+ * Inserts the row with whatever other requests of this isolate store meanwhile (group commit):
+ * while one insert is in flight, the rows that arrive form the next group, and its first request
+ * sends it when the one before is done. Idle, a row is inserted at once, alone. Each insert is
+ * made by a request that waits for it (behind `background`, so a disconnecting client does not
+ * cancel it for the others). True if the row was inserted, false if its LiveKit id was already
+ * stored (a replay, also within one group).
  */
-const storeEventStatements = new WeakMap<Database, ReturnType<typeof storeEventStatement>>();
+async function storeEvent(deps: InboundDeps, row: StoredEventRow): Promise<boolean> {
+  const open = forming.get(deps.db);
+  if (open && open.rows.length < MAX_GROUP_ROWS) {
+    open.rows.push(row);
+    return (await open.inserted).has(row.id);
+  }
+  let settle!: InsertGroup["settle"];
+  const inserted = new Promise<ReadonlySet<string>>((resolve) => (settle = resolve));
+  const group: InsertGroup = { rows: [row], inserted, settle };
+  forming.set(deps.db, group);
+  const previous = committing.get(deps.db);
+  if (previous) await Promise.race([previous, new Promise((resolve) => setTimeout(resolve, MAX_WAIT_FOR_PREVIOUS_MS))]);
+  if (forming.get(deps.db) === group) forming.delete(deps.db);
+  const insert = insertGroup(deps.db, group.rows);
+  group.settle(insert);
+  const done = insert.catch(() => undefined);
+  committing.set(deps.db, done);
+  deps.background(done.finally(() => committing.get(deps.db) === done && committing.delete(deps.db)));
+  return (await inserted).has(row.id);
+}
 
 /** Stores one verified event and enqueues it; a replay (same LiveKit id) stores and enqueues nothing. */
 export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebhookEvent, rawBody: string): Promise<{ duplicate: boolean }> {
   const receivedAt = nowMs();
   const id = newId("livekitEvent");
-  let statement = storeEventStatements.get(deps.db);
-  if (!statement) storeEventStatements.set(deps.db, (statement = storeEventStatement(deps.db)));
-  const stored = await statement.run({
+  const stored = await storeEvent(deps, {
     id,
     eventId: event.id,
     event: event.event,
@@ -70,7 +113,7 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
     occurredAt: livekitTimeToMs(event.createdAt) ?? receivedAt,
     receivedAt,
   });
-  if (stored.meta.changes === 0) return { duplicate: true };
+  if (!stored) return { duplicate: true };
   enqueueSoon(deps, id);
   return { duplicate: false };
 }
