@@ -34,7 +34,7 @@ import { protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { yieldToOtherWork } from "../lib/yield";
 import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
-import { roomSessionStatements } from "../sessions/record";
+import { participantRoomSessions, roomSessionEffects, type ParticipantTouch } from "../sessions/record";
 import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
@@ -178,16 +178,17 @@ async function stateStatements(
   }
 }
 
-/** One event's statements (its effects) and its webhook message rows. */
+/** One event's statements (its effects), its part in the batch's room-session statements and its webhook message rows. */
 interface Planned {
   item: Item;
   effects: BatchItem[];
+  touch: ParticipantTouch | null;
   messages: MessageInsert[];
 }
 
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
-  if (!project) return { item, effects: [], messages: [] };
+  if (!project) return { item, effects: [], touch: null, messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
@@ -196,14 +197,15 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   const read = event.participant?.sid ? sessions.get(event.participant.sid) : undefined;
   const known = read?.projectId === project.projectId ? read : null;
   const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, known);
-  effects.push(...(await roomSessionStatements(db, event, project, row.occurredAt, known)));
+  const roomSession = await roomSessionEffects(db, event, project, row.occurredAt, known);
+  effects.push(...roomSession.statements);
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
   const projectEndpoints = endpoints.get(project.projectId) ?? [];
   const messages = tenantEvent ? fanOutRows(projectEndpoints, project.projectId, tenantEvent, event.id, event) : [];
   // A completed recording is its own event, once per egress (its source id is the egress's).
   const recording = egress?.recording;
   if (recording) messages.push(...fanOutRows(projectEndpoints, project.projectId, recording.event, recording.sourceId));
-  return { item, effects, messages };
+  return { item, effects, touch: roomSession.touch, messages };
 }
 
 /** `value` of each item, grouped by `key`, in first-seen order. */
@@ -238,6 +240,8 @@ function marks(db: Database, planned: Planned[]): BatchItem[] {
 /** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
 async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageIds: string[]; failed: StoredEvent[] }> {
   const statements: BatchItem[] = planned.flatMap((p) => p.effects);
+  // The participant events' room sessions, set-based, after every participant-session change.
+  statements.push(...participantRoomSessions(deps.db, planned.flatMap((p) => (p.touch ? [p.touch] : []))));
   // The wave's webhook messages in one set-based insert, after the effects and before the marks.
   const inserts = fanOutInserts(deps.db, planned.flatMap((p) => p.messages));
   const messageSlots = inserts.map((insert) => statements.push(insert) - 1);

@@ -10,6 +10,7 @@
  */
 import { and, desc, eq, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import { runBatch, type BatchItem, type Database } from "../db/client";
+import { insertRows, jsonTable } from "../db/json-rows";
 import { participantSessions, roomSessions } from "../db/schema";
 import type { ParticipantSession } from "../usage/participant-sessions";
 import { nowMs } from "../lib/clock";
@@ -121,43 +122,77 @@ async function ensureRoomSession(
 }
 
 /**
- * Statements for the caller's batch, placed after the participant-session changes of the same
- * event. Events without a room of the project change nothing here. `known` is the participant's
- * session as the caller read it before the batch, when it did (a leave's): if it already belongs to
- * a room session and has the event's name, linking it again would change nothing, so it is skipped.
+ * A participant event's part in its room session, applied for a whole batch of events at once by
+ * `participantRoomSessions` (four statements however many events): the lifetime exists and started
+ * no later than the participant's join, earlier lifetimes of the room are over, the participant's
+ * session belongs to it, and its counters are recounted with the peak checked at the join.
  */
-export async function roomSessionStatements(
+export interface ParticipantTouch {
+  projectId: string;
+  orgId: string;
+  room: string;
+  roomSid: string;
+  participantSid: string;
+  joinedAt: number;
+  /** The name LiveKit sent; null keeps the stored one. */
+  name: string | null;
+  /** False when the session already belongs to a room session under this name (nothing to link). */
+  link: boolean;
+}
+
+/** What an event does to room sessions: its own statements, and its part in the batch's shared ones. */
+export interface RoomSessionEffects {
+  statements: BatchItem[];
+  touch: ParticipantTouch | null;
+}
+
+/**
+ * An event's effects on room sessions, for the caller's batch after the participant-session changes
+ * of the same events. Events without a room of the project change nothing here. `known` is the
+ * participant's session as the caller read it before the batch, when it did (a leave's): if it
+ * already belongs to a room session and has the event's name, it is not linked again.
+ */
+export async function roomSessionEffects(
   db: Database,
   event: LivekitWebhookEvent,
   project: SessionProject,
   occurredAt: number,
   known?: Pick<ParticipantSession, "roomSessionId" | "name"> | null,
-): Promise<BatchItem[]> {
+): Promise<RoomSessionEffects> {
+  const none: RoomSessionEffects = { statements: [], touch: null };
   const room = project.room;
-  if (!room) return [];
+  if (!room) return none;
   const roomSid = event.room?.sid || null;
   const scoped = { ...project, room };
   if (event.event === "room_started") {
     const startedAt = livekitTimeToMs(event.room?.creationTime) ?? occurredAt;
     const { statements } = await ensureRoomSession(db, scoped, roomSid, startedAt);
-    return [...statements, rememberRoom(db, project.projectId, room, occurredAt)];
+    return { statements: [...statements, rememberRoom(db, project.projectId, room, occurredAt)], touch: null };
   }
   if (event.event === "room_finished") {
     const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, livekitTimeToMs(event.room?.creationTime) ?? occurredAt);
-    return [
-      ...statements,
-      db.update(roomSessions).set({ endedAt: sql`COALESCE(room_sessions.ended_at, ${occurredAt})` }).where(ref.where),
-      recount(db, ref, null),
-      forgetRoom(db, project.projectId, room, occurredAt),
-    ];
+    return {
+      statements: [
+        ...statements,
+        db.update(roomSessions).set({ endedAt: sql`COALESCE(room_sessions.ended_at, ${occurredAt})` }).where(ref.where),
+        recount(db, ref, null),
+        forgetRoom(db, project.projectId, room, occurredAt),
+      ],
+      touch: null,
+    };
   }
   const p = event.participant;
-  if (!PARTICIPANT_EVENTS.has(event.event) || !p?.sid) return [];
+  if (!PARTICIPANT_EVENTS.has(event.event) || !p?.sid) return none;
   const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
-  const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, joinedAt);
-  // The participant session was written earlier in this batch (usage/participant-sessions.ts).
-  const linked = known?.roomSessionId != null && (!p.name || p.name === known.name);
-  if (!linked) {
+  const remember = event.event === "participant_joined" ? [rememberRoom(db, project.projectId, room, occurredAt)] : [];
+  const link = !(known?.roomSessionId != null && (!p.name || p.name === known.name));
+  if (roomSid) {
+    const touch = { projectId: project.projectId, orgId: project.orgId, room, roomSid, participantSid: p.sid, joinedAt, name: p.name || null, link };
+    return { statements: remember, touch };
+  }
+  // No room sid (LiveKit always sends one; tolerated): the room's open lifetime, found by reading.
+  const { ref, statements } = await ensureRoomSession(db, scoped, null, joinedAt);
+  if (link) {
     statements.push(
       db
         .update(participantSessions)
@@ -165,9 +200,86 @@ export async function roomSessionStatements(
         .where(and(eq(participantSessions.participantSid, p.sid), eq(participantSessions.projectId, project.projectId))),
     );
   }
-  statements.push(recount(db, ref, joinedAt));
-  if (event.event === "participant_joined") statements.push(rememberRoom(db, project.projectId, room, occurredAt));
-  return statements;
+  return { statements: [...statements, recount(db, ref, joinedAt), ...remember], touch: null };
+}
+
+/**
+ * The room-session statements of a batch's participant events, set-based (the touches travel as
+ * JSON, `db/json-rows`), placed after every participant-session change of the batch so the
+ * counters see them. The lifetimes are upserted before earlier ones are ended, so a lifetime first
+ * seen in the same batch as its successor is ended by it as well.
+ */
+export function participantRoomSessions(db: Database, touches: readonly ParticipantTouch[]): BatchItem[] {
+  if (touches.length === 0) return [];
+  const at = nowMs();
+  const starts = touches.map((t) => ({
+    id: newId("roomSession"),
+    projectId: t.projectId,
+    orgId: t.orgId,
+    room: t.room,
+    roomSid: t.roomSid,
+    startedAt: t.joinedAt,
+    participantCount: 0,
+    peakParticipants: 0,
+    participantMinutes: 0,
+    createdAt: at,
+    updatedAt: at,
+  }));
+  // A sid already taken by another project's row changes nothing (and is not linked or recounted below).
+  const upserts = insertRows(db, roomSessions, starts).map((insert) =>
+    insert.onConflictDoUpdate({
+      target: roomSessions.roomSid,
+      set: { startedAt: sql`MIN(room_sessions.started_at, excluded.started_at)` },
+      setWhere: sql`room_sessions.project_id = excluded.project_id`,
+    }),
+  );
+  const lifetimes = jsonTable("lifetime", ["projectId", "room", "roomSid", "startedAt"], starts);
+  const ended = db
+    .update(roomSessions)
+    .set({
+      endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+      updatedAt: at,
+    })
+    .from(lifetimes.source)
+    .where(
+      and(
+        eq(roomSessions.projectId, lifetimes.columns.projectId),
+        eq(roomSessions.room, lifetimes.columns.room),
+        isNull(roomSessions.endedAt),
+        ne(roomSessions.roomSid, lifetimes.columns.roomSid),
+        lt(roomSessions.startedAt, lifetimes.columns.startedAt),
+      ),
+    );
+  // One link per participant: the last event's name wins, as it would one event after another.
+  const linking = [...new Map(touches.filter((t) => t.link).map((t) => [`${t.projectId}\n${t.participantSid}`, t])).values()];
+  const links = jsonTable("link", ["projectId", "participantSid", "roomSid", "name"], linking);
+  const linked = linking.length === 0
+    ? []
+    : [
+        db
+          .update(participantSessions)
+          .set({
+            roomSessionId: sql`COALESCE(${participantSessions.roomSessionId}, (SELECT rs.id FROM room_sessions rs WHERE rs.room_sid = ${links.columns.roomSid} AND rs.project_id = ${links.columns.projectId}))`,
+            name: sql`COALESCE(${links.columns.name}, ${participantSessions.name})`,
+          })
+          .from(links.source)
+          .where(and(eq(participantSessions.participantSid, links.columns.participantSid), eq(participantSessions.projectId, links.columns.projectId))),
+      ];
+  const rooms = jsonTable("touched", ["projectId", "roomSid"], [...new Map(touches.map((t) => [`${t.projectId}\n${t.roomSid}`, { projectId: t.projectId, roomSid: t.roomSid }])).values()]);
+  const joins = jsonTable("joined", ["projectId", "roomSid", "joinedAt"], touches);
+  const mine = sql.raw("ps.room_session_id = room_sessions.id");
+  const concurrent = sql`(SELECT COUNT(*) FROM participant_sessions ps WHERE ${mine} AND ps.joined_at <= ${joins.columns.joinedAt} AND (ps.left_at IS NULL OR ps.left_at > ${joins.columns.joinedAt}))`;
+  const recounted = db
+    .update(roomSessions)
+    .set({
+      participantCount: sql`(SELECT COUNT(DISTINCT ps.identity) FROM participant_sessions ps WHERE ${mine})`,
+      participantMinutes: sql`(SELECT COALESCE(SUM(ps.minutes), 0) FROM participant_sessions ps WHERE ${mine})`,
+      peakParticipants: sql`MAX(room_sessions.peak_participants, (SELECT MAX(${concurrent}) FROM ${joins.source} WHERE ${joins.columns.roomSid} = room_sessions.room_sid AND ${joins.columns.projectId} = room_sessions.project_id))`,
+      updatedAt: at,
+    })
+    .from(rooms.source)
+    .where(and(eq(roomSessions.roomSid, rooms.columns.roomSid), eq(roomSessions.projectId, rooms.columns.projectId)));
+  return [...upserts, ended, ...linked, recounted];
 }
 
 /**

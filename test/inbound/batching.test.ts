@@ -198,15 +198,45 @@ describe("the inbound consumer on a batch", () => {
     }
     const { db, counter } = countingDb();
     expect((await consume(leaves.map((l) => l.id), db)).retriedIds).toEqual([]);
-    // Per leave: close the session, meter it, end earlier lifetimes, the room session's upsert and
-    // its recount; the renamed one also its link (which carries the name); one processed mark.
-    expect(counter.batchSizes).toEqual([10 * 5 + 1 + 1]);
+    // Per leave: close the session and meter it. Shared by all ten: the room session's upsert, the
+    // end of earlier lifetimes, the link of the renamed one (which carries the name; the others are
+    // linked already) and the recount; one processed mark.
+    expect(counter.batchSizes).toEqual([10 * 2 + 4 + 1]);
     const sessions = await sessionsOf(project.id);
     expect(sessions.map((s) => [s.identity, s.name, s.room_session_id !== null, s.left_at !== null])).toEqual(
       who.map((w, p) => [w.identity, p === 0 ? "Renamed at the door" : w.identity, true, true]),
     );
     const [lifetime] = await rows<{ participant_count: number; participant_minutes: number }>("SELECT participant_count, participant_minutes FROM room_sessions WHERE room_sid = ?", room.sid);
     expect(lifetime).toEqual({ participant_count: 10, participant_minutes: 10 * 5 });
+  });
+
+  it("in one batch, ends a room's earlier lifetime at its last leave when the next one starts, and keeps the last name a participant was sent with", async () => {
+    const { project } = await createTenant();
+    const tag = Date.now().toString(36);
+    const older = { sid: `RM_old${tag}`, name: `${project.id}:again` };
+    const newer = { sid: `RM_new${tag}`, name: `${project.id}:again` };
+    const a = participant(`PA_a${tag}`, "a", T0);
+    const b = participant(`PA_b${tag}`, "b", T0 + 10 * 60_000);
+    const events = [
+      { event: "participant_joined", createdAt: secs(T0), room: older, participant: a },
+      { event: "participant_left", createdAt: secs(T0 + 3 * 60_000), room: older, participant: { ...a, name: "A, later" } },
+      { event: "participant_joined", createdAt: secs(T0 + 10 * 60_000), room: newer, participant: { ...b, name: "B" } },
+      { event: "participant_joined", createdAt: secs(T0 + 10 * 60_000), room: newer, participant: { ...b, name: "B, renamed" } },
+    ];
+    const stored = [];
+    for (const [i, e] of events.entries()) stored.push(await store(e, Date.now() + i));
+    expect((await consume(shuffled(stored.map((s) => s.id)))).retriedIds).toEqual([]);
+
+    const lifetimes = await rows("SELECT room_sid, started_at, ended_at, participant_count, participant_minutes, peak_participants FROM room_sessions WHERE project_id = ? ORDER BY started_at", project.id);
+    expect(lifetimes).toEqual([
+      { room_sid: older.sid, started_at: T0, ended_at: T0 + 3 * 60_000, participant_count: 1, participant_minutes: 3, peak_participants: 1 },
+      { room_sid: newer.sid, started_at: T0 + 10 * 60_000, ended_at: null, participant_count: 1, participant_minutes: 0, peak_participants: 1 },
+    ]);
+    const sessions = await sessionsOf(project.id);
+    expect(sessions.map((s) => [s.participant_sid, s.name])).toEqual([
+      [a.sid, "A, later"],
+      [b.sid, "B, renamed"],
+    ]);
   });
 
   it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {

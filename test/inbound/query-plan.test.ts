@@ -8,16 +8,17 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
+import { participantRoomSessions } from "../../src/sessions/record";
 import { unsentMessagesQuery } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
 import { createEndpoint } from "../support/webhook-receiver";
 
-let ours: { projectId: string };
+let ours: { projectId: string; orgId: string };
 
 beforeAll(async () => {
   const busy = await createTenant();
   const quiet = await createTenant();
-  ours = { projectId: quiet.project.id };
+  ours = { projectId: quiet.project.id, orgId: quiet.org.id };
   const busyEndpoint = await createEndpoint(busy.user.token, busy.project.id, { url: "https://busy.example.com/hook" });
   const quietEndpoint = await createEndpoint(quiet.user.token, quiet.project.id, { url: "https://quiet.example.com/hook" });
   const insert = env.DB.prepare(
@@ -32,6 +33,17 @@ beforeAll(async () => {
   );
   // Mostly processed history, a few unprocessed.
   for (let i = 0; i < 600; i++) statements.push(event.bind(`lke_plan${i}`, `EV_plan${i}`, now - i * 1000, now - i * 1000, i % 100 === 0 ? null : now));
+  // The busy tenant's live rooms, one participant each: what a batch of ours must not read.
+  const lifetime = env.DB.prepare(
+    "INSERT INTO room_sessions (id, project_id, org_id, room, room_sid, started_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const session = env.DB.prepare(
+    "INSERT INTO participant_sessions (id, project_id, org_id, room, room_sid, participant_sid, identity, joined_at, room_session_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  for (let i = 0; i < 300; i++) {
+    statements.push(lifetime.bind(`rs_planbusy${i}`, busy.project.id, busy.org.id, `room-${i % 30}`, `RM_planbusy${i}`, now - i * 1000, now, now));
+    statements.push(session.bind(`ps_planbusy${i}`, busy.project.id, busy.org.id, `room-${i % 30}`, `RM_planbusy${i}`, `PA_planbusy${i}`, `u${i}`, now - i * 1000, `rs_planbusy${i}`, now, now));
+  }
   await env.DB.batch(statements);
   await env.DB.prepare("ANALYZE").run();
 });
@@ -61,5 +73,15 @@ describe("the inbound path's query plans", () => {
     const page = await unprocessedEventsQuery(createDb(env.DB), Date.now() + 1000, null, 500).all();
     const seeded = page.filter((r) => r.id.startsWith("lke_plan")).map((r) => r.id);
     expect(seeded).toEqual(["lke_plan500", "lke_plan400", "lke_plan300", "lke_plan200", "lke_plan100", "lke_plan0"]);
+  });
+
+  it("applies a batch's room sessions by their indexes, never reading another tenant's rooms or sessions", async () => {
+    const touches = [0, 1, 2].map((i) => ({ ...ours, room: `plan-room-${i}`, roomSid: `RM_planquiet${i}`, participantSid: `PA_planquiet${i}`, joinedAt: Date.now(), name: null, link: true }));
+    const statements = participantRoomSessions(createDb(env.DB), touches);
+    expect(statements).toHaveLength(4);
+    for (const statement of statements) {
+      const lines = await planOf(statement as unknown as { toSQL(): { sql: string; params: unknown[] } });
+      expect(lines.filter((l) => /^SCAN (room_sessions|participant_sessions)\b/.test(l)), lines.join("\n")).toEqual([]);
+    }
   });
 });
