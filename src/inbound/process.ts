@@ -35,7 +35,16 @@ import { livekitTimeToMs } from "../livekit/timestamps";
 import { yieldToOtherWork } from "../lib/yield";
 import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
 import { participantRoomSessions, roomSessionEffects, type ParticipantTouch } from "../sessions/record";
-import { closeRoomSessions, closeSession, openSession, sessionsBySid, type ParticipantSession } from "../usage/participant-sessions";
+import {
+  closeRoomSessions,
+  closeSession,
+  noSessionChanges,
+  openSession,
+  sessionsBySid,
+  sessionStatements,
+  type ParticipantSession,
+  type SessionChanges,
+} from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
 import { attributeEvents, type Attribution } from "./attribution";
@@ -142,61 +151,69 @@ function waves(items: Item[]): Item[][] {
   return out.filter((w) => w !== undefined);
 }
 
-/** The event's effect on sessions, minutes, egress and ingress records (their own modules). */
-async function stateStatements(
+/** The event's effect on participant sessions and minutes (`usage/participant-sessions`), as rows. */
+async function sessionChanges(
   db: Database,
   event: LivekitWebhookEvent,
   project: Attribution,
   occurredAt: number,
   /** The participant's session of this project, as read before the wave (leaves only); null when none was. */
   known: ParticipantSession | null,
-): Promise<BatchItem[]> {
+): Promise<SessionChanges> {
   const room = project.room;
   const roomSid = event.room?.sid || null;
   const p = event.participant;
   switch (event.event) {
     case "participant_joined": {
-      if (!room || !p?.sid) return [];
+      if (!room || !p?.sid) return noSessionChanges();
       const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
-      return [openSession(db, project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, joinedAt)];
+      return openSession(project, { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" }, joinedAt);
     }
     case "participant_left":
     case "participant_connection_aborted": {
-      if (!room || !p?.sid) return [];
+      if (!room || !p?.sid) return noSessionChanges();
       const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt);
       const reason = event.event === "participant_left" ? "left" : "connection_aborted";
       const participant = { room, roomSid, participantSid: p.sid, identity: p.identity ?? "" };
       return closeSession(db, project, participant, { joinedAt, leftAt: occurredAt }, reason, known);
     }
     case "room_finished":
-      return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : [];
-    case "ingress_started":
-    case "ingress_ended":
-      return applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: occurredAt, ingressInfo: event.ingressInfo ?? {} });
+      return room ? closeRoomSessions(db, project, { room, roomSid }, occurredAt) : noSessionChanges();
     default:
-      return [];
+      return noSessionChanges();
   }
 }
 
-/** One event's statements (its effects), its part in the batch's room-session statements and its webhook message rows. */
+/**
+ * One event's part of a batch: its participant-session changes and its part in the room-session
+ * statements (both applied for the whole batch at once), its own statements (egress, ingress, a
+ * room's start or end) and its webhook message rows.
+ */
 interface Planned {
   item: Item;
+  sessions: SessionChanges;
   effects: BatchItem[];
   touch: ParticipantTouch | null;
   messages: MessageInsert[];
 }
 
-async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, sessions: Map<string, ParticipantSession>): Promise<Planned> {
+async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, readSessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
-  if (!project) return { item, effects: [], touch: null, messages: [] };
+  if (!project) return { item, sessions: noSessionChanges(), effects: [], touch: null, messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
     : null;
-  // A leave's session was read before the wave (`sessions`), found by sid: only this project's counts.
-  const read = event.participant?.sid ? sessions.get(event.participant.sid) : undefined;
+  // A leave's session was read before the wave (`readSessions`), found by sid: only this project's counts.
+  const read = event.participant?.sid ? readSessions.get(event.participant.sid) : undefined;
   const known = read?.projectId === project.projectId ? read : null;
-  const effects = egress ? egress.statements : await stateStatements(db, event, project, row.occurredAt, known);
+  const sessions = await sessionChanges(db, event, project, row.occurredAt, known);
+  const ingress = event.event === "ingress_started" || event.event === "ingress_ended";
+  const effects = egress
+    ? egress.statements
+    : ingress
+      ? await applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, ingressInfo: event.ingressInfo ?? {} })
+      : [];
   const roomSession = await roomSessionEffects(db, event, project, row.occurredAt, known);
   effects.push(...roomSession.statements);
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);
@@ -205,7 +222,7 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   // A completed recording is its own event, once per egress (its source id is the egress's).
   const recording = egress?.recording;
   if (recording) messages.push(...fanOutRows(projectEndpoints, project.projectId, recording.event, recording.sourceId));
-  return { item, effects, touch: roomSession.touch, messages };
+  return { item, sessions, effects, touch: roomSession.touch, messages };
 }
 
 /** `value` of each item, grouped by `key`, in first-seen order. */
@@ -239,7 +256,9 @@ function marks(db: Database, planned: Planned[]): BatchItem[] {
 
 /** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
 async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageIds: string[]; failed: StoredEvent[] }> {
-  const statements: BatchItem[] = planned.flatMap((p) => p.effects);
+  // Participant sessions first, set-based, so every room-session statement after them sees them.
+  const statements: BatchItem[] = sessionStatements(deps.db, planned.map((p) => p.sessions));
+  statements.push(...planned.flatMap((p) => p.effects));
   // The participant events' room sessions, set-based, after every participant-session change.
   statements.push(...participantRoomSessions(deps.db, planned.flatMap((p) => (p.touch ? [p.touch] : []))));
   // The wave's webhook messages in one set-based insert, after the effects and before the marks.

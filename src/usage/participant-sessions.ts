@@ -4,17 +4,19 @@
  * LiveKit's events were lost) the stale-session job. Closing meters the session once, rounded up
  * to whole minutes, idempotently by the participant sid (LiveKit's sid is unique per session).
  *
- * Everything returns statements for the caller's batch; a close is guarded by `left_at IS NULL`,
- * and the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
+ * Opens and closes are rows (`SessionChanges`) that `sessionStatements` turns into statements for
+ * the caller's batch, a few for any number of events; a close is guarded by `left_at IS NULL`, and
+ * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, gte, inArray, isNull, lt, max, or } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, lt, max, or, sql } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
-import { livekitEvents, participantSessions } from "../db/schema";
+import { insertRows, jsonTable } from "../db/json-rows";
+import { livekitEvents, participantSessions, usageEvents } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { namespacedRoom } from "../livekit/rooms";
 import { yieldToOtherWork } from "../lib/yield";
-import { billableMinutes, usageEventInsert } from "./record";
+import { billableMinutes } from "./record";
 
 export interface ProjectRef {
   projectId: string;
@@ -33,43 +35,70 @@ type SessionRow = ParticipantSession;
 
 export type EndReason = "left" | "connection_aborted" | "room_finished" | "timeout";
 
-export function openSession(db: Database, project: ProjectRef, p: ParticipantRef, joinedAt: number): BatchItem {
-  const at = nowMs();
-  return db
-    .insert(participantSessions)
-    .values({ id: newId("participantSession"), ...project, ...p, joinedAt, createdAt: at, updatedAt: at })
-    .onConflictDoNothing({ target: participantSessions.participantSid });
+/**
+ * Changes to participant sessions as rows, so a whole batch of events applies them in a few
+ * set-based statements (`sessionStatements`) instead of two or three per event.
+ */
+export interface SessionChanges {
+  opens: (typeof participantSessions.$inferInsert)[];
+  closes: SessionClose[];
 }
 
-function closeStatements(
-  db: Database,
-  session: Pick<SessionRow, "id" | "projectId" | "orgId" | "participantSid" | "joinedAt" | "room" | "identity">,
-  leftAt: number,
-  reason: EndReason,
-): BatchItem[] {
-  const minutes = billableMinutes(session.joinedAt, leftAt);
-  const statements: BatchItem[] = [
+export interface SessionClose {
+  session: Pick<SessionRow, "projectId" | "orgId" | "participantSid" | "joinedAt" | "room" | "identity">;
+  leftAt: number;
+  reason: EndReason;
+}
+
+export const noSessionChanges = (): SessionChanges => ({ opens: [], closes: [] });
+
+export function openSession(project: ProjectRef, p: ParticipantRef, joinedAt: number): SessionChanges {
+  const at = nowMs();
+  return { opens: [{ id: newId("participantSession"), ...project, ...p, joinedAt, createdAt: at, updatedAt: at }], closes: [] };
+}
+
+/**
+ * The statements for `changes` (of one event or a whole batch, in order): the opens (a sid
+ * already open changes nothing), then the closes and their metering. A close is matched by the
+ * participant sid, not our row id, so a leave processed while its join was being written
+ * (concurrent batches) closes the join's row rather than missing it; `left_at IS NULL` and the
+ * usage event's unique source make a repeated close change and meter nothing.
+ */
+export function sessionStatements(db: Database, changes: readonly SessionChanges[]): BatchItem[] {
+  const opens = changes.flatMap((c) => c.opens);
+  // One close per participant sid, the first (a later one would find the session closed).
+  const closes = [...new Map(changes.flatMap((c) => c.closes).reverse().map((c) => [c.session.participantSid, c])).values()].reverse();
+  const statements: BatchItem[] = insertRows(db, participantSessions, opens).map((insert) => insert.onConflictDoNothing({ target: participantSessions.participantSid }));
+  if (closes.length === 0) return statements;
+  const at = nowMs();
+  const closed = closes.map((c) => ({
+    projectId: c.session.projectId,
+    participantSid: c.session.participantSid,
+    leftAt: c.leftAt,
+    minutes: billableMinutes(c.session.joinedAt, c.leftAt),
+    reason: c.reason,
+  }));
+  const close = jsonTable("close", ["projectId", "participantSid", "leftAt", "minutes", "reason"], closed);
+  statements.push(
     db
       .update(participantSessions)
-      .set({ leftAt, minutes, endReason: reason, updatedAt: nowMs() })
-      // By the participant sid, not our row id: a leave processed while its join was being written
-      // (concurrent batches) closes the join's row rather than missing it.
-      .where(and(eq(participantSessions.participantSid, session.participantSid), eq(participantSessions.projectId, session.projectId), isNull(participantSessions.leftAt))),
-  ];
-  if (minutes > 0) {
-    statements.push(
-      usageEventInsert(db, {
-        projectId: session.projectId,
-        orgId: session.orgId,
-        meter: "participant_minutes",
-        quantity: minutes,
-        occurredAt: leftAt,
-        sourceId: session.participantSid,
-        room: session.room,
-        identity: session.identity,
-      }),
-    );
-  }
+      .set({ leftAt: sql`${close.columns.leftAt}`, minutes: sql`${close.columns.minutes}`, endReason: sql`${close.columns.reason}`, updatedAt: at })
+      .from(close.source)
+      .where(
+        and(
+          eq(participantSessions.participantSid, close.columns.participantSid),
+          eq(participantSessions.projectId, close.columns.projectId),
+          isNull(participantSessions.leftAt),
+        ),
+      ),
+  );
+  const metered = closes.flatMap((c, i) => {
+    const minutes = closed[i]!.minutes;
+    if (minutes === 0) return [];
+    const { projectId, orgId, participantSid, room, identity } = c.session;
+    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity: minutes, occurredAt: c.leftAt, sourceId: participantSid, room, identity, createdAt: at }];
+  });
+  statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing({ target: [usageEvents.meter, usageEvents.sourceId] })));
   return statements;
 }
 
@@ -85,7 +114,7 @@ export async function closeSession(
   reason: EndReason,
   /** The session as already read by the caller (`sessionsBySid`, for a batch of events); read here when absent. */
   known?: SessionRow | null,
-): Promise<BatchItem[]> {
+): Promise<SessionChanges> {
   const existing =
     known !== undefined
       ? known
@@ -94,13 +123,9 @@ export async function closeSession(
           .from(participantSessions)
           .where(and(eq(participantSessions.participantSid, p.participantSid), eq(participantSessions.projectId, project.projectId)))
           .get();
-  if (existing) return existing.leftAt === null ? closeStatements(db, existing, at.leftAt, reason) : [];
-  const created = nowMs();
-  const session = { id: newId("participantSession"), ...project, ...p, joinedAt: at.joinedAt ?? at.leftAt, createdAt: created, updatedAt: created };
-  return [
-    db.insert(participantSessions).values(session).onConflictDoNothing({ target: participantSessions.participantSid }),
-    ...closeStatements(db, session, at.leftAt, reason),
-  ];
+  if (existing) return { opens: [], closes: existing.leftAt === null ? [{ session: existing, leftAt: at.leftAt, reason }] : [] };
+  const opened = openSession(project, p, at.joinedAt ?? at.leftAt);
+  return { opens: opened.opens, closes: [{ session: opened.opens[0]!, leftAt: at.leftAt, reason }] };
 }
 
 /** The sessions of these participant sids (one query per 90 sids), for closing a batch of leaves. */
@@ -113,7 +138,7 @@ export async function sessionsBySid(db: Database, sids: string[]): Promise<Map<s
 }
 
 /** `room_finished`: every session still open in that room ends with it. */
-export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<BatchItem[]> {
+export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<SessionChanges> {
   const open = await db
     .select()
     .from(participantSessions)
@@ -128,7 +153,7 @@ export async function closeRoomSessions(db: Database, project: ProjectRef, room:
       ),
     )
     .all();
-  return open.flatMap((s) => closeStatements(db, s, Math.max(leftAt, s.joinedAt), "room_finished"));
+  return { opens: [], closes: open.map((s) => ({ session: s, leftAt: Math.max(leftAt, s.joinedAt), reason: "room_finished" as const })) };
 }
 
 /**
@@ -165,11 +190,11 @@ export async function closeStaleSessions(db: Database, timeoutHours: number, opt
           .where(and(eq(livekitEvents.roomName, namespacedRoom(s.projectId, s.room)), gte(livekitEvents.occurredAt, s.joinedAt))),
       ),
     )) as { at: number | null }[][];
-    const statements = stale.flatMap((s, i) => {
+    const closes = stale.map((s, i): SessionClose => {
       const last = lastSeen[i]?.[0]?.at ?? s.joinedAt;
-      return closeStatements(db, s, Math.min(Math.max(last, s.joinedAt), s.joinedAt + timeoutMs), "timeout");
+      return { session: s, leftAt: Math.min(Math.max(last, s.joinedAt), s.joinedAt + timeoutMs), reason: "timeout" };
     });
-    await runBatch(db, statements);
+    await runBatch(db, sessionStatements(db, [{ opens: [], closes }]));
     closed += stale.length;
     if (stale.length < pageSize) break;
     await yieldToOtherWork();

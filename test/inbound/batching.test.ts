@@ -198,16 +198,40 @@ describe("the inbound consumer on a batch", () => {
     }
     const { db, counter } = countingDb();
     expect((await consume(leaves.map((l) => l.id), db)).retriedIds).toEqual([]);
-    // Per leave: close the session and meter it. Shared by all ten: the room session's upsert, the
-    // end of earlier lifetimes, the link of the renamed one (which carries the name; the others are
-    // linked already) and the recount; one processed mark.
-    expect(counter.batchSizes).toEqual([10 * 2 + 4 + 1]);
+    // Shared by all ten leaves: closing their sessions, metering them, the room session's upsert,
+    // the end of earlier lifetimes, the link of the renamed one (which carries the name; the others
+    // are linked already) and the recount; one processed mark.
+    expect(counter.batchSizes).toEqual([2 + 4 + 1]);
     const sessions = await sessionsOf(project.id);
     expect(sessions.map((s) => [s.identity, s.name, s.room_session_id !== null, s.left_at !== null])).toEqual(
       who.map((w, p) => [w.identity, p === 0 ? "Renamed at the door" : w.identity, true, true]),
     );
     const [lifetime] = await rows<{ participant_count: number; participant_minutes: number }>("SELECT participant_count, participant_minutes FROM room_sessions WHERE room_sid = ?", room.sid);
     expect(lifetime).toEqual({ participant_count: 10, participant_minutes: 10 * 5 });
+  });
+
+  it("ends a room of 40 participants in a batch of the same few statements as a room of one, metering each session", async () => {
+    const { project } = await createTenant();
+    const room = { sid: `RM_end${Date.now().toString(36)}`, name: `${project.id}:crowd` };
+    const who = Array.from({ length: 40 }, (_, p) => participant(`PA_e${p}_${room.sid}`, `user-${p}`, T0 + p * 1000));
+    const joins = [];
+    for (const [p, w] of who.entries()) joins.push(await store({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: w }));
+    expect((await consume(joins.map((j) => j.id))).retriedIds).toEqual([]);
+
+    const end = T0 + 30 * 60_000;
+    const finished = await store({ event: "room_finished", createdAt: secs(end), room });
+    const { db, counter } = countingDb();
+    expect((await consume([finished.id], db)).retriedIds).toEqual([]);
+    // Close and meter (2), the room session's upsert, end of earlier lifetimes, its end and recount,
+    // the room name forgotten (5), the processed mark (1): none of them per participant.
+    expect(counter.batchSizes).toEqual([8]);
+    const usage = await usageOf(project.id);
+    expect(new Map(usage.map((u) => [u.source_id, u.quantity]))).toEqual(new Map(who.map((w, p) => [w.sid, minutes(T0 + p * 1000, end)])));
+    const expected = who.reduce((sum, _, p) => sum + minutes(T0 + p * 1000, end), 0);
+    const sessions = await sessionsOf(project.id);
+    expect(sessions.every((s) => s.left_at === end && s.end_reason === "room_finished")).toBe(true);
+    const [lifetime] = await rows("SELECT ended_at, participant_count, participant_minutes FROM room_sessions WHERE room_sid = ?", room.sid);
+    expect(lifetime).toEqual({ ended_at: end, participant_count: 40, participant_minutes: expected });
   });
 
   it("in one batch, ends a room's earlier lifetime at its last leave when the next one starts, and keeps the last name a participant was sent with", async () => {

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
 import { participantRoomSessions } from "../../src/sessions/record";
+import { sessionStatements } from "../../src/usage/participant-sessions";
 import { unsentMessagesQuery } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
 import { createEndpoint } from "../support/webhook-receiver";
@@ -83,5 +84,15 @@ describe("the inbound path's query plans", () => {
       const lines = await planOf(statement as unknown as { toSQL(): { sql: string; params: unknown[] } });
       expect(lines.filter((l) => /^SCAN (room_sessions|participant_sessions)\b/.test(l)), lines.join("\n")).toEqual([]);
     }
+  });
+
+  it("closes a batch's participant sessions by their sid index, never reading another tenant's sessions", async () => {
+    const session = (i: number) => ({ ...ours, participantSid: `PA_planquiet${i}`, joinedAt: Date.now() - 60_000, room: "plan-room", identity: `q${i}` });
+    const closes = [0, 1, 2].map((i) => ({ session: session(i), leftAt: Date.now(), reason: "left" as const }));
+    const statements = sessionStatements(createDb(env.DB), [{ opens: [], closes }]);
+    expect(statements).toHaveLength(2);
+    const lines = await planOf(statements[0] as unknown as { toSQL(): { sql: string; params: unknown[] } });
+    expect(lines.join("\n")).toMatch(/SEARCH participant_sessions USING INDEX participant_sessions_participant_sid_uq/);
+    expect(lines.filter((l) => /^SCAN participant_sessions\b/.test(l)), lines.join("\n")).toEqual([]);
   });
 });
