@@ -55,6 +55,10 @@ function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): Ba
     .where(ref.where);
 }
 
+/** A lifetime whose end was never reported ends at its last participant's leave, or its start when nobody left. */
+const endAtLastLeave = () =>
+  sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`;
+
 /**
  * Earlier lifetimes of the same room still open (their `room_finished` was lost) end at their last
  * participant's leave, or their start when nobody left.
@@ -63,7 +67,7 @@ function endSuperseded(db: Database, projectId: string, room: string, roomSid: s
   return db
     .update(roomSessions)
     .set({
-      endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+      endedAt: endAtLastLeave(),
       updatedAt: nowMs(),
     })
     .where(
@@ -237,7 +241,7 @@ export function participantRoomSessions(db: Database, touches: readonly Particip
   const ended = db
     .update(roomSessions)
     .set({
-      endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+      endedAt: endAtLastLeave(),
       updatedAt: at,
     })
     .from(lifetimes.source)
@@ -306,7 +310,7 @@ export async function closeStaleRoomSessions(db: Database, timeoutHours: number,
       db
         .update(roomSessions)
         .set({
-          endedAt: sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`,
+          endedAt: endAtLastLeave(),
           updatedAt: nowMs(),
         })
         .where(and(eq(roomSessions.id, s.id), isNull(roomSessions.endedAt))),
