@@ -34,24 +34,27 @@ interface RoomSessionRef {
 
 const PARTICIPANT_EVENTS = new Set(["participant_joined", "participant_left", "participant_connection_aborted"]);
 
-/**
- * Counters from the participant sessions: distinct identities, billed minutes, and the peak as the
- * concurrency at `at` (a participant's join) when that exceeds the peak so far.
- */
+const MINE = sql.raw("ps.room_session_id = room_sessions.id");
+
+/** Connections open at `at` (a participant's join) in the room session being updated. */
+const concurrentAt = (at: SQL | number) =>
+  sql`(SELECT COUNT(*) FROM participant_sessions ps WHERE ${MINE} AND ps.joined_at <= ${at} AND (ps.left_at IS NULL OR ps.left_at > ${at}))`;
+
+/** The counters, recomputed from the participant sessions: distinct identities, billed minutes, and the peak raised to `peak` when that is higher. */
+function counters(peak: SQL) {
+  return {
+    participantCount: sql`(SELECT COUNT(DISTINCT ps.identity) FROM participant_sessions ps WHERE ${MINE})`,
+    participantMinutes: sql`(SELECT COALESCE(SUM(ps.minutes), 0) FROM participant_sessions ps WHERE ${MINE})`,
+    peakParticipants: sql`MAX(room_sessions.peak_participants, ${peak})`,
+    updatedAt: nowMs(),
+  };
+}
+
+/** One room session's counters, with the peak checked at `joinedAt` (none for a room's end). */
 function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): BatchItem {
-  const mine = sql.raw("ps.room_session_id = room_sessions.id");
-  const concurrent =
-    joinedAt === null
-      ? sql`0`
-      : sql`(SELECT COUNT(*) FROM participant_sessions ps WHERE ${mine} AND ps.joined_at <= ${joinedAt} AND (ps.left_at IS NULL OR ps.left_at > ${joinedAt}))`;
   return db
     .update(roomSessions)
-    .set({
-      participantCount: sql`(SELECT COUNT(DISTINCT ps.identity) FROM participant_sessions ps WHERE ${mine})`,
-      participantMinutes: sql`(SELECT COALESCE(SUM(ps.minutes), 0) FROM participant_sessions ps WHERE ${mine})`,
-      peakParticipants: sql`MAX(room_sessions.peak_participants, ${concurrent})`,
-      updatedAt: nowMs(),
-    })
+    .set(counters(joinedAt === null ? sql`0` : concurrentAt(joinedAt)))
     .where(ref.where);
 }
 
@@ -271,16 +274,11 @@ export function participantRoomSessions(db: Database, touches: readonly Particip
       ];
   const rooms = jsonTable("touched", ["projectId", "roomSid"], [...new Map(touches.map((t) => [`${t.projectId}\n${t.roomSid}`, { projectId: t.projectId, roomSid: t.roomSid }])).values()]);
   const joins = jsonTable("joined", ["projectId", "roomSid", "joinedAt"], touches);
-  const mine = sql.raw("ps.room_session_id = room_sessions.id");
-  const concurrent = sql`(SELECT COUNT(*) FROM participant_sessions ps WHERE ${mine} AND ps.joined_at <= ${joins.columns.joinedAt} AND (ps.left_at IS NULL OR ps.left_at > ${joins.columns.joinedAt}))`;
+  // The peak is checked at each of the batch's joins into the room session.
+  const peak = sql`(SELECT MAX(${concurrentAt(joins.columns.joinedAt)}) FROM ${joins.source} WHERE ${joins.columns.roomSid} = room_sessions.room_sid AND ${joins.columns.projectId} = room_sessions.project_id)`;
   const recounted = db
     .update(roomSessions)
-    .set({
-      participantCount: sql`(SELECT COUNT(DISTINCT ps.identity) FROM participant_sessions ps WHERE ${mine})`,
-      participantMinutes: sql`(SELECT COALESCE(SUM(ps.minutes), 0) FROM participant_sessions ps WHERE ${mine})`,
-      peakParticipants: sql`MAX(room_sessions.peak_participants, (SELECT MAX(${concurrent}) FROM ${joins.source} WHERE ${joins.columns.roomSid} = room_sessions.room_sid AND ${joins.columns.projectId} = room_sessions.project_id))`,
-      updatedAt: at,
-    })
+    .set(counters(peak))
     .from(rooms.source)
     .where(and(eq(roomSessions.roomSid, rooms.columns.roomSid), eq(roomSessions.projectId, rooms.columns.projectId)));
   return [...upserts, ended, ...linked, recounted];
