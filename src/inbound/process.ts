@@ -209,11 +209,9 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   const known = read?.projectId === project.projectId ? read : null;
   const sessions = await sessionChanges(db, event, project, row.occurredAt, known);
   const ingress = event.event === "ingress_started" || event.event === "ingress_ended";
-  const effects = egress
-    ? egress.statements
-    : ingress
-      ? await applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, ingressInfo: event.ingressInfo ?? {} })
-      : [];
+  const effects =
+    egress?.statements ??
+    (ingress ? await applyIngressEvent(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, ingressInfo: event.ingressInfo ?? {} }) : []);
   const roomSession = await roomSessionEffects(db, event, project, row.occurredAt, known);
   effects.push(...roomSession.statements);
   const tenantEvent = tenantEventFor(event, project.projectId, row.occurredAt);

@@ -45,11 +45,10 @@ export interface InboundDeps {
 
 type StoredEventRow = typeof livekitEvents.$inferInsert;
 
-/** Rows waiting to be inserted together, and the settling of everyone who waits on them. */
+/** Rows waiting to be inserted together, and what everyone of them waits on: the ids inserted. */
 interface InsertGroup {
   rows: StoredEventRow[];
   inserted: Promise<ReadonlySet<string>>;
-  settle(result: Promise<ReadonlySet<string>>): void;
 }
 
 /** At most this many events share one insert (about 1 MB of JSON at LiveKit's usual event size). */
@@ -85,15 +84,15 @@ async function storeEvent(deps: InboundDeps, row: StoredEventRow): Promise<boole
     open.rows.push(row);
     return (await open.inserted).has(row.id);
   }
-  let settle!: InsertGroup["settle"];
+  let settle!: (result: Promise<ReadonlySet<string>>) => void;
   const inserted = new Promise<ReadonlySet<string>>((resolve) => (settle = resolve));
-  const group: InsertGroup = { rows: [row], inserted, settle };
+  const group: InsertGroup = { rows: [row], inserted };
   forming.set(deps.db, group);
   const previous = committing.get(deps.db);
   if (previous) await Promise.race([previous, new Promise((resolve) => setTimeout(resolve, MAX_WAIT_FOR_PREVIOUS_MS))]);
   if (forming.get(deps.db) === group) forming.delete(deps.db);
   const insert = insertGroup(deps.db, group.rows);
-  group.settle(insert);
+  settle(insert);
   const done = insert.catch(() => undefined);
   committing.set(deps.db, done);
   deps.background(done.finally(() => committing.get(deps.db) === done && committing.delete(deps.db)));

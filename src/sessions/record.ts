@@ -59,8 +59,7 @@ function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): Ba
 }
 
 /** A lifetime whose end was never reported ends at its last participant's leave, or its start when nobody left. */
-const endAtLastLeave = () =>
-  sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ps.room_session_id = room_sessions.id), room_sessions.started_at)`;
+const END_AT_LAST_LEAVE = sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ${MINE}), room_sessions.started_at)`;
 
 /**
  * Earlier lifetimes of the same room still open (their `room_finished` was lost) end at their last
@@ -70,7 +69,7 @@ function endSuperseded(db: Database, projectId: string, room: string, roomSid: s
   return db
     .update(roomSessions)
     .set({
-      endedAt: endAtLastLeave(),
+      endedAt: END_AT_LAST_LEAVE,
       updatedAt: nowMs(),
     })
     .where(
@@ -244,7 +243,7 @@ export function participantRoomSessions(db: Database, touches: readonly Particip
   const ended = db
     .update(roomSessions)
     .set({
-      endedAt: endAtLastLeave(),
+      endedAt: END_AT_LAST_LEAVE,
       updatedAt: at,
     })
     .from(lifetimes.source)
@@ -308,7 +307,7 @@ export async function closeStaleRoomSessions(db: Database, timeoutHours: number,
       db
         .update(roomSessions)
         .set({
-          endedAt: endAtLastLeave(),
+          endedAt: END_AT_LAST_LEAVE,
           updatedAt: nowMs(),
         })
         .where(and(eq(roomSessions.id, s.id), isNull(roomSessions.endedAt))),

@@ -67,7 +67,13 @@ export function openSession(project: ProjectRef, p: ParticipantRef, joinedAt: nu
 export function sessionStatements(db: Database, changes: readonly SessionChanges[]): BatchItem[] {
   const opens = changes.flatMap((c) => c.opens);
   // One close per participant sid, the first (a later one would find the session closed).
-  const closes = [...new Map(changes.flatMap((c) => c.closes).reverse().map((c) => [c.session.participantSid, c])).values()].reverse();
+  const closes: SessionClose[] = [];
+  const closing = new Set<string>();
+  for (const close of changes.flatMap((c) => c.closes)) {
+    if (closing.has(close.session.participantSid)) continue;
+    closing.add(close.session.participantSid);
+    closes.push(close);
+  }
   const statements: BatchItem[] = insertRows(db, participantSessions, opens).map((insert) => insert.onConflictDoNothing({ target: participantSessions.participantSid }));
   if (closes.length === 0) return statements;
   const at = nowMs();
