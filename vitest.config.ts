@@ -23,6 +23,9 @@ export default defineConfig({
                 LIVEKIT_API_URL: "http://livekit.test",
                 // Fake DNS-over-HTTPS resolver (test/support/fake-dns.ts; never a real one).
                 DOH_URL: "https://dns.test/dns-query",
+                // One console call per line, as deployed, so tests that read log lines see each one
+                // as it is written; the held-lines tests turn holding on per request.
+                LOG_BATCH_MS: "0",
               },
             },
           })),

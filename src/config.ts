@@ -4,6 +4,7 @@
  * names the variable, the request fails with 500 `internal_error`, and the log line says which.
  */
 import { z } from "zod";
+import { MAX_LOG_BATCH_MS } from "./lib/held-lines";
 import { LOG_LEVELS, type LogLevel } from "./lib/logger";
 import { KEY_ID_PATTERN, LEGACY_KEY_ID, type Keyring } from "./lib/secrets";
 
@@ -36,6 +37,7 @@ const schema = z.object({
   USAGE_EVENT_RETENTION_DAYS: intVar(2, 3650).default(35),
   PARTICIPANT_SESSION_TIMEOUT_HOURS: intVar(1, 24 * 7).default(24),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  LOG_BATCH_MS: intVar(0, MAX_LOG_BATCH_MS).default(0),
   PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
   EMAIL_PROVIDER: z.enum(["log", "http"]).optional().or(z.literal("").transform(() => undefined)),
   EMAIL_API_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal("").transform(() => undefined)),

@@ -3,7 +3,8 @@
  * the logger has no way to see them unless someone puts them in `fields`, and reviews look for that.
  *
  * Each level goes to its console method (`console.info` for info, so Workers Logs and Tail see the
- * level the line names). Lines below the logger's level (`LOG_LEVEL`: debug < info < warn < error,
+ * level the line names), through a sink: `consoleSink` writes each line in its own call, the
+ * request logger's may hold info lines to write them together (`held-lines.ts`). Lines below the logger's level (`LOG_LEVEL`: debug < info < warn < error,
  * default info) cost one comparison. A logger's own fields (the request id) are serialized once, when it is made, not on
  * every line.
  */
@@ -21,6 +22,17 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
   child(fields: Record<string, unknown>): Logger;
 }
+
+/** Where a logger's finished lines go: one JSON object per line, never a partial one. */
+export type LineSink = (level: LogLevel, line: string) => void;
+
+/** Each line in its own call of the console method its level names. */
+export const consoleSink: LineSink = (level, line) => {
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else if (level === "debug") console.debug(line);
+  else console.info(line);
+};
 
 /**
  * The level named by a `LOG_LEVEL` value; unset or unknown → `info` (config validation reports an
@@ -43,6 +55,7 @@ class JsonLogger implements Logger {
   constructor(
     private readonly base: Record<string, unknown>,
     private readonly min: number,
+    private readonly sink: LineSink,
   ) {
     this.baseJson = inner(base);
   }
@@ -50,11 +63,7 @@ class JsonLogger implements Logger {
   private write(level: LogLevel, message: string, fields: Record<string, unknown> | undefined) {
     // Same keys and order as {level, message, time, ...base, ...fields}; a field repeating a base
     // key appears twice, and JSON readers keep the later one, as a spread would.
-    const line = `{"level":"${level}","message":${JSON.stringify(message)},"time":"${new Date().toISOString()}"${this.baseJson}${fields ? inner(fields) : ""}}`;
-    if (level === "error") console.error(line);
-    else if (level === "warn") console.warn(line);
-    else if (level === "debug") console.debug(line);
-    else console.info(line);
+    this.sink(level, `{"level":"${level}","message":${JSON.stringify(message)},"time":"${new Date().toISOString()}"${this.baseJson}${fields ? inner(fields) : ""}}`);
   }
 
   debug = (message: string, fields?: Record<string, unknown>) => {
@@ -70,11 +79,11 @@ class JsonLogger implements Logger {
     this.write("error", message, fields);
   };
   enabled = (level: LogLevel) => RANK[level] >= this.min;
-  child = (fields: Record<string, unknown>): Logger => new JsonLogger({ ...this.base, ...fields }, this.min);
+  child = (fields: Record<string, unknown>): Logger => new JsonLogger({ ...this.base, ...fields }, this.min, this.sink);
 }
 
-export function createLogger(base: Record<string, unknown> = {}, level: LogLevel = "info"): Logger {
-  return new JsonLogger(base, RANK[level]);
+export function createLogger(base: Record<string, unknown> = {}, level: LogLevel = "info", sink: LineSink = consoleSink): Logger {
+  return new JsonLogger(base, RANK[level], sink);
 }
 
 /** Error details safe to log: the name and message, never a request body. */

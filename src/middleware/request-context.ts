@@ -3,7 +3,8 @@ import { loadConfig } from "../config";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { newId } from "../lib/ids";
-import { createLogger, logLevelOf } from "../lib/logger";
+import { holdingSink, logBatchMsOf } from "../lib/held-lines";
+import { consoleSink, createLogger, logLevelOf, type LineSink } from "../lib/logger";
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -16,10 +17,23 @@ export const requestContext: MiddlewareHandler<AppEnv> = (c, next) => {
   const incoming = c.req.header("X-Request-Id");
   const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newId("request");
   c.set("requestId", requestId);
-  c.set("logger", createLogger({ request_id: requestId }, logLevelOf(c.env.LOG_LEVEL)));
+  c.set("logger", createLogger({ request_id: requestId }, logLevelOf(c.env.LOG_LEVEL), requestSink(c)));
   c.set("db", createDb(c.env.DB));
   return next();
 };
+
+/** One call per line, or held lines (`LOG_BATCH_MS`) when the request can keep a window's timer alive. */
+function requestSink(c: Context<AppEnv>): LineSink {
+  const windowMs = logBatchMsOf(c.env.LOG_BATCH_MS);
+  if (windowMs === 0) return consoleSink;
+  let ctx: ExecutionContext;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return consoleSink; // called without an execution context (app.request in a script)
+  }
+  return holdingSink(windowMs, (work) => ctx.waitUntil(work));
+}
 
 /** Validated configuration on `c.var.config`; runs after the log middleware so a bad var is logged. */
 export const withConfig: MiddlewareHandler<AppEnv> = (c, next) => {

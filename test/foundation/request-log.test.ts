@@ -1,4 +1,8 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import { holdingSink } from "../../src/lib/held-lines";
 import { call } from "../support/api";
 import { fetchWithEnv } from "../support/worker-env";
 
@@ -67,5 +71,85 @@ describe("the request log line", () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("internal_error");
     });
     expect(lines.find((l) => l.line.message === "config_invalid")?.line.variable).toBe("LOG_LEVEL");
+  });
+});
+
+/** Each console call the Worker makes during `run`, as written (a held batch is one call). */
+async function captureCalls(run: () => Promise<unknown>) {
+  const calls: { method: string; text: string }[] = [];
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((text: unknown) => void calls.push({ method, text: String(text) }));
+  }
+  await run();
+  vi.restoreAllMocks();
+  return calls;
+}
+
+/** The parsed lines of one console call: one JSON object per line. */
+const linesOf = (call: { text: string }) => call.text.split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** A request that has answered, and a promise for everything it handed to `waitUntil`. */
+async function answer(vars: Record<string, string>, requestId: string) {
+  const ctx = createExecutionContext();
+  const patched = Object.assign(Object.create(null), env, vars);
+  const res = await worker.fetch(new Request("https://pulse.test/health", { headers: { "X-Request-Id": requestId } }), patched, ctx);
+  return { res, settled: () => waitOnExecutionContext(ctx) };
+}
+
+describe("request lines held together (LOG_BATCH_MS)", () => {
+  const HOLD = { LOG_BATCH_MS: "200" };
+
+  it("writes the first line at once and the window's others in one call, each line its own object", async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `req_held-line-${i}-abcdef`);
+    const calls = await captureCalls(() =>
+      Promise.all(ids.map((id) => fetchWithEnv(HOLD, new Request("https://pulse.test/health", { headers: { "X-Request-Id": id } })))),
+    );
+    expect(calls.map((c) => c.method)).toEqual(["info", "info"]);
+    expect(linesOf(calls[0]!)).toHaveLength(1);
+    expect(linesOf(calls[1]!)).toHaveLength(5);
+    const lines = calls.flatMap(linesOf);
+    expect(lines.every((l) => l.message === "request" && l.route === "/health" && l.status === 200)).toBe(true);
+    expect(lines.map((l) => l.request_id).sort()).toEqual([...ids].sort());
+  });
+
+  it("keeps the window open with the waitUntil of the request that opened it, and writes errors at once, after what is held", async () => {
+    const calls = await captureCalls(async () => {
+      const first = await answer(HOLD, "req_window-opener-123");
+      const second = await answer(HOLD, "req_window-held-456");
+      const broken = await answer({ ...HOLD, RATE_LIMIT_IP_PER_MIN: "lots" }, "req_window-broken-789");
+      expect([first.res.status, second.res.status, broken.res.status]).toEqual([200, 200, 500]);
+      // Only the opener's waitUntil holds the timer: once it settles, nothing is left held.
+      await first.settled();
+      await Promise.all([second.settled(), broken.settled()]);
+    });
+    expect(calls.map((c) => [c.method, linesOf(c).map((l) => `${l.message} ${l.request_id}`)])).toEqual([
+      ["info", ["request req_window-opener-123"]],
+      ["info", ["request req_window-held-456"]],
+      ["error", ["config_invalid req_window-broken-789"]],
+      ["info", ["request req_window-broken-789"]],
+    ]);
+  });
+
+  it("writes at most 200 lines per call, and an idle isolate's next line at once", async () => {
+    const windows: Promise<unknown>[] = [];
+    const sink = holdingSink(50, (work) => void windows.push(work));
+    const calls = await captureCalls(async () => {
+      for (let i = 0; i < 401; i++) sink("info", JSON.stringify({ n: i }));
+      await Promise.all(windows);
+      sink("info", JSON.stringify({ n: 401 }));
+      await Promise.all(windows);
+    });
+    expect(calls.map((c) => linesOf(c).length)).toEqual([1, 200, 200, 1]);
+    expect(calls.flatMap(linesOf).map((l) => l.n)).toEqual(Array.from({ length: 402 }, (_, i) => i));
+    expect(windows).toHaveLength(2);
+  });
+
+  it("refuses a LOG_BATCH_MS that is not a whole number of milliseconds up to 1000", async () => {
+    for (const value of ["soon", "5000", "-1", "2.5"]) {
+      const calls = await captureCalls(async () => {
+        expect((await fetchWithEnv({ LOG_BATCH_MS: value }, new Request("https://pulse.test/health"))).status).toBe(500);
+      });
+      expect(calls.flatMap(linesOf).find((l) => l.message === "config_invalid")?.variable).toBe("LOG_BATCH_MS");
+    }
   });
 });
