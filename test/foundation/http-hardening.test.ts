@@ -13,11 +13,26 @@ describe("security headers", () => {
       expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
       expect(res.headers.get("X-Frame-Options")).toBe("DENY");
       expect(res.headers.get("Content-Security-Policy")).toBe("default-src 'none'; frame-ancestors 'none'");
-      expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
-      expect(res.headers.get("X-XSS-Protection")).toBe("0");
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
       expect(res.headers.get("Server")).toBeNull();
       expect(res.headers.get("X-Powered-By")).toBeNull();
       expect(res.headers.get("X-Request-Id")).toBeTruthy();
+    }
+  });
+
+  it("add the document-only ones to HTML pages, and only there", async () => {
+    const json = await call("GET", "/health");
+    for (const page of [await call("GET", "/login"), await call("GET", "/docs"), await call("GET", "/signup")]) {
+      expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(page.headers.get("Referrer-Policy")).toBe("no-referrer");
+      expect(page.headers.get("X-XSS-Protection")).toBe("0");
+      expect(page.headers.get("Cross-Origin-Opener-Policy")).toBe("same-origin");
+      expect(page.headers.get("Cross-Origin-Resource-Policy")).toBe("same-origin");
+      expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    }
+    for (const name of ["Referrer-Policy", "X-XSS-Protection", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy"]) {
+      expect(json.headers.get(name)).toBeNull();
     }
   });
 
