@@ -22,13 +22,11 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "DELETE") return next();
 
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-
-  const body = await readBounded(c.req.raw.body, MAX_BODY_BYTES);
-  if (!body.complete) throw tooLarge();
-  const text = new TextDecoder().decode(body.bytes);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await readText(c.req.raw, declared);
   // The stream is consumed now; Hono's body cache serves `c.req.text()`/`json()` from here on.
-  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  const cache = c.req.bodyCache as Record<string, unknown>;
+  cache.text = Promise.resolve(text);
   // Dashboard forms are urlencoded; they get the size limit but not the JSON rules.
   if (text.length === 0 || !isApiPath(c.req.path)) return next();
 
@@ -36,13 +34,30 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!JSON_TYPE.test(mediaType)) {
     throw new ApiError("unsupported_media_type", "Request bodies must be JSON (Content-Type: application/json).");
   }
+  let parsed: unknown;
   try {
-    JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
+  // Parsed once: validators' `c.req.json()` answers from the cache too.
+  cache.json = Promise.resolve(parsed);
   await next();
 };
+
+const utf8 = new TextDecoder();
+
+/**
+ * The body as text. With a declared length (at most the limit, checked above) the runtime's HTTP
+ * framing delivers exactly that many bytes, so one native read is bounded; a chunked body has no
+ * length and is read chunk by chunk, stopping past the limit.
+ */
+async function readText(request: Request, declared: number): Promise<string> {
+  if (declared >= 0) return request.text();
+  const body = await readBounded(request.body, MAX_BODY_BYTES);
+  if (!body.complete) throw tooLarge();
+  return utf8.decode(body.bytes);
+}
 
 function tooLarge() {
   return new ApiError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
