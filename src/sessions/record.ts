@@ -58,6 +58,14 @@ function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): Ba
     .where(ref.where);
 }
 
+/**
+ * `ended_at IS NULL` that SQLite will not answer from `room_sessions_ended_at_idx` (a unary `+`
+ * keeps a term from using an index). That index lists every tenant's open rooms; without
+ * statistics the planner prefers it to the (project, room) index these look-ups are for, and
+ * reads all of them for each of a batch's rooms.
+ */
+const STILL_OPEN = sql.raw("+room_sessions.ended_at IS NULL");
+
 /** A lifetime whose end was never reported ends at its last participant's leave, or its start when nobody left. */
 const END_AT_LAST_LEAVE = sql`COALESCE((SELECT MAX(ps.left_at) FROM participant_sessions ps WHERE ${MINE}), room_sessions.started_at)`;
 
@@ -76,7 +84,7 @@ function endSuperseded(db: Database, projectId: string, room: string, roomSid: s
       and(
         eq(roomSessions.projectId, projectId),
         eq(roomSessions.room, room),
-        isNull(roomSessions.endedAt),
+        STILL_OPEN,
         ne(roomSessions.roomSid, roomSid),
         lt(roomSessions.startedAt, startedAt),
       ),
@@ -106,7 +114,7 @@ async function ensureRoomSession(
     const open = await db
       .select({ id: roomSessions.id })
       .from(roomSessions)
-      .where(and(eq(roomSessions.projectId, project.projectId), eq(roomSessions.room, project.room), isNull(roomSessions.endedAt)))
+      .where(and(eq(roomSessions.projectId, project.projectId), eq(roomSessions.room, project.room), STILL_OPEN))
       .orderBy(desc(roomSessions.startedAt))
       .get();
     id = open?.id ?? newId("roomSession");
@@ -251,7 +259,7 @@ export function participantRoomSessions(db: Database, touches: readonly Particip
       and(
         eq(roomSessions.projectId, lifetimes.columns.projectId),
         eq(roomSessions.room, lifetimes.columns.room),
-        isNull(roomSessions.endedAt),
+        STILL_OPEN,
         ne(roomSessions.roomSid, lifetimes.columns.roomSid),
         lt(roomSessions.startedAt, lifetimes.columns.startedAt),
       ),

@@ -8,7 +8,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
-import { participantRoomSessions } from "../../src/sessions/record";
+import type { LivekitWebhookEvent } from "../../src/livekit/webhook-event";
+import { participantRoomSessions, roomSessionEffects } from "../../src/sessions/record";
 import { sessionStatements } from "../../src/usage/participant-sessions";
 import { unsentMessagesQuery } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
@@ -49,8 +50,27 @@ beforeAll(async () => {
   await env.DB.prepare("ANALYZE").run();
 });
 
-async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }) {
-  const { sql, params } = query.toSQL();
+/**
+ * A plan line that reads room or participant sessions other than by the batch's own keys: a scan,
+ * or an index that lists every tenant's rows (open rooms by `ended_at`, open sessions by `left_at`,
+ * rows by org).
+ */
+const readsAcrossTenants = (line: string) =>
+  /^SCAN (room_sessions|participant_sessions)\b/.test(line) ||
+  /USING (COVERING )?INDEX (room_sessions_ended_at_idx|participant_sessions_open_idx|\w+_org_id_idx)\b/.test(line);
+
+/** `run` with the planner's statistics dropped (`ANALYZE sqlite_schema` reloads them), then restored. */
+async function withoutStatistics<T>(run: () => Promise<T>): Promise<T> {
+  await env.DB.batch([env.DB.prepare("DELETE FROM sqlite_stat1"), env.DB.prepare("ANALYZE sqlite_schema")]);
+  try {
+    return await run();
+  } finally {
+    await env.DB.prepare("ANALYZE").run();
+  }
+}
+
+async function planOf(query: unknown) {
+  const { sql, params } = (query as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
   return results.map((r) => r.detail);
 }
@@ -81,8 +101,33 @@ describe("the inbound path's query plans", () => {
     const statements = participantRoomSessions(createDb(env.DB), touches);
     expect(statements).toHaveLength(4);
     for (const statement of statements) {
-      const lines = await planOf(statement as unknown as { toSQL(): { sql: string; params: unknown[] } });
-      expect(lines.filter((l) => /^SCAN (room_sessions|participant_sessions)\b/.test(l)), lines.join("\n")).toEqual([]);
+      for (const lines of [await planOf(statement), await withoutStatistics(() => planOf(statement))]) {
+        expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
+      }
+    }
+  });
+
+  it("ends a room's earlier lifetimes and finds its open one through the room's own index", async () => {
+    const lifetime = { ...ours, room: "plan-room-0", roomSid: "RM_planquiet-next", participantSid: "PA_planquiet-next", joinedAt: Date.now(), name: null, link: false };
+    const [, ended] = participantRoomSessions(createDb(env.DB), [lifetime]);
+    // With statistics and without them (a database nobody has analyzed plans by heuristics).
+    for (const lines of [await planOf(ended), await withoutStatistics(() => planOf(ended))]) {
+      expect(lines.join("\n")).toMatch(/SEARCH room_sessions USING INDEX room_sessions_project_room_started_idx/);
+      expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
+    }
+  });
+
+  it("starts and finishes one room's lifetime through the room's own indexes", async () => {
+    const db = createDb(env.DB);
+    const room = { sid: "RM_planquiet-started", name: `${ours.projectId}:plan-room-1`, creationTime: String(Math.floor(Date.now() / 1000)) };
+    for (const event of ["room_started", "room_finished"]) {
+      const { statements } = await roomSessionEffects(db, { event, room } as LivekitWebhookEvent, { ...ours, room: "plan-room-1" }, Date.now());
+      expect(statements.length).toBeGreaterThan(1);
+      for (const statement of statements) {
+        for (const lines of [await planOf(statement), await withoutStatistics(() => planOf(statement))]) {
+          expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
+        }
+      }
     }
   });
 
@@ -93,6 +138,6 @@ describe("the inbound path's query plans", () => {
     expect(statements).toHaveLength(2);
     const lines = await planOf(statements[0] as unknown as { toSQL(): { sql: string; params: unknown[] } });
     expect(lines.join("\n")).toMatch(/SEARCH participant_sessions USING INDEX participant_sessions_participant_sid_uq/);
-    expect(lines.filter((l) => /^SCAN participant_sessions\b/.test(l)), lines.join("\n")).toEqual([]);
+    expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
   });
 });
