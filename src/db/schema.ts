@@ -430,6 +430,8 @@ export const participantSessions = sqliteTable(
     index("participant_sessions_org_id_idx").on(t.orgId),
     index("participant_sessions_open_idx").on(t.leftAt, t.joinedAt),
     index("participant_sessions_room_sid_idx").on(t.roomSid),
+    // A room's connected participants, which its end closes: only open sessions are in it.
+    index("participant_sessions_open_by_room_idx").on(t.projectId, t.room).where(sql`left_at IS NULL`),
   ],
 );
 

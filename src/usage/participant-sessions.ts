@@ -8,7 +8,7 @@
  * the caller's batch, a few for any number of events; a close is guarded by `left_at IS NULL`, and
  * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, gte, inArray, isNull, lt, max, or, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, lt, max, sql } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
 import { insertRows, jsonTable } from "../db/json-rows";
 import { livekitEvents, participantSessions, usageEvents } from "../db/schema";
@@ -145,22 +145,29 @@ export async function sessionsBySid(db: Database, sids: string[]): Promise<Map<s
   return found;
 }
 
-/** `room_finished`: every session still open in that room ends with it. */
-export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<SessionChanges> {
-  const open = await db
+/**
+ * The room's open sessions, by `participant_sessions_open_by_room_idx` whatever the project's
+ * history: of this instance of the room by sid, and those opened without a sid.
+ */
+export function openSessionsInRoomQuery(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }) {
+  return db
     .select()
     .from(participantSessions)
     .where(
       and(
         eq(participantSessions.projectId, project.projectId),
-        // This instance of the room by sid; sessions opened without a sid by name.
-        room.roomSid
-          ? or(eq(participantSessions.roomSid, room.roomSid), and(isNull(participantSessions.roomSid), eq(participantSessions.room, room.room)))
-          : eq(participantSessions.room, room.room),
+        eq(participantSessions.room, room.room),
         isNull(participantSessions.leftAt),
+        // `room_sid = ? OR room_sid IS NULL`, written so it cannot be read from the room_sid index
+        // (whose NULL entries are every tenant's sessions without a sid).
+        room.roomSid ? sql`COALESCE(${participantSessions.roomSid}, ${room.roomSid}) = ${room.roomSid}` : undefined,
       ),
-    )
-    .all();
+    );
+}
+
+/** `room_finished`: every session still open in that room ends with it. */
+export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<SessionChanges> {
+  const open = await openSessionsInRoomQuery(db, project, room).all();
   return { opens: [], closes: open.map((s) => ({ session: s, leftAt: Math.max(leftAt, s.joinedAt), reason: "room_finished" as const })) };
 }
 

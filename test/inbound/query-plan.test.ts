@@ -10,7 +10,7 @@ import { createDb } from "../../src/db/client";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
 import type { LivekitWebhookEvent } from "../../src/livekit/webhook-event";
 import { participantRoomSessions, roomSessionEffects } from "../../src/sessions/record";
-import { sessionStatements } from "../../src/usage/participant-sessions";
+import { openSessionsInRoomQuery, sessionStatements } from "../../src/usage/participant-sessions";
 import { unsentMessagesQuery } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
 import { createEndpoint } from "../support/webhook-receiver";
@@ -128,6 +128,14 @@ describe("the inbound path's query plans", () => {
           expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
         }
       }
+    }
+  });
+
+  it("finds a finished room's connected participants by the open-sessions-by-room index, not the project's history", async () => {
+    const query = openSessionsInRoomQuery(createDb(env.DB), ours, { room: "room-1", roomSid: "RM_planquiet-finished" });
+    for (const lines of [await planOf(query), await withoutStatistics(() => planOf(query))]) {
+      expect(lines.join("\n")).toMatch(/SEARCH participant_sessions USING INDEX participant_sessions_open_by_room_idx \(project_id=\? AND room=\?\)/);
+      expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
     }
   });
 

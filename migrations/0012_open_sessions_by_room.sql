@@ -1,0 +1,1 @@
+CREATE INDEX `participant_sessions_open_by_room_idx` ON `participant_sessions` (`project_id`,`room`) WHERE left_at IS NULL;
