@@ -2,8 +2,8 @@
 /**
  * `npm run bench`: Pulse's hot paths as ratios to their floors, measured in one run, loopback only.
  *
- * Servers (each started by the bench with `wrangler dev --log-level warn` on free ports, each
- * alone on the machine while it is measured, stopped before the next one starts):
+ * Servers (each started by the bench with `wrangler dev --log-level warn` on free ports; only one
+ * is under load at a time):
  *   bare      load/floor/bare: a bare Hono Worker answering /health
  *   bare_do   load/floor/do:   a bare Hono Worker making one Durable Object call per request
  *   pulse     Pulse itself (src/index.ts through load/bench-entry.ts, which only adds /__bench/
@@ -12,13 +12,19 @@
  * Scenarios are the SCENARIOS list below: each names its server, the request autocannon sends,
  * optionally a `prepare` step and an `after` step (inbound scenarios: wait for the queue consumer
  * to catch up and report its lag), and the floor scenario its throughput and p99 are divided by.
- * Every scenario gets the same connections and duration after a short warm-up.
+ * Every scenario gets the same connections and duration after a short warm-up. The request-path
+ * scenarios (`interleave`: the floors, /health, the token paths) run in BENCH_ROUNDS rounds, each
+ * a slice of the duration, one scenario after another, with every server they need up at once:
+ * this machine's speed drifts by ±15 % from one 8-second run to the next, and a comparison of two
+ * scenarios measured in alternating slices sees the same drift on both sides.
  *
  * Prints req/s, p50, p99 and the ratios; writes load/results/<timestamp>.json.
  * Env: BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 20), BENCH_WARMUP (s, default 2),
+ *      BENCH_ROUNDS (default 3: rounds the interleaved scenarios' duration is split into),
  *      BENCH_ONLY (comma-separated scenario names: run just those, plus the floors they need),
  *      BENCH_PULSE_VARS (space-separated NAME:VALUE pairs passed to Pulse's wrangler as --var),
- *      BENCH_DEVTOOLS=on (keep wrangler's devtools inspector proxy; see load/wrangler-env.mjs).
+ *      BENCH_DEVTOOLS=on (keep wrangler's devtools inspector proxy; see load/wrangler-env.mjs),
+ *      BENCH_KEEP=1 (keep the state and wrangler log directory instead of deleting it).
  */
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";
@@ -36,6 +42,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const PULSE_VARS = (process.env.BENCH_PULSE_VARS ?? "").split(/\s+/).filter(Boolean);
@@ -186,20 +193,23 @@ const SERVERS = {
 };
 
 /**
- * The scenarios, run in this order (grouped by server). To add one (for example inbound LiveKit
- * events), append an entry: `server`, `request(ctx)` returning autocannon options (url, method,
- * headers, body, or `requests` for a sequence), optional `prepare(ctx)` run just before it is
- * measured, and `floor`: the scenario it is reported against. `ctx` holds `base` (the server's
- * URL) and whatever the server's `setup` returned (for Pulse: `tenants`).
+ * The scenarios, run in this order: first the `interleave` ones, a slice of each per round, then
+ * the others grouped by server. To add one (for example inbound LiveKit events), append an entry:
+ * `server`, `request(ctx, round)` returning autocannon options (url, method, headers, body, or
+ * `requests` for a sequence), optional `prepare(ctx, round)` run just before it (each slice) is
+ * measured, `interleave` for a request path that leaves the server as it found it, and `floor`:
+ * the scenario it is reported against. `ctx` holds `base` (the server's URL) and whatever the
+ * server's `setup` returned (for Pulse: `tenants`).
  */
 const SCENARIOS = [
-  { name: "bare_health", server: "bare", request: ({ base }) => ({ url: `${base}/health` }) },
+  { name: "bare_health", server: "bare", interleave: true, request: ({ base }) => ({ url: `${base}/health` }) },
   // The same request the token scenarios send, answered after one Durable Object call.
-  { name: "bare_do", server: "bare_do", request: ({ base }) => tokenRequest(base, "pulse_floor_key") },
-  { name: "health", server: "pulse", floor: "bare_health", target: 0.85, request: ({ base }) => ({ url: `${base}/health` }) },
+  { name: "bare_do", server: "bare_do", interleave: true, request: ({ base }) => tokenRequest(base, "pulse_floor_key") },
+  { name: "health", server: "pulse", interleave: true, floor: "bare_health", target: 0.85, request: ({ base }) => ({ url: `${base}/health` }) },
   {
     name: "token_limit_1k",
     server: "pulse",
+    interleave: true,
     floor: "bare_do",
     note: `POST /v1/tokens, project limit ${LOW_LIMIT}/min: after the first ${LOW_LIMIT} the answers are 429s`,
     request: ({ base, tenants }) => tokenRequest(base, tenants.low.secret),
@@ -207,13 +217,23 @@ const SCENARIOS = [
   {
     name: "token_limit_1k_admitted",
     server: "pulse",
+    interleave: true,
     floor: "bare_do",
     note: `POST /v1/tokens spread over ${LOW_LIMIT_PROJECTS} projects with limit ${LOW_LIMIT}/min each, so every request is admitted, signed and metered: the same work as token_limit_1m at a limit 1,000 times lower`,
     request: ({ base, tenants }) => tokenRequests(base, tenants.lowSpread.map((t) => t.secret)),
   },
   {
+    name: "token_limit_1m_spread",
+    server: "pulse",
+    interleave: true,
+    floor: "bare_do",
+    note: `POST /v1/tokens spread over ${LOW_LIMIT_PROJECTS} projects with limit ${HIGH_LIMIT}/min each, one key after another: token_limit_1k_admitted at a limit 1,000 times higher (same keys, limiters and meters per request)`,
+    request: ({ base, tenants }) => tokenRequests(base, tenants.highSpread.map((t) => t.secret)),
+  },
+  {
     name: "token_limit_1m",
     server: "pulse",
+    interleave: true,
     floor: "bare_do",
     target: 0.8,
     note: `POST /v1/tokens, project limit ${HIGH_LIMIT}/min, empty window: every request admitted, signed and metered`,
@@ -222,13 +242,14 @@ const SCENARIOS = [
   {
     name: "token_limit_1m_prefilled",
     server: "pulse",
+    interleave: true,
     floor: "bare_do",
-    note: `as token_limit_1m, with ${PREFILL_HITS} hits already in the window (another project, same limit)`,
-    prepare: async ({ base, tenants }) => {
-      const res = await post(base, "/__bench/prefill", { project_id: tenants.prefilled.projectId, hits: PREFILL_HITS, span_ms: PREFILL_SPAN_MS });
+    note: `as token_limit_1m, with ${PREFILL_HITS} hits already in the window (another project, same limit; a fresh one each round, prefilled just before it)`,
+    prepare: async ({ base, tenants }, round) => {
+      const res = await post(base, "/__bench/prefill", { project_id: tenants.prefilled[round].projectId, hits: PREFILL_HITS, span_ms: PREFILL_SPAN_MS });
       if (res.hits !== PREFILL_HITS) throw new Error(`prefill answered ${JSON.stringify(res)}`);
     },
-    request: ({ base, tenants }) => tokenRequest(base, tenants.prefilled.secret),
+    request: ({ base, tenants }, round) => tokenRequest(base, tenants.prefilled[round].secret),
   },
   {
     name: "inbound",
@@ -270,9 +291,10 @@ const SCENARIOS = [
 const COMPARISONS = [
   { name: "health_vs_bare", a: "health", b: "bare_health", min: 0.85 },
   { name: "token_vs_bare_do", a: "token_limit_1m", b: "bare_do", min: 0.8 },
-  // Like for like: both scenarios admit, sign and meter every request (token_limit_1k, mostly
-  // 429s that skip signing, does less per request and is reported beside them).
-  { name: "token_1m_vs_1k_limit", a: "token_limit_1m", b: "token_limit_1k_admitted", min: 0.9, max: 1.1 },
+  // Like for like: both scenarios admit, sign and meter every request over the same ten projects
+  // (ten keys, ten limiters), only the limit differs (token_limit_1k, mostly 429s that skip
+  // signing, does less per request and is reported beside them).
+  { name: "token_1m_vs_1k_limit", a: "token_limit_1m_spread", b: "token_limit_1k_admitted", min: 0.9, max: 1.1 },
   { name: "token_prefilled_vs_empty_window", a: "token_limit_1m_prefilled", b: "token_limit_1m", min: 0.9, max: 1.1 },
   { name: "inbound_vs_health", a: "inbound", b: "health", min: 0.5 },
   { name: "inbound_p99_vs_health_p99", a: "inbound", b: "health", metric: "p99", max: 3 },
@@ -371,9 +393,16 @@ async function setupPulse(base) {
     await post(base, "/__bench/project-limit", { project_id: project.id, per_minute: limit });
     return { projectId: project.id, secret: key.secret, limit };
   };
-  for (const [name, limit] of [["low", LOW_LIMIT], ["high", HIGH_LIMIT], ["prefilled", HIGH_LIMIT]]) tenants[name] = await tokenProject(name, limit);
+  for (const [name, limit] of [["low", LOW_LIMIT], ["high", HIGH_LIMIT]]) tenants[name] = await tokenProject(name, limit);
+  // One per round: a window prefilled in an earlier round still holds its hits for a minute.
+  tenants.prefilled = [];
+  for (let i = 0; i < ROUNDS; i++) tenants.prefilled.push(await tokenProject(`prefilled ${i}`, HIGH_LIMIT));
   tenants.lowSpread = [];
-  for (let i = 0; i < LOW_LIMIT_PROJECTS; i++) tenants.lowSpread.push(await tokenProject(`low ${i}`, LOW_LIMIT));
+  tenants.highSpread = [];
+  for (let i = 0; i < LOW_LIMIT_PROJECTS; i++) {
+    tenants.lowSpread.push(await tokenProject(`low ${i}`, LOW_LIMIT));
+    tenants.highSpread.push(await tokenProject(`high ${i}`, HIGH_LIMIT));
+  }
   // Sanity: a token call works before anything is measured (on the high-limit project).
   const probe = await fetch(tokenRequest(base, tenants.high.secret).url, tokenRequest(base, tenants.high.secret));
   if (probe.status !== 201) throw new Error(`token probe answered ${probe.status}: ${await probe.text()}`);
@@ -388,27 +417,55 @@ function runCannon(opts) {
   });
 }
 
-async function measure(name, request, pgid) {
+/** One measured run of `request` (after a warm-up): autocannon's result and the server's CPU meanwhile. */
+async function measureSlice(request, pgid, duration) {
   if (WARMUP > 0) await runCannon({ ...request, duration: WARMUP });
   const cpuBefore = groupCpuSeconds(pgid);
-  const r = await runCannon({ ...request, duration: DURATION });
-  const cpuAfter = groupCpuSeconds(pgid);
-  const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, r.requests.total);
-  const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
+  const r = await runCannon({ ...request, duration });
+  return { r, cpuBefore, cpuAfter: groupCpuSeconds(pgid) };
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => v != null).sort((a, b) => a - b);
+  return sorted.length === 0 ? null : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+/**
+ * A scenario's figures from its slices (one, or one per round): throughput is all requests over
+ * all measured seconds, CPU all CPU over all requests, latency percentiles the median of the
+ * slices' (max: the highest), statuses summed.
+ */
+function summarize(name, slices) {
+  const total = slices.reduce((n, s) => n + s.r.requests.total, 0);
+  const seconds = slices.reduce((n, s) => n + s.r.duration, 0);
+  const cpuBefore = slices.every((s) => s.cpuBefore) ? sumRoles(slices.map((s) => s.cpuBefore)) : null;
+  const cpuAfter = slices.every((s) => s.cpuAfter) ? sumRoles(slices.map((s) => s.cpuAfter)) : null;
+  const cpu = cpuMsPerRequest(cpuBefore, cpuAfter, total);
+  const statuses = {};
+  for (const s of slices) for (const [code, stat] of Object.entries(s.r.statusCodeStats ?? {})) statuses[code] = (statuses[code] ?? 0) + stat.count;
+  const lat = (key) => median(slices.map((s) => s.r.latency[key]));
   const summary = {
     name,
-    requests_per_sec: Math.round(r.requests.average),
-    latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: Number(r.latency.average.toFixed(2)) },
-    total: r.requests.total,
+    requests_per_sec: Math.round(total / seconds),
+    latency_ms: { p50: lat("p50"), p90: lat("p90"), p99: lat("p99"), max: Math.max(...slices.map((s) => s.r.latency.max)), mean: Number((slices.reduce((n, s) => n + s.r.latency.average * s.r.requests.total, 0) / Math.max(1, total)).toFixed(2)) },
+    total,
     server_cpu_ms_per_request: cpu,
     statuses,
-    errors: r.errors,
-    timeouts: r.timeouts,
+    errors: slices.reduce((n, s) => n + s.r.errors, 0),
+    timeouts: slices.reduce((n, s) => n + s.r.timeouts, 0),
+    ...(slices.length > 1 ? { rounds_requests_per_sec: slices.map((s) => Math.round(s.r.requests.total / s.r.duration)) } : {}),
   };
   console.log(
-    `${name.padEnd(26)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   cpu ${cpu ? `${String(cpu.total).padStart(6)} ms/req (${Object.entries(cpu).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v}`).join(", ")})` : "n/a"}   statuses ${JSON.stringify(statuses)}${r.errors ? `   errors ${r.errors}` : ""}`,
+    `${name.padEnd(26)} ${String(summary.requests_per_sec).padStart(7)} req/s   p50 ${String(summary.latency_ms.p50).padStart(4)} ms   p99 ${String(summary.latency_ms.p99).padStart(4)} ms   cpu ${cpu ? `${String(cpu.total).padStart(6)} ms/req (${Object.entries(cpu).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v}`).join(", ")})` : "n/a"}   statuses ${JSON.stringify(statuses)}${summary.errors ? `   errors ${summary.errors}` : ""}${summary.rounds_requests_per_sec ? `   rounds ${summary.rounds_requests_per_sec.join("/")}` : ""}`,
   );
   return summary;
+}
+
+/** CPU readings added up role by role (slices' before and after readings each summed). */
+function sumRoles(readings) {
+  const out = {};
+  for (const reading of readings) for (const [role, v] of Object.entries(reading)) out[role] = (out[role] ?? 0) + v;
+  return out;
 }
 
 /**
@@ -475,34 +532,75 @@ async function main() {
   const startedAt = new Date();
   const loadBefore = os.loadavg();
   const scenarios = selectedScenarios();
-  console.log(`Pulse bench: ${CONNECTIONS} connections, ${DURATION} s per scenario (+${WARMUP} s warm-up), state and logs in ${workDir}`);
+  console.log(`Pulse bench: ${CONNECTIONS} connections, ${DURATION} s per scenario (+${WARMUP} s warm-up; request paths in ${ROUNDS} interleaved rounds), state and logs in ${workDir}`);
 
   const results = {};
-  for (const server of Object.keys(SERVERS)) {
-    const mine = scenarios.filter((s) => s.server === server);
-    if (mine.length === 0) continue;
-    const persistTo = join(workDir, server);
-    const { child, base } = await startServer(server, persistTo, logFile);
-    try {
-      const ctx = { base, ...(SERVERS[server].setup ? await SERVERS[server].setup(base) : {}) };
-      for (const scenario of mine) {
-        // A failed scenario is recorded (and misses its targets); the others still run and are written.
+  const running = new Map(); // server name → { child, ctx }
+  const up = async (server) => {
+    if (!running.has(server)) {
+      const { child, base } = await startServer(server, join(workDir, server), logFile);
+      try {
+        running.set(server, { child, ctx: { base, ...(SERVERS[server].setup ? await SERVERS[server].setup(base) : {}) } });
+      } catch (error) {
+        await stopProcessGroup(child);
+        throw error;
+      }
+    }
+    return running.get(server);
+  };
+  const down = async (server) => {
+    const entry = running.get(server);
+    running.delete(server);
+    if (entry) await stopProcessGroup(entry.child);
+  };
+  // A failed scenario is recorded (and misses its targets); the others still run and are written.
+  const failed = (scenario, error) => {
+    console.error(`${scenario.name} failed: ${error.message}`);
+    results[scenario.name] = { server: scenario.server, note: scenario.note, error: error.message, total: 0, requests_per_sec: 0, latency_ms: {} };
+  };
+  try {
+    // The request paths: every server they need up at once (idle but one), slices in turn.
+    const interleaved = scenarios.filter((s) => s.interleave);
+    for (const scenario of interleaved) await up(scenario.server);
+    const slices = new Map(interleaved.map((s) => [s.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of interleaved) {
+        if (results[scenario.name]?.error) continue;
+        const { child, ctx } = running.get(scenario.server);
         try {
-          if (scenario.prepare) await scenario.prepare(ctx);
+          if (scenario.prepare) await scenario.prepare(ctx, round);
+          slices.get(scenario.name).push(await measureSlice(scenario.request(ctx, round), child.pid, DURATION / ROUNDS));
+        } catch (error) {
+          failed(scenario, error);
+        }
+      }
+    }
+    for (const scenario of interleaved) {
+      if (!results[scenario.name]?.error) results[scenario.name] = { server: scenario.server, note: scenario.note, ...summarize(scenario.name, slices.get(scenario.name)) };
+    }
+    // The rest (inbound events, which change the server's state for what follows): one run each,
+    // server by server, each server alone.
+    for (const server of Object.keys(SERVERS)) {
+      const mine = scenarios.filter((s) => !s.interleave && s.server === server);
+      if (mine.length === 0) continue;
+      for (const other of [...running.keys()]) if (other !== server) await down(other);
+      const { child, ctx } = await up(server);
+      for (const scenario of mine) {
+        try {
+          if (scenario.prepare) await scenario.prepare(ctx, 0);
           const since = Date.now();
-          results[scenario.name] = { server, note: scenario.note, ...(await measure(scenario.name, scenario.request(ctx), child.pid)) };
+          results[scenario.name] = { server, note: scenario.note, ...summarize(scenario.name, [await measureSlice(scenario.request(ctx, 0), child.pid, DURATION)]) };
           if (scenario.after) {
             Object.assign(results[scenario.name], await scenario.after(ctx, since));
             console.log(`${"".padEnd(26)} ${JSON.stringify(Object.fromEntries(Object.entries(results[scenario.name]).filter(([k]) => k === "consumer" || k === "rollup")))}`);
           }
         } catch (error) {
-          console.error(`${scenario.name} failed: ${error.message}`);
-          results[scenario.name] = { server, note: scenario.note, error: error.message, total: 0, requests_per_sec: 0, latency_ms: {} };
+          failed(scenario, error);
         }
       }
-    } finally {
-      await stopProcessGroup(child);
     }
+  } finally {
+    for (const server of [...running.keys()]) await down(server);
   }
 
   const ratios = {};
@@ -541,7 +639,7 @@ async function main() {
   const result = {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
-    settings: { backlog_messages: BACKLOG_MESSAGES, rollup_usage_events: ROLLUP_USAGE_EVENTS, pulse_vars: PULSE_VARS, devtools_console_forwarding: DEVTOOLS, connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP, low_limit_per_min: LOW_LIMIT, low_limit_projects: LOW_LIMIT_PROJECTS, high_limit_per_min: HIGH_LIMIT, prefill_hits: PREFILL_HITS, prefill_span_ms: PREFILL_SPAN_MS },
+    settings: { backlog_messages: BACKLOG_MESSAGES, rollup_usage_events: ROLLUP_USAGE_EVENTS, pulse_vars: PULSE_VARS, devtools_console_forwarding: DEVTOOLS, connections: CONNECTIONS, duration_s: DURATION, warmup_s: WARMUP, rounds: ROUNDS, low_limit_per_min: LOW_LIMIT, low_limit_projects: LOW_LIMIT_PROJECTS, high_limit_per_min: HIGH_LIMIT, prefill_hits: PREFILL_HITS, prefill_span_ms: PREFILL_SPAN_MS },
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, loadavg_before: loadBefore, loadavg_after: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` },
     scenarios: results,
     ratios,
@@ -553,7 +651,7 @@ async function main() {
   const file = join(resultsDir, `${ONLY ? "pulse-bench-partial-" : ""}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwritten ${file}`);
-  rmSync(workDir, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true });
 }
 
 main().catch((error) => {
