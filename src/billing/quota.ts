@@ -6,7 +6,8 @@
  * The token endpoint is hot, so the check must not cost a D1 query per request. Each isolate keeps,
  * per org, the plan and the month's usage (from `orgUsageTotals`: rollups plus the open hours) for
  * QUOTA_CACHE_MS, and counts the tokens it mints itself on top, so a burst inside one isolate stops
- * at the cap rather than a minute later. Concurrent misses for one org share one computation.
+ * at the cap rather than a minute later. One request at a time refreshes an expired snapshot, and
+ * no request waits for another's (see `snapshotFor`).
  *
  * Accepted imprecision (documented in docs/billing.md): other isolates' tokens and usage recorded
  * after the snapshot are seen within QUOTA_CACHE_MS, so a free org can overshoot its cap by what it
@@ -33,7 +34,10 @@ interface Snapshot {
 }
 
 const snapshots = new Map<string, Snapshot>();
-const inFlight = new Map<string, Promise<Snapshot | null>>();
+/** Orgs whose expired snapshot one request of this isolate is recomputing, and since when. */
+const refreshing = new Map<string, number>();
+/** A refresh not finished by then (its request was cancelled) no longer keeps others from refreshing. */
+const REFRESH_STALE_MS = 10_000;
 
 async function computeSnapshot(db: Database, orgId: string, at: number): Promise<Snapshot | null> {
   const month = currentMonth(at);
@@ -48,17 +52,28 @@ async function computeSnapshot(db: Database, orgId: string, at: number): Promise
   return snapshot;
 }
 
+/**
+ * The org's snapshot. No request ever waits on another request's queries: a request whose client
+ * disconnects is cancelled with its I/O, and every request awaiting that I/O would hang until the
+ * runtime gives up on it (a 500, "your Worker's code had hung"). So while one request recomputes an
+ * expired snapshot, the others use the expired one (at most a refresh late; this isolate's own
+ * consumption is counted into it meanwhile), and without any snapshot of this month each request
+ * computes its own.
+ */
 async function snapshotFor(db: Database, orgId: string): Promise<Snapshot | null> {
   const at = nowMs();
   const cached = snapshots.get(orgId);
   // A new month resets quotas at once, whatever the cache age.
-  if (cached && cached.expiresAt > at && cached.periodStart === currentMonth(at).since) return cached;
-  let pending = inFlight.get(orgId);
-  if (!pending) {
-    pending = computeSnapshot(db, orgId, at).finally(() => inFlight.delete(orgId));
-    inFlight.set(orgId, pending);
+  const thisMonth = cached && cached.periodStart === currentMonth(at).since ? cached : undefined;
+  if (thisMonth && thisMonth.expiresAt > at) return thisMonth;
+  const since = refreshing.get(orgId);
+  if (thisMonth && since !== undefined && at - since < REFRESH_STALE_MS) return thisMonth;
+  refreshing.set(orgId, at);
+  try {
+    return await computeSnapshot(db, orgId, at);
+  } finally {
+    if (refreshing.get(orgId) === at) refreshing.delete(orgId);
   }
-  return pending;
 }
 
 /** The first of `meters` whose hard-cap quota is used up this month, or null. */

@@ -1,4 +1,8 @@
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { forgetQuota } from "../../src/billing/quota";
+import worker from "../../src/index";
 import { setClock } from "../../src/lib/clock";
 import { currentMonth } from "../../src/usage/service";
 import { call, expectEnvelope } from "../support/api";
@@ -87,5 +91,49 @@ describe("hard-cap quotas (free plan)", () => {
     expectEnvelope(await mint(free.key.secret), 402, "quota_exceeded");
     expect((await call("PUT", `/v1/orgs/${free.orgId}/plan`, { token: owner.token, body: { plan: "pro" } })).status).toBe(200);
     expect((await mint(free.key.secret)).status).toBe(201);
+  });
+
+  describe("never makes a request wait on another request's quota queries", () => {
+    // A request whose client disconnects is cancelled with its queries; a request waiting on them
+    // would hang until the runtime answers 500. Here the first request's queries never answer.
+    const never = new Promise<never>(() => undefined);
+    const statement = { bind: () => statement, all: () => never, raw: () => never, first: () => never, run: () => never };
+    const unanswering = { prepare: () => statement, batch: () => never, exec: () => never };
+
+    async function mintWhileAnotherHangs(secret: string) {
+      const hung = worker.fetch(
+        new Request("https://pulse.test/v1/tokens", { method: "POST", headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.7" }, body: JSON.stringify({ identity: "bob", room: "standup" }) }),
+        Object.assign(Object.create(null), env, { DB: unanswering }),
+        createExecutionContext(),
+      );
+      let settled = false;
+      void hung.then(() => (settled = true), () => (settled = true));
+      await new Promise((r) => setTimeout(r, 50));
+      const next = await Promise.race([mint(secret), new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+      expect(settled, "the first request answered although its queries never do").toBe(false);
+      return next;
+    }
+
+    it("uses the expired snapshot while one request refreshes it", async () => {
+      const owner = await createUser();
+      setClock(() => mar(20, 9));
+      const free = await orgOnPlan(owner, "free");
+      expect((await mint(free.key.secret)).status).toBe(201);
+      // Past the snapshot's 60 s; the key's own 30 s cache is refilled by a call that checks no quota.
+      setClock(() => mar(20, 9, 2));
+      expect((await call("POST", "/v1/tokens/verify", { token: free.key.secret, body: { token: "not-a-jwt" } })).status).toBe(200);
+      const next = await mintWhileAnotherHangs(free.key.secret);
+      expect(next?.status, "the second request waited on the first one's refresh").toBe(201);
+    });
+
+    it("computes its own snapshot when there is none", async () => {
+      const owner = await createUser();
+      setClock(() => mar(21, 9));
+      const free = await orgOnPlan(owner, "free");
+      expect((await mint(free.key.secret)).status).toBe(201);
+      forgetQuota(free.orgId);
+      const next = await mintWhileAnotherHangs(free.key.secret);
+      expect(next?.status, "the second request waited on the first one's computation").toBe(201);
+    });
   });
 });
