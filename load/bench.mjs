@@ -257,9 +257,8 @@ const SCENARIOS = [
     },
     request: ({ base, tenants }, round) => tokenRequest(base, tenants.prefilled[round].secret),
   },
-  // The inbound scenarios' floor: /health on the same Pulse, alone, right before them (in the
-  // interleaved rounds /health's tail follows the token slices' garbage and limiters, which would
-  // flatter the inbound p99 ratios).
+  // The inbound scenarios' floor: /health on the same Pulse, alone, right before them, in the
+  // state they start from (after the token phase).
   {
     name: "health_alone",
     server: "pulse",
