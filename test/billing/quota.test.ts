@@ -101,11 +101,11 @@ describe("hard-cap quotas (free plan)", () => {
     const unanswering = { prepare: () => statement, batch: () => never, exec: () => never };
 
     async function mintWhileAnotherHangs(secret: string) {
-      const hung = worker.fetch(
+      const hung = Promise.resolve(worker.fetch(
         new Request("https://pulse.test/v1/tokens", { method: "POST", headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.7" }, body: JSON.stringify({ identity: "bob", room: "standup" }) }),
         Object.assign(Object.create(null), env, { DB: unanswering }),
         createExecutionContext(),
-      );
+      ));
       let settled = false;
       void hung.then(() => (settled = true), () => (settled = true));
       await new Promise((r) => setTimeout(r, 50));
