@@ -1,3 +1,4 @@
+import { nowMs } from "./clock";
 import { consoleSink, type LineSink } from "./logger";
 
 /**
@@ -18,7 +19,13 @@ import { consoleSink, type LineSink } from "./logger";
 const MAX_HELD_LINES = 200;
 export const MAX_LOG_BATCH_MS = 1000;
 
-let held: string[] | null = null;
+/** The open window: the lines it holds, and when it opened. */
+interface Window {
+  lines: string[];
+  openedAt: number;
+}
+
+let open: Window | null = null;
 
 /**
  * The window a `LOG_BATCH_MS` value asks for; unset, malformed or out of range → 0, one call per
@@ -29,33 +36,41 @@ export function logBatchMsOf(value: string | undefined): number {
   return Number.isInteger(ms) && ms > 0 && ms <= MAX_LOG_BATCH_MS ? ms : 0;
 }
 
-/** Writes every held line now, in one call; the window, if open, stays open. */
-export function releaseHeldLines(): void {
-  if (held && held.length > 0) {
-    consoleSink("info", held.join("\n"));
-    held = [];
+/** Writes the window's held lines now, in one call; the window stays open. */
+function release(window: Window): void {
+  if (window.lines.length > 0) {
+    consoleSink("info", window.lines.join("\n"));
+    window.lines = [];
   }
+}
+
+function close(window: Window): void {
+  release(window);
+  if (open === window) open = null;
 }
 
 export function holdingSink(windowMs: number, keepAlive: (work: Promise<unknown>) => void): LineSink {
   return (level, line) => {
     if (level !== "info") {
-      releaseHeldLines();
+      if (open) release(open);
       consoleSink(level, line);
       return;
     }
-    if (held) {
-      held.push(line);
-      if (held.length >= MAX_HELD_LINES) releaseHeldLines();
+    if (open && nowMs() - open.openedAt < 2 * windowMs) {
+      open.lines.push(line);
+      if (open.lines.length >= MAX_HELD_LINES) release(open);
       return;
     }
+    // A window still open at twice its length lost its timer (the request keeping it was cut
+    // short): write what it holds rather than hold lines for ever.
+    if (open) close(open);
     consoleSink(level, line);
-    held = [];
+    const window: Window = { lines: [], openedAt: nowMs() };
+    open = window;
     keepAlive(
       new Promise<void>((resolve) =>
         setTimeout(() => {
-          releaseHeldLines();
-          held = null;
+          close(window);
           resolve();
         }, windowMs),
       ),

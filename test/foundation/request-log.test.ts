@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { setClock } from "../../src/lib/clock";
 import { holdingSink } from "../../src/lib/held-lines";
 import { call } from "../support/api";
 import { fetchWithEnv } from "../support/worker-env";
@@ -142,6 +143,22 @@ describe("request lines held together (LOG_BATCH_MS)", () => {
     expect(calls.map((c) => linesOf(c).length)).toEqual([1, 200, 200, 1]);
     expect(calls.flatMap(linesOf).map((l) => l.n)).toEqual(Array.from({ length: 402 }, (_, i) => i));
     expect(windows).toHaveLength(2);
+  });
+
+  it("stops holding lines in a window whose timer never closed it", async () => {
+    const windows: Promise<unknown>[] = [];
+    const sink = holdingSink(50, (work) => void windows.push(work));
+    const calls = await captureCalls(async () => {
+      setClock(() => 1_000_000);
+      sink("info", JSON.stringify({ n: 0 }));
+      sink("info", JSON.stringify({ n: 1 }));
+      // Past twice the window with its timer not yet run, as when the request keeping it was cut short.
+      setClock(() => 1_000_101);
+      sink("info", JSON.stringify({ n: 2 }));
+      setClock(null);
+      await Promise.all(windows);
+    });
+    expect(calls.map((c) => linesOf(c).map((l) => l.n))).toEqual([[0], [1], [2]]);
   });
 
   it("refuses a LOG_BATCH_MS that is not a whole number of milliseconds up to 1000", async () => {
