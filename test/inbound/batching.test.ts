@@ -96,6 +96,17 @@ function shuffled<T>(items: T[], seed = 7): T[] {
 const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
 const minutes = (from: number, to: number) => Math.ceil(Math.max(0, to - from) / 60_000);
 
+/** A new tenant's room where `count` participants (`user-0`…) joined one second apart from T0, consumed. */
+async function roomWhereAllJoined(count: number, tag: string, name: string) {
+  const { project } = await createTenant();
+  const room = { sid: `RM_${tag}${Date.now().toString(36)}`, name: `${project.id}:${name}` };
+  const who = Array.from({ length: count }, (_, p) => participant(`PA_${tag}${p}_${room.sid}`, `user-${p}`, T0 + p * 1000));
+  const joins = [];
+  for (const [p, w] of who.entries()) joins.push(await store({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: w }));
+  expect((await consume(joins.map((j) => j.id))).retriedIds).toEqual([]);
+  return { project, room, who };
+}
+
 describe("the inbound consumer on a batch", () => {
   it("applies events that arrived shuffled (leaves before joins, the room's end first) as their serial order, in a few D1 round trips", async () => {
     const { user, project } = await createTenant();
@@ -184,12 +195,7 @@ describe("the inbound consumer on a batch", () => {
   });
 
   it("closes leaves whose sessions already belong to the room session without linking them again, and still records a new name", async () => {
-    const { project } = await createTenant();
-    const room = { sid: `RM_leave${Date.now().toString(36)}`, name: `${project.id}:leaves` };
-    const who = Array.from({ length: 10 }, (_, p) => participant(`PA_l${p}_${room.sid}`, `user-${p}`, T0 + p * 1000));
-    const joins = [];
-    for (const [p, w] of who.entries()) joins.push(await store({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: w }));
-    expect((await consume(joins.map((j) => j.id))).retriedIds).toEqual([]);
+    const { project, room, who } = await roomWhereAllJoined(10, "leave", "leaves");
 
     const leaves = [];
     for (const [p, w] of who.entries()) {
@@ -211,12 +217,7 @@ describe("the inbound consumer on a batch", () => {
   });
 
   it("ends a room of 40 participants in a batch of the same few statements as a room of one, metering each session", async () => {
-    const { project } = await createTenant();
-    const room = { sid: `RM_end${Date.now().toString(36)}`, name: `${project.id}:crowd` };
-    const who = Array.from({ length: 40 }, (_, p) => participant(`PA_e${p}_${room.sid}`, `user-${p}`, T0 + p * 1000));
-    const joins = [];
-    for (const [p, w] of who.entries()) joins.push(await store({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: w }));
-    expect((await consume(joins.map((j) => j.id))).retriedIds).toEqual([]);
+    const { project, room, who } = await roomWhereAllJoined(40, "end", "crowd");
 
     const end = T0 + 30 * 60_000;
     const finished = await store({ event: "room_finished", createdAt: secs(end), room });
