@@ -14,7 +14,8 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_TOKEN_PREFIX } from "../auth/credentials";
 import { findLiveSession } from "../auth/session";
 import { ApiError } from "../lib/errors";
-import { bytesToBase64, decryptSecret, encryptSecret, generateSecret, hmacSha256Hex, timingSafeEqual } from "../lib/secrets";
+import { bytesToBase64 } from "../lib/base64";
+import { decryptSecret, encryptSecret, generateSecret, hmacSha256Hex, timingSafeEqual } from "../lib/secrets";
 import { randomBytes } from "../lib/ids";
 import type { DashboardEnv, DashContext, Flash } from "./context";
 

@@ -9,7 +9,8 @@
  * expiry, or one minted to last for days, is not LiveKit's and would make a captured request
  * replayable for as long.
  */
-import { bytesToBase64, timingSafeEqual } from "../lib/secrets";
+import { bytesToBase64 } from "../lib/base64";
+import { timingSafeEqual } from "../lib/secrets";
 import { verifyLivekitJwt, type LivekitKeyPair } from "../livekit/jwt";
 
 const encoder = new TextEncoder();

@@ -10,6 +10,7 @@
  */
 import { desc, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { base64UrlToBytes, bytesToBase64Url } from "./base64";
 import { ApiError } from "./errors";
 
 /** What a caller asks of a list: at most `limit` rows after `cursor` (the previous page's `next_cursor`). */
@@ -24,12 +25,12 @@ interface CursorPosition {
 }
 
 export function encodeCursor(position: CursorPosition): string {
-  return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytesToBase64Url(new TextEncoder().encode(JSON.stringify(position)));
 }
 
 export function decodeCursor(cursor: string): CursorPosition {
   try {
-    const json = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const json = new TextDecoder().decode(base64UrlToBytes(cursor));
     const value = JSON.parse(json) as CursorPosition;
     if (typeof value.t === "number" && typeof value.id === "string") return value;
   } catch {

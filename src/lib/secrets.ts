@@ -3,6 +3,7 @@
  * storage, comparing in constant time, password hashing, and encrypting the few secrets that
  * must be recoverable (webhook signing secrets).
  */
+import { base64ToBytes, bytesToBase64 } from "./base64";
 import { base62, randomBytes } from "./ids";
 
 const encoder = new TextEncoder();
@@ -10,19 +11,6 @@ const encoder = new TextEncoder();
 function bytesToHex(bytes: Uint8Array): string {
   let out = "";
   for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-export function base64ToBytes(b64: string): Uint8Array {
-  const binary = atob(b64);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 

@@ -3,7 +3,8 @@
  * key = UTF-8 bytes of the secret, `iss` = API key). Used for participant access tokens, for the
  * short-lived service tokens Pulse sends to LiveKit's Twirp API, and to verify LiveKit's webhooks.
  */
-import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { jwtVerify, type JWTPayload } from "jose";
+import { bytesToBase64Url } from "../lib/base64";
 import { nowMs } from "../lib/clock";
 
 const encoder = new TextEncoder();
@@ -56,22 +57,27 @@ export interface LivekitClaims {
   sha256?: string;
 }
 
+/** Every JWT Pulse signs has this protected header: its encoding is computed once. */
+const HS256_HEADER = bytesToBase64Url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+
 /**
  * Signs `claims` for LiveKit. `nbf` is the issue time (LiveKit's TokenVerifier allows only 10 s
  * of skew, and RemoveParticipant revokes by `nbf`), `exp` = now + ttl.
+ *
+ * A compact JWS is `b64url(header).b64url(payload).b64url(HMAC-SHA256(key, those two))`
+ * (RFC 7515 §7.1); with the header fixed and the claims typed there is nothing to check per call,
+ * so this signs in one WebCrypto call. jose's `SignJWT` rebuilt and validated the header and
+ * claims through several async layers on every token: under load that was about 0.04 ms of CPU
+ * per token request, some 5 % of the Worker's share. Verification stays with jose (`jwtVerify`),
+ * where its checks matter.
  */
 export async function signLivekitJwt(livekit: LivekitKeyPair, claims: LivekitClaims, ttlSeconds: number) {
   const issuedAt = Math.floor(nowMs() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
-  let jwt = new SignJWT({ ...claims } as JWTPayload)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuer(livekit.apiKey)
-    .setNotBefore(issuedAt)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt);
-  if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
-  const token = await jwt.sign(await secretKey(livekit.apiSecret));
-  return { token, expiresAt: expiresAt * 1000 };
+  const payload = { ...claims, iss: livekit.apiKey, nbf: issuedAt, iat: issuedAt, exp: expiresAt };
+  const signingInput = `${HS256_HEADER}.${bytesToBase64Url(encoder.encode(JSON.stringify(payload)))}`;
+  const signature = await crypto.subtle.sign("HMAC", await secretKey(livekit.apiSecret), encoder.encode(signingInput));
+  return { token: `${signingInput}.${bytesToBase64Url(new Uint8Array(signature))}`, expiresAt: expiresAt * 1000 };
 }
 
 /**

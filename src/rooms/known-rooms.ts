@@ -6,6 +6,7 @@
 import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
 import { knownRooms } from "../db/schema";
+import { base64UrlToBytes, bytesToBase64Url } from "../lib/base64";
 import { ApiError } from "../lib/errors";
 
 /** Remember (or refresh) a name; for the caller's batch. */
@@ -49,14 +50,12 @@ export function pruneRooms(db: Database, projectId: string, names: string[], see
 
 /** Room-list cursors: the last name returned, opaque to clients. */
 export function encodeRoomCursor(name: string): string {
-  const bytes = new TextEncoder().encode(name);
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytesToBase64Url(new TextEncoder().encode(name));
 }
 
 export function decodeRoomCursor(cursor: string): string {
   try {
-    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlToBytes(cursor));
   } catch {
     throw new ApiError("validation_failed", "Invalid cursor.", { details: [{ path: "cursor", message: "Invalid cursor" }] });
   }

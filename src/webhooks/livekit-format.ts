@@ -8,7 +8,7 @@
  */
 import { Room, WebhookEvent } from "@livekit/protocol";
 import { randomBase62 } from "../lib/ids";
-import { bytesToBase64 } from "../lib/secrets";
+import { bytesToBase64 } from "../lib/base64";
 import { signLivekitJwt, type LivekitKeyPair } from "../livekit/jwt";
 import { roomOfProject } from "../livekit/rooms";
 

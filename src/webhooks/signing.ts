@@ -5,7 +5,7 @@
  * header lists both, space-separated, so receivers holding either one verify.
  */
 import { randomBytes } from "../lib/ids";
-import { base64ToBytes, bytesToBase64 } from "../lib/secrets";
+import { base64ToBytes, bytesToBase64 } from "../lib/base64";
 
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
