@@ -20,7 +20,8 @@ export async function issueToken(deps: Pick<Deps, "db" | "config" | "logger" | "
   const minted = await mintParticipantToken(deps.config.livekit, tenant.projectId, request);
   countTokenIssued(tenant.projectId, tenant.orgId, { room: minted.room, identity: minted.identity });
   quota.consumed("tokens_issued");
-  deps.background(flushTokenUsage(deps.db, deps.logger));
+  const flush = flushTokenUsage(deps.db, deps.logger);
+  if (flush) deps.background(flush);
   return minted;
 }
 

@@ -53,6 +53,29 @@ describe("tokens_issued metering", () => {
     expect(await tokensMetered(project.id)).toEqual({ n: 11, events: 1 });
   });
 
+  it("under steady minting writes once per interval, never back to back, and counts every token", async () => {
+    const { project, org } = await createTenant();
+    const db = createDb(env.DB);
+    countTokenIssued(project.id, org.id);
+    let minted = 1;
+    const first = flushTokenUsage(db, createLogger());
+    expect(first).not.toBeNull();
+    const flushes = [first];
+    // One token every 5 ms for 2.5 s, each handing a flush to the caller as a request does.
+    const until = Date.now() + 2_500;
+    while (Date.now() < until) {
+      countTokenIssued(project.id, org.id);
+      minted += 1;
+      flushes.push(flushTokenUsage(db, createLogger()));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(flushes);
+    const metered = await tokensMetered(project.id);
+    expect(metered.n).toBe(minted);
+    // A write per second of minting (plus the hand-over), not one per database round trip.
+    expect(metered.events).toBeLessThanOrEqual(5);
+  });
+
   it("does not meter refused requests", async () => {
     const { project, key } = await createTenant();
     await call("POST", "/v1/tokens", { token: key.secret, body: { identity: "a", room: "r", grants: { room_create: true } } });
