@@ -11,9 +11,30 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(bytesToBinary(bytes));
 }
 
-/** Unpadded base64url (RFC 4648 §5), as JWTs use it. */
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** Two base64url characters for each 12-bit value: three bytes are two look-ups. */
+const PAIRS = Array.from({ length: 4096 }, (_, n) => BASE64URL[n >> 6]! + BASE64URL[n & 63]!);
+
+/**
+ * Unpadded base64url (RFC 4648 §5), as JWTs use it. Encoded straight from the bytes: every token
+ * Pulse mints goes through here twice, and a binary string, `btoa` and three replaces cost about
+ * ten times as much.
+ */
 export function bytesToBase64Url(bytes: Uint8Array): string {
-  return btoa(bytesToBinary(bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  let out = "";
+  const whole = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < whole; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += PAIRS[n >> 12]! + PAIRS[n & 4095]!;
+  }
+  const rest = bytes.length - whole;
+  if (rest === 1) {
+    out += PAIRS[bytes[whole]! << 4]!;
+  } else if (rest === 2) {
+    const n = (bytes[whole]! << 8) | bytes[whole + 1]!;
+    out += PAIRS[n >> 4]! + BASE64URL[(n & 15) << 2]!;
+  }
+  return out;
 }
 
 export function base64ToBytes(b64: string): Uint8Array {

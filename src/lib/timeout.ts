@@ -5,21 +5,28 @@
  * `isTimeoutError` recognises, so callers tell "too slow" from "unreachable" the same way.
  */
 
-/** Rejects with a `TimeoutError` ("no answer within N ms") if `promise` has not settled in `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+/**
+ * Rejects with a `TimeoutError` ("no answer within N ms") if `promise` has not settled in `ms`.
+ * Plain callbacks rather than `async`/`Promise.race`: every API-key request passes through here.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new Error(`no answer within ${ms} ms`);
       error.name = "TimeoutError";
       reject(error);
     }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
-  }
 }
 
 /** A timeout from `withTimeout` or an aborted `fetch` (`AbortSignal.timeout()`). */

@@ -6,21 +6,19 @@
  */
 import { withTimeout } from "../lib/timeout";
 import type { RateLimitDecision } from "./rate-limiter-do";
-import { LIMITER_TIMEOUT_MS, type RateLimiterNamespace } from "./service";
-
-const stub = (limiter: RateLimiterNamespace, key: string) => limiter.get(limiter.idFromName(key));
+import { LIMITER_TIMEOUT_MS, limiterStub, type RateLimiterNamespace } from "./service";
 
 /** Counts one hit against `key` if fewer than `limit` fall in the last `windowMs`. */
 export function hitWindow(limiter: RateLimiterNamespace, key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
-  return withTimeout(stub(limiter, key).hit(limit, windowMs), LIMITER_TIMEOUT_MS);
+  return withTimeout(limiterStub(limiter, key).hit(limit, windowMs), LIMITER_TIMEOUT_MS);
 }
 
 /** Takes back the hit counted at `at` (an admitted decision's `at`). */
 export function releaseHit(limiter: RateLimiterNamespace, key: string, at: number): Promise<void> {
-  return withTimeout(stub(limiter, key).release(at), LIMITER_TIMEOUT_MS);
+  return withTimeout(limiterStub(limiter, key).release(at), LIMITER_TIMEOUT_MS);
 }
 
 /** Forgets every hit of `key`. */
 export function clearHits(limiter: RateLimiterNamespace, key: string): Promise<void> {
-  return withTimeout(stub(limiter, key).clear(), LIMITER_TIMEOUT_MS);
+  return withTimeout(limiterStub(limiter, key).clear(), LIMITER_TIMEOUT_MS);
 }

@@ -45,10 +45,30 @@ export interface RateLimitCheck {
   credential?: string;
 }
 
+/** Object ids by limit key, per namespace: `idFromName` hashes the name on every call. */
+const ids = new WeakMap<RateLimiterNamespace, Map<string, DurableObjectId>>();
+/** Ids are small; past this many keys (IPs, projects) the map starts over rather than grow without bound. */
+const MAX_CACHED_IDS = 10_000;
+
+/**
+ * The limiter object for `key`. The id is a value and is kept per isolate; the stub is made per
+ * call, since a stub belongs to the request that made it.
+ */
+export function limiterStub(limiter: RateLimiterNamespace, key: string) {
+  let byKey = ids.get(limiter);
+  if (!byKey) ids.set(limiter, (byKey = new Map()));
+  let id = byKey.get(key);
+  if (!id) {
+    if (byKey.size >= MAX_CACHED_IDS) byKey.clear();
+    id = limiter.idFromName(key);
+    byKey.set(key, id);
+  }
+  return limiter.get(id);
+}
+
 /** Counts one hit against `key`; rejects when the object does not answer within LIMITER_TIMEOUT_MS. */
 function hitLimiter(limiter: RateLimiterNamespace, key: string, limit: number, credential?: string): Promise<RateLimitDecision> {
-  const stub = limiter.get(limiter.idFromName(key));
-  return withTimeout(stub.hit(limit, WINDOW_MS, credential), LIMITER_TIMEOUT_MS);
+  return withTimeout(limiterStub(limiter, key).hit(limit, WINDOW_MS, credential), LIMITER_TIMEOUT_MS);
 }
 
 /** The IETF draft headers (draft-ietf-httpapi-ratelimit-headers): quota, window, remaining, reset. */
@@ -94,5 +114,5 @@ export async function applyRateLimit(deps: RateLimitDeps, check: RateLimitCheck)
 
 /** The Durable Object holding a project's limit (and its keys' revocations). */
 export function projectLimiter(env: { RATE_LIMITER: RateLimiterNamespace }, projectId: string) {
-  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`project:${projectId}`));
+  return limiterStub(env.RATE_LIMITER, `project:${projectId}`);
 }

@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { isTimeoutError, withTimeout } from "../lib/timeout";
+import { limiterStub } from "../rate-limit/service";
 import type { Component } from "./schemas";
 
 /** How long a readiness probe waits for one component before calling it down. */
@@ -22,7 +23,7 @@ async function probe(check: () => Promise<unknown>): Promise<Component & { detai
 export async function checkReadiness(deps: Pick<Deps, "db" | "limiter" | "logger">) {
   const [database, rate_limiter] = await Promise.all([
     probe(() => deps.db.run(sql`SELECT 1`)),
-    probe(() => deps.limiter.get(deps.limiter.idFromName("status-probe")).ping()),
+    probe(() => limiterStub(deps.limiter, "status-probe").ping()),
   ]);
   const probed = { database, rate_limiter };
   const components = {} as Record<keyof typeof probed, Component>;
