@@ -2,7 +2,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { WINDOW_MS } from "../../src/rate-limit/service";
+import { limiterStub, WINDOW_MS } from "../../src/rate-limit/service";
 import type { RateLimiter } from "../../src/rate-limit/rate-limiter-do";
 import { createApiKey, createTenant } from "../support/factories";
 import { countStatuses, mintToken, setProjectLimit } from "./helpers";
@@ -206,5 +206,21 @@ describe("the sliding-window rate limiter", () => {
     await setProjectLimit(project.id, 3);
     const results = await Promise.all([mintToken(key.secret), mintToken(second.secret), mintToken(key.secret), mintToken(second.secret)]);
     expect(countStatuses(results.map((r) => r.status))).toEqual({ 201: 3, 429: 1 });
+  });
+});
+
+describe("limiter objects by key", () => {
+  it("reaches the object named by the key, and the same one on every call", async () => {
+    const a = limiterStub(env.RATE_LIMITER, "project:id-cache-a");
+    const again = limiterStub(env.RATE_LIMITER, "project:id-cache-a");
+    const b = limiterStub(env.RATE_LIMITER, "project:id-cache-b");
+    expect(a.id.equals(env.RATE_LIMITER.idFromName("project:id-cache-a"))).toBe(true);
+    expect(again.id.equals(a.id)).toBe(true);
+    expect(b.id.equals(a.id)).toBe(false);
+    // The counts live in the named object: two stubs for one key share them.
+    expect((await a.hit(2, WINDOW_MS)).allowed).toBe(true);
+    expect((await again.hit(2, WINDOW_MS)).allowed).toBe(true);
+    expect((await a.hit(2, WINDOW_MS)).allowed).toBe(false);
+    expect((await b.hit(2, WINDOW_MS)).allowed).toBe(true);
   });
 });
