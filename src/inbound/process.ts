@@ -34,6 +34,7 @@ import { protoString } from "../lib/protojson";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import { yieldToOtherWork } from "../lib/yield";
 import { LivekitWebhookEventSchema, type LivekitWebhookEvent } from "../livekit/webhook-event";
+import { rememberRooms, type SeenRoom } from "../rooms/known-rooms";
 import { participantRoomSessions, roomSessionEffects, type ParticipantTouch } from "../sessions/record";
 import {
   closeRoomSessions,
@@ -194,12 +195,13 @@ interface Planned {
   sessions: SessionChanges;
   effects: BatchItem[];
   touch: ParticipantTouch | null;
+  seen: SeenRoom | null;
   messages: MessageInsert[];
 }
 
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, readSessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
-  if (!project) return { item, sessions: noSessionChanges(), effects: [], touch: null, messages: [] };
+  if (!project) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
@@ -220,7 +222,7 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   // A completed recording is its own event, once per egress (its source id is the egress's).
   const recording = egress?.recording;
   if (recording) messages.push(...fanOutRows(projectEndpoints, project.projectId, recording.event, recording.sourceId));
-  return { item, sessions, effects, touch: roomSession.touch, messages };
+  return { item, sessions, effects, touch: roomSession.touch, seen: roomSession.seen, messages };
 }
 
 /** `value` of each item, grouped by `key`, in first-seen order. */
@@ -259,6 +261,9 @@ async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageI
   statements.push(...planned.flatMap((p) => p.effects));
   // The participant events' room sessions, set-based, after every participant-session change.
   statements.push(...participantRoomSessions(deps.db, planned.flatMap((p) => (p.touch ? [p.touch] : []))));
+  // The rooms' names for listing, one statement, after the effects (a room's end forgets its name
+  // there; a later start or join in the same wave remembers it again).
+  statements.push(...rememberRooms(deps.db, planned.flatMap((p) => (p.seen ? [p.seen] : []))));
   // The wave's webhook messages in one set-based insert, after the effects and before the marks.
   const inserts = fanOutInserts(deps.db, planned.flatMap((p) => p.messages));
   const messageSlots = inserts.map((insert) => statements.push(insert) - 1);

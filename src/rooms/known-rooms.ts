@@ -3,18 +3,37 @@
  * calls and `room_started` events, forgotten when the room finishes or is deleted. `GET /v1/rooms`
  * asks LiveKit's `ListRooms` for exactly these names, so no answer can carry another tenant's room.
  */
-import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
+import { insertRows } from "../db/json-rows";
 import { knownRooms } from "../db/schema";
 import { base64UrlToBytes, bytesToBase64Url } from "../lib/base64";
 import { ApiError } from "../lib/errors";
 
-/** Remember (or refresh) a name; for the caller's batch. */
-export function rememberRoom(db: Database, projectId: string, name: string, at: number): BatchItem {
-  return db
-    .insert(knownRooms)
-    .values({ projectId, name, lastSeenAt: at })
-    .onConflictDoUpdate({ target: [knownRooms.projectId, knownRooms.name], set: { lastSeenAt: at } });
+export interface SeenRoom {
+  projectId: string;
+  name: string;
+  lastSeenAt: number;
+}
+
+/**
+ * Remember (or refresh) names, for the caller's batch: one set-based statement whatever their
+ * number (a busy batch of LiveKit events has a join per participant, most into the same rooms).
+ * A name keeps the latest time it was seen.
+ */
+export function rememberRooms(db: Database, seen: readonly SeenRoom[]): BatchItem[] {
+  const latest = new Map<string, SeenRoom>();
+  for (const room of seen) {
+    const key = `${room.projectId}\n${room.name}`;
+    const known = latest.get(key);
+    if (!known || known.lastSeenAt < room.lastSeenAt) latest.set(key, { projectId: room.projectId, name: room.name, lastSeenAt: room.lastSeenAt });
+  }
+  return insertRows(db, knownRooms, [...latest.values()]).map((insert) =>
+    insert.onConflictDoUpdate({
+      target: [knownRooms.projectId, knownRooms.name],
+      set: { lastSeenAt: sql`MAX(${knownRooms.lastSeenAt}, excluded.last_seen_at)` },
+    }),
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ import * as livekit from "../livekit/room-service";
 import type { LivekitParticipant, LivekitRoom, LivekitTrack, PermissionRequest } from "../livekit/room-service";
 import { MAX_ROOM_NAME_LENGTH, namespacedRoom, roomOfProject } from "../livekit/rooms";
 import { TwirpError } from "../livekit/twirp";
-import { candidateRooms, decodeRoomCursor, encodeRoomCursor, forgetRoom, pruneRooms, rememberRoom } from "./known-rooms";
+import { candidateRooms, decodeRoomCursor, encodeRoomCursor, forgetRoom, pruneRooms, rememberRooms } from "./known-rooms";
 import { decodedLength, type CreateRoomBody, type PermissionBody, type SendDataBody, type UpdateParticipantBody } from "./schemas";
 import type { z } from "@hono/zod-openapi";
 
@@ -88,7 +88,7 @@ function audit(deps: RoomDeps, actor: AuditActor, project: RoomProject, action: 
 /** The audit entry of a change LiveKit made, with the room remembered as live. */
 function recordChange(deps: RoomDeps, actor: AuditActor, project: RoomProject, action: string, room: string, metadata: Record<string, unknown>) {
   const at = nowMs();
-  return runBatch(deps.db, [rememberRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, action, room, metadata, at)]);
+  return runBatch(deps.db, [...rememberRooms(deps.db, [{ projectId: project.projectId, name: room, lastSeenAt: at }]), audit(deps, actor, project, action, room, metadata, at)]);
 }
 
 /** A room consumes participant minutes: a hard-capped plan with none left cannot create one. */

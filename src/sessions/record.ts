@@ -17,7 +17,7 @@ import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { livekitTimeToMs } from "../livekit/timestamps";
 import type { LivekitWebhookEvent } from "../livekit/webhook-event";
-import { forgetRoom, rememberRoom } from "../rooms/known-rooms";
+import { forgetRoom, type SeenRoom } from "../rooms/known-rooms";
 
 export interface SessionProject {
   projectId: string;
@@ -154,10 +154,14 @@ export interface ParticipantTouch {
   link: boolean;
 }
 
-/** What an event does to room sessions: its own statements, and its part in the batch's shared ones. */
+/**
+ * What an event does to room sessions: its own statements, and its parts in the batch's shared
+ * ones (the room session of a participant event; the room's name to remember, `rememberRooms`).
+ */
 export interface RoomSessionEffects {
   statements: BatchItem[];
   touch: ParticipantTouch | null;
+  seen: SeenRoom | null;
 }
 
 /**
@@ -173,15 +177,16 @@ export async function roomSessionEffects(
   occurredAt: number,
   known?: Pick<ParticipantSession, "roomSessionId" | "name"> | null,
 ): Promise<RoomSessionEffects> {
-  const none: RoomSessionEffects = { statements: [], touch: null };
+  const none: RoomSessionEffects = { statements: [], touch: null, seen: null };
   const room = project.room;
   if (!room) return none;
   const roomSid = event.room?.sid || null;
   const scoped = { ...project, room };
+  const seen = { projectId: project.projectId, name: room, lastSeenAt: occurredAt };
   if (event.event === "room_started") {
     const startedAt = livekitTimeToMs(event.room?.creationTime) ?? occurredAt;
     const { statements } = await ensureRoomSession(db, scoped, roomSid, startedAt);
-    return { statements: [...statements, rememberRoom(db, project.projectId, room, occurredAt)], touch: null };
+    return { statements, touch: null, seen };
   }
   if (event.event === "room_finished") {
     const { ref, statements } = await ensureRoomSession(db, scoped, roomSid, livekitTimeToMs(event.room?.creationTime) ?? occurredAt);
@@ -193,16 +198,17 @@ export async function roomSessionEffects(
         forgetRoom(db, project.projectId, room, occurredAt),
       ],
       touch: null,
+      seen: null,
     };
   }
   const p = event.participant;
   if (!PARTICIPANT_EVENTS.has(event.event) || !p?.sid) return none;
   const joinedAt = livekitTimeToMs(p.joinedAtMs) ?? livekitTimeToMs(p.joinedAt) ?? occurredAt;
-  const remember = event.event === "participant_joined" ? [rememberRoom(db, project.projectId, room, occurredAt)] : [];
+  const joined = event.event === "participant_joined" ? seen : null;
   const link = !(known?.roomSessionId != null && (!p.name || p.name === known.name));
   if (roomSid) {
     const touch = { projectId: project.projectId, orgId: project.orgId, room, roomSid, participantSid: p.sid, joinedAt, name: p.name || null, link };
-    return { statements: remember, touch };
+    return { statements: [], touch, seen: joined };
   }
   // No room sid (LiveKit always sends one; tolerated): the room's open lifetime, found by reading.
   const { ref, statements } = await ensureRoomSession(db, scoped, null, joinedAt);
@@ -214,7 +220,7 @@ export async function roomSessionEffects(
         .where(and(eq(participantSessions.participantSid, p.sid), eq(participantSessions.projectId, project.projectId))),
     );
   }
-  return { statements: [...statements, recount(db, ref, joinedAt), ...remember], touch: null };
+  return { statements: [...statements, recount(db, ref, joinedAt)], touch: null, seen: joined };
 }
 
 /**

@@ -264,6 +264,38 @@ describe("the inbound consumer on a batch", () => {
     ]);
   });
 
+  it("remembers the rooms a wave of joins went to in one statement, each at its latest join, and forgets a room at its end unless it was joined again", async () => {
+    const { project } = await createTenant();
+    const tag = Date.now().toString(36);
+    const room = (r: number, sid = `RM_known${r}_${tag}`) => ({ sid, name: `${project.id}:known-${r}` });
+    const joins = [];
+    for (let p = 0; p < 30; p++) {
+      const at = T0 + p * 1000;
+      joins.push(await store({ event: "participant_joined", createdAt: secs(at), room: room(p % 3), participant: participant(`PA_known${p}_${tag}`, `user-${p}`, at) }));
+    }
+    const { db, counter } = countingDb();
+    expect((await consume(joins.map((j) => j.id), db)).retriedIds).toEqual([]);
+    // One wave of 30 joins, committed as 25 + 5: the same few statements in each, none per join.
+    expect(counter.batchSizes).toHaveLength(2);
+    expect(counter.batchSizes[0]).toBe(counter.batchSizes[1]);
+    expect(counter.batchSizes[0]).toBeLessThanOrEqual(8);
+    const known = () => rows<{ name: string; last_seen_at: number }>("SELECT name, last_seen_at FROM known_rooms WHERE project_id = ? ORDER BY name", project.id);
+    expect(await known()).toEqual([0, 1, 2].map((r) => ({ name: `known-${r}`, last_seen_at: Math.floor((T0 + (27 + r) * 1000) / 1000) * 1000 })));
+
+    // Room 0 ends and is created anew (another sid) with a join a second later; room 1 just ends.
+    const end = T0 + 100_000;
+    const later = [
+      await store({ event: "room_finished", createdAt: secs(end), room: room(0) }),
+      await store({ event: "participant_joined", createdAt: secs(end + 1000), room: room(0, `RM_known0again_${tag}`), participant: participant(`PA_knownagain_${tag}`, "user-again", end + 1000) }),
+      await store({ event: "room_finished", createdAt: secs(end), room: room(1) }),
+    ];
+    expect((await consume(later.map((e) => e.id))).retriedIds).toEqual([]);
+    expect(await known()).toEqual([
+      { name: "known-0", last_seen_at: end + 1000 },
+      { name: "known-2", last_seen_at: Math.floor((T0 + 29 * 1000) / 1000) * 1000 },
+    ]);
+  });
+
   it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {
     const { project } = await createTenant();
     const good = await store({ event: "participant_joined", room: { sid: "RM_g", name: `${project.id}:g` }, participant: participant("PA_good", "g", Date.now()) });

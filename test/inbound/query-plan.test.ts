@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
 import type { LivekitWebhookEvent } from "../../src/livekit/webhook-event";
+import { rememberRooms } from "../../src/rooms/known-rooms";
 import { participantRoomSessions, roomSessionEffects } from "../../src/sessions/record";
 import { openSessionsInRoomQuery, sessionStatements } from "../../src/usage/participant-sessions";
 import { unsentMessagesQuery } from "../../src/webhooks/messages";
@@ -96,10 +97,12 @@ describe("the inbound path's query plans", () => {
     expect(seeded).toEqual(["lke_plan500", "lke_plan400", "lke_plan300", "lke_plan200", "lke_plan100", "lke_plan0"]);
   });
 
-  it("applies a batch's room sessions by their indexes, never reading another tenant's rooms or sessions", async () => {
+  it("applies a batch's room sessions and remembers its rooms by their indexes, never reading another tenant's rooms or sessions", async () => {
     const touches = [0, 1, 2].map((i) => ({ ...ours, room: `plan-room-${i}`, roomSid: `RM_planquiet${i}`, participantSid: `PA_planquiet${i}`, joinedAt: Date.now(), name: null, link: true }));
-    const statements = participantRoomSessions(createDb(env.DB), touches);
-    expect(statements).toHaveLength(4);
+    const db = createDb(env.DB);
+    const seen = touches.map((t) => ({ projectId: t.projectId, name: t.room, lastSeenAt: t.joinedAt }));
+    const statements = [...participantRoomSessions(db, touches), ...rememberRooms(db, seen)];
+    expect(statements).toHaveLength(5);
     for (const statement of statements) {
       for (const lines of [await planOf(statement), await withoutStatistics(() => planOf(statement))]) {
         expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
