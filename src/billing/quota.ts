@@ -52,6 +52,12 @@ async function computeSnapshot(db: Database, orgId: string, at: number): Promise
   return snapshot;
 }
 
+/** The cached snapshot for `orgId` if it is of this month and not expired: no I/O, no promise. */
+function freshSnapshot(orgId: string, at: number): Snapshot | undefined {
+  const cached = snapshots.get(orgId);
+  return cached && cached.expiresAt > at && cached.periodStart === monthStart(at) ? cached : undefined;
+}
+
 /**
  * The org's snapshot. No request ever waits on another request's queries: a request whose client
  * disconnects is cancelled with its I/O, and every request awaiting that I/O would hang until the
@@ -60,11 +66,10 @@ async function computeSnapshot(db: Database, orgId: string, at: number): Promise
  * consumption is counted into it meanwhile), and without any snapshot of this month each request
  * computes its own.
  */
-async function snapshotFor(db: Database, orgId: string): Promise<Snapshot | null> {
-  const at = nowMs();
+async function snapshotFor(db: Database, orgId: string, at: number): Promise<Snapshot | null> {
   const cached = snapshots.get(orgId);
   // A new month resets quotas at once, whatever the cache age.
-  const thisMonth = cached && cached.periodStart === currentMonth(at).since ? cached : undefined;
+  const thisMonth = cached && cached.periodStart === monthStart(at) ? cached : undefined;
   if (thisMonth && thisMonth.expiresAt > at) return thisMonth;
   const since = refreshing.get(orgId);
   if (thisMonth && since !== undefined && at - since < REFRESH_STALE_MS) return thisMonth;
@@ -76,7 +81,13 @@ async function snapshotFor(db: Database, orgId: string): Promise<Snapshot | null
   }
 }
 
-/** The first of `meters` whose hard-cap quota is used up this month, or null. */
+/** The current UTC month's first millisecond, recomputed only when `at` leaves the month last asked about. */
+let cachedMonth = { since: 0, until: 0 };
+function monthStart(at: number): number {
+  if (at < cachedMonth.since || at >= cachedMonth.until) cachedMonth = currentMonth(at);
+  return cachedMonth.since;
+}
+
 export function exhaustedMeter(snapshot: Pick<Snapshot, "plan" | "used">, meters: readonly Meter[]): Meter | null {
   if (!snapshot.plan.hardCap) return null;
   return meters.find((m) => snapshot.used[m] >= snapshot.plan.included[m]) ?? null;
@@ -100,14 +111,22 @@ const NOTHING_TO_COUNT: QuotaCheck = { consumed: () => undefined };
  * up this month. Call it before doing the work (nothing is counted here); after the work succeeded,
  * report what it consumed through the returned check.
  */
-export async function checkQuota(deps: { db: Database; logger: Logger }, orgId: string, meters: readonly Meter[]): Promise<QuotaCheck> {
-  let snapshot: Snapshot | null = null;
-  try {
-    snapshot = await snapshotFor(deps.db, orgId);
-  } catch (error) {
-    deps.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
-  }
-  if (!snapshot) return NOTHING_TO_COUNT;
+export function checkQuota(deps: { db: Database; logger: Logger }, orgId: string, meters: readonly Meter[]): QuotaCheck | Promise<QuotaCheck> {
+  const at = nowMs();
+  // A cached snapshot (nearly every call) decides synchronously: this is on the token path.
+  const fresh = freshSnapshot(orgId, at);
+  if (fresh) return decide(fresh, meters);
+  return snapshotFor(deps.db, orgId, at).then(
+    (snapshot) => (snapshot ? decide(snapshot, meters) : NOTHING_TO_COUNT),
+    (error: unknown) => {
+      deps.logger.error("quota_check_failed", { org_id: orgId, ...describeError(error) });
+      return NOTHING_TO_COUNT;
+    },
+  );
+}
+
+/** Throws `quota_exceeded` when one of `meters` is used up on a hard-capped plan. */
+function decide(snapshot: Snapshot, meters: readonly Meter[]): QuotaCheck {
   const meter = exhaustedMeter(snapshot, meters);
   if (meter) {
     throw new ApiError(
@@ -115,6 +134,5 @@ export async function checkQuota(deps: { db: Database; logger: Logger }, orgId: 
       `This organization's ${snapshot.plan.name} plan includes ${snapshot.plan.included[meter]} ${METERS[meter].units} per month and they are used up. Upgrade the plan or wait for next month.`,
     );
   }
-  const counted = snapshot;
-  return { consumed: (m, quantity = 1) => void (counted.used[m] += quantity) };
+  return { consumed: (m, quantity = 1) => void (snapshot.used[m] += quantity) };
 }
