@@ -22,6 +22,7 @@
  */
 import { and, inArray, isNull } from "drizzle-orm";
 import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
+import { jsonValues } from "../db/json-rows";
 import { livekitEvents } from "../db/schema";
 import { egressEventEffects } from "../egress/events";
 import { withPublicIngressErrors } from "../ingress/errors";
@@ -238,20 +239,14 @@ function groupBy<T, K, V>(items: T[], key: (item: T) => K, value: (item: T) => V
 }
 
 /**
- * The processed marks of a wave's events, one UPDATE per project (and one for the unattributed):
+ * The processed marks of a wave's events, one UPDATE per project (and one for the unattributed,
+ * the ids as one JSON parameter):
  * in the wave's batch, after every effect, so each event's effects and its mark commit together.
  */
 function marks(db: Database, planned: Planned[]): BatchItem[] {
   const byProject = groupBy(planned, ({ item }) => item.project?.projectId ?? null, ({ item }) => item.row.id);
   const processedAt = nowMs();
-  return [...byProject].flatMap(([projectId, ids]) =>
-    chunks(ids).map((slice) =>
-      db
-        .update(livekitEvents)
-        .set({ projectId, processedAt })
-        .where(and(inArray(livekitEvents.id, slice), isNull(livekitEvents.processedAt))),
-    ),
-  );
+  return [...byProject].map(([projectId, ids]) => markProcessed(db, projectId, ids, processedAt));
 }
 
 /** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
@@ -282,10 +277,21 @@ async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageI
   }
 }
 
-async function loadEvents(db: Database, ids: string[]): Promise<StoredEvent[]> {
-  const rows: StoredEvent[] = [];
-  for (const slice of chunks([...new Set(ids)])) rows.push(...(await db.select().from(livekitEvents).where(inArray(livekitEvents.id, slice)).all()));
-  return rows;
+/** Marks stored events processed for `projectId` (null: attributed to no project), unless already marked. */
+export function markProcessed(db: Database, projectId: string | null, ids: readonly string[], processedAt: number) {
+  return db
+    .update(livekitEvents)
+    .set({ projectId, processedAt })
+    .where(and(inArray(livekitEvents.id, jsonValues(ids)), isNull(livekitEvents.processedAt)));
+}
+
+/** The stored events `ids`, in one query whatever their number (the ids travel as one JSON parameter). */
+export function storedEventsQuery(db: Database, ids: readonly string[]) {
+  return db.select().from(livekitEvents).where(inArray(livekitEvents.id, jsonValues([...new Set(ids)])));
+}
+
+function loadEvents(db: Database, ids: string[]): Promise<StoredEvent[]> {
+  return storedEventsQuery(db, ids).all();
 }
 
 /** Never-sent messages of events already processed, by project (one indexed query per project). */

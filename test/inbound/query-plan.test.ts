@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
+import { markProcessed, storedEventsQuery } from "../../src/inbound/process";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
 import type { LivekitWebhookEvent } from "../../src/livekit/webhook-event";
 import { rememberRooms } from "../../src/rooms/known-rooms";
@@ -83,6 +84,20 @@ describe("the inbound path's query plans", () => {
     expect(lines.filter((l) => /^SCAN /.test(l)), lines.join("\n")).toEqual([]);
     const found = await unsentMessagesQuery(createDb(env.DB), ours.projectId, ["EV_quiet1", "EV_quiet2", "EV_busy1"]).all();
     expect(found.map((r) => r.id).sort()).toEqual(["msg_planquiet1", "msg_planquiet2"]);
+  });
+
+  it("loads and marks a batch's stored events by primary key, however many ids it carries", async () => {
+    const db = createDb(env.DB);
+    const ids = Array.from({ length: 150 }, (_, i) => `lke_plan${i * 4}`);
+    for (const query of [storedEventsQuery(db, ids), markProcessed(db, ours.projectId, ids, Date.now())]) {
+      for (const lines of [await planOf(query), await withoutStatistics(() => planOf(query))]) {
+        expect(lines.join("\n")).toMatch(/SEARCH livekit_events USING INDEX sqlite_autoindex_livekit_events_1 \(id=\?\)/);
+        expect(lines.filter((l) => /^SCAN livekit_events\b/.test(l)), lines.join("\n")).toEqual([]);
+      }
+    }
+    // More ids than D1 binds per statement, and a repeated one: each row once.
+    const rows = await storedEventsQuery(db, [...ids, ids[0]!]).all();
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
   });
 
   it("pages the safety net's unprocessed events through the partial index, oldest first, without a sort", async () => {
