@@ -20,7 +20,7 @@
  *
  * Prints req/s, p50, p99 and the ratios; writes load/results/<timestamp>.json.
  * Env: BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 20), BENCH_WARMUP (s, default 2),
- *      BENCH_ROUNDS (default 3: rounds the interleaved scenarios' duration is split into),
+ *      BENCH_ROUNDS (default 5: rounds the interleaved scenarios' duration is split into),
  *      BENCH_ONLY (comma-separated scenario names: run just those, plus the floors they need),
  *      BENCH_PULSE_VARS (space-separated NAME:VALUE pairs passed to Pulse's wrangler as --var),
  *      BENCH_DEVTOOLS=on (keep wrangler's devtools inspector proxy; see load/wrangler-env.mjs),
@@ -42,7 +42,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 5)));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const PULSE_VARS = (process.env.BENCH_PULSE_VARS ?? "").split(/\s+/).filter(Boolean);
@@ -578,7 +578,9 @@ async function main() {
     for (const scenario of interleaved) await up(scenario.server);
     const slices = new Map(interleaved.map((s) => [s.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const scenario of interleaved) {
+      // Every other round in reverse, so no scenario always runs right after the same one (what a
+      // slice leaves behind, such as a burst of 429s, lands on different neighbours).
+      for (const scenario of round % 2 === 0 ? interleaved : [...interleaved].reverse()) {
         if (results[scenario.name]?.error) continue;
         const { child, ctx } = running.get(scenario.server);
         try {
