@@ -6,7 +6,8 @@
  * - `POST /__bench/project-limit {project_id, per_minute}`: sets `projects.rate_limit_per_min`, as an
  *   operator does in D1 (there is no API for it).
  * - `POST /__bench/prefill {project_id, hits, span_ms}`: puts `hits` admitted hits, spread evenly over
- *   the last `span_ms`, into the project's limiter window, through the limiter's own `admit()`.
+ *   the last `span_ms`, into the project's limiter window, through the limiter's own `admit()`, and
+ *   writes them to its storage before answering.
  * - `POST /__bench/pending-messages {project_id, endpoint_id, count}`: `count` pending, never-sent
  *   webhook messages of that endpoint (another tenant's backlog), in one INSERT … SELECT.
  * - `POST /__bench/usage-events {project_id, count, days}`: `count` raw participant-minute usage
@@ -31,6 +32,8 @@ export class RateLimiter extends PulseRateLimiter {
       if (extra > 0) extra--;
       if (n > 0) this.admit(now - i, n);
     }
+    // Written now (20,000 rows), not by the timer during the measured slice that follows.
+    this.flush();
     return hits;
   }
 }

@@ -20,7 +20,7 @@
  *
  * Prints req/s, p50, p99 and the ratios; writes load/results/<timestamp>.json.
  * Env: BENCH_DURATION (s, default 8), BENCH_CONNECTIONS (default 20), BENCH_WARMUP (s, default 2),
- *      BENCH_ROUNDS (default 5: rounds the interleaved scenarios' duration is split into),
+ *      BENCH_ROUNDS (default 8: rounds the interleaved scenarios' duration is split into),
  *      BENCH_ONLY (comma-separated scenario names: run just those, plus the floors they need),
  *      BENCH_PULSE_VARS (space-separated NAME:VALUE pairs passed to Pulse's wrangler as --var),
  *      BENCH_DEVTOOLS=on (keep wrangler's devtools inspector proxy; see load/wrangler-env.mjs),
@@ -42,7 +42,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 5)));
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 8)));
+/** Warm-up (s) of an interleaved slice after the first round, when the server is already warm. */
+const LATER_WARMUP = 0.5;
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const PULSE_VARS = (process.env.BENCH_PULSE_VARS ?? "").split(/\s+/).filter(Boolean);
@@ -432,8 +434,8 @@ function runCannon(opts) {
 }
 
 /** One measured run of `request` (after a warm-up): autocannon's result and the server's CPU meanwhile. */
-async function measureSlice(request, pgid, duration) {
-  if (WARMUP > 0) await runCannon({ ...request, duration: WARMUP });
+async function measureSlice(request, pgid, duration, warmup = WARMUP) {
+  if (warmup > 0) await runCannon({ ...request, duration: warmup });
   const cpuBefore = groupCpuSeconds(pgid);
   const r = await runCannon({ ...request, duration });
   return { r, cpuBefore, cpuAfter: groupCpuSeconds(pgid) };
@@ -585,7 +587,9 @@ async function main() {
         const { child, ctx } = running.get(scenario.server);
         try {
           if (scenario.prepare) await scenario.prepare(ctx, round);
-          slices.get(scenario.name).push(await measureSlice(scenario.request(ctx, round), child.pid, DURATION / ROUNDS));
+          // The first round warms every server up; later slices only need their connections open again.
+          const warmup = round === 0 ? WARMUP : Math.min(WARMUP, LATER_WARMUP);
+          slices.get(scenario.name).push(await measureSlice(scenario.request(ctx, round), child.pid, DURATION / ROUNDS, warmup));
         } catch (error) {
           failed(scenario, error);
         }

@@ -112,7 +112,7 @@ export class RateLimiter extends DurableObject<object> {
   }
 
   /** Writes the pending hits (and, at most once a second, drops rows that left the window). */
-  private flush(): void {
+  protected flush(): void {
     this.flushTimer = null;
     const pending = this.pending;
     this.pending = new Map();
