@@ -388,6 +388,10 @@ export const livekitEvents = sqliteTable(
     occurredAt: integer("occurred_at").notNull(),
     receivedAt: integer("received_at").notNull(),
     processedAt: integer("processed_at"),
+    /** How many times the safety net put it back on the inbound queue unprocessed. */
+    requeues: integer("requeues").notNull().default(0),
+    /** Set when the safety net gave up on it (still unprocessed after MAX_REQUEUES): logged, no longer retried. */
+    abandonedAt: integer("abandoned_at"),
   },
   (t) => [
     uniqueIndex("livekit_events_event_id_uq").on(t.eventId),
@@ -395,8 +399,8 @@ export const livekitEvents = sqliteTable(
     // The newest event of a room (the stale-session job's "last sign of life"): one seek.
     index("livekit_events_room_name_idx").on(t.roomName, t.occurredAt),
     index("livekit_events_received_at_idx").on(t.receivedAt),
-    /** Stored but not yet processed (the safety net's look-up): small, whatever the table's size. */
-    index("livekit_events_unprocessed_idx").on(t.receivedAt, t.id).where(sql`processed_at IS NULL`),
+    /** Stored, not yet processed and not given up on (the safety net's look-up): small, whatever the table's size. */
+    index("livekit_events_unprocessed_idx").on(t.receivedAt, t.id).where(sql`processed_at IS NULL AND abandoned_at IS NULL`),
   ],
 );
 

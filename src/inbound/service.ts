@@ -16,9 +16,9 @@
  * (`storeEvent`): the events that arrive while one insert is in flight are stored by the next, in
  * one statement, and each of their requests is answered once that statement has committed.
  */
-import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { chunks, runBatch, type Database } from "../db/client";
-import { insertRows } from "../db/json-rows";
+import { insertRows, jsonValues } from "../db/json-rows";
 import { livekitEvents } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -111,6 +111,7 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
     payload: rawBody,
     occurredAt: livekitTimeToMs(event.createdAt) ?? receivedAt,
     receivedAt,
+    requeues: 0,
   });
   if (!stored) return { duplicate: true };
   enqueueSoon(deps, id);
@@ -200,14 +201,26 @@ const REQUEUE_PAGE = 500;
 
 type Position = { receivedAt: number; id: string };
 
-/** Unprocessed events stored before `cutoff`, oldest first, after `after` (the query's plan is tested). */
+/**
+ * Runs of the safety net an event may stay unprocessed through before it is given up on: each run
+ * gives it the queue's own retries again, so an event still failing after an hour of five-minute
+ * runs fails for a reason a retry does not fix (a bug, an event Pulse cannot read). Given up, it is
+ * logged (`livekit_events_abandoned`) and kept; clearing its `abandoned_at` puts it back in line.
+ */
+export const MAX_REQUEUES = 12;
+
+/**
+ * Unprocessed events not given up on, stored before `cutoff`, oldest first, after `after` (the
+ * query's plan is tested).
+ */
 export function unprocessedEventsQuery(db: Database, cutoff: number, after: Position | null, limit: number) {
   return db
-    .select({ id: livekitEvents.id, receivedAt: livekitEvents.receivedAt })
+    .select({ id: livekitEvents.id, eventId: livekitEvents.eventId, receivedAt: livekitEvents.receivedAt, requeues: livekitEvents.requeues })
     .from(livekitEvents)
     .where(
       and(
         isNull(livekitEvents.processedAt),
+        isNull(livekitEvents.abandonedAt),
         lt(livekitEvents.receivedAt, cutoff),
         after ? or(gt(livekitEvents.receivedAt, after.receivedAt), and(eq(livekitEvents.receivedAt, after.receivedAt), gt(livekitEvents.id, after.id))) : undefined,
       ),
@@ -220,23 +233,47 @@ export function unprocessedEventsQuery(db: Database, cutoff: number, after: Posi
  * Cron job, the safety net for a lost queue send: events stored more than `olderThanMs` ago and
  * still unprocessed are enqueued again, oldest first, a page at a time while there are more (up to
  * `maxPages` pages a run), so it keeps pace with a backlog and stays bounded. Read through the
- * partial index of unprocessed rows: its cost follows the backlog, not the table.
+ * partial index of unprocessed rows: its cost follows the backlog, not the table. Each requeue is
+ * counted; an event requeued MAX_REQUEUES times that is still unprocessed is given up on instead.
  */
 export async function requeueStoredEvents(
-  deps: Pick<InboundDeps, "db" | "inboundQueue">,
+  deps: Pick<InboundDeps, "db" | "inboundQueue" | "logger">,
   opts: { olderThanMs?: number; maxPages?: number; pageSize?: number } = {},
-): Promise<{ requeued: number }> {
-  const cutoff = nowMs() - (opts.olderThanMs ?? 60_000);
+): Promise<{ requeued: number; abandoned: number }> {
+  const now = nowMs();
+  const cutoff = now - (opts.olderThanMs ?? 60_000);
   const pageSize = opts.pageSize ?? REQUEUE_PAGE;
   let after: Position | null = null;
   let requeued = 0;
+  let abandoned = 0;
   for (let page = 0; page < (opts.maxPages ?? 20); page++) {
-    const rows: Position[] = await unprocessedEventsQuery(deps.db, cutoff, after, pageSize).all();
-    await sendInboundJobs(deps.inboundQueue, rows.map((r) => r.id));
-    requeued += rows.length;
+    const rows = await unprocessedEventsQuery(deps.db, cutoff, after, pageSize).all();
+    const givenUp = rows.filter((r) => r.requeues >= MAX_REQUEUES);
+    const again = rows.filter((r) => r.requeues < MAX_REQUEUES);
+    if (givenUp.length > 0) {
+      await abandonEvents(deps.db, givenUp.map((r) => r.id), now);
+      deps.logger.error("livekit_events_abandoned", { count: givenUp.length, requeues: MAX_REQUEUES, event_ids: givenUp.slice(0, 50).map((r) => r.eventId) });
+      abandoned += givenUp.length;
+    }
+    if (again.length > 0) {
+      const ids = again.map((r) => r.id);
+      // Counted before the send: a send that fails still used up one of the event's chances.
+      await deps.db.update(livekitEvents).set({ requeues: sql`${livekitEvents.requeues} + 1` }).where(inArray(livekitEvents.id, jsonValues(ids))).run();
+      await sendInboundJobs(deps.inboundQueue, ids);
+      requeued += ids.length;
+    }
     if (rows.length < pageSize) break;
     after = rows[rows.length - 1]!;
     await yieldToOtherWork();
   }
-  return { requeued };
+  return { requeued, abandoned };
+}
+
+/** Gives up on events still unprocessed (one processed meanwhile keeps its processed state alone). */
+function abandonEvents(db: Database, ids: readonly string[], at: number) {
+  return db
+    .update(livekitEvents)
+    .set({ abandonedAt: at })
+    .where(and(inArray(livekitEvents.id, jsonValues(ids)), isNull(livekitEvents.processedAt)))
+    .run();
 }

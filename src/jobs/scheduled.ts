@@ -23,8 +23,9 @@ export type ScheduledJob = (env: Bindings, scheduledTime: number) => Promise<unk
 /** Cron expression (exactly as in wrangler.toml `[triggers]`) → named jobs. */
 export const CRON_JOBS: Record<string, Record<string, ScheduledJob>> = {
   "*/5 * * * *": {
-    /** LiveKit events stored but still unprocessed a minute later (their queue send was lost): enqueue them again. */
-    requeue_livekit_events: (env) => requeueStoredEvents({ db: createDb(env.DB), inboundQueue: env.INBOUND_QUEUE }),
+    /** LiveKit events stored but still unprocessed a minute later (their queue send was lost): enqueue them again, up to MAX_REQUEUES times. */
+    requeue_livekit_events: (env) =>
+      requeueStoredEvents({ db: createDb(env.DB), inboundQueue: env.INBOUND_QUEUE, logger: createLogger({ job: "requeue_livekit_events" }, logLevelOf(env.LOG_LEVEL)) }),
     /** Sessions whose leave and room end were both lost. */
     close_stale_participant_sessions: (env) => closeStaleSessions(createDb(env.DB), loadConfig(env).participantSessionTimeoutHours),
     /** Room lifetimes whose `room_finished` was lost: they end at their last participant's leave. */
