@@ -59,7 +59,8 @@ function freshSnapshot(orgId: string, at: number): Snapshot | undefined {
 }
 
 /**
- * The org's snapshot. No request ever waits on another request's queries: a request whose client
+ * The org's snapshot when `freshSnapshot` has none (expired, of last month, or never made). No
+ * request ever waits on another request's queries: a request whose client
  * disconnects is cancelled with its I/O, and every request awaiting that I/O would hang until the
  * runtime gives up on it (a 500, "your Worker's code had hung"). So while one request recomputes an
  * expired snapshot, the others use the expired one (at most a refresh late; this isolate's own
@@ -70,7 +71,6 @@ async function snapshotFor(db: Database, orgId: string, at: number): Promise<Sna
   const cached = snapshots.get(orgId);
   // A new month resets quotas at once, whatever the cache age.
   const thisMonth = cached && cached.periodStart === monthStart(at) ? cached : undefined;
-  if (thisMonth && thisMonth.expiresAt > at) return thisMonth;
   const since = refreshing.get(orgId);
   if (thisMonth && since !== undefined && at - since < REFRESH_STALE_MS) return thisMonth;
   refreshing.set(orgId, at);

@@ -290,9 +290,6 @@ export function storedEventsQuery(db: Database, ids: readonly string[]) {
   return db.select().from(livekitEvents).where(inArray(livekitEvents.id, jsonValues([...new Set(ids)])));
 }
 
-function loadEvents(db: Database, ids: string[]): Promise<StoredEvent[]> {
-  return storedEventsQuery(db, ids).all();
-}
 
 /** Never-sent messages of events already processed, by project (one indexed query per project). */
 async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<string[]> {
@@ -325,7 +322,7 @@ export interface BatchOutcome {
 /** Processes the stored events `ids` (our `lke_` row ids, not LiveKit's) as one batch. */
 export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Promise<BatchOutcome> {
   const { db } = deps;
-  const rows = await loadEvents(db, ids);
+  const rows = await storedEventsQuery(db, ids).all();
   const done = rows.filter((r) => r.processedAt !== null);
   const items: Item[] = [];
   const unreadable: StoredEvent[] = [];
