@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 
 /**
- * Every response carries what a JSON API needs (the OWASP REST Security set): HSTS, `nosniff`,
+ * Every response carries what a JSON API needs (the OWASP REST Security set): HSTS (over HTTPS), `nosniff`,
  * framing refused twice over (`X-Frame-Options` for old browsers, CSP `frame-ancestors`),
  * `no-store` unless the route chose its own caching, and the request id.
  *
@@ -17,7 +17,9 @@ import type { AppEnv } from "../env";
 export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const h = c.res.headers;
-  h.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload");
+  // Only over HTTPS (RFC 6797 §7.2: a host MUST NOT send it over plain HTTP, where an attacker
+  // could forge or strip it anyway). In production every request Pulse answers is HTTPS.
+  if (c.req.url.startsWith("https:")) h.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload");
   h.set("X-Content-Type-Options", "nosniff");
   h.set("X-Frame-Options", "DENY");
   // Dashboard pages set their own policy (nonces for their scripts); everything else loads nothing.

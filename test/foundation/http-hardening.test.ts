@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, expectEnvelope } from "../support/api";
+import { call, dispatch, expectEnvelope } from "../support/api";
 import { createUser } from "../support/factories";
 import { fetchWithEnv, PRODUCTION } from "../support/worker-env";
 
@@ -18,6 +18,15 @@ describe("security headers", () => {
       expect(res.headers.get("X-Powered-By")).toBeNull();
       expect(res.headers.get("X-Request-Id")).toBeTruthy();
     }
+  });
+
+  it("leave HSTS off answers over plain HTTP (RFC 6797 §7.2), and only HSTS", async () => {
+    const res = await dispatch(new Request("http://127.0.0.1:8787/health"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Strict-Transport-Security")).toBeNull();
+    expect(res.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(res.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
   });
 
   it("add the document-only ones to HTML pages, and only there", async () => {
