@@ -8,6 +8,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { COMMIT_EVENTS } from "../../src/inbound/process";
 import { setClock } from "../../src/lib/clock";
 import { runCron } from "../support/cron";
 import { rows } from "../support/db";
@@ -171,27 +172,28 @@ describe("the inbound consumer on a batch", () => {
     expect((await rows("SELECT id FROM webhook_messages WHERE project_id = ?", project.id)).length).toBe(events.length);
   });
 
-  it("commits a wave of 61 events in batches of at most 25 events, one after another, with the room's counters as a serial run's", async () => {
+  it("commits a wave of 2 × COMMIT_EVENTS + 11 events in batches of at most COMMIT_EVENTS, one after another, with the room's counters as a serial run's", async () => {
     const { project } = await createTenant();
     const room = { sid: `RM_wave${Date.now().toString(36)}`, name: `${project.id}:big` };
     const events: Record<string, unknown>[] = [{ event: "room_started", createdAt: secs(T0), room }];
-    for (let p = 0; p < 60; p++) events.push({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: participant(`PA_w${p}_${room.sid}`, `user-${p}`, T0 + p * 1000) });
+    const joins = 2 * COMMIT_EVENTS + 10;
+    for (let p = 0; p < joins; p++) events.push({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: participant(`PA_w${p}_${room.sid}`, `user-${p}`, T0 + p * 1000) });
     const stored = [];
     for (const [i, e] of events.entries()) stored.push(await store(e, Date.now() + i));
 
     const { db, counter } = countingDb();
     const result = await consume(stored.map((s) => s.id), db);
     expect(result.retriedIds).toEqual([]);
-    // Joins and the room's start read nothing another writes: one wave, committed as 25 + 25 + 11.
+    // Joins and the room's start read nothing another writes: one wave, committed in three batches.
     expect(counter.batchSizes).toHaveLength(3);
     const [lifetime] = await rows<{ participant_count: number; peak_participants: number; started_at: number }>(
       "SELECT participant_count, peak_participants, started_at FROM room_sessions WHERE room_sid = ?",
       room.sid,
     );
-    expect(lifetime).toEqual({ participant_count: 60, peak_participants: 60, started_at: T0 });
-    expect((await sessionsOf(project.id)).filter((s) => s.left_at === null)).toHaveLength(60);
+    expect(lifetime).toEqual({ participant_count: joins, peak_participants: joins, started_at: T0 });
+    expect((await sessionsOf(project.id)).filter((s) => s.left_at === null)).toHaveLength(joins);
     const marked = await rows<{ n: number }>(`SELECT COUNT(*) AS n FROM livekit_events WHERE project_id = ? AND processed_at IS NOT NULL`, project.id);
-    expect(marked[0]!.n).toBe(61);
+    expect(marked[0]!.n).toBe(joins + 1);
   });
 
   it("closes leaves whose sessions already belong to the room session without linking them again, and still records a new name", async () => {
@@ -269,21 +271,24 @@ describe("the inbound consumer on a batch", () => {
     const tag = Date.now().toString(36);
     const room = (r: number, sid = `RM_known${r}_${tag}`) => ({ sid, name: `${project.id}:known-${r}` });
     const joins = [];
-    for (let p = 0; p < 30; p++) {
+    const joinCount = COMMIT_EVENTS + 5;
+    for (let p = 0; p < joinCount; p++) {
       const at = T0 + p * 1000;
       joins.push(await store({ event: "participant_joined", createdAt: secs(at), room: room(p % 3), participant: participant(`PA_known${p}_${tag}`, `user-${p}`, at) }));
     }
     const { db, counter } = countingDb();
     expect((await consume(joins.map((j) => j.id), db)).retriedIds).toEqual([]);
-    // One wave of 30 joins, committed as 25 + 5: the same few statements in each, none per join.
+    // One wave of COMMIT_EVENTS + 5 joins, committed in two batches: the same few statements in each, none per join.
     expect(counter.batchSizes).toHaveLength(2);
     expect(counter.batchSizes[0]).toBe(counter.batchSizes[1]);
     expect(counter.batchSizes[0]).toBeLessThanOrEqual(8);
     const known = () => rows<{ name: string; last_seen_at: number }>("SELECT name, last_seen_at FROM known_rooms WHERE project_id = ? ORDER BY name", project.id);
-    expect(await known()).toEqual([0, 1, 2].map((r) => ({ name: `known-${r}`, last_seen_at: Math.floor((T0 + (27 + r) * 1000) / 1000) * 1000 })));
+    // Each room at its latest join (join p went to room p % 3).
+    const lastJoin = (r: number) => Math.max(...Array.from({ length: joinCount }, (_, p) => p).filter((p) => p % 3 === r));
+    expect(await known()).toEqual([0, 1, 2].map((r) => ({ name: `known-${r}`, last_seen_at: (T0 + lastJoin(r) * 1000) })));
 
     // Room 0 ends and is created anew (another sid) with a join a second later; room 1 just ends.
-    const end = T0 + 100_000;
+    const end = T0 + (joinCount + 70) * 1000;
     const later = [
       await store({ event: "room_finished", createdAt: secs(end), room: room(0) }),
       await store({ event: "participant_joined", createdAt: secs(end + 1000), room: room(0, `RM_known0again_${tag}`), participant: participant(`PA_knownagain_${tag}`, "user-again", end + 1000) }),
@@ -292,7 +297,7 @@ describe("the inbound consumer on a batch", () => {
     expect((await consume(later.map((e) => e.id))).retriedIds).toEqual([]);
     expect(await known()).toEqual([
       { name: "known-0", last_seen_at: end + 1000 },
-      { name: "known-2", last_seen_at: Math.floor((T0 + 29 * 1000) / 1000) * 1000 },
+      { name: "known-2", last_seen_at: T0 + lastJoin(2) * 1000 },
     ]);
   });
 
