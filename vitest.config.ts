@@ -27,12 +27,6 @@ export default defineConfig({
                 // as it is written; the held-lines tests turn holding on per request.
                 LOG_BATCH_MS: "0",
               },
-              // The inbound consumer as configured, except that a batch starts as soon as the last
-              // one is done instead of waiting up to 1 s to fill: tests wait for each event's
-              // processing (test/support/livekit-webhook.ts), hundreds of times in a run.
-              queueConsumers: {
-                "pulse-inbound": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: "pulse-inbound-dlq" },
-              },
             },
           })),
         ],

@@ -11,7 +11,7 @@
  *    egress, an ingress): an event that reads what an earlier one wrote goes to a later wave, so
  *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
  *    is one wave; joins then leaves then the room's end, three. A wave commits in `db.batch()`es
- *    of up to 100 events, in order: in each, the events' effects (sessions, minutes, room sessions,
+ *    of up to 25 events, in order: in each, the events' effects (sessions, minutes, room sessions,
  *    egress/ingress state, webhook messages) and their processed marks (one per project) commit
  *    together, so an event is applied exactly once or not at all.
  * 5. The new webhook messages are enqueued for delivery.
@@ -305,13 +305,11 @@ async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<str
 
 /**
  * A wave commits in batches of at most this many events, one after another (the wave's events
- * read nothing another wave member writes, and sequential batches keep their order). Participant
- * events' statements are set-based, so 100 of them are about ten statements (egress, ingress and
- * room events add a few each); D1 runs a batch as one transaction, so this bounds how long one
- * batch holds D1's single writer (and, locally, the thread that also answers requests), while each
- * batch more is one more round trip.
+ * read nothing another wave member writes, and sequential batches keep their order). A wave of 100
+ * events is ~500 statements; D1 runs a batch as one transaction, so this bounds how long one batch
+ * holds D1's single writer (and, locally, the thread that also answers requests).
  */
-export const COMMIT_EVENTS = 100;
+export const COMMIT_EVENTS = 25;
 
 export interface BatchOutcome {
   processed: number;
