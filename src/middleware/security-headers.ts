@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 
 /**
- * Every response carries what a JSON API needs (the OWASP REST Security set): HSTS (over HTTPS), `nosniff`,
- * framing refused twice over (`X-Frame-Options` for old browsers, CSP `frame-ancestors`),
+ * Every response carries what a JSON API needs (the OWASP REST Security set): HSTS (over HTTPS),
+ * `nosniff`, framing refused twice over (`X-Frame-Options` for old browsers, CSP `frame-ancestors`),
  * `no-store` unless the route chose its own caching, and the request id.
  *
  * Headers that only act on a document a browser renders go on HTML answers alone (dashboard

@@ -284,8 +284,8 @@ describe("the inbound consumer on a batch", () => {
     expect(counter.batchSizes[0]).toBeLessThanOrEqual(8);
     const known = () => rows<{ name: string; last_seen_at: number }>("SELECT name, last_seen_at FROM known_rooms WHERE project_id = ? ORDER BY name", project.id);
     // Each room at its latest join (join p went to room p % 3).
-    const lastJoin = (r: number) => Math.max(...Array.from({ length: joinCount }, (_, p) => p).filter((p) => p % 3 === r));
-    expect(await known()).toEqual([0, 1, 2].map((r) => ({ name: `known-${r}`, last_seen_at: (T0 + lastJoin(r) * 1000) })));
+    const lastJoin = (r: number) => joinCount - 1 - ((joinCount - 1 - r) % 3);
+    expect(await known()).toEqual([0, 1, 2].map((r) => ({ name: `known-${r}`, last_seen_at: T0 + lastJoin(r) * 1000 })));
 
     // Room 0 ends and is created anew (another sid) with a join a second later; room 1 just ends.
     const end = T0 + (joinCount + 70) * 1000;
