@@ -39,6 +39,23 @@ export function runBatch(db: Database, items: BatchItem[]) {
 }
 
 /**
+ * A look-up that can share a round trip with other statements (`readTogether`, or after the writes
+ * of a `runBatch`): its SELECT, and what its rows mean. Locally every D1 call costs the Worker's
+ * thread a couple of milliseconds whatever it carries, and deployed each is a network round trip.
+ */
+export interface BatchRead<T> {
+  statement: BatchItem;
+  read(rows: unknown): T;
+}
+
+/** Runs `reads` in one D1 batch (one round trip) and returns what each makes of its rows, in order. */
+export async function readTogether<T extends readonly unknown[]>(db: Database, reads: { [K in keyof T]: BatchRead<T[K]> }): Promise<T> {
+  const all = reads as readonly BatchRead<unknown>[];
+  const results = (await runBatch(db, all.map((r) => r.statement))) as unknown[];
+  return all.map((r, i) => r.read(results[i])) as unknown as T;
+}
+
+/**
  * Commits the record of something another system (LiveKit) has already done. If the batch fails,
  * `undo` is handed to `background` before the error is rethrown: undoing beats leaving something
  * running that nobody can see, stop or be billed for.

@@ -1,11 +1,13 @@
 /**
- * Which project each LiveKit event of a batch belongs to, in at most three queries for the whole
- * batch: by its namespaced room (`<project_id>:<room>`), or, for web egress without a room, by our
- * own egress/ingress record of the LiveKit id. Rooms outside any live project attribute to null
- * (the event is stored and ignored).
+ * Which project each LiveKit event of a batch belongs to: by its namespaced room
+ * (`<project_id>:<room>`), or, for web egress without a room, by our own egress/ingress record of
+ * the LiveKit id; then by the state of that project, read for the whole batch in one statement
+ * that the consumer sends with its other look-ups. Rooms outside any live project attribute to
+ * null (the event is stored and ignored).
  */
-import { eq, inArray } from "drizzle-orm";
-import { chunks, type Database } from "../db/client";
+import { eq, inArray, sql } from "drizzle-orm";
+import { chunks, type BatchRead, type Database } from "../db/client";
+import { jsonValues } from "../db/json-rows";
 import { egresses, ingresses, organizations, projects } from "../db/schema";
 import { protoString } from "../lib/protojson";
 import { parseNamespacedRoom } from "../livekit/rooms";
@@ -17,22 +19,30 @@ export interface Attribution extends ProjectRef {
   room: string | null;
 }
 
-interface ProjectState extends ProjectRef {
+export interface ProjectState extends ProjectRef {
   live: boolean;
 }
 
-async function projectStates(db: Database, ids: string[]): Promise<Map<string, ProjectState>> {
-  const states = new Map<string, ProjectState>();
-  for (const slice of chunks([...new Set(ids)])) {
-    const rows = await db
-      .select({ projectId: projects.id, orgId: projects.orgId, deletedAt: projects.deletedAt, orgDeletedAt: organizations.deletedAt })
+/** The states of projects `ids` (one statement however many: the ids travel as one JSON parameter). */
+export function projectStatesRead(db: Database, ids: readonly string[]): BatchRead<Map<string, ProjectState>> {
+  return {
+    // Liveness in SQL, under its own name: a batch's rows come back keyed by column name, so two
+    // `deleted_at`s would collapse into one. The organization by a correlated look-up on its key,
+    // not a join: joined, the planner may scan both tables rather than search by the ids.
+    statement: db
+      .select({
+        projectId: projects.id,
+        orgId: projects.orgId,
+        live: sql<number>`(${projects.deletedAt} IS NULL AND (SELECT ${organizations.deletedAt} FROM ${organizations} WHERE ${organizations.id} = ${projects.orgId}) IS NULL)`.as("live"),
+      })
       .from(projects)
-      .innerJoin(organizations, eq(organizations.id, projects.orgId))
-      .where(inArray(projects.id, slice))
-      .all();
-    for (const r of rows) states.set(r.projectId, { projectId: r.projectId, orgId: r.orgId, live: r.deletedAt === null && r.orgDeletedAt === null });
-  }
-  return states;
+      .where(inArray(projects.id, jsonValues([...new Set(ids)]))),
+    read(rows) {
+      const states = new Map<string, ProjectState>();
+      for (const r of rows as { projectId: string; orgId: string; live: number }[]) states.set(r.projectId, { projectId: r.projectId, orgId: r.orgId, live: r.live === 1 });
+      return states;
+    },
+  };
 }
 
 /** LiveKit egress/ingress id → the project whose record it is (web egress has no room to go by). */
@@ -49,34 +59,36 @@ async function recordOwners(db: Database, egressIds: string[], ingressIds: strin
   return owners;
 }
 
-/** Attributions in the order of `events`. */
-export async function attributeEvents(db: Database, events: readonly LivekitWebhookEvent[]): Promise<(Attribution | null)[]> {
-  const rooms = events.map((event) => {
-    const name = eventRoomName(event);
-    return { name, parsed: name ? parseNamespacedRoom(name) : null };
-  });
-  const roomless = events.filter((_, i) => !rooms[i]!.name);
+/**
+ * The project each event names, in the order of `events` (null: none): from its namespaced room,
+ * or for an event without a room from our egress/ingress record (a query only then).
+ */
+export async function projectsNamed(db: Database, events: readonly LivekitWebhookEvent[]): Promise<(string | null)[]> {
+  const roomless = events.filter((event) => !eventRoomName(event));
   const owners = await recordOwners(
     db,
     roomless.map((e) => protoString(e.egressInfo, "egressId")).filter((id): id is string => !!id),
     roomless.map((e) => protoString(e.ingressInfo, "ingressId")).filter((id): id is string => !!id),
   );
-  const projectIdOf = events.map((event, i) => {
-    const { name, parsed } = rooms[i]!;
-    if (parsed) return parsed.projectId;
-    if (name) return null;
+  return events.map((event) => {
+    const name = eventRoomName(event);
+    if (name) return parseNamespacedRoom(name)?.projectId ?? null;
     const recordId = protoString(event.egressInfo, "egressId") ?? protoString(event.ingressInfo, "ingressId");
     return recordId ? (owners.get(recordId) ?? null) : null;
   });
-  const states = await projectStates(db, projectIdOf.filter((id): id is string => id !== null));
+}
+
+/** Attributions in the order of `events`, from `projectsNamed` and the states of those projects (`projectStatesRead`). */
+export function attributionsOf(events: readonly LivekitWebhookEvent[], named: readonly (string | null)[], states: Map<string, ProjectState>): (Attribution | null)[] {
   return events.map((event, i) => {
-    const state = projectIdOf[i] ? states.get(projectIdOf[i]!) : undefined;
+    const state = named[i] ? states.get(named[i]!) : undefined;
     if (!state) return null;
     // Egress and ingress outlive their project by a moment: deleting it stops them (projects/
     // livekit-teardown.ts), and their final events must still close the record and meter its
     // minutes. Its webhook endpoints are gone with it, so nothing is delivered.
     const finishing = event.event.startsWith("egress_") || event.event.startsWith("ingress_");
     if (!state.live && !finishing) return null;
-    return { projectId: state.projectId, orgId: state.orgId, room: rooms[i]!.parsed?.room ?? null };
+    const name = eventRoomName(event);
+    return { projectId: state.projectId, orgId: state.orgId, room: name ? (parseNamespacedRoom(name)?.room ?? null) : null };
   });
 }

@@ -6,14 +6,16 @@
  *    messages are enqueued again, in case the send after their commit was lost).
  * 2. Events are ordered by LiveKit's `createdAt`, then by what must come first within one second
  *    (a room starts before anyone joins, a join before the leave, the leave before the room ends).
- * 3. Attribution and the tenants' webhook endpoints: one query each for the whole batch.
+ * 3. Attribution, the tenants' webhook endpoints and the leaves' participant sessions: one
+ *    round trip for the whole batch (`readTogether`), a statement each.
  * 4. Events are split into waves by what they read and write (a participant's session, a room, an
  *    egress, an ingress): an event that reads what an earlier one wrote goes to a later wave, so
  *    its domain module's look-ups see that committed. Joins read nothing, so a whole batch of joins
  *    is one wave; joins then leaves then the room's end, three. A wave commits in `db.batch()`es
  *    of up to 25 events, in order: in each, the events' effects (sessions, minutes, room sessions,
  *    egress/ingress state, webhook messages) and their processed marks (one per project) commit
- *    together, so an event is applied exactly once or not at all.
+ *    together, so an event is applied exactly once or not at all. The next wave's leaves read
+ *    their sessions at the end of the wave's last batch, after its writes.
  * 5. The new webhook messages are enqueued for delivery.
  *
  * Every effect is also idempotent and order-tolerant on its own (a leave before its join still
@@ -21,7 +23,7 @@
  * wave whose batch fails is retried event by event, so one bad event holds back only itself.
  */
 import { and, inArray, isNull } from "drizzle-orm";
-import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
+import { chunks, readTogether, runBatch, type BatchItem, type BatchRead, type Database } from "../db/client";
 import { jsonValues } from "../db/json-rows";
 import { livekitEvents } from "../db/schema";
 import { egressEventEffects } from "../egress/events";
@@ -42,14 +44,14 @@ import {
   closeSession,
   noSessionChanges,
   openSession,
-  sessionsBySid,
+  sessionsBySidRead,
   sessionStatements,
   type ParticipantSession,
   type SessionChanges,
 } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
-import { enabledEndpointsOf, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
-import { attributeEvents, type Attribution } from "./attribution";
+import { enabledEndpointsRead, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
+import { attributionsOf, projectStatesRead, projectsNamed, type Attribution } from "./attribution";
 
 export interface ProcessDeps {
   db: Database;
@@ -249,8 +251,19 @@ function marks(db: Database, planned: Planned[]): BatchItem[] {
   return [...byProject].map(([projectId, ids]) => markProcessed(db, projectId, ids, processedAt));
 }
 
-/** Commits a wave in one batch; on failure, each event on its own. Returns new message ids and the events that failed. */
-async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageIds: string[]; failed: StoredEvent[] }> {
+/** What a commit returns: the new message ids, the events that failed, and `readAfter`'s result (absent when it failed). */
+interface Committed<T> {
+  messageIds: string[];
+  failed: StoredEvent[];
+  after?: T;
+}
+
+/**
+ * Commits a wave in one batch; on failure, each event on its own. `readAfter` rides at the end of
+ * the batch, so it sees the batch's writes without a round trip of its own (the next wave's
+ * look-ups); when the batch fails it is not read, and the caller reads it alone.
+ */
+async function commit<T>(deps: ProcessDeps, planned: Planned[], readAfter?: BatchRead<T>): Promise<Committed<T>> {
   // Participant sessions first, set-based, so every room-session statement after them sees them.
   const statements: BatchItem[] = sessionStatements(deps.db, planned.map((p) => p.sessions));
   statements.push(...planned.flatMap((p) => p.effects));
@@ -263,9 +276,14 @@ async function commit(deps: ProcessDeps, planned: Planned[]): Promise<{ messageI
   const inserts = fanOutInserts(deps.db, planned.flatMap((p) => p.messages));
   const messageSlots = inserts.map((insert) => statements.push(insert) - 1);
   statements.push(...marks(deps.db, planned));
+  const afterSlot = readAfter ? statements.push(readAfter.statement) - 1 : -1;
   try {
     const results = (await runBatch(deps.db, statements)) as unknown[];
-    return { messageIds: messageSlots.flatMap((i) => (results[i] as { id: string }[]).map((r) => r.id)), failed: [] };
+    return {
+      messageIds: messageSlots.flatMap((i) => (results[i] as { id: string }[]).map((r) => r.id)),
+      failed: [],
+      ...(readAfter ? { after: readAfter.read(results[afterSlot]) } : {}),
+    };
   } catch (error) {
     if (planned.length === 1) {
       deps.logger.error("livekit_event_failed", { event_id: planned[0]!.item.row.eventId, event: planned[0]!.item.event.event, ...describeError(error) });
@@ -290,6 +308,11 @@ export function storedEventsQuery(db: Database, ids: readonly string[]) {
   return db.select().from(livekitEvents).where(inArray(livekitEvents.id, jsonValues([...new Set(ids)])));
 }
 
+
+/** The participant sids of `items`' leaves (their sessions are read before they are planned). */
+function leaveSids(items: readonly Item[]): string[] {
+  return items.flatMap((i) => (LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : []));
+}
 
 /** Never-sent messages of events already processed, by project (one indexed query per project). */
 async function unsentOfProcessed(db: Database, rows: StoredEvent[]): Promise<string[]> {
@@ -340,28 +363,44 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
     if (event.ingressInfo) event.ingressInfo = withPublicIngressErrors(event.ingressInfo, deps.logger);
     items.push({ row, event, project: null, reads: [], writes: [] });
   }
-  const attributions = await attributeEvents(db, items.map((i) => i.event));
+  // The batch's look-ups in one round trip: the named projects' states, their endpoints, and the
+  // sessions of every leave (the first wave's are current; a later wave's are read again, below).
+  const events = items.map((i) => i.event);
+  const named = await projectsNamed(db, events);
+  const candidates = named.filter((id): id is string => id !== null);
+  const [states, endpoints, firstSessions] = await readTogether(db, [
+    projectStatesRead(db, candidates),
+    enabledEndpointsRead(db, candidates),
+    sessionsBySidRead(db, leaveSids(items)),
+  ] as const);
+  const attributions = attributionsOf(events, named, states);
   items.forEach((item, i) => {
     item.project = attributions[i]!;
     Object.assign(item, access(item.event, item.project));
   });
   items.sort(byOccurrence);
-  const endpoints = await enabledEndpointsOf(db, items.flatMap((i) => (i.project ? [i.project.projectId] : [])));
 
   const messageIds = await unsentOfProcessed(db, done);
   const failed: StoredEvent[] = [];
-  for (const wave of waves(items)) {
+  const inWaves = waves(items);
+  let sessions = firstSessions;
+  for (const [w, wave] of inWaves.entries()) {
     // Between the batch's round trips, requests get their turn (LiveKit's webhooks among them).
     await yieldToOtherWork();
-    // The wave's leaves find their sessions in one query; its other look-ups run side by side.
-    const sessions = await sessionsBySid(db, wave.flatMap((i) => (i.project && LEAVES.has(i.event.event) && i.event.participant?.sid ? [i.event.participant.sid] : [])));
     const planned = await Promise.all(wave.map((item) => plan(db, item, endpoints, sessions)));
-    for (const [i, part] of chunks(planned, COMMIT_EVENTS).entries()) {
+    // The next wave's leaves find their sessions, as this wave leaves them, at the end of its last commit.
+    const next = inWaves[w + 1];
+    const nextRead = next ? sessionsBySidRead(db, leaveSids(next)) : undefined;
+    let nextSessions: Map<string, ParticipantSession> | undefined;
+    const parts = chunks(planned, COMMIT_EVENTS);
+    for (const [i, part] of parts.entries()) {
       if (i > 0) await yieldToOtherWork();
-      const result = await commit(deps, part);
+      const result = await commit(deps, part, i === parts.length - 1 ? nextRead : undefined);
       messageIds.push(...result.messageIds);
       failed.push(...result.failed);
+      nextSessions = result.after;
     }
+    if (nextRead) sessions = nextSessions ?? (await readTogether(db, [nextRead] as const))[0];
   }
   const processed = items.length - failed.length;
   if (unreadable.length > 0) {

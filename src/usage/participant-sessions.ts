@@ -9,8 +9,8 @@
  * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
 import { and, eq, gte, inArray, isNull, lt, max, sql } from "drizzle-orm";
-import { chunks, runBatch, type BatchItem, type Database } from "../db/client";
-import { insertRows, jsonTable } from "../db/json-rows";
+import { runBatch, type BatchItem, type BatchRead, type Database } from "../db/client";
+import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
 import { livekitEvents, participantSessions, usageEvents } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -136,13 +136,14 @@ export async function closeSession(
   return { opens: opened.opens, closes: [{ session: opened.opens[0]!, leftAt: at.leftAt, reason }] };
 }
 
-/** The sessions of these participant sids (one query per 90 sids), for closing a batch of leaves. */
-export async function sessionsBySid(db: Database, sids: string[]): Promise<Map<string, SessionRow>> {
-  const found = new Map<string, SessionRow>();
-  for (const slice of chunks([...new Set(sids)])) {
-    for (const row of await db.select().from(participantSessions).where(inArray(participantSessions.participantSid, slice)).all()) found.set(row.participantSid, row);
-  }
-  return found;
+/** The sessions of these participant sids (one statement however many), for closing a batch of leaves. */
+export function sessionsBySidRead(db: Database, sids: readonly string[]): BatchRead<Map<string, SessionRow>> {
+  return {
+    statement: db.select().from(participantSessions).where(inArray(participantSessions.participantSid, jsonValues([...new Set(sids)]))),
+    read(rows) {
+      return new Map((rows as SessionRow[]).map((row) => [row.participantSid, row]));
+    },
+  };
 }
 
 /**

@@ -5,8 +5,8 @@
  * event twice creates nothing twice. Queue messages carry only the row id; the row is the truth.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { chunks, type Database } from "../db/client";
-import { insertRows } from "../db/json-rows";
+import { chunks, type BatchRead, type Database } from "../db/client";
+import { insertRows, jsonValues } from "../db/json-rows";
 import { webhookEndpoints, webhookMessages } from "../db/schema";
 import { nowMs, toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -56,18 +56,19 @@ export interface FanOutEndpoint {
   format: "standard" | "livekit";
 }
 
-/** The enabled endpoints of `projectIds`, by project: one query for a whole batch of events. */
-export async function enabledEndpointsOf(db: Database, projectIds: string[]): Promise<Map<string, FanOutEndpoint[]>> {
-  const byProject = new Map<string, FanOutEndpoint[]>();
-  for (const ids of chunks([...new Set(projectIds)])) {
-    const rows = await db
+/** The enabled endpoints of `projectIds`, by project: one statement for a whole batch of events. */
+export function enabledEndpointsRead(db: Database, projectIds: readonly string[]): BatchRead<Map<string, FanOutEndpoint[]>> {
+  return {
+    statement: db
       .select({ id: webhookEndpoints.id, projectId: webhookEndpoints.projectId, events: webhookEndpoints.events, rooms: webhookEndpoints.rooms, format: webhookEndpoints.format })
       .from(webhookEndpoints)
-      .where(and(inArray(webhookEndpoints.projectId, ids), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
-      .all();
-    for (const row of rows) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
-  }
-  return byProject;
+      .where(and(inArray(webhookEndpoints.projectId, jsonValues([...new Set(projectIds)])), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt))),
+    read(rows) {
+      const byProject = new Map<string, FanOutEndpoint[]>();
+      for (const row of rows as FanOutEndpoint[]) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+      return byProject;
+    },
+  };
 }
 
 /** A `webhook_messages` row to insert. */

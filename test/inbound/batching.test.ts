@@ -22,8 +22,11 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** `env.DB`, counting every round trip (a statement's `all`/`run`/`raw`/`first`, or one `batch`). */
-function countingDb() {
+/**
+ * `env.DB`, counting every round trip (a statement's `all`/`run`/`raw`/`first`, or one `batch`);
+ * the `failBatch`th batch (0-based) fails as D1 does when it cannot commit, and writes nothing.
+ */
+function countingDb(failBatch = -1) {
   const counter = { trips: 0, batchSizes: [] as number[] };
   const count = <S extends object>(stmt: S): S => {
     const s = stmt as Record<string, unknown>;
@@ -43,6 +46,7 @@ function countingDb() {
     batch: (statements: D1PreparedStatement[]) => {
       counter.trips++;
       counter.batchSizes.push(statements.length);
+      if (counter.batchSizes.length - 1 === failBatch) return Promise.reject(new Error("D1_ERROR: database is locked"));
       return env.DB.batch(statements);
     },
     exec: (sql: string) => env.DB.exec(sql),
@@ -143,10 +147,12 @@ describe("the inbound consumer on a batch", () => {
     const result = await consume(stored.map((s) => s.id), db);
     expect(result.retriedIds).toEqual([]);
     expect(result.ackedIds.sort()).toEqual(stored.map((s) => s.id).sort());
-    // One event at a time took six or more round trips each (here: 30 events). At least: the load,
-    // attribution, endpoints, and one batch per wave (joins; leaves; the rooms' ends).
-    expect(counter.trips).toBeGreaterThanOrEqual(6);
-    expect(counter.trips).toBeLessThanOrEqual(12);
+    // One event at a time took six or more round trips each (here: 30 events). Now: the load, the
+    // look-ups (projects, endpoints, leaves' sessions) in one batch, and one batch per wave (starts
+    // and joins; leaves, whose sessions the first wave's batch reads back; the rooms' ends, each of
+    // which reads its room's open sessions first).
+    expect(counter.trips).toBe(5 + 3);
+    expect(counter.batchSizes[0]).toBe(3);
 
     const sessions = await sessionsOf(project.id);
     expect(Object.fromEntries(sessions.map((s) => [s.participant_sid, s.minutes]))).toEqual(Object.fromEntries(expected));
@@ -184,8 +190,9 @@ describe("the inbound consumer on a batch", () => {
     const { db, counter } = countingDb();
     const result = await consume(stored.map((s) => s.id), db);
     expect(result.retriedIds).toEqual([]);
-    // Joins and the room's start read nothing another writes: one wave, committed in three batches.
-    expect(counter.batchSizes).toHaveLength(3);
+    // The look-ups, then: joins and the room's start read nothing another writes, one wave,
+    // committed in three batches.
+    expect(counter.batchSizes).toHaveLength(1 + 3);
     const [lifetime] = await rows<{ participant_count: number; peak_participants: number; started_at: number }>(
       "SELECT participant_count, peak_participants, started_at FROM room_sessions WHERE room_sid = ?",
       room.sid,
@@ -208,8 +215,8 @@ describe("the inbound consumer on a batch", () => {
     expect((await consume(leaves.map((l) => l.id), db)).retriedIds).toEqual([]);
     // Shared by all ten leaves: closing their sessions, metering them, the room session's upsert,
     // the end of earlier lifetimes, the link of the renamed one (which carries the name; the others
-    // are linked already) and the recount; one processed mark.
-    expect(counter.batchSizes).toEqual([2 + 4 + 1]);
+    // are linked already) and the recount; one processed mark. Before it, the look-ups' batch.
+    expect(counter.batchSizes).toEqual([3, 2 + 4 + 1]);
     const sessions = await sessionsOf(project.id);
     expect(sessions.map((s) => [s.identity, s.name, s.room_session_id !== null, s.left_at !== null])).toEqual(
       who.map((w, p) => [w.identity, p === 0 ? "Renamed at the door" : w.identity, true, true]),
@@ -226,8 +233,9 @@ describe("the inbound consumer on a batch", () => {
     const { db, counter } = countingDb();
     expect((await consume([finished.id], db)).retriedIds).toEqual([]);
     // Close and meter (2), the room session's upsert, end of earlier lifetimes, its end and recount,
-    // the room name forgotten (5), the processed mark (1): none of them per participant.
-    expect(counter.batchSizes).toEqual([8]);
+    // the room name forgotten (5), the processed mark (1): none of them per participant. Before
+    // it, the look-ups' batch.
+    expect(counter.batchSizes).toEqual([3, 8]);
     const usage = await usageOf(project.id);
     expect(new Map(usage.map((u) => [u.source_id, u.quantity]))).toEqual(new Map(who.map((w, p) => [w.sid, minutes(T0 + p * 1000, end)])));
     const expected = who.reduce((sum, _, p) => sum + minutes(T0 + p * 1000, end), 0);
@@ -278,10 +286,12 @@ describe("the inbound consumer on a batch", () => {
     }
     const { db, counter } = countingDb();
     expect((await consume(joins.map((j) => j.id), db)).retriedIds).toEqual([]);
-    // One wave of COMMIT_EVENTS + 5 joins, committed in two batches: the same few statements in each, none per join.
-    expect(counter.batchSizes).toHaveLength(2);
-    expect(counter.batchSizes[0]).toBe(counter.batchSizes[1]);
-    expect(counter.batchSizes[0]).toBeLessThanOrEqual(8);
+    // After the look-ups, one wave of COMMIT_EVENTS + 5 joins, committed in two batches: the same
+    // few statements in each, none per join.
+    const [, ...commits] = counter.batchSizes;
+    expect(commits).toHaveLength(2);
+    expect(commits[0]).toBe(commits[1]);
+    expect(commits[0]).toBeLessThanOrEqual(8);
     const known = () => rows<{ name: string; last_seen_at: number }>("SELECT name, last_seen_at FROM known_rooms WHERE project_id = ? ORDER BY name", project.id);
     // Each room at its latest join (join p went to room p % 3).
     const lastJoin = (r: number) => joinCount - 1 - ((joinCount - 1 - r) % 3);
@@ -299,6 +309,30 @@ describe("the inbound consumer on a batch", () => {
       { name: "known-0", last_seen_at: end + 1000 },
       { name: "known-2", last_seen_at: T0 + lastJoin(2) * 1000 },
     ]);
+  });
+
+  it("closes the leaves of a batch whose joins' commit failed and was made event by event, reading their sessions alone", async () => {
+    const { project } = await createTenant();
+    const room = { sid: `RM_refail${Date.now().toString(36)}`, name: `${project.id}:refail` };
+    const events = [];
+    for (let p = 0; p < 3; p++) {
+      const who = participant(`PA_refail${p}_${room.sid}`, `user-${p}`, T0 + p * 1000);
+      events.push({ event: "participant_joined", createdAt: secs(T0 + p * 1000), room, participant: who });
+      events.push({ event: "participant_left", createdAt: secs(T0 + (p + 2) * 60_000), room, participant: who });
+    }
+    const stored = [];
+    for (const [i, e] of events.entries()) stored.push(await store(e, Date.now() + i));
+    // Batch 0 is the look-ups, batch 1 the joins' commit (with the leaves' sessions read at its end).
+    const { db, counter } = countingDb(1);
+    expect((await consume(stored.map((s) => s.id), db)).retriedIds).toEqual([]);
+    // The joins again one by one (3), then the leaves' sessions on their own, then the leaves' commit.
+    expect(counter.batchSizes).toHaveLength(2 + 3 + 2);
+    expect(counter.batchSizes.at(-2)).toBe(1);
+    const sessions = await sessionsOf(project.id);
+    expect(sessions.map((s) => [s.identity, s.minutes, s.end_reason])).toEqual([0, 1, 2].map((p) => [`user-${p}`, minutes(T0 + p * 1000, T0 + (p + 2) * 60_000), "left"]));
+    expect((await usageOf(project.id)).map((u) => u.quantity)).toEqual(sessions.map((s) => s.minutes));
+    const [lifetime] = await rows("SELECT participant_count, participant_minutes FROM room_sessions WHERE room_sid = ?", room.sid);
+    expect(lifetime).toEqual({ participant_count: 3, participant_minutes: sessions.reduce((sum, s) => sum + s.minutes, 0) });
   });
 
   it("retries only the event it cannot process and acknowledges the rest of the batch", async () => {

@@ -6,18 +6,20 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, readTogether } from "../../src/db/client";
+import { projectStatesRead } from "../../src/inbound/attribution";
 import { markProcessed, storedEventsQuery } from "../../src/inbound/process";
 import { unprocessedEventsQuery } from "../../src/inbound/service";
 import type { LivekitWebhookEvent } from "../../src/livekit/webhook-event";
 import { rememberRooms } from "../../src/rooms/known-rooms";
 import { participantRoomSessions, roomSessionEffects } from "../../src/sessions/record";
-import { openSessionsInRoomQuery, sessionStatements } from "../../src/usage/participant-sessions";
-import { unsentMessagesQuery } from "../../src/webhooks/messages";
+import { openSessionsInRoomQuery, sessionsBySidRead, sessionStatements } from "../../src/usage/participant-sessions";
+import { enabledEndpointsRead, unsentMessagesQuery } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
 import { createEndpoint } from "../support/webhook-receiver";
 
 let ours: { projectId: string; orgId: string };
+let quietEndpointId: string;
 
 beforeAll(async () => {
   const busy = await createTenant();
@@ -25,6 +27,7 @@ beforeAll(async () => {
   ours = { projectId: quiet.project.id, orgId: quiet.org.id };
   const busyEndpoint = await createEndpoint(busy.user.token, busy.project.id, { url: "https://busy.example.com/hook" });
   const quietEndpoint = await createEndpoint(quiet.user.token, quiet.project.id, { url: "https://quiet.example.com/hook" });
+  quietEndpointId = quietEndpoint.id;
   const insert = env.DB.prepare(
     "INSERT INTO webhook_messages (id, project_id, endpoint_id, event_type, payload, status, attempts, source_id, next_attempt_at, created_at) VALUES (?, ?, ?, 'participant.joined', '{}', 'pending', 0, ?, ?, ?)",
   );
@@ -37,6 +40,13 @@ beforeAll(async () => {
   );
   // Mostly processed history, a few unprocessed.
   for (let i = 0; i < 600; i++) statements.push(event.bind(`lke_plan${i}`, `EV_plan${i}`, now - i * 1000, now - i * 1000, i % 100 === 0 ? null : now));
+  // The busy tenant's other projects and their endpoints: a batch reads those of its own.
+  const project = env.DB.prepare("INSERT INTO projects (id, org_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+  const endpoint = env.DB.prepare("INSERT INTO webhook_endpoints (id, project_id, org_id, url, secret_encrypted, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', ?, ?)");
+  for (let i = 0; i < 300; i++) {
+    statements.push(project.bind(`prj_planbusy${i}`, busy.org.id, `busy ${i}`, now, now));
+    statements.push(endpoint.bind(`whe_planbusy${i}`, `prj_planbusy${i}`, busy.org.id, `https://busy.example.com/${i}`, now, now));
+  }
   // The busy tenant's live rooms, one participant each: what a batch of ours must not read.
   const lifetime = env.DB.prepare(
     "INSERT INTO room_sessions (id, project_id, org_id, room, room_sid, started_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -166,5 +176,29 @@ describe("the inbound path's query plans", () => {
       expect(lines.join("\n")).toMatch(/SEARCH participant_sessions USING INDEX participant_sessions_participant_sid_uq/);
       expect(lines.filter(readsAcrossTenants), lines.join("\n")).toEqual([]);
     }
+  });
+
+  it("reads a batch's project states, endpoints and leaving sessions by their keys, and only the batch's own rows", async () => {
+    const db = createDb(env.DB);
+    const states = projectStatesRead(db, [ours.projectId, ours.projectId]);
+    const endpoints = enabledEndpointsRead(db, [ours.projectId]);
+    const sessions = sessionsBySidRead(db, ["PA_planbusy1", "PA_planbusy2"]);
+    const expected = [
+      [states, /SEARCH projects USING INDEX sqlite_autoindex_projects_1 \(id=\?\)/],
+      [endpoints, /SEARCH webhook_endpoints USING INDEX webhook_endpoints_project_id_created_at_idx \(project_id=\?\)/],
+      [sessions, /SEARCH participant_sessions USING INDEX participant_sessions_participant_sid_uq \(participant_sid=\?\)/],
+    ] as const;
+    for (const [read, index] of expected) {
+      for (const lines of [await planOf(read.statement), await withoutStatistics(() => planOf(read.statement))]) {
+        expect(lines.join("\n"), lines.join("\n")).toMatch(index);
+        expect(lines.filter((l) => /^SCAN (projects|webhook_endpoints|participant_sessions)\b/.test(l) || readsAcrossTenants(l)), lines.join("\n")).toEqual([]);
+      }
+    }
+    // What each makes of its rows: ours only, the repeated id once.
+    const [found, ourEndpoints, leaving] = await readTogether(db, [states, endpoints, sessions] as const);
+    expect([...found.values()]).toEqual([{ ...ours, live: true }]);
+    expect([...ourEndpoints.keys()]).toEqual([ours.projectId]);
+    expect(ourEndpoints.get(ours.projectId)!.map((e) => e.id)).toEqual([quietEndpointId]);
+    expect([...leaving.keys()].sort()).toEqual(["PA_planbusy1", "PA_planbusy2"]);
   });
 });
