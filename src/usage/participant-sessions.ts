@@ -120,7 +120,7 @@ export async function closeSession(
   p: ParticipantRef,
   at: { joinedAt: number | null; leftAt: number },
   reason: EndReason,
-  /** The session as already read by the caller (`sessionsBySid`, for a batch of events); read here when absent. */
+  /** The session as already read by the caller (`sessionsBySidRead`, for a batch of events); read here when absent. */
   known?: SessionRow | null,
 ): Promise<SessionChanges> {
   const existing =
