@@ -1,17 +1,15 @@
 /**
- * The webhook delivery consumer. Each queue message is one attempt at one `webhook_messages` row,
- * or at several (a batch's fresh fan-out travels `IDS_PER_DELIVERY_MESSAGE` rows to a message):
+ * The webhook delivery consumer. Each queue message is one attempt at one `webhook_messages` row:
  *
  * - The attempt is claimed first with a conditional UPDATE (`attempts < n`), so a queue message
  *   delivered twice (Queues is at-least-once), a manual retry racing a scheduled one, or a
  *   re-enqueue never sends the same attempt twice.
  * - 2xx: delivered. 410: the receiver asked us to stop; the endpoint is disabled (audited).
- *   Anything else (other status, timeout, network error): retried on a Svix-like schedule, by
- *   `retry({delaySeconds})` of a one-row message, or, for a row of a several-row message, by a
- *   one-row message of its own sent with that delay; after the last attempt Queues moves the
- *   message to the dead-letter queue, whose consumer records it failed.
- * - Every attempt is recorded (time, status, duration, first 2 KiB of the answer) and each queue
- *   message is settled on its own once all of its rows are (`settleAll`), never the batch as a whole.
+ *   Anything else (other status, timeout, network error): `retry({delaySeconds})` on a Svix-like
+ *   schedule; after the last attempt Queues moves the message to the dead-letter queue, whose
+ *   consumer records it failed.
+ * - Every attempt is recorded (time, status, duration, first 2 KiB of the answer) and each message
+ *   is acked or retried on its own, never the batch as a whole.
  */
 import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
@@ -23,12 +21,11 @@ import type { Bindings } from "../env";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { afterPosition } from "../lib/pagination";
-import { createLogger, describeError, logLevelOf, type Logger } from "../lib/logger";
+import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { decryptSecret } from "../lib/secrets";
 import { sealedAt } from "../db/sealed";
 import { yieldToOtherWork } from "../lib/yield";
-import { chunks } from "../db/client";
-import { deliveryBody, enqueueDeliveries, parseDeliveryMessage } from "./messages";
+import { enqueueDeliveries, parseDeliveryJob } from "./messages";
 import { postWebhook, type AttemptOutcome } from "./send";
 import { livekitWebhookHeaders } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
@@ -210,15 +207,12 @@ async function attemptDelivery(config: Config, message: MessageRow, endpoint: En
   return postWebhook(endpoint.url, headers, message.payload);
 }
 
-/**
- * What to tell Queues about one row's attempt once it is recorded: done, or again (after
- * `delaySeconds`; `undefined`: no retries left, dead-letter it). `ours`: it failed on our side
- * (D1), not the receiver's.
- */
-type Settle = { ack: true } | { retry: { delaySeconds?: number } | undefined; ours?: true };
+/** What to tell Queues about one message once its attempt is recorded. */
+type Settle = { ack: true } | { retry: { delaySeconds?: number } | undefined };
 
 interface Claim {
-  job: Job;
+  queueMessage: Message<unknown>;
+  attempt: number;
   message: MessageRow;
 }
 
@@ -239,8 +233,7 @@ interface Recorded {
 const unchanged = { status: null, deliveredAt: null, nextAttemptAt: null };
 
 function recordOutcome(db: Database, claim: Claim, endpoint: Endpoint, outcome: AttemptOutcome, done: number, disabled: Set<string>): Recorded {
-  const { message } = claim;
-  const { attempt, queueMessage } = claim.job;
+  const { message, attempt, queueMessage } = claim;
   const record = attemptRow(message, attempt, outcome, done);
   const status = outcome.statusCode;
   if (status !== null && status >= 200 && status < 300) {
@@ -283,50 +276,9 @@ function batchStatements(db: Database, recorded: { claim: Claim; recorded: Recor
   ];
 }
 
-/** A queue message's rows as they are settled, and how many it carried. */
-interface Settlement {
-  carried: number;
-  rows: { messageId: string; attempt: number; settle: Settle }[];
-}
-
-/**
- * Settles each queue message once all of its rows are. A message carrying one row is acked or
- * retried as that row's attempt asks (Queues' own delay and dead-lettering). A message carrying
- * several cannot be retried for some of them only: the rows whose receivers failed go back on the
- * queue, each on its own with its scheduled delay (one send for the whole batch), and the message
- * is acked. If that send fails, or one of its rows failed on our side or has no retries left, the
- * whole message is retried or dead-lettered instead; the claims keep its delivered rows from being
- * sent again.
- */
-async function settleAll(queue: Queue<unknown>, settlements: Map<Message<unknown>, Settlement>, logger: Logger): Promise<void> {
-  const resending: { queueMessage: Message<unknown>; rows: Settlement["rows"] }[] = [];
-  for (const [queueMessage, { carried, rows }] of settlements) {
-    if (carried === 1) {
-      const s = rows[0]!.settle;
-      if ("ack" in s) queueMessage.ack();
-      else queueMessage.retry(s.retry);
-      continue;
-    }
-    const whole = rows.find((r) => "retry" in r.settle && (r.settle.ours || r.settle.retry === undefined));
-    if (whole && "retry" in whole.settle) {
-      queueMessage.retry(whole.settle.retry);
-      continue;
-    }
-    const again = rows.filter((r) => "retry" in r.settle);
-    if (again.length === 0) queueMessage.ack();
-    else resending.push({ queueMessage, rows: again });
-  }
-  if (resending.length === 0) return;
-  const sends = resending.flatMap(({ rows }) =>
-    rows.map((r) => ({ body: deliveryBody([r.messageId], r.attempt), contentType: "json" as const, delaySeconds: "retry" in r.settle ? r.settle.retry?.delaySeconds : undefined })),
-  );
-  try {
-    for (const slice of chunks(sends, 100)) await queue.sendBatch(slice);
-    for (const { queueMessage } of resending) queueMessage.ack();
-  } catch (error) {
-    logger.error("webhook_retry_enqueue_failed", { messages: resending.length, ...describeError(error) });
-    for (const { queueMessage } of resending) queueMessage.retry({ delaySeconds: RETRY_DELAYS_SECONDS[0] });
-  }
+function settle(queueMessage: Message<unknown>, s: Settle) {
+  if ("ack" in s) queueMessage.ack();
+  else queueMessage.retry(s.retry);
 }
 
 /**
@@ -337,46 +289,29 @@ async function settleAll(queue: Queue<unknown>, settlements: Map<Message<unknown
  * 3. one `db.batch()` recording every attempt and its consequences, set-based (one INSERT of the
  *    attempts, one UPDATE of the messages; falling back to one batch per message if that fails,
  *    so one bad row cannot hold back the others).
- * Each queue message is then settled on its own (`settleAll`). A message is acked only after its
- * rows' attempts are recorded (and any failed row of a several-row message is back on the queue),
- * so a crash anywhere before means Queues redelivers it (at least once); the claim means a
- * redelivered attempt that was already made is not sent again.
+ * Each queue message is then acked or retried on its own. A message is acked only after its
+ * attempt is recorded, so a crash anywhere before means Queues redelivers it (at least once); the
+ * claim means a redelivered attempt that was already made is not sent again.
  */
 export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  const config = loadConfig(env);
+  const db = createDb(env.DB);
   const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
-  const jobs: Job[] = [];
-  const settlements = new Map<Message<unknown>, Settlement>();
+  const jobs: { queueMessage: Message<unknown>; messageId: string; attempt: number }[] = [];
   for (const m of batch.messages) {
-    const job = parseDeliveryMessage(m.body);
+    const job = parseDeliveryJob(m.body);
     if (!job) {
       logger.error("webhook_job_malformed", { queue_message_id: m.id });
       m.ack();
       continue;
     }
-    settlements.set(m, { carried: job.messageIds.length, rows: [] });
-    for (const messageId of job.messageIds) jobs.push({ queueMessage: m, messageId, attempt: job.baseAttempts + m.attempts });
+    jobs.push({ queueMessage: m, messageId: job.message_id, attempt: job.base_attempts + m.attempts });
   }
   if (jobs.length === 0) return;
-  const settle = (job: Job, s: Settle) => settlements.get(job.queueMessage)!.rows.push({ messageId: job.messageId, attempt: job.attempt, settle: s });
-  await deliverJobs(env, jobs, settle, logger);
-  await settleAll(env.WEBHOOK_QUEUE, settlements, logger);
-}
-
-/** One delivery job: a row of a queue message, at the attempt number that message makes it. */
-interface Job {
-  queueMessage: Message<unknown>;
-  messageId: string;
-  attempt: number;
-}
-
-/** Claims, sends and records `jobs`' attempts, handing each job's outcome to `settle` exactly once. */
-async function deliverJobs(env: Bindings, jobs: Job[], settle: (job: Job, s: Settle) => void, logger: Logger): Promise<void> {
-  const config = loadConfig(env);
-  const db = createDb(env.DB);
-  const retryAll = (list: Job[], error: unknown) => {
+  const retryAll = (list: { queueMessage: Message<unknown> }[], error: unknown) => {
     // Our own failure (D1 unavailable…), not the receiver's: try again later.
     logger.error("webhook_delivery_error", { messages: list.length, ...describeError(error) });
-    for (const j of list) settle(j, { retry: { delaySeconds: RETRY_DELAYS_SECONDS[0] }, ours: true });
+    for (const j of list) j.queueMessage.retry({ delaySeconds: RETRY_DELAYS_SECONDS[0] });
   };
 
   const at = nowMs();
@@ -413,11 +348,11 @@ async function deliverJobs(env: Bindings, jobs: Job[], settle: (job: Job, s: Set
     const message = unclaimed.get(j.messageId);
     // Already attempted (a duplicate or superseded queue message), delivered, or failed.
     if (!message || message.attempts !== j.attempt) {
-      settle(j, { ack: true });
+      j.queueMessage.ack();
       continue;
     }
     unclaimed.delete(j.messageId);
-    claims.push({ job: j, message });
+    claims.push({ queueMessage: j.queueMessage, attempt: j.attempt, message });
   }
 
   // Secrets and LiveKit keys read and decrypted once per endpoint, not per message.
@@ -428,7 +363,7 @@ async function deliverJobs(env: Bindings, jobs: Job[], settle: (job: Job, s: Set
       const endpoint = endpoints.get(claim.message.endpointId);
       if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
         const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
-        const recorded: Recorded = { attempt: attemptRow(claim.message, claim.job.attempt, outcome, at), change: { ...unchanged, id: claim.message.id, status: "failed" }, statements: [], settle: { ack: true } };
+        const recorded: Recorded = { attempt: attemptRow(claim.message, claim.attempt, outcome, at), change: { ...unchanged, id: claim.message.id, status: "failed" }, statements: [], settle: { ack: true } };
         return { claim, recorded };
       }
       let outcome: AttemptOutcome;
@@ -445,16 +380,16 @@ async function deliverJobs(env: Bindings, jobs: Job[], settle: (job: Job, s: Set
   if (recorded.length === 0) return;
   try {
     await runBatch(db, batchStatements(db, recorded));
-    for (const r of recorded) settle(r.claim.job, r.recorded.settle);
+    for (const r of recorded) settle(r.claim.queueMessage, r.recorded.settle);
   } catch (error) {
     logger.warn("webhook_batch_write_failed", describeError(error));
     await Promise.all(
       recorded.map(async (r) => {
         try {
           await runBatch(db, batchStatements(db, [r]));
-          settle(r.claim.job, r.recorded.settle);
+          settle(r.claim.queueMessage, r.recorded.settle);
         } catch (e) {
-          retryAll([r.claim.job], e);
+          retryAll([r.claim], e);
         }
       }),
     );
@@ -466,15 +401,13 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bind
   const db = createDb(env.DB);
   const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
   for (const m of batch.messages) {
-    const job = parseDeliveryMessage(m.body);
+    const job = parseDeliveryJob(m.body);
     if (job) {
-      // Only the rows still pending: a several-row message's delivered rows stay delivered.
-      const failed = await db
+      await db
         .update(webhookMessages)
         .set({ status: "failed", nextAttemptAt: null })
-        .where(and(inArray(webhookMessages.id, job.messageIds), eq(webhookMessages.status, "pending")))
-        .returning({ id: webhookMessages.id });
-      for (const { id } of failed) logger.warn("webhook_message_dead_lettered", { message_id: id });
+        .where(and(eq(webhookMessages.id, job.message_id), eq(webhookMessages.status, "pending")));
+      logger.warn("webhook_message_dead_lettered", { message_id: job.message_id });
     }
     m.ack();
   }

@@ -14,38 +14,16 @@ import type { TenantEvent } from "./event-types";
 import { livekitWebhookBody } from "./livekit-format";
 import { roomFilterAdmits } from "./room-filter";
 
-/** A delivery to enqueue: the row, and the attempts already made before this send. */
+/** What travels through the queue. `base_attempts`: attempts already made before this send. */
 export interface DeliveryJob {
   message_id: string;
   base_attempts: number;
 }
 
-/**
- * Ids per queue message, for rows enqueued together with the same attempts made (a batch's fresh
- * fan-out): every message is three billed queue operations, and locally the queue broker's work
- * per message was a fifth of an inbound event's CPU. 10 to a message and 10 messages to a
- * consumer batch (wrangler.toml) keep a batch at 100 deliveries, as with one id per message: one
- * invocation's outgoing requests and subrequests stay where they were.
- */
-export const IDS_PER_DELIVERY_MESSAGE = 10;
-
-/**
- * A queue message's deliveries: `{message_id, base_attempts}` (one row: every retry, resend and
- * re-enqueue) or `{message_ids, base_attempts}` (several rows, sharing the message's attempt count).
- */
-export interface DeliveryMessage {
-  messageIds: string[];
-  baseAttempts: number;
-}
-
-export function parseDeliveryMessage(body: unknown): DeliveryMessage | null {
-  const b = body as { message_id?: unknown; message_ids?: unknown; base_attempts?: unknown } | null;
-  if (!b || !Number.isInteger(b.base_attempts) || (b.base_attempts as number) < 0) return null;
-  const baseAttempts = b.base_attempts as number;
-  if (typeof b.message_id === "string") return { messageIds: [b.message_id], baseAttempts };
-  const ids = b.message_ids;
-  if (Array.isArray(ids) && ids.length > 0 && ids.length <= IDS_PER_DELIVERY_MESSAGE && ids.every((id) => typeof id === "string")) return { messageIds: ids as string[], baseAttempts };
-  return null;
+export function parseDeliveryJob(body: unknown): DeliveryJob | null {
+  const b = body as Partial<DeliveryJob> | null;
+  if (!b || typeof b.message_id !== "string" || !Number.isInteger(b.base_attempts) || b.base_attempts! < 0) return null;
+  return { message_id: b.message_id, base_attempts: b.base_attempts! };
 }
 
 export function webhookBody(event: TenantEvent): string {
@@ -137,21 +115,11 @@ export function singleMessage(db: Database, projectId: string, endpointId: strin
 
 const SEND_BATCH_LIMIT = 100; // Queues' sendBatch maximum
 
-/** The queue message body for `ids`, all with `baseAttempts` made (`kind` tells deliveries from mail on the same queue). */
-export function deliveryBody(ids: readonly string[], baseAttempts: number) {
-  return ids.length === 1 ? { kind: "webhook", message_id: ids[0]!, base_attempts: baseAttempts } : { kind: "webhook", message_ids: [...ids], base_attempts: baseAttempts };
-}
-
-/** Enqueues `jobs`, those with the same attempts made `IDS_PER_DELIVERY_MESSAGE` to a queue message. */
 export async function enqueueDeliveries(queue: Queue<unknown>, jobs: DeliveryJob[]): Promise<void> {
-  const byAttempts = new Map<number, string[]>();
-  for (const job of jobs) {
-    const ids = byAttempts.get(job.base_attempts) ?? [];
-    ids.push(job.message_id);
-    byAttempts.set(job.base_attempts, ids);
+  for (const slice of chunks(jobs, SEND_BATCH_LIMIT)) {
+    // `kind` lets the queue consumer (jobs/queue.ts) tell deliveries from mail on the same queue.
+    await queue.sendBatch(slice.map((job) => ({ body: { kind: "webhook", ...job }, contentType: "json" as const })));
   }
-  const bodies = [...byAttempts].flatMap(([base, ids]) => chunks(ids, IDS_PER_DELIVERY_MESSAGE).map((slice) => deliveryBody(slice, base)));
-  for (const slice of chunks(bodies, SEND_BATCH_LIMIT)) await queue.sendBatch(slice.map((body) => ({ body, contentType: "json" as const })));
 }
 
 /** The query behind `unsentMessagesOf` (for at most `MAX_BOUND_IDS` sources; its plan is tested). */

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { Bindings } from "../../src/env";
-import { enqueueDeliveries, IDS_PER_DELIVERY_MESSAGE } from "../../src/webhooks/messages";
 import { createTenant } from "../support/factories";
 import { fullScans, plansOf, recordingD1, type RecordedStatement } from "../support/query-plans";
 import { createEndpoint, pendingMessage, receiverHost } from "../support/webhook-receiver";
@@ -41,34 +40,6 @@ async function consumeBatch(jobs: [string, number][], log?: RecordedStatement[])
   const bindings = log ? (Object.assign(Object.create(null), env, { DB: recordingD1(env.DB, log) }) as Bindings) : env;
   await worker.queue(batch, bindings, ctx);
   return getQueueResult(batch, ctx);
-}
-
-/** What a queue binding was sent: each message's body and delay (nothing is delivered). */
-function recordingQueue(fail = false) {
-  const sent: { body: Record<string, unknown>; delaySeconds?: number }[] = [];
-  const queue = {
-    send: async () => {
-      throw new Error("send() is not used for deliveries");
-    },
-    sendBatch: async (messages: { body: Record<string, unknown>; delaySeconds?: number }[]) => {
-      if (fail) throw new Error("Queue send failed: network connection lost");
-      for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
-    },
-  };
-  return { queue: queue as unknown as Queue<unknown>, sent };
-}
-
-/** Runs the real consumer on queue messages with these bodies (Queues' attempts count each), re-enqueues going to `queue`. */
-async function consumeBodies(bodies: { body: Record<string, unknown>; attempts: number }[], queue: Queue<unknown>) {
-  const batch = createMessageBatch(
-    "pulse-webhooks",
-    bodies.map(({ body, attempts }, i) => ({ id: `qm-${i}-${Math.random()}`, timestamp: new Date(), attempts, body })),
-  );
-  const retryOptions = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, Object.assign(Object.create(null), env, { WEBHOOK_QUEUE: queue }) as Bindings, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { ...result, retries: retryOptions.map((spy) => spy.mock.calls.map(([options]) => options?.delaySeconds)) };
 }
 
 async function attemptsOf(ids: string[]) {
@@ -171,96 +142,5 @@ describe("batched webhook consumer", () => {
     // The 503s wait for their retry 5 s later (the first delay of the schedule).
     expect(waiting).toHaveLength(30);
     expect(waiting.every((r) => r.next_attempt_at !== null && r.next_attempt_at > Date.now() && r.delivered_at === null && r.attempts === 1)).toBe(true);
-  });
-
-  it("packs rows enqueued together 10 to a queue message, by attempts made, and reads both shapes", async () => {
-    const { queue, sent } = recordingQueue();
-    const fresh = Array.from({ length: 23 }, (_, i) => ({ message_id: `msg_pack${i}`, base_attempts: 0 }));
-    await enqueueDeliveries(queue, [...fresh, { message_id: "msg_resent", base_attempts: 3 }]);
-    expect(IDS_PER_DELIVERY_MESSAGE).toBe(10);
-    expect(sent.map((m) => m.body)).toEqual([
-      { kind: "webhook", message_ids: fresh.slice(0, 10).map((j) => j.message_id), base_attempts: 0 },
-      { kind: "webhook", message_ids: fresh.slice(10, 20).map((j) => j.message_id), base_attempts: 0 },
-      { kind: "webhook", message_ids: fresh.slice(20).map((j) => j.message_id), base_attempts: 0 },
-      { kind: "webhook", message_id: "msg_resent", base_attempts: 3 },
-    ]);
-  });
-
-  it("delivers every row of a several-row message once, sends its failed rows back on their own with the scheduled delay, and acks it", async () => {
-    const { user, project } = await createTenant();
-    const okHost = receiverHost();
-    const badHost = receiverHost();
-    // The failing receiver answers its first three requests 503, then 200.
-    const byHost = fakeReceivers({ [okHost]: [200], [badHost]: [503, 503, 503, 200] });
-    const good = await createEndpoint(user.token, project.id, { url: `https://${okHost}/hook` });
-    const failing = await createEndpoint(user.token, project.id, { url: `https://${badHost}/hook` });
-    const rows = await Promise.all(Array.from({ length: 10 }, (_, i) => pendingMessage(project.id, i < 7 ? good.id : failing.id, { n: i })));
-    const ids = rows.map((r) => r.id);
-    const { queue, sent } = recordingQueue();
-
-    // The same message twice (Queues is at least once): each row is still sent once.
-    const body = { kind: "webhook", message_ids: ids, base_attempts: 0 };
-    const first = await consumeBodies([{ body, attempts: 1 }, { body, attempts: 1 }], queue);
-    expect(first.explicitAcks).toHaveLength(2);
-    expect(first.retryMessages).toEqual([]);
-    expect(byHost[okHost]!.map((r) => r.webhookId).sort()).toEqual(ids.slice(0, 7).sort());
-    expect(byHost[badHost]!.map((r) => r.webhookId).sort()).toEqual(ids.slice(7).sort());
-    // The three 503s: back on the queue one row each, attempt 1 made, after the schedule's first delay.
-    expect(sent.sort((a, b) => String(a.body.message_id).localeCompare(String(b.body.message_id)))).toEqual(
-      ids.slice(7).sort().map((id) => ({ body: { kind: "webhook", message_id: id, base_attempts: 1 }, delaySeconds: 5 })),
-    );
-    const waiting = await env.DB.prepare(`SELECT status, attempts, next_attempt_at FROM webhook_messages WHERE id IN (?, ?, ?)`).bind(...ids.slice(7)).all<{ status: string; attempts: number; next_attempt_at: number }>();
-    expect(waiting.results.every((r) => r.status === "pending" && r.attempts === 1 && r.next_attempt_at > Date.now())).toBe(true);
-
-    // Those messages, delivered by Queues: attempt 2 each, then done.
-    const again = await consumeBodies(sent.map((m) => ({ body: m.body, attempts: 1 })), recordingQueue().queue);
-    expect(again.explicitAcks).toHaveLength(3);
-    const attempts = await attemptsOf(ids);
-    expect(attempts.map((a) => [a.message_id, a.attempt, a.status_code]).sort()).toEqual(
-      [...ids.slice(0, 7).map((id) => [id, 1, 200]), ...ids.slice(7).flatMap((id) => [[id, 1, 503], [id, 2, 200]])].sort(),
-    );
-  });
-
-  it("retries the whole several-row message when its failed rows cannot be sent back, without sending its delivered rows again", async () => {
-    const { user, project } = await createTenant();
-    const okHost = receiverHost();
-    const badHost = receiverHost();
-    const byHost = fakeReceivers({ [okHost]: [200], [badHost]: [503, 200] });
-    const good = await createEndpoint(user.token, project.id, { url: `https://${okHost}/hook` });
-    const failing = await createEndpoint(user.token, project.id, { url: `https://${badHost}/hook` });
-    const rows = [await pendingMessage(project.id, good.id), await pendingMessage(project.id, failing.id)];
-    const body = { kind: "webhook", message_ids: rows.map((r) => r.id), base_attempts: 0 };
-
-    const first = await consumeBodies([{ body, attempts: 1 }], recordingQueue(true).queue);
-    expect(first.explicitAcks).toEqual([]);
-    expect(first.retries).toEqual([[5]]);
-    // Queues' retry of it: the failed row's second attempt; the delivered row is not sent again.
-    const retried = await consumeBodies([{ body, attempts: 2 }], recordingQueue().queue);
-    expect(retried.explicitAcks).toHaveLength(1);
-    expect(byHost[okHost]).toHaveLength(1);
-    expect(byHost[badHost]).toHaveLength(2);
-    expect((await attemptsOf([rows[1]!.id])).map((a) => [a.attempt, a.status_code]).sort()).toEqual([[1, 503], [2, 200]]);
-  });
-
-  it("dead-letters a several-row message out of retries, and the dead-letter consumer fails only its rows still pending", async () => {
-    const { user, project } = await createTenant();
-    const okHost = receiverHost();
-    const badHost = receiverHost();
-    fakeReceivers({ [okHost]: [200], [badHost]: [503] });
-    const good = await createEndpoint(user.token, project.id, { url: `https://${okHost}/hook` });
-    const failing = await createEndpoint(user.token, project.id, { url: `https://${badHost}/hook` });
-    const rows = [await pendingMessage(project.id, good.id), await pendingMessage(project.id, failing.id)];
-    const body = { kind: "webhook", message_ids: rows.map((r) => r.id), base_attempts: 0 };
-
-    // Queues' ninth delivery (after eight retries): the failing row's last attempt.
-    const last = await consumeBodies([{ body, attempts: 9 }], recordingQueue().queue);
-    expect(last.explicitAcks).toEqual([]);
-    expect(last.retries).toEqual([[undefined]]);
-    const dlq = createMessageBatch("pulse-webhooks-dlq", [{ id: "qm-dlq", timestamp: new Date(), attempts: 1, body }]);
-    const ctx = createExecutionContext();
-    await worker.queue(dlq, env, ctx);
-    expect((await getQueueResult(dlq, ctx)).explicitAcks).toHaveLength(1);
-    const statuses = await env.DB.prepare("SELECT id, status FROM webhook_messages WHERE id IN (?, ?)").bind(rows[0]!.id, rows[1]!.id).all<{ id: string; status: string }>();
-    expect(Object.fromEntries(statuses.results.map((r) => [r.id, r.status]))).toEqual({ [rows[0]!.id]: "delivered", [rows[1]!.id]: "failed" });
   });
 });
