@@ -7,7 +7,7 @@ import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
 import { deliverLivekitEvent } from "../support/livekit-webhook";
 import { auditActions } from "../support/team";
-import { consume, createEndpoint, fakeReceiver, messageRow, receiverHost } from "../support/webhook-receiver";
+import { consume, createEndpoint, fakeReceiver, messageRow, pendingLivekitMessage, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -48,12 +48,17 @@ describe("webhook endpoints in LiveKit's format", () => {
   it("sign every attempt afresh: a retry carries a new token for the same body, and it verifies", async () => {
     const { project, lk, host, endpoint } = await livekitEndpoint();
     const received = fakeReceiver(host, [503, 200]);
-    await deliverLivekitEvent({ event: "egress_started", egressInfo: { egressId: "EG_w1", roomName: `${project.id}:hall`, status: "EGRESS_ACTIVE" } });
-    const [message] = await messagesOf(endpoint.id);
+    // Never enqueued: the real queue consumer must not take the first attempt before the clock is set.
+    const message = await pendingLivekitMessage(project.id, endpoint.id, "egress.started", {
+      event: "egress_started",
+      id: "EV_w1",
+      createdAt: "1764579600",
+      egressInfo: { egressId: "EG_w1", roomName: `${project.id}:hall`, status: "EGRESS_ACTIVE" },
+    });
     setClock(() => Date.now() - 60_000);
-    await consume(message!.id, 1);
+    await consume(message.id, 1);
     setClock(null);
-    await consume(message!.id, 2);
+    await consume(message.id, 2);
     expect(received).toHaveLength(2);
     expect(received[1]!.headers.authorization).not.toBe(received[0]!.headers.authorization);
     expect(received[1]!.body).toBe(received[0]!.body);
@@ -76,15 +81,18 @@ describe("webhook endpoints in LiveKit's format", () => {
   it("are disabled, audited, when their LiveKit key is deleted, and send nothing after", async () => {
     const { user, org, project, lk, host, endpoint } = await livekitEndpoint();
     const received = fakeReceiver(host, [200]);
-    await deliverLivekitEvent({ event: "room_finished", room: { sid: "RM_2", name: `${project.id}:standup` } });
-    const [message] = await messagesOf(endpoint.id);
+    // A delivery already waiting when the key goes. Written the way the fan-out writes it but never
+    // enqueued, so the real queue consumer (which runs a second after a send) cannot deliver it
+    // before the key is deleted: only the consume below may try it.
+    const message = await pendingMessage(project.id, endpoint.id);
     expect((await call("DELETE", `/v1/projects/${project.id}/livekit-keys/${lk.id}`, { token: user.token })).status).toBe(204);
 
     const shown = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token });
     expect(shown.body).toMatchObject({ enabled: false, format: "livekit", livekit_key_id: lk.id, disabled_reason: "Its LiveKit key was deleted." });
     expect((await auditActions(org.id, endpoint.id)).map((a) => a.action)).toEqual(["webhook_endpoint.created", "webhook_endpoint.disabled"]);
-    await consume(message!.id, 1);
+    await consume(message.id, 1);
     expect(received).toEqual([]);
+    expect((await messageRow(message.id)).status).toBe("failed");
     // Re-enabled by hand, it still cannot sign: the attempt is recorded, nothing is sent.
     expect((await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { enabled: true } })).status).toBe(200);
     await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_3", name: `${project.id}:standup` } });

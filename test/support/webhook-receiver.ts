@@ -8,6 +8,8 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
+import type { WebhookEventType } from "../../src/webhooks/event-types";
+import { livekitWebhookBody } from "../../src/webhooks/livekit-format";
 import { singleMessage } from "../../src/webhooks/messages";
 import { call } from "./api";
 
@@ -49,6 +51,20 @@ export async function createEndpoint(token: string, projectId: string, body: Rec
 export async function pendingMessage(projectId: string, endpointId: string, data: Record<string, unknown> = { hello: "world" }) {
   const db = createDb(env.DB);
   const { row, insert } = singleMessage(db, projectId, endpointId, { type: "webhook.test", occurredAt: Date.now(), data }, `src-${crypto.randomUUID()}`);
+  await insert;
+  return row;
+}
+
+/**
+ * A pending message to a LiveKit-format endpoint, its body rendered from LiveKit's event `raw` as
+ * the fan-out renders it; written, never enqueued, so the real queue consumer never races the
+ * test's own `consume`.
+ */
+export async function pendingLivekitMessage(projectId: string, endpointId: string, type: WebhookEventType, raw: Record<string, unknown>) {
+  const payload = livekitWebhookBody(raw, projectId);
+  if (payload === null) throw new Error("not a LiveKit WebhookEvent");
+  const db = createDb(env.DB);
+  const { row, insert } = singleMessage(db, projectId, endpointId, { type, occurredAt: Date.now(), data: {} }, `src-${crypto.randomUUID()}`, payload);
   await insert;
   return row;
 }
