@@ -7,7 +7,7 @@ import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
 import { deliverLivekitEvent } from "../support/livekit-webhook";
 import { auditActions } from "../support/team";
-import { consume, createEndpoint, fakeReceiver, messageRow, pendingLivekitMessage, pendingMessage, receiverHost } from "../support/webhook-receiver";
+import { consume, createEndpoint, fakeReceiver, messageRow, pendingLivekitMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -81,10 +81,9 @@ describe("webhook endpoints in LiveKit's format", () => {
   it("are disabled, audited, when their LiveKit key is deleted, and send nothing after", async () => {
     const { user, org, project, lk, host, endpoint } = await livekitEndpoint();
     const received = fakeReceiver(host, [200]);
-    // A delivery already waiting when the key goes. Written the way the fan-out writes it but never
-    // enqueued, so the real queue consumer (which runs a second after a send) cannot deliver it
-    // before the key is deleted: only the consume below may try it.
-    const message = await pendingMessage(project.id, endpoint.id);
+    // A delivery already waiting when the key goes, never enqueued: the real queue consumer (which
+    // runs a second after a send) must not deliver it before the key is deleted.
+    const message = await pendingLivekitMessage(project.id, endpoint.id, "room.finished", { event: "room_finished", id: "EV_w2", room: { sid: "RM_2", name: `${project.id}:standup` } });
     expect((await call("DELETE", `/v1/projects/${project.id}/livekit-keys/${lk.id}`, { token: user.token })).status).toBe(204);
 
     const shown = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token });

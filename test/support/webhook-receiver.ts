@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import worker from "../../src/index";
 import { createDb } from "../../src/db/client";
-import type { WebhookEventType } from "../../src/webhooks/event-types";
+import type { TenantEvent, WebhookEventType } from "../../src/webhooks/event-types";
 import { livekitWebhookBody } from "../../src/webhooks/livekit-format";
 import { singleMessage } from "../../src/webhooks/messages";
 import { call } from "./api";
@@ -48,11 +48,8 @@ export async function createEndpoint(token: string, projectId: string, body: Rec
 }
 
 /** A pending message row made the way the fan-out makes them, without touching the real queue. */
-export async function pendingMessage(projectId: string, endpointId: string, data: Record<string, unknown> = { hello: "world" }) {
-  const db = createDb(env.DB);
-  const { row, insert } = singleMessage(db, projectId, endpointId, { type: "webhook.test", occurredAt: Date.now(), data }, `src-${crypto.randomUUID()}`);
-  await insert;
-  return row;
+export function pendingMessage(projectId: string, endpointId: string, data: Record<string, unknown> = { hello: "world" }) {
+  return writePending(projectId, endpointId, { type: "webhook.test", occurredAt: Date.now(), data });
 }
 
 /**
@@ -60,11 +57,14 @@ export async function pendingMessage(projectId: string, endpointId: string, data
  * the fan-out renders it; written, never enqueued, so the real queue consumer never races the
  * test's own `consume`.
  */
-export async function pendingLivekitMessage(projectId: string, endpointId: string, type: WebhookEventType, raw: Record<string, unknown>) {
+export function pendingLivekitMessage(projectId: string, endpointId: string, type: WebhookEventType, raw: Record<string, unknown>) {
   const payload = livekitWebhookBody(raw, projectId);
   if (payload === null) throw new Error("not a LiveKit WebhookEvent");
-  const db = createDb(env.DB);
-  const { row, insert } = singleMessage(db, projectId, endpointId, { type, occurredAt: Date.now(), data: {} }, `src-${crypto.randomUUID()}`, payload);
+  return writePending(projectId, endpointId, { type, occurredAt: Date.now(), data: {} }, payload);
+}
+
+async function writePending(projectId: string, endpointId: string, event: TenantEvent, payload?: string) {
+  const { row, insert } = singleMessage(createDb(env.DB), projectId, endpointId, event, `src-${crypto.randomUUID()}`, payload);
   await insert;
   return row;
 }
