@@ -36,10 +36,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, median, sleep } from "./bench-support.mjs";
 import { stopProcessGroup } from "./process-group.mjs";
 import { wranglerEnv } from "./wrangler-env.mjs";
 import { AccessToken } from "livekit-server-sdk";
@@ -77,21 +77,8 @@ const VARS = {
   LOG_LEVEL: "warn",
 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Number(x.toFixed(1));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startBenchWorker(persistTo, logFile) {
   const port = await freePort();

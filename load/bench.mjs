@@ -31,10 +31,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, median, sleep } from "./bench-support.mjs";
 import { stopProcessGroup } from "./process-group.mjs";
 import { DEVTOOLS, wranglerEnv } from "./wrangler-env.mjs";
 
@@ -319,19 +319,7 @@ const COMPARISONS = [
   { name: "inbound_rollup_p99_ms", a: "inbound_rollup", metric: "p99_ms", max: 2000 },
 ];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(name, persistTo, logFile) {
   const spec = SERVERS[name];
@@ -441,10 +429,6 @@ async function measureSlice(request, pgid, duration, warmup = WARMUP) {
   return { r, cpuBefore, cpuAfter: groupCpuSeconds(pgid) };
 }
 
-const median = (values) => {
-  const sorted = values.filter((v) => v != null).sort((a, b) => a - b);
-  return sorted.length === 0 ? null : sorted[Math.floor((sorted.length - 1) / 2)];
-};
 
 /**
  * A scenario's figures from its slices (one, or one per round): throughput is all requests over
