@@ -79,7 +79,6 @@ const VARS = {
 
 const round = (x) => Number(x.toFixed(1));
 
-
 async function startBenchWorker(persistTo, logFile) {
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -104,7 +103,6 @@ async function startBenchWorker(persistTo, logFile) {
     await sleep(250);
   }
 }
-
 
 /**
  * After a long invocation (a daily cron run over a million rows) `wrangler dev` sometimes leaves a

@@ -319,8 +319,6 @@ const COMPARISONS = [
   { name: "inbound_rollup_p99_ms", a: "inbound_rollup", metric: "p99_ms", max: 2000 },
 ];
 
-
-
 async function startServer(name, persistTo, logFile) {
   const spec = SERVERS[name];
   const config = join(ROOT, spec.config);
@@ -367,7 +365,6 @@ async function startServer(name, persistTo, logFile) {
   }
   return { child, base };
 }
-
 
 async function post(base, path, body, token) {
   const headers = { "Content-Type": "application/json" };
@@ -428,7 +425,6 @@ async function measureSlice(request, pgid, duration, warmup = WARMUP) {
   const r = await runCannon({ ...request, duration });
   return { r, cpuBefore, cpuAfter: groupCpuSeconds(pgid) };
 }
-
 
 /**
  * A scenario's figures from its slices (one, or one per round): throughput is all requests over
