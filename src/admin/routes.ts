@@ -2,7 +2,9 @@
  * Platform operators (`Authorization: Bearer <PULSE_ADMIN_TOKEN>`): `GET /metrics` and plan
  * management, `GET|POST /v1/admin/plans` and `PATCH /v1/admin/plans/{plan_id}` (rename, re-price,
  * change quotas, deactivate; see `billing/service.ts`), and a project's web egress origin
- * allow-list, `GET|PUT /v1/admin/projects/{project_id}/web-egress-origins` (`egress/web-egress.ts`).
+ * allow-list, `GET|PUT /v1/admin/projects/{project_id}/web-egress-origins` (`egress/web-egress.ts`),
+ * and the LiveKit events the safety net gave up on, `GET /v1/admin/livekit-events/abandoned` and
+ * `POST /v1/admin/livekit-events/abandoned/requeue` (`inbound/abandoned.ts`).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -12,10 +14,12 @@ import { CreatePlanBody, PlanSchema, UpdatePlanBody } from "../billing/schemas";
 import { createPlan, listPlans, updatePlan } from "../billing/service";
 import { depsOf } from "../deps";
 import type { AppEnv } from "../env";
-import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { PlanParams, ProjectParams } from "../lib/params";
 import { WebEgressOriginsBody, WebEgressOriginsSchema } from "../egress/schemas";
 import { setWebEgressOrigins, webEgressOrigins } from "../egress/web-egress";
+import { listAbandonedEvents, requeueAbandonedEvents, serializeAbandonedEvent } from "../inbound/abandoned";
+import { AbandonedEventSchema, RequeueAbandonedBody, RequeueAbandonedSchema } from "../inbound/schemas";
 import { createRouter } from "../router";
 import { renderMetrics } from "./service";
 
@@ -119,5 +123,37 @@ adminRoutes.openapi(
     const projectId = c.req.valid("param").project_id;
     const origins = await setWebEgressOrigins(depsOf(c), adminActor(c), projectId, c.req.valid("json").origins);
     return c.json({ project_id: projectId, origins }, 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/admin/livekit-events/abandoned",
+    tags,
+    summary: "LiveKit events the safety net gave up on, still unprocessed, newest first (platform admin)",
+    security: bearerSecurity,
+    request: { query: ListQuery },
+    responses: { 200: jsonContent(listOf(AbandonedEventSchema), "Events given up on"), 400: errorResponses[400], 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const result = await listAbandonedEvents(depsOf(c), c.req.valid("query"));
+    return c.json({ data: result.rows.map(serializeAbandonedEvent), next_cursor: result.nextCursor }, 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/admin/livekit-events/abandoned/requeue",
+    tags,
+    summary: "Put LiveKit events given up on back in line and on the inbound queue (platform admin, audited)",
+    security: bearerSecurity,
+    request: { body: jsonBody(RequeueAbandonedBody) },
+    responses: { 202: jsonContent(RequeueAbandonedSchema, "Queued for processing again"), 400: errorResponses[400], 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const result = await requeueAbandonedEvents(depsOf(c), c.env.INBOUND_QUEUE, adminActor(c), c.req.valid("json"));
+    return c.json(result, 202);
   },
 );

@@ -1,7 +1,8 @@
 /**
  * Metrics in Prometheus text format for platform operators (`GET /metrics`). A scrape never counts
- * a table: the counts are kept by triggers in `metric_counts` (one small read), and open participant
- * sessions are counted on the index of open sessions (as many as are open, not every session).
+ * a table: the counts are kept by triggers in `metric_counts` (one small read), open participant
+ * sessions are counted on the index of open sessions (as many as are open, not every session), and
+ * LiveKit events given up on on their partial index (as many as were given up on).
  * They are read from D1, so they are the same from every isolate.
  */
 import { sql } from "drizzle-orm";
@@ -30,13 +31,20 @@ function labelValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
+/** A gauge without labels, in Prometheus text format. */
+function gauge(name: string, help: string, value: number): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
+}
+
 /** Every gauge, read now, in Prometheus text format. */
 export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
   const { db } = deps;
-  const [counts, open] = await db.batch([
+  const [counts, open, abandoned] = await db.batch([
     db.all<{ name: string; label: string; value: number }>(sql`SELECT name, label, value FROM metric_counts`),
     // A range of the open-sessions index: as many rows as sessions are open, not every session.
     db.all<{ value: number }>(sql`SELECT COUNT(*) AS value FROM participant_sessions WHERE left_at IS NULL`),
+    // The partial index of given-up events: as many rows as were given up on (none, normally).
+    db.all<{ value: number }>(sql`SELECT COUNT(*) AS value FROM livekit_events WHERE abandoned_at IS NOT NULL AND processed_at IS NULL`),
   ]);
   const lines: string[] = [];
   for (const g of COUNTED) {
@@ -45,7 +53,7 @@ export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
     if (g.label) for (const r of rows) lines.push(`${g.name}{${g.label}="${labelValue(r.label)}"} ${r.value}`);
     else lines.push(`${g.name} ${rows[0]?.value ?? 0}`);
   }
-  lines.push("# HELP pulse_participant_sessions_open Participant sessions currently open.", "# TYPE pulse_participant_sessions_open gauge");
-  lines.push(`pulse_participant_sessions_open ${open[0]?.value ?? 0}`);
+  lines.push(...gauge("pulse_participant_sessions_open", "Participant sessions currently open.", open[0]?.value ?? 0));
+  lines.push(...gauge("pulse_livekit_events_abandoned", "LiveKit events the safety net gave up on, still unprocessed (GET /v1/admin/livekit-events/abandoned).", abandoned[0]?.value ?? 0));
   return lines.join("\n") + "\n";
 }

@@ -401,6 +401,8 @@ export const livekitEvents = sqliteTable(
     index("livekit_events_received_at_idx").on(t.receivedAt),
     /** Stored, not yet processed and not given up on (the safety net's look-up): small, whatever the table's size. */
     index("livekit_events_unprocessed_idx").on(t.receivedAt, t.id).where(sql`processed_at IS NULL AND abandoned_at IS NULL`),
+    /** Given up on, newest first (the operators' list and requeue): as many rows as were given up on. */
+    index("livekit_events_abandoned_idx").on(t.abandonedAt, t.id).where(sql`abandoned_at IS NOT NULL`),
   ],
 );
 

@@ -119,7 +119,7 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
 }
 
 /** Sends `ids` to the inbound queue, `MAX_IDS_PER_JOB` to a message (Queues takes 100 messages per call). */
-async function sendInboundJobs(queue: Queue<unknown>, ids: readonly string[]): Promise<void> {
+export async function sendInboundJobs(queue: Queue<unknown>, ids: readonly string[]): Promise<void> {
   for (const slice of chunks(inboundJobs(ids), 100)) await queue.sendBatch(slice.map((body) => ({ body, contentType: "json" as const })));
 }
 
@@ -205,7 +205,7 @@ type Position = { receivedAt: number; id: string };
  * Runs of the safety net an event may stay unprocessed through before it is given up on: each run
  * gives it the queue's own retries again, so an event still failing after an hour of five-minute
  * runs fails for a reason a retry does not fix (a bug, an event Pulse cannot read). Given up, it is
- * logged (`livekit_events_abandoned`) and kept; clearing its `abandoned_at` puts it back in line.
+ * logged (`livekit_events_abandoned`) and kept, for an operator to requeue (inbound/abandoned.ts).
  */
 export const MAX_REQUEUES = 12;
 

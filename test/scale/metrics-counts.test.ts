@@ -32,6 +32,13 @@ describe("/metrics counts kept by triggers", () => {
     await env.DB.prepare("UPDATE webhook_messages SET status = 'delivered' WHERE id = ?").bind(a.id).run();
     await env.DB.prepare("DELETE FROM webhook_messages WHERE id = ?").bind(a.id).run();
 
+    // One event given up on, one given up on but processed after all (not counted), one in line.
+    for (const [id, processed, abandoned] of [["lke_mgiven", null, 1], ["lke_mlate", 2, 1], ["lke_mline", null, null]] as const) {
+      await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, payload, occurred_at, received_at, processed_at, abandoned_at) VALUES (?, ?, 'room_started', '{}', 0, 0, ?, ?)")
+        .bind(id, `EV_${id}`, processed, abandoned)
+        .run();
+    }
+
     const m = await scrape();
     expect(m.get("pulse_users")).toBe(await count("SELECT COUNT(*) AS n FROM users"));
     expect(m.get("pulse_organizations")).toBe(await count("SELECT COUNT(*) AS n FROM organizations WHERE deleted_at IS NULL"));
@@ -41,6 +48,8 @@ describe("/metrics counts kept by triggers", () => {
     for (const status of ["pending", "delivered", "failed"]) {
       expect(m.get(`pulse_webhook_messages{status="${status}"}`) ?? 0, status).toBe(await count(`SELECT COUNT(*) AS n FROM webhook_messages WHERE status = '${status}'`));
     }
+    expect(m.get("pulse_livekit_events_abandoned")).toBe(await count("SELECT COUNT(*) AS n FROM livekit_events WHERE abandoned_at IS NOT NULL AND processed_at IS NULL"));
+    expect(m.get("pulse_livekit_events_abandoned")).toBeGreaterThanOrEqual(1);
     expect(m.get("pulse_participant_sessions_open")).toBe(await count("SELECT COUNT(*) AS n FROM participant_sessions WHERE left_at IS NULL"));
   });
 });

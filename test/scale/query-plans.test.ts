@@ -206,6 +206,18 @@ describe("usage and metrics read rollups, indexes and counters", () => {
     expect(fullScans(r.statements)).toEqual([]);
     expect(statementOn(r.statements, "participant_sessions").plan.join("\n")).toMatch(/SEARCH participant_sessions USING COVERING INDEX participant_sessions_open_idx \(left_at=\?\)/);
   });
+
+  it("lists and counts LiveKit events given up on from their partial index, never the table", async () => {
+    const cursor = encodeCursor({ t: now, id: "lke_zzz" });
+    for (const path of ["/v1/admin/livekit-events/abandoned?limit=5", `/v1/admin/livekit-events/abandoned?limit=5&cursor=${cursor}`, "/metrics"]) {
+      const r = await planRequest("GET", path, "pulse-dev-admin-token");
+      expect(r.status, path).toBe(200);
+      expect(fullScans(r.statements), path).toEqual([]);
+      const plan = r.statements.filter((s) => /from "?livekit_events"?/i.test(s.sql)).map((s) => s.plan.join("\n"));
+      expect(plan.length, path).toBeGreaterThan(0);
+      for (const p of plan) expect(p, path).toMatch(/SEARCH livekit_events USING INDEX livekit_events_abandoned_idx \(abandoned_at>\?/);
+    }
+  });
 });
 
 describe("cron jobs", () => {

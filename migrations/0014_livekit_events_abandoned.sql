@@ -1,0 +1,1 @@
+CREATE INDEX `livekit_events_abandoned_idx` ON `livekit_events` (`abandoned_at`,`id`) WHERE abandoned_at IS NOT NULL;
