@@ -7,6 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
+import { abandonedCountQuery } from "../inbound/abandoned";
 
 interface Gauge {
   name: string;
@@ -43,8 +44,7 @@ export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
     db.all<{ name: string; label: string; value: number }>(sql`SELECT name, label, value FROM metric_counts`),
     // A range of the open-sessions index: as many rows as sessions are open, not every session.
     db.all<{ value: number }>(sql`SELECT COUNT(*) AS value FROM participant_sessions WHERE left_at IS NULL`),
-    // The partial index of given-up events: as many rows as were given up on (none, normally).
-    db.all<{ value: number }>(sql`SELECT COUNT(*) AS value FROM livekit_events WHERE abandoned_at IS NOT NULL AND processed_at IS NULL`),
+    abandonedCountQuery(db),
   ]);
   const lines: string[] = [];
   for (const g of COUNTED) {

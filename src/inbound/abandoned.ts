@@ -5,7 +5,7 @@
  * (`GET /v1/admin/livekit-events/abandoned`, `POST …/abandoned/requeue`). Both read the partial
  * index of given-up rows, so they cost as many rows as were given up on, not the table.
  */
-import { and, asc, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import { auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch, type Database } from "../db/client";
 import { jsonValues } from "../db/json-rows";
@@ -104,6 +104,11 @@ export async function requeueAbandonedEvents(
     deps.logger.warn("livekit_event_enqueue_failed", { stored_ids: requeuedIds.length, ...describeError(error) });
   }
   return { requeued: requeuedIds, more: remaining !== undefined };
+}
+
+/** How many are given up on (`/metrics`): a range of the partial index, as many rows as were given up on. */
+export function abandonedCountQuery(db: Database) {
+  return db.select({ value: count() }).from(livekitEvents).where(abandoned);
 }
 
 /** One given-up event, if any is left. */
