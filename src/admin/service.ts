@@ -1,13 +1,16 @@
 /**
  * Metrics in Prometheus text format for platform operators (`GET /metrics`). A scrape never counts
  * a table: the counts are kept by triggers in `metric_counts` (one small read), open participant
- * sessions are counted on the index of open sessions (as many as are open, not every session), and
- * LiveKit events given up on on their partial index (as many as were given up on).
+ * sessions are counted on the index of open sessions (as many as are open, not every session),
+ * LiveKit events given up on on their partial index (as many as were given up on), and the oldest
+ * event still in line is one seek at the start of the unprocessed events' partial index.
  * They are read from D1, so they are the same from every isolate.
  */
 import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { abandonedCountQuery } from "../inbound/abandoned";
+import { oldestUnprocessedQuery } from "../inbound/service";
+import { nowMs } from "../lib/clock";
 
 interface Gauge {
   name: string;
@@ -33,19 +36,21 @@ function labelValue(v: string): string {
 }
 
 /** A gauge without labels, in Prometheus text format. */
-function gauge(name: string, help: string, value: number): string[] {
+function gauge(name: string, help: string, value: number | string): string[] {
   return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
 }
 
 /** Every gauge, read now, in Prometheus text format. */
 export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
   const { db } = deps;
-  const [counts, open, abandoned] = await db.batch([
+  const [counts, open, abandoned, [oldest]] = await db.batch([
     db.all<{ name: string; label: string; value: number }>(sql`SELECT name, label, value FROM metric_counts`),
     // A range of the open-sessions index: as many rows as sessions are open, not every session.
     db.all<{ value: number }>(sql`SELECT COUNT(*) AS value FROM participant_sessions WHERE left_at IS NULL`),
     abandonedCountQuery(db),
+    oldestUnprocessedQuery(db),
   ]);
+  const lagMs = oldest?.receivedAt == null ? 0 : Math.max(0, nowMs() - oldest.receivedAt);
   const lines: string[] = [];
   for (const g of COUNTED) {
     lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
@@ -55,5 +60,12 @@ export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
   }
   lines.push(...gauge("pulse_participant_sessions_open", "Participant sessions currently open.", open[0]?.value ?? 0));
   lines.push(...gauge("pulse_livekit_events_abandoned", "LiveKit events the safety net gave up on, still unprocessed (GET /v1/admin/livekit-events/abandoned).", abandoned[0]?.value ?? 0));
+  lines.push(
+    ...gauge(
+      "pulse_livekit_events_unprocessed_oldest_seconds",
+      "Age of the oldest LiveKit event stored and not yet processed (those given up on aside); 0 when none is waiting.",
+      (lagMs / 1000).toFixed(3),
+    ),
+  );
   return lines.join("\n") + "\n";
 }

@@ -230,6 +230,18 @@ export function unprocessedEventsQuery(db: Database, cutoff: number, after: Posi
 }
 
 /**
+ * When the oldest event still in line (stored, unprocessed, not given up on) was stored, or null:
+ * the inbound path's lag, for `/metrics`. One seek at the start of the partial index of
+ * unprocessed rows, whatever the backlog's size (the plan is tested).
+ */
+export function oldestUnprocessedQuery(db: Database) {
+  return db
+    .select({ receivedAt: sql<number | null>`MIN(${livekitEvents.receivedAt})` })
+    .from(livekitEvents)
+    .where(and(isNull(livekitEvents.processedAt), isNull(livekitEvents.abandonedAt)));
+}
+
+/**
  * Cron job, the safety net for a lost queue send: events stored more than `olderThanMs` ago and
  * still unprocessed are enqueued again, oldest first, a page at a time while there are more (up to
  * `maxPages` pages a run), so it keeps pace with a backlog and stays bounded. Read through the

@@ -86,6 +86,18 @@ describe("the runnable examples of the docs", () => {
   });
 });
 
+describe("the operators' guide", () => {
+  it.concurrent("names exactly the gauges /metrics reports", async () => {
+    const res = await fetch(`${worker.url}/metrics`, { headers: { Authorization: "Bearer pulse-dev-admin-token" } });
+    expect(res.status).toBe(200);
+    const reported = [...(await res.text()).matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]).sort();
+    const guide = readFileSync(join(ROOT, "docs", "deployment.md"), "utf8");
+    const documented = [...guide.matchAll(/^\| `(pulse_\w+)(?:\{\w+\})?` \|/gm)].map((m) => m[1]).sort();
+    expect(reported.length).toBeGreaterThan(5);
+    expect(documented).toEqual(reported);
+  });
+});
+
 describe("the OpenAPI document", () => {
   // Side by side with the examples above: each of these only reads the document.
   it.concurrent("passes Redocly's recommended lint with no errors", async () => {

@@ -11,7 +11,7 @@ async function scrape() {
   expect(res.status).toBe(200);
   const values = new Map<string, number>();
   for (const line of res.text.split("\n")) {
-    const m = /^(pulse_\w+(?:\{[^}]*\})?) (-?\d+)$/.exec(line);
+    const m = /^(pulse_\w+(?:\{[^}]*\})?) (-?\d+(?:\.\d+)?)$/.exec(line);
     if (m) values.set(m[1]!, Number(m[2]));
   }
   return values;
@@ -32,10 +32,17 @@ describe("/metrics counts kept by triggers", () => {
     await env.DB.prepare("UPDATE webhook_messages SET status = 'delivered' WHERE id = ?").bind(a.id).run();
     await env.DB.prepare("DELETE FROM webhook_messages WHERE id = ?").bind(a.id).run();
 
-    // One event given up on, one given up on but processed after all (not counted), one in line.
-    for (const [id, processed, abandoned] of [["lke_mgiven", null, 1], ["lke_mlate", 2, 1], ["lke_mline", null, null]] as const) {
-      await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, payload, occurred_at, received_at, processed_at, abandoned_at) VALUES (?, ?, 'room_started', '{}', 0, 0, ?, ?)")
-        .bind(id, `EV_${id}`, processed, abandoned)
+    // One event given up on, one given up on but processed after all (not counted), one in line
+    // for an hour, one processed. The older ones are not in line, so the lag is the hour's.
+    const hourAgo = Date.now() - 3_600_000;
+    for (const [id, processed, abandoned, receivedAt] of [
+      ["lke_mgiven", null, 1, 0],
+      ["lke_mlate", 2, 1, 0],
+      ["lke_mdone", 3, null, 0],
+      ["lke_mline", null, null, hourAgo],
+    ] as const) {
+      await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, payload, occurred_at, received_at, processed_at, abandoned_at) VALUES (?, ?, 'room_started', '{}', 0, ?, ?, ?)")
+        .bind(id, `EV_${id}`, receivedAt, processed, abandoned)
         .run();
     }
 
@@ -51,5 +58,18 @@ describe("/metrics counts kept by triggers", () => {
     expect(m.get("pulse_livekit_events_abandoned")).toBe(await count("SELECT COUNT(*) AS n FROM livekit_events WHERE abandoned_at IS NOT NULL AND processed_at IS NULL"));
     expect(m.get("pulse_livekit_events_abandoned")).toBeGreaterThanOrEqual(1);
     expect(m.get("pulse_participant_sessions_open")).toBe(await count("SELECT COUNT(*) AS n FROM participant_sessions WHERE left_at IS NULL"));
+    const lag = m.get("pulse_livekit_events_unprocessed_oldest_seconds")!;
+    expect(lag).toBeGreaterThanOrEqual(3600);
+    expect(lag).toBeLessThan(3660);
+  });
+
+  it("report the inbound lag as 0 once nothing is in line", async () => {
+    await env.DB.prepare("INSERT INTO livekit_events (id, event_id, event, payload, occurred_at, received_at) VALUES ('lke_mwait', 'EV_mwait', 'room_started', '{}', 0, ?)")
+      .bind(Date.now() - 120_000)
+      .run();
+    const waiting = (await scrape()).get("pulse_livekit_events_unprocessed_oldest_seconds")!;
+    expect(waiting).toBeGreaterThanOrEqual(120);
+    await env.DB.prepare("UPDATE livekit_events SET processed_at = ? WHERE processed_at IS NULL AND abandoned_at IS NULL").bind(Date.now()).run();
+    expect((await scrape()).get("pulse_livekit_events_unprocessed_oldest_seconds")).toBe(0);
   });
 });
