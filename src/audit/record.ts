@@ -89,10 +89,14 @@ export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, a
  * For guarded changes (`UPDATE … WHERE <guard>`): put this BEFORE the change in the same batch
  * with the same guard. A batch is one transaction, so both see the same state and the entry
  * exists exactly when the change happened.
+ *
+ * `metadataFrom`, when given, is the metadata as a JSON object computed by the statement itself
+ * (instead of `event.metadata`): for a change that picks its rows in SQL, so the entry lists
+ * exactly the rows the change then takes. It is not scrubbed: it must name no secret.
  */
-export function auditEntryWhen(db: Database, actor: AuditActor, event: AuditEvent, condition: SQL, at = nowMs()): BatchItem {
+export function auditEntryWhen(db: Database, actor: AuditActor, event: AuditEvent, condition: SQL, at = nowMs(), metadataFrom?: SQL): BatchItem {
   const row = auditRow(actor, event, at) as Record<string, unknown>;
   // drizzle's INSERT … SELECT lists every column in definition order; the SELECT must match it.
-  const values = Object.keys(getTableColumns(auditLogs)).map((key) => sql`${row[key] ?? null}`);
+  const values = Object.keys(getTableColumns(auditLogs)).map((key) => (key === "metadata" && metadataFrom ? metadataFrom : sql`${row[key] ?? null}`));
   return db.insert(auditLogs).select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`);
 }

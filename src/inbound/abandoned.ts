@@ -58,7 +58,11 @@ export function serializeAbandonedEvent(row: AbandonedEventRow) {
   };
 }
 
-/** The given-up events to put back, oldest given up on first: of `ids` (any others named are ignored), or of all. */
+/**
+ * The given-up events to put back, oldest given up on first: of `ids` (any others named are
+ * ignored), or of all. A subquery: the change and its audit entry each pick with it inside one
+ * transaction, so both name the same rows.
+ */
 function chosen(db: Database, ids: readonly string[] | undefined, limit: number) {
   return db
     .select({ id: livekitEvents.id })
@@ -71,9 +75,10 @@ function chosen(db: Database, ids: readonly string[] | undefined, limit: number)
 /**
  * Puts given-up events back in line: their `abandoned_at` cleared and their requeue count reset,
  * so the safety net gives them all of its runs again, and their ids on the inbound queue now. The
- * change and its audit entry commit together, the entry only when something was put back (its
- * guard is the same selection, in the same transaction). A lost queue send costs only time: the
- * events are unprocessed and in line again, so the safety net's next run enqueues them.
+ * pick, the change and its audit entry are one batch: the entry is written only when something was
+ * put back and lists exactly what was (an event processed or requeued by someone else meanwhile is
+ * neither changed nor listed). A lost queue send costs only time: the events are unprocessed and in
+ * line again, so the safety net's next run enqueues them.
  */
 export async function requeueAbandonedEvents(
   deps: Pick<Deps, "db" | "logger">,
@@ -82,26 +87,26 @@ export async function requeueAbandonedEvents(
   input: { ids?: string[]; limit?: number },
 ): Promise<{ requeued: string[]; more: boolean }> {
   const { db } = deps;
-  const at = nowMs();
-  const ids = (await chosen(db, input.ids, input.limit ?? REQUEUE_ABANDONED_MAX).all()).map((r) => r.id);
-  if (ids.length === 0) return { requeued: [], more: input.ids ? (await anyAbandoned(db).all()).length > 0 : false };
-  const stillAbandoned: SQL = and(abandoned, inArray(livekitEvents.id, jsonValues(ids)))!;
+  const pick = chosen(db, input.ids, input.limit ?? REQUEUE_ABANDONED_MAX);
   const [, requeued, [remaining]] = (await runBatch(db, [
     auditEntryWhen(
       db,
       actor,
-      { action: "livekit_event.requeued", resourceType: "livekit_event", resourceId: null, metadata: { ids } },
-      sql`EXISTS (SELECT 1 FROM ${livekitEvents} WHERE ${stillAbandoned})`,
-      at,
+      { action: "livekit_event.requeued", resourceType: "livekit_event", resourceId: null },
+      sql`EXISTS ${pick}`,
+      nowMs(),
+      sql`json_object('ids', (SELECT json_group_array(picked.id) FROM ${pick} AS picked))`,
     ),
-    db.update(livekitEvents).set({ abandonedAt: null, requeues: 0 }).where(stillAbandoned).returning({ id: livekitEvents.id }),
+    db.update(livekitEvents).set({ abandonedAt: null, requeues: 0 }).where(inArray(livekitEvents.id, pick)).returning({ id: livekitEvents.id }),
     anyAbandoned(db),
   ])) as [unknown, { id: string }[], { id: string }[]];
   const requeuedIds = requeued.map((r) => r.id);
-  try {
-    await sendInboundJobs(inboundQueue, requeuedIds);
-  } catch (error) {
-    deps.logger.warn("livekit_event_enqueue_failed", { stored_ids: requeuedIds.length, ...describeError(error) });
+  if (requeuedIds.length > 0) {
+    try {
+      await sendInboundJobs(inboundQueue, requeuedIds);
+    } catch (error) {
+      deps.logger.warn("livekit_event_enqueue_failed", { stored_ids: requeuedIds.length, ...describeError(error) });
+    }
   }
   return { requeued: requeuedIds, more: remaining !== undefined };
 }

@@ -127,6 +127,31 @@ describe("LiveKit events given up on, for platform operators", () => {
     expect(await rows("SELECT id FROM audit_logs WHERE action = 'livekit_event.requeued' AND metadata LIKE ?", `%${stuck.id}%`)).toHaveLength(1);
   });
 
+  it("audits exactly what each of two overlapping requeues at once put back", async () => {
+    const { project } = await createTenant();
+    const a = await givenUp(project.id, Date.now() - 60_000);
+    const b = await givenUp(project.id, Date.now() - 60_000);
+    const [one, both] = await Promise.all([
+      call("POST", REQUEUE, { token: ADMIN, body: { ids: [a.id] } }),
+      call("POST", REQUEUE, { token: ADMIN, body: { ids: [a.id, b.id] } }),
+    ]);
+    expect([one.status, both.status]).toEqual([202, 202]);
+    // Each event was put back once, by one of them.
+    expect([...one.body.requeued, ...both.body.requeued].sort()).toEqual([a.id, b.id].sort());
+    const audited = await rows<{ request_id: string; metadata: string }>(
+      "SELECT request_id, metadata FROM audit_logs WHERE action = 'livekit_event.requeued' AND (metadata LIKE ? OR metadata LIKE ?)",
+      `%${a.id}%`,
+      `%${b.id}%`,
+    );
+    const byRequest = new Map(audited.map((r) => [r.request_id, (JSON.parse(r.metadata) as { ids: string[] }).ids.sort()]));
+    for (const res of [one, both]) {
+      const id = res.headers.get("x-request-id")!;
+      if (res.body.requeued.length === 0) expect(byRequest.has(id)).toBe(false);
+      else expect(byRequest.get(id)).toEqual([...res.body.requeued].sort());
+    }
+    expect(audited).toHaveLength(new Set([one, both].filter((r) => r.body.requeued.length > 0)).size);
+  });
+
   it("without ids, puts back the ones given up on longest ago first, at most `limit`, and says whether more remain", async () => {
     const { project } = await createTenant();
     // Given up on before any other test's (abandoned_at is a time; these are the earliest there are).
