@@ -34,7 +34,7 @@ function idsOf(body: unknown): string[] | null {
   return null;
 }
 
-/** Events processed by one `processStoredEvents` call: a batch of 20 messages can carry 1,000. */
+/** Events processed by one `processStoredEvents` call: a batch carries up to 1,000 locally (20 messages), 5,000 deployed (100). */
 const EVENTS_PER_PASS = 100;
 
 const RETRY_DELAY_SECONDS = 10;
