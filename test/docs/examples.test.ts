@@ -96,6 +96,27 @@ describe("the operators' guide", () => {
     expect(reported.length).toBeGreaterThan(5);
     expect(documented).toEqual(reported);
   });
+
+  it("names every scheduled job under its cron expression", () => {
+    // CRON_JOBS in src/jobs/scheduled.ts: each expression, then its jobs as `name: (env…) =>`.
+    const source = readFileSync(join(ROOT, "src", "jobs", "scheduled.ts"), "utf8");
+    const scheduled = new Map<string, string[]>();
+    let cron: string | null = null;
+    for (const line of source.split("\n")) {
+      const expression = /^ {2}"([^"]+)": \{$/.exec(line);
+      if (expression) scheduled.set((cron = expression[1]!), []);
+      const job = /^ {4}(\w+): \(env/.exec(line);
+      if (cron && job) scheduled.get(cron)!.push(job[1]!);
+    }
+    expect(scheduled.size).toBeGreaterThanOrEqual(3);
+    const table = readFileSync(join(ROOT, "docs", "usage.md"), "utf8");
+    for (const [expression, jobs] of scheduled) {
+      const row = table.split("\n").find((l) => l.startsWith(`| \`${expression}\` |`));
+      expect(row, expression).toBeDefined();
+      const named = [...row!.matchAll(/`(\w+)`/g)].map((m) => m[1]);
+      for (const job of jobs) expect(named, `${expression} ${job}`).toContain(job);
+    }
+  });
 });
 
 describe("the OpenAPI document", () => {
