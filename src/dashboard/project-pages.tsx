@@ -15,7 +15,7 @@ import { CreateProjectBody } from "../projects/schemas";
 import { retireProject, updateProject } from "../projects/service";
 import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
-import { issueToken } from "../tokens/service";
+import { issueMemberToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
@@ -361,7 +361,7 @@ projectPages.post("/projects/:project_id/playground", async (c) => {
   });
   if (!parsed.ok) return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} errors={parsed.errors} />, 400);
   try {
-    const minted = await issueToken(depsFor(c), ctx.tenant, parsed.data);
+    const minted = await issueMemberToken(depsFor(c), ctx.tenant, audit(c), parsed.data);
     return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} minted={minted} />);
   } catch (error) {
     const errors = formErrors(error);

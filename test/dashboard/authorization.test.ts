@@ -22,7 +22,8 @@ describe("what each role sees and may do in the dashboard", () => {
 
   it("lets a member see key metadata and mint test tokens, but not create keys", async () => {
     const { user: owner, org, project } = await createTenant();
-    const member = DashboardClient.signedIn((await joinOrg(owner, org.id, "member")).token);
+    const memberUser = await joinOrg(owner, org.id, "member");
+    const member = DashboardClient.signedIn(memberUser.token);
     const keys = await member.get(`/projects/${project.id}/keys`);
     expect(keys.html).toContain("Prefix");
     expect(hasForm(keys.html, `/projects/${project.id}/keys`)).toBe(false);
@@ -32,6 +33,14 @@ describe("what each role sees and may do in the dashboard", () => {
     const minted = await member.post(`/projects/${project.id}/playground`, { identity: "bob", room: "demo", ttl: "600", grants: ["can_subscribe"] }, { from: `/projects/${project.id}` });
     expect(minted.status).toBe(200);
     expect(minted.html).toContain(`&quot;room&quot;: &quot;${project.id}:demo&quot;`);
+    // A person obtained a room credential: audited like the API's member mint, never the token.
+    const entries = await env.DB.prepare("SELECT actor_type, actor_id, resource_id, metadata FROM audit_logs WHERE project_id = ? AND action = 'token.minted'")
+      .bind(project.id)
+      .all<{ actor_type: string; actor_id: string; resource_id: string; metadata: string }>();
+    expect(entries.results).toHaveLength(1);
+    expect(entries.results[0]).toMatchObject({ actor_type: "user", actor_id: memberUser.id, resource_id: "demo" });
+    expect(JSON.parse(entries.results[0]!.metadata)).toMatchObject({ identity: "bob", room: "demo" });
+    expect(entries.results[0]!.metadata).not.toMatch(/eyJ/);
   });
 
   it("refuses a viewer's forged POSTs on every admin action and shows none of their forms", async () => {
