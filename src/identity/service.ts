@@ -1,7 +1,7 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, exists, isNull } from "drizzle-orm";
 import { isUniqueViolation, runBatch, type BatchItem, type Database } from "../db/client";
 import { memberships, organizations, sessions, users } from "../db/schema";
-import { auditEntry, type AuditActor } from "../audit/record";
+import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { nowMs } from "../lib/clock";
 import { normalizeEmail } from "../lib/email";
 import { conflict, unauthenticated } from "../lib/errors";
@@ -105,9 +105,11 @@ export async function login(deps: AccountDeps, actor: AuditActor, input: { email
 /** Signs the session out: its token stops working at once. */
 export async function logout(db: Database, session: { sessionId: string; audit: AuditActor }): Promise<void> {
   const at = nowMs();
+  const open = and(eq(sessions.id, session.sessionId), isNull(sessions.revokedAt));
+  // Audited once, by the request that signed it out (a second logout racing it changes nothing).
   await db.batch([
-    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.id, session.sessionId), isNull(sessions.revokedAt))),
-    auditEntry(db, session.audit, { action: "user.logged_out", resourceType: "session", resourceId: session.sessionId }, at),
+    auditEntryWhen(db, session.audit, { action: "user.logged_out", resourceType: "session", resourceId: session.sessionId }, exists(db.select({ id: sessions.id }).from(sessions).where(open)), at),
+    db.update(sessions).set({ revokedAt: at }).where(open),
   ]);
 }
 

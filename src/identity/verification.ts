@@ -3,7 +3,7 @@
  * posted back. Verifying needs only the token (the link may be opened on another device); the
  * resend needs the signed-in, still unverified user and is throttled per address (429 beyond it).
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, exists, isNull } from "drizzle-orm";
 import { auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch } from "../db/client";
 import { users } from "../db/schema";
@@ -20,9 +20,17 @@ export async function verifyEmail(deps: AccountDeps, actor: AuditActor, token: s
   const row = await findUsableToken(db, token, "email_verification", at);
   const usable = usableCondition(db, row.id, at);
   const asUser = { ...actor, actorType: "user" as const, actorId: row.userId };
+  const unverified = and(eq(users.id, row.userId), isNull(users.emailVerifiedAt));
+  // Audited only when this link is what verified the address (a password reset may have already).
   const [, , consumed] = await db.batch([
-    db.update(users).set({ emailVerifiedAt: at, updatedAt: at }).where(and(eq(users.id, row.userId), isNull(users.emailVerifiedAt), usable)),
-    auditEntryWhen(db, asUser, { action: "user.email_verified", resourceType: "user", resourceId: row.userId }, usable, at),
+    auditEntryWhen(
+      db,
+      asUser,
+      { action: "user.email_verified", resourceType: "user", resourceId: row.userId },
+      and(usable, exists(db.select({ id: users.id }).from(users).where(unverified)))!,
+      at,
+    ),
+    db.update(users).set({ emailVerifiedAt: at, updatedAt: at }).where(and(unverified, usable)),
     consumeToken(db, row.id, at),
   ]);
   if (consumed.length === 0) throw invalidToken();

@@ -34,7 +34,7 @@ function retirementStatements(db: Database, scope: RetirementScope, at: number):
 
 /**
  * Retires the live projects `projectIds` of `scope` at `at`, committing `ownWrites` (the caller's
- * change and its audit entry) in the same batch.
+ * change and its audit entry, guarded on what they change still being live) first, in the same batch.
  */
 export async function retireProjects(
   deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">,
@@ -45,7 +45,8 @@ export async function retireProjects(
 ): Promise<void> {
   const { db } = deps;
   await announceRetiredProjects(deps, projectIds);
-  await runBatch(db, [...retirementStatements(db, scope, at), ...ownWrites]);
+  // The caller's writes first: their audit entry's guard reads the state before the retirement.
+  await runBatch(db, [...ownWrites, ...retirementStatements(db, scope, at)]);
   if (projectIds.length > 0) {
     deps.background(tearDownDeletedProjects(db, deps.config.livekit, deps.logger, projectIds).catch(() => undefined));
   }

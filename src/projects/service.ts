@@ -1,6 +1,6 @@
 /** Projects of an organization: create, list, rename and delete (with its cascade, `retire.ts`). */
-import { and, count, eq, isNull } from "drizzle-orm";
-import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
+import { and, count, eq, exists, isNull, type SQL } from "drizzle-orm";
+import { auditEntryWhen, type AuditActor } from "../audit/record";
 import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
 import { projects } from "../db/schema";
@@ -40,21 +40,27 @@ export function listProjects(deps: Pick<Deps, "db">, orgId: string, request: Pag
   );
 }
 
+/** The project, not deleted: the WHERE of a change to it and (as `projectStillLive`) the guard of its audit entry, placed before it. */
+function liveProject(projectId: string): SQL {
+  return and(eq(projects.id, projectId), isNull(projects.deletedAt))!;
+}
+
+function projectStillLive(db: Pick<Deps, "db">["db"], projectId: string): SQL {
+  return exists(db.select({ id: projects.id }).from(projects).where(liveProject(projectId)));
+}
+
 export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, tenant: Tenant, input: { name: string }): Promise<ProjectRow> {
   const { db } = deps;
   const at = nowMs();
-  const [updated] = await db.batch([
-    db
-      .update(projects)
-      .set({ name: input.name, updatedAt: at })
-      .where(and(eq(projects.id, tenant.projectId), isNull(projects.deletedAt)))
-      .returning(),
-    auditEntry(
+  const [, updated] = await db.batch([
+    auditEntryWhen(
       db,
       actor,
       { action: "project.updated", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant), metadata: { name: input.name } },
+      projectStillLive(db, tenant.projectId),
       at,
     ),
+    db.update(projects).set({ name: input.name, updatedAt: at }).where(liveProject(tenant.projectId)).returning(),
   ]);
   const project = updated[0];
   if (!project) throw notFound("Project");
@@ -65,6 +71,6 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
 export async function retireProject(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, tenant: Tenant): Promise<void> {
   const at = nowMs();
   await retireProjects(deps, { projectId: tenant.projectId }, [tenant.projectId], at, [
-    auditEntry(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, at),
+    auditEntryWhen(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, projectStillLive(deps.db, tenant.projectId), at),
   ]);
 }

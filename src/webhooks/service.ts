@@ -4,8 +4,9 @@
  * one project (the caller has been authorized for it) and writes its audit entry in the same batch
  * as the change.
  */
-import { and, asc, count, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, count, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
+import type { Database } from "../db/client";
 import { auditEntry, auditEntryWhen } from "../audit/record";
 import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
@@ -60,6 +61,19 @@ export async function findEndpoint(deps: Pick<Deps, "db">, projectId: string, en
     .get();
   if (!endpoint) throw notFound("Webhook endpoint");
   return endpoint;
+}
+
+/**
+ * The endpoint, still live in the project: the WHERE of every change to it, and (as `stillLive`)
+ * the guard of that change's audit entry, placed before it in the same batch. The endpoint was
+ * found live before the batch; one deleted meanwhile is neither changed nor audited.
+ */
+function liveEndpoint(projectId: string, endpointId: string): SQL {
+  return and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.projectId, projectId), isNull(webhookEndpoints.deletedAt))!;
+}
+
+function stillLive(db: Database, projectId: string, endpointId: string): SQL {
+  return exists(db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(liveEndpoint(projectId, endpointId)));
 }
 
 async function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
@@ -141,11 +155,18 @@ export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   }
   const { db } = deps;
   const metadata = { changed: Object.keys(input), ...input, ...(input.url !== undefined ? { url: undefined, url_origin: urlOrigin(input.url) } : {}) };
-  const [updated] = await db.batch([
-    db.update(webhookEndpoints).set(changes).where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.projectId, tenant.projectId))).returning(),
-    auditEntry(db, actor, { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata }, at),
+  const [, updated] = await db.batch([
+    auditEntryWhen(
+      db,
+      actor,
+      { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata },
+      stillLive(db, tenant.projectId, endpointId),
+      at,
+    ),
+    db.update(webhookEndpoints).set(changes).where(liveEndpoint(tenant.projectId, endpointId)).returning(),
   ]);
-  return updated[0]!;
+  if (!updated[0]) throw notFound("Webhook endpoint");
+  return updated[0];
 }
 
 /** Soft-deletes the endpoint; its pending deliveries are not sent. */
@@ -153,10 +174,18 @@ export async function deleteEndpoint(deps: Pick<Deps, "db">, actor: AuditActor, 
   const endpoint = await findEndpoint(deps, tenant.projectId, endpointId);
   const { db } = deps;
   const at = nowMs();
-  await db.batch([
-    db.update(webhookEndpoints).set({ deletedAt: at, enabled: false, updatedAt: at }).where(eq(webhookEndpoints.id, endpointId)),
-    auditEntry(db, actor, { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(endpoint.url) } }, at),
+  const [, deleted] = await db.batch([
+    auditEntryWhen(
+      db,
+      actor,
+      { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(endpoint.url) } },
+      stillLive(db, tenant.projectId, endpointId),
+      at,
+    ),
+    db.update(webhookEndpoints).set({ deletedAt: at, enabled: false, updatedAt: at }).where(liveEndpoint(tenant.projectId, endpointId)).returning({ id: webhookEndpoints.id }),
   ]);
+  // Deleted by another request meanwhile: that one answered and audited it.
+  if (deleted.length === 0) throw notFound("Webhook endpoint");
 }
 
 /** A new signing secret, shown once; the previous one keeps signing for ROTATION_OVERLAP_MS. */
@@ -168,7 +197,14 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
   const keys = deps.config.encryptionKeys;
   // Sealed values are bound to their column: the outgoing secret is re-sealed for its new place.
   const previous = await decryptSecret(endpoint.secretEncrypted, keys, sealedAt(webhookEndpoints.secretEncrypted, endpointId));
-  const [updated] = await db.batch([
+  const [, updated] = await db.batch([
+    auditEntryWhen(
+      db,
+      actor,
+      { action: "webhook_endpoint.secret_rotated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant) },
+      stillLive(db, tenant.projectId, endpointId),
+      at,
+    ),
     db
       .update(webhookEndpoints)
       .set({
@@ -177,11 +213,11 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
         previousSecretExpiresAt: at + ROTATION_OVERLAP_MS,
         updatedAt: at,
       })
-      .where(eq(webhookEndpoints.id, endpointId))
+      .where(liveEndpoint(tenant.projectId, endpointId))
       .returning(),
-    auditEntry(db, actor, { action: "webhook_endpoint.secret_rotated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant) }, at),
   ]);
-  return { endpoint: updated[0]!, secret };
+  if (!updated[0]) throw notFound("Webhook endpoint");
+  return { endpoint: updated[0], secret };
 }
 
 export async function enabledEndpoint(deps: Pick<Deps, "db">, projectId: string, endpointId: string, action: string): Promise<Endpoint> {
