@@ -20,6 +20,7 @@
 import { and, asc, eq, exists, gt, gte, isNull, lt, not, or } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import { isUniqueViolation, runBatch, type Database } from "../db/client";
+import { insertRows } from "../db/json-rows";
 import { auditLogs, invoiceLines, invoices, organizations } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
@@ -173,7 +174,8 @@ export async function invoiceOrg(
         createdAt: at,
         finalizedAt: at,
       }),
-      db.insert(invoiceLines).values(lines),
+      // As JSON (one parameter per slice): an org that changed plan often has many lines.
+      ...insertRows(db, invoiceLines, lines),
       auditEntry(
         db,
         SYSTEM_ACTOR,

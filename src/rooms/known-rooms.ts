@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
-import { insertRows } from "../db/json-rows";
+import { insertRows, jsonValues } from "../db/json-rows";
 import { knownRooms } from "../db/schema";
 import { base64UrlToBytes, bytesToBase64Url } from "../lib/base64";
 import { ApiError } from "../lib/errors";
@@ -62,7 +62,7 @@ export function pruneRooms(db: Database, projectId: string, names: string[], see
   if (names.length === 0) return Promise.resolve();
   return db
     .delete(knownRooms)
-    .where(and(eq(knownRooms.projectId, projectId), inArray(knownRooms.name, names), lt(knownRooms.lastSeenAt, seenBefore)))
+    .where(and(eq(knownRooms.projectId, projectId), inArray(knownRooms.name, jsonValues(names)), lt(knownRooms.lastSeenAt, seenBefore)))
     .run()
     .then(() => undefined);
 }

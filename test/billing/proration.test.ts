@@ -56,4 +56,23 @@ describe("plan changes within a month", () => {
     expect(overage).toEqual([expect.objectContaining({ quantity: 30_000, included_quantity: 25_000, amount_cents: 250 })]);
     expect(invoice.total_cents).toBe(2500 + 25000 + 250);
   });
+
+  it("invoices an org that changed plan every day of a fortnight: a line per segment, none lost", async () => {
+    const owner = await createUser();
+    setClock(() => at(6, 1));
+    const org = await orgOnPlan(owner, "pro", "Indecisive");
+    for (let day = 2; day <= 14; day++) {
+      setClock(() => at(6, day));
+      const plan = day % 2 === 0 ? "scale" : "pro";
+      expect((await call("PUT", `/v1/orgs/${org.orgId}/plan`, { token: owner.token, body: { plan } })).status).toBe(200);
+    }
+    await createMonthlyInvoices(db(), { now: at(7, 2), graceMs: 0 });
+
+    const { invoice, lines } = await invoiceFor(org.orgId);
+    // 14 segments (13 changes), each its own prorated plan line: more rows than one statement can bind.
+    const planLines = lines.filter((l) => l.kind === "plan");
+    expect(planLines).toHaveLength(14);
+    expect(planLines.map((l) => l.description)).toContain("Scale plan, June 14 to June 30 (prorated)");
+    expect(invoice.total_cents).toBe(lines.reduce((sum, l) => sum + l.amount_cents, 0));
+  });
 });

@@ -62,6 +62,25 @@ describe("rooms through LiveKit's RoomService", () => {
     expectEnvelope(await call("GET", "/v1/rooms?cursor=%%%", { token: t.key.secret }), 400, "validation_failed");
   });
 
+  it("forgets a full page of rooms LiveKit ended while their room_finished was lost, in one statement D1 accepts", async () => {
+    const t = await createTenant();
+    // 100 names LiveKit no longer has, last seen an hour ago (a recursive CTE: no bound list).
+    await env.DB.prepare(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO known_rooms (project_id, name, last_seen_at) SELECT ?, printf('gone-%03d', i), ? FROM n",
+    )
+      .bind(t.project.id, Date.now() - 3_600_000)
+      .run();
+    expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name: "live-room" } })).status).toBe(201);
+
+    const page = await call("GET", "/v1/rooms?limit=100", { token: t.key.secret });
+    expect(page.status, page.text).toBe(200);
+    expect(page.body.data).toEqual([]);
+    const rest = await call("GET", `/v1/rooms?limit=100&cursor=${page.body.next_cursor}`, { token: t.key.secret });
+    expect(rest.body.data.map((r: any) => r.name)).toEqual(["live-room"]);
+    const left = await env.DB.prepare("SELECT name FROM known_rooms WHERE project_id = ?").bind(t.project.id).all<{ name: string }>();
+    expect(left.results.map((r) => r.name)).toEqual(["live-room"]);
+  });
+
   it("drives a room end to end: participants, permission merge, mute, metadata, data, removal and deletion, each audited", async () => {
     const t = await createTenant();
     const key = { token: t.key.secret };
