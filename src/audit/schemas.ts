@@ -8,7 +8,8 @@ export const AuditFilters = z.object({
   action: z.string().min(1).max(100).optional(),
   actor_id: z.string().min(1).max(64).optional(),
   resource_type: z.string().min(1).max(64).optional(),
-  resource_id: z.string().min(1).max(64).optional(),
+  // Room entries name the tenant's room (up to 128 characters), not an id.
+  resource_id: z.string().min(1).max(256).optional(),
   project_id: z.string().min(1).max(64).optional(),
   since: Timestamp.optional().openapi({ description: "Inclusive lower bound (RFC 3339)" }),
   until: Timestamp.optional().openapi({ description: "Exclusive upper bound (RFC 3339)" }),

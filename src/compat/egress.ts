@@ -26,7 +26,7 @@ import {
   UpdateStreamRequest,
   WebEgressRequest,
 } from "@livekit/protocol";
-import { StartEgressBody, UpdateStreamsBody } from "../egress/schemas";
+import { StartEgressBody, UpdateLayoutBody, UpdateStreamsBody } from "../egress/schemas";
 import type { egresses } from "../db/schema";
 import { parseResults } from "../egress/results";
 import { findEgressByLivekitId, listEgresses, startEgress, stopEgress, updateEgressLayout, updateEgressStreams } from "../egress/service";
@@ -247,7 +247,9 @@ export const egressMethods: Record<string, TwirpMethod> = {
     authorize: roomRecord,
     async handle(ctx, req) {
       const row = await egressOf(ctx, req.egressId);
-      return egressInfoFromRecord(await updateEgressLayout(ctx.deps, ctx.caller.audit, ctx.caller, row.id, req.layout));
+      // The REST route's rules for the layout (1–128 characters), as for every other method.
+      const { layout } = restBody(UpdateLayoutBody, { layout: req.layout });
+      return egressInfoFromRecord(await updateEgressLayout(ctx.deps, ctx.caller.audit, ctx.caller, row.id, layout));
     },
   }),
   UpdateStream: twirpMethod({

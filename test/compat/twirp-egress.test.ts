@@ -142,6 +142,17 @@ describe("livekit.Egress through Pulse with livekit-server-sdk's EgressClient", 
     expect(fake.calls).toEqual([]);
   });
 
+  it("holds UpdateLayout to the REST route's layout rules: an empty or overlong layout never reaches LiveKit", async () => {
+    const { egress } = await tenantWithEgressClient();
+    const started = await egress.startRoomCompositeEgress("r", { file: new EncodedFileOutput({ filepath: "a.mp4" }) });
+    for (const layout of ["", "x".repeat(129)]) {
+      const refused = await twirpFailure(egress.updateLayout(started.egressId, layout));
+      expect([refused.status, refused.code]).toEqual([400, "invalid_argument"]);
+      expect(refused.message).toContain("layout");
+    }
+    expect(fake.callsTo("UpdateLayout")).toEqual([]);
+  });
+
   it("passes LiveKit's refusals on in Twirp's terms", async () => {
     const { egress } = await tenantWithEgressClient();
     const started = await egress.startRoomCompositeEgress("r", { file: new EncodedFileOutput({ filepath: "a.mp4" }) });

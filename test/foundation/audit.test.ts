@@ -114,6 +114,18 @@ describe("the audit log", () => {
     expectEnvelope(await call("GET", `/v1/orgs/${org.id}/audit-logs?since=yesterday`, { token: user.token }), 400, "validation_failed");
   });
 
+  it("filters by a room's name as resource_id, up to the longest room name", async () => {
+    const { user, org, project } = await createTenant();
+    const room = `standup-${"r".repeat(120)}`;
+    expect(room.length).toBe(128);
+    const minted = await call("POST", `/v1/projects/${project.id}/tokens`, { token: user.token, body: { identity: "ann", room } });
+    expect(minted.status, minted.text).toBe(201);
+    const byRoom = await call("GET", `/v1/orgs/${org.id}/audit-logs?resource_id=${room}`, { token: user.token });
+    expect(byRoom.status, byRoom.text).toBe(200);
+    expect(byRoom.body.data.map((e: Entry) => [e.action, e.resource_id])).toEqual([["token.minted", room]]);
+    expectEnvelope(await call("GET", `/v1/orgs/${org.id}/audit-logs?resource_id=${"x".repeat(257)}`, { token: user.token }), 400, "validation_failed");
+  });
+
   it("exports every entry of a 1,000-entry range as NDJSON and as CSV", async () => {
     const { user, org } = await createTenant();
     // Seed 1,000 entries directly (through the API this would take minutes); spread over time.
