@@ -9,6 +9,7 @@ import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import { jsonValues } from "../db/json-rows";
 import { runBatch } from "../db/client";
 import { egresses, ingresses, projects } from "../db/schema";
 import { reconcileEgress } from "../egress/events";
@@ -33,7 +34,7 @@ export async function tearDownDeletedProjects(
   logger: Logger,
   projectIds?: string[],
 ): Promise<{ egressesStopped: number; ingressesDeleted: number; failures: number }> {
-  const deletedProject = and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, projectIds) : undefined);
+  const deletedProject = and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined);
   const [liveEgresses, liveIngresses] = await Promise.all([
     db
       .select({ egress: egresses })

@@ -71,6 +71,16 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
     expect(livekit.callsTo("DeleteIngress").map((c) => c.body.ingressId)).toEqual([ingress.ingress_id]);
   });
 
+  it("does so at once for an org with as many projects as it may have", async () => {
+    const t = await createTenant();
+    const { egress, ingress } = await startBoth(t.key.secret);
+    // LIMIT_PROJECTS_PER_ORG's default, 100: more ids than D1 binds in one statement with the rest.
+    for (let i = 1; i < 100; i++) expect((await call("POST", `/v1/orgs/${t.org.id}/projects`, { token: t.user.token, body: { name: `p${i}` } })).status).toBe(201);
+    expect((await deleteAndWait(`/v1/orgs/${t.org.id}`, t.user.token)).status).toBe(204);
+    expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).toEqual([egress.egress_id]);
+    expect(livekit.callsTo("DeleteIngress").map((c) => c.body.ingressId)).toEqual([ingress.ingress_id]);
+  });
+
   it("finishes from the five-minute cron when LiveKit was unreachable at deletion", async () => {
     const t = await createTenant();
     const { egress, ingress } = await startBoth(t.key.secret);
