@@ -10,6 +10,12 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /**
+ * Bodies signed by their sender, checked by their route: the signature comes before anything the
+ * body says (a bad or missing one is 401 whatever the body), so only the size limit applies here.
+ */
+const SIGNED_BODY_PATHS = new Set(["/v1/livekit/webhook"]);
+
+/**
  * Reads every request body once, before routing, and checks it: over the size limit → 413, a body
  * that is not JSON-typed → 415, unparseable → 400 `invalid_json`. The text is left in Hono's body
  * cache, so validators and handlers read it without touching the stream again (`c.req.json()`
@@ -28,7 +34,7 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const cache = c.req.bodyCache as Record<string, unknown>;
   cache.text = Promise.resolve(text);
   // Dashboard forms are urlencoded; they get the size limit but not the JSON rules.
-  if (text.length === 0 || !isApiPath(c.req.path)) return next();
+  if (text.length === 0 || !isApiPath(c.req.path) || SIGNED_BODY_PATHS.has(c.req.path)) return next();
 
   const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
   if (!JSON_TYPE.test(mediaType)) {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { expectEnvelope } from "../support/api";
+import { call, expectEnvelope } from "../support/api";
 import { eventBody, eventId, livekitJwt, postWebhook, sha256Base64, storedEvents } from "../support/livekit-webhook";
 
 describe("POST /v1/livekit/webhook signature", () => {
@@ -61,6 +61,14 @@ describe("POST /v1/livekit/webhook signature", () => {
     expectEnvelope(await postWebhook(body, ""), 401, "unauthenticated");
     expectEnvelope(await postWebhook(body, "Bearer not.a.jwt"), 401, "unauthenticated");
     expect(await storedEvents(id)).toHaveLength(0);
+  });
+
+  it("checks the signature before the body: an unsigned request is 401 whatever it carries, a signed non-event 400", async () => {
+    for (const body of ["{", "not json at all", "[]"]) expectEnvelope(await postWebhook(body), 401, "unauthenticated");
+    const plain = await call("POST", "/v1/livekit/webhook", { raw: "{}", headers: { "Content-Type": "text/plain" } });
+    expectEnvelope(plain, 401, "unauthenticated");
+    expectEnvelope(await postWebhook("{", await livekitJwt("{")), 400, "invalid_json");
+    expectEnvelope(await postWebhook("[]", await livekitJwt("[]")), 400, "validation_failed");
   });
 
   it("rejects a valid token whose sha256 claim is hex instead of base64", async () => {
