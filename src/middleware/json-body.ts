@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { readBounded } from "../lib/body";
-import { ApiError } from "../lib/errors";
+import { ApiError, validationFailed } from "../lib/errors";
 import { isApiPath } from "../lib/paths";
 
 /** Largest request body accepted (LiveKit webhooks and 64 KiB token metadata fit comfortably). */
@@ -46,10 +46,34 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   } catch {
     throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
+  // A key spelled `__proto__` is written literally or with a \u escape; only then is the value walked.
+  if (text.includes("__proto__") || text.includes("\\u")) {
+    const path = protoKeyPath(parsed);
+    if (path !== null) {
+      const message = "the key __proto__ is not supported (a JavaScript object cannot hold it as data)";
+      throw validationFailed(`Invalid request: ${path}: ${message}`, [{ path, message }]);
+    }
+  }
   // Parsed once: validators' `c.req.json()` answers from the cache too.
   cache.json = Promise.resolve(parsed);
   await next();
 };
+
+/**
+ * The path of a `__proto__` key anywhere in a parsed body, or null. JSON.parse keeps it as an own
+ * key, but schema parsing (zod's records) and any later copy by assignment drop it, so a map such
+ * as participant attributes would lose that entry silently; it is refused by name instead.
+ */
+function protoKeyPath(value: unknown, path = ""): string | null {
+  if (value === null || typeof value !== "object") return null;
+  for (const key of Object.keys(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key === "__proto__") return at;
+    const inner = protoKeyPath((value as Record<string, unknown>)[key], at);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
 
 const utf8 = new TextDecoder();
 

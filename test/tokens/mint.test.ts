@@ -151,6 +151,22 @@ describe("POST /v1/tokens", () => {
     expect((await call("POST", "/v1/tokens", { token: key.secret, body: { identity: "a", room: "r", attributes: { "talk.lk.x": "1", "LK": "2" } } })).status).toBe(201);
   });
 
+  it("refuses a __proto__ attribute key, written plainly or escaped, instead of dropping it", async () => {
+    const { key } = await createTenant();
+    for (const raw of [
+      '{"identity":"a","room":"r","attributes":{"team":"x","__proto__":"y"}}',
+      '{"identity":"a","room":"r","attributes":{"team":"x","\\u005f_proto__":"y"}}',
+    ]) {
+      const res = await call("POST", "/v1/tokens", { token: key.secret, raw, headers: { "Content-Type": "application/json" } });
+      const error = expectEnvelope(res, 400, "validation_failed");
+      expect(error.details).toEqual([{ path: "attributes.__proto__", message: expect.stringContaining("__proto__") }]);
+    }
+    // Text that merely mentions it, and bodies with other escapes, are the tenant's own.
+    const fine = await call("POST", "/v1/tokens", { token: key.secret, body: { identity: "a", room: "r", metadata: "__proto__ \u00e9", attributes: { note: "__proto__" } } });
+    expect(fine.status, fine.text).toBe(201);
+    expect((await livekit.verify(fine.body.token)).attributes).toEqual({ note: "__proto__" });
+  });
+
   it("accepts metadata of exactly 64 KiB and returns it byte for byte", async () => {
     const { key } = await createTenant();
     const metadata = "é".repeat(32 * 1024); // 2 bytes each in UTF-8
