@@ -151,6 +151,16 @@ describe("project API keys", () => {
     expect(error.details?.[0]?.path).toBe("expires_at");
   });
 
+  it("keep an expiry RFC 3339 can write: the last instant of 9999 (UTC) is fine, an offset past it is refused", async () => {
+    const { user, project } = await createTenant();
+    const last = await call("POST", `/v1/projects/${project.id}/keys`, { token: user.token, body: { name: "far", expires_at: "9999-12-31T23:59:59Z" } });
+    expect(last.status, last.text).toBe(201);
+    expect(last.body.expires_at).toBe("9999-12-31T23:59:59Z");
+    const past = await call("POST", `/v1/projects/${project.id}/keys`, { token: user.token, body: { name: "too far", expires_at: "9999-12-31T23:59:59-23:59" } });
+    const error = expectEnvelope(past, 400, "validation_failed");
+    expect(error.details).toEqual([{ path: "expires_at", message: "must be before the year 10000 (UTC)" }]);
+  });
+
   it("carry only the scopes asked for, and refuse unknown scopes", async () => {
     const { user, project } = await createTenant();
     const key = await createApiKey(user, project.id, { scopes: ["usage:read"] });
