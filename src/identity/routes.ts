@@ -69,7 +69,7 @@ identityRoutes.openapi(
     responses: { 202: { description: "Sent" }, 401: errorResponses[401], ...conflictResponse("Already verified"), 429: errorResponses[429] },
   }),
   async (c) => {
-    await resendVerification(depsOf(c), currentUser(c).userId);
+    await resendVerification(depsOf(c), auditActor(c), currentUser(c).userId);
     return c.body(null, 202);
   },
 );

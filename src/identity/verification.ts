@@ -4,7 +4,7 @@
  * resend needs the signed-in, still unverified user and is throttled per address (429 beyond it).
  */
 import { and, eq, exists, isNull } from "drizzle-orm";
-import { auditEntryWhen, type AuditActor } from "../audit/record";
+import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch } from "../db/client";
 import { users } from "../db/schema";
 import { nowMs } from "../lib/clock";
@@ -39,7 +39,8 @@ export async function verifyEmail(deps: AccountDeps, actor: AuditActor, token: s
   return user;
 }
 
-export async function resendVerification(deps: AccountDeps, userId: string): Promise<void> {
+/** A new verification link for the signed-in user; the older ones stop working. Audited with them. */
+export async function resendVerification(deps: AccountDeps, actor: AuditActor, userId: string): Promise<void> {
   const { db } = deps;
   const user = await db.select().from(users).where(eq(users.id, userId)).get();
   if (!user) throw unauthenticated();
@@ -50,6 +51,10 @@ export async function resendVerification(deps: AccountDeps, userId: string): Pro
     const retryAfter = String(Math.ceil(verification.mail.retryAfterMs / 1000));
     throw new ApiError("rate_limited", `Too many emails to this address; retry in ${retryAfter} s.`, { headers: { "Retry-After": retryAfter } });
   }
-  await runBatch(db, [...verification.writes, verification.mail.insert]);
+  await runBatch(db, [
+    ...verification.writes,
+    verification.mail.insert,
+    auditEntry(db, actor, { action: "user.verification_resent", resourceType: "user", resourceId: userId }, at),
+  ]);
   await sendStaged(deps, [verification.mail]);
 }

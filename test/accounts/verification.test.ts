@@ -72,6 +72,9 @@ describe("email verification", () => {
     const first = await verificationToken(email);
     const resend = await call("POST", "/v1/auth/verify-email/resend", { token: signup.token });
     expect(resend.status, resend.text).toBe(202);
+    // The old link's retirement is audited with the resend, as the signed-in user.
+    const audited = await env.DB.prepare("SELECT actor_type, actor_id FROM audit_logs WHERE action = 'user.verification_resent' AND resource_id = ?").bind(signup.user.id).all();
+    expect(audited.results).toEqual([{ actor_type: "user", actor_id: signup.user.id }]);
     const mails = await mailbox(email);
     expect(mails).toHaveLength(2);
     const second = linkToken(mails[0]!.text, "/verify-email");
