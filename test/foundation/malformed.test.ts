@@ -28,6 +28,23 @@ describe("malformed requests", () => {
     expect(JSON.stringify(error.details)).toContain("plan");
   });
 
+  it("refuses text with a lone surrogate by its path, and keeps escaped pairs byte for byte", async () => {
+    const { user, key } = await createTenant();
+    const json = { "Content-Type": "application/json" };
+    for (const [path, raw, where] of [
+      ["/v1/orgs", '{"name":"a\\ud800b"}', "name"],
+      ["/v1/orgs", '{"name":"\\udfffb"}', "name"],
+      ["/v1/tokens", '{"identity":"a","room":"r","attributes":{"k\\ud83d":"v"}}', "attributes.k\ud83d"],
+    ] as const) {
+      const res = await call("POST", path, { token: path === "/v1/tokens" ? key.secret : user.token, raw, headers: json });
+      const error = expectEnvelope(res, 400, "validation_failed");
+      expect(error.details).toEqual([{ path: where, message: expect.stringContaining("lone UTF-16 surrogate") }]);
+    }
+    const paired = await call("POST", "/v1/orgs", { token: user.token, raw: '{"name":"a\\ud83d\\ude00b \\u00e9"}', headers: json });
+    expect(paired.status, paired.text).toBe(201);
+    expect(paired.body.name).toBe("a\u{1F600}b \u00e9");
+  });
+
   it("rejects a missing body on a route that needs one", async () => {
     const user = await createUser();
     expectEnvelope(await call("POST", "/v1/orgs", { token: user.token }), 400, "validation_failed");
