@@ -13,7 +13,7 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
  * Bodies signed by their sender, checked by their route: the signature comes before anything the
  * body says (a bad or missing one is 401 whatever the body), so only the size limit applies here.
  */
-const SIGNED_BODY_PATHS = new Set(["/v1/livekit/webhook"]);
+export const SIGNED_BODY_PATHS = new Set(["/v1/livekit/webhook"]);
 
 /**
  * Reads every request body once, before routing, and checks it: over the size limit → 413, a body

@@ -45,6 +45,22 @@ describe("malformed requests", () => {
     expect(paired.body.name).toBe("a\u{1F600}b \u00e9");
   });
 
+  it("refuses a body with fields on an operation that takes none, and accepts none or {}", async () => {
+    const { user, project, key } = await createTenant();
+    const roll = `/v1/projects/${project.id}/keys/${key.id}/roll`;
+    const refused = expectEnvelope(await call("POST", roll, { token: user.token, body: { expires_in: 60 } }), 400, "validation_failed");
+    expect(refused.details).toEqual([{ path: "(root)", message: "this operation takes no request body" }]);
+    expectEnvelope(await call("POST", roll, { token: user.token, raw: "[]", headers: { "Content-Type": "application/json" } }), 400, "validation_failed");
+    // Nothing was rolled: the old secret still works.
+    expect((await call("GET", "/v1/api-key", { token: key.secret })).status).toBe(200);
+    expect((await call("POST", roll, { token: user.token, body: {} })).status).toBe(201);
+
+    const logout = await call("POST", "/v1/auth/logout", { token: user.token, body: { everywhere: true } });
+    expectEnvelope(logout, 400, "validation_failed");
+    expect((await call("GET", "/v1/me", { token: user.token })).status).toBe(200);
+    expect((await call("POST", "/v1/auth/logout", { token: user.token })).status).toBe(204);
+  });
+
   it("rejects a missing body on a route that needs one", async () => {
     const user = await createUser();
     expectEnvelope(await call("POST", "/v1/orgs", { token: user.token }), 400, "validation_failed");
