@@ -18,7 +18,7 @@ const BODY_METHODS = new Set(["post", "put", "patch"]);
 
 /** Runs after `jsonBody`, which has parsed (and cached) any JSON body of an API path. */
 const refuseBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if ((await c.req.text()).trim() !== "") {
+  if ((await c.req.text()) !== "") {
     const body: unknown = await c.req.json();
     const empty = body !== null && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0;
     if (!empty) throw validationFailed("Invalid request: this operation takes no request body.", [{ path: "(root)", message: "this operation takes no request body" }]);

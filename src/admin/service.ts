@@ -35,9 +35,14 @@ function labelValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-/** A gauge without labels, in Prometheus text format. */
+/** A gauge's HELP and TYPE lines, in Prometheus text format. */
+function gaugeHeader(name: string, help: string): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+}
+
+/** A gauge without labels. */
 function gauge(name: string, help: string, value: number | string): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
+  return [...gaugeHeader(name, help), `${name} ${value}`];
 }
 
 /** Every gauge, read now, in Prometheus text format. */
@@ -53,7 +58,7 @@ export async function renderMetrics(deps: Pick<Deps, "db">): Promise<string> {
   const lagMs = oldest?.receivedAt == null ? 0 : Math.max(0, nowMs() - oldest.receivedAt);
   const lines: string[] = [];
   for (const g of COUNTED) {
-    lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
+    lines.push(...gaugeHeader(g.name, g.help));
     const rows = counts.filter((r) => r.name === g.name);
     if (g.label) for (const r of rows) lines.push(`${g.name}{${g.label}="${labelValue(r.label)}"} ${r.value}`);
     else lines.push(`${g.name} ${rows[0]?.value ?? 0}`);

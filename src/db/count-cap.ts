@@ -34,9 +34,18 @@ export function capReached(what: string, cap: number, variable: string) {
   return conflict(`Limit reached: ${what} (${cap}, set by ${variable}).`);
 }
 
+/**
+ * True (as SQL) while some row of `table` matches `where`. The guard of an audit entry placed
+ * before the guarded change it records, in the same batch: `auditEntryWhen(…, rowsMatch(t, live))`
+ * then `UPDATE t … WHERE live` (one transaction, so the entry exists exactly when the change does).
+ */
+export function rowsMatch(table: SQLiteTable, where: SQL): SQL {
+  return sql`EXISTS (SELECT 1 FROM ${table} WHERE ${where})`;
+}
+
 /** True (as SQL) once the row `id` exists: guards the statements that follow a capped insert in its batch. */
 export function rowWritten(idColumn: SQLiteColumn, id: string): SQL {
-  return sql`EXISTS (SELECT 1 FROM ${idColumn.table} WHERE ${idColumn} = ${id})`;
+  return rowsMatch(idColumn.table, eq(idColumn, id));
 }
 
 /**

@@ -1,4 +1,5 @@
-import { and, eq, exists, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
+import { rowsMatch } from "../db/count-cap";
 import { isUniqueViolation, runBatch, type BatchItem, type Database } from "../db/client";
 import { memberships, organizations, sessions, users } from "../db/schema";
 import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
@@ -108,7 +109,7 @@ export async function logout(db: Database, session: { sessionId: string; audit: 
   const open = and(eq(sessions.id, session.sessionId), isNull(sessions.revokedAt));
   // Audited once, by the request that signed it out (a second logout racing it changes nothing).
   await db.batch([
-    auditEntryWhen(db, session.audit, { action: "user.logged_out", resourceType: "session", resourceId: session.sessionId }, exists(db.select({ id: sessions.id }).from(sessions).where(open)), at),
+    auditEntryWhen(db, session.audit, { action: "user.logged_out", resourceType: "session", resourceId: session.sessionId }, rowsMatch(sessions, open!), at),
     db.update(sessions).set({ revokedAt: at }).where(open),
   ]);
 }

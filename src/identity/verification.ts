@@ -3,7 +3,8 @@
  * posted back. Verifying needs only the token (the link may be opened on another device); the
  * resend needs the signed-in, still unverified user and is throttled per address (429 beyond it).
  */
-import { and, eq, exists, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
+import { rowsMatch } from "../db/count-cap";
 import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import { runBatch } from "../db/client";
 import { users } from "../db/schema";
@@ -27,7 +28,7 @@ export async function verifyEmail(deps: AccountDeps, actor: AuditActor, token: s
       db,
       asUser,
       { action: "user.email_verified", resourceType: "user", resourceId: row.userId },
-      and(usable, exists(db.select({ id: users.id }).from(users).where(unverified)))!,
+      and(usable, rowsMatch(users, unverified!))!,
       at,
     ),
     db.update(users).set({ emailVerifiedAt: at, updatedAt: at }).where(and(unverified, usable)),

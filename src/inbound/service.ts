@@ -209,6 +209,9 @@ type Position = { receivedAt: number; id: string };
  */
 export const MAX_REQUEUES = 12;
 
+/** Stored, not processed and not given up on: the predicate of `livekit_events_unprocessed_idx`. */
+const inLine = and(isNull(livekitEvents.processedAt), isNull(livekitEvents.abandonedAt));
+
 /**
  * Unprocessed events not given up on, stored before `cutoff`, oldest first, after `after` (the
  * query's plan is tested).
@@ -219,8 +222,7 @@ export function unprocessedEventsQuery(db: Database, cutoff: number, after: Posi
     .from(livekitEvents)
     .where(
       and(
-        isNull(livekitEvents.processedAt),
-        isNull(livekitEvents.abandonedAt),
+        inLine,
         lt(livekitEvents.receivedAt, cutoff),
         after ? or(gt(livekitEvents.receivedAt, after.receivedAt), and(eq(livekitEvents.receivedAt, after.receivedAt), gt(livekitEvents.id, after.id))) : undefined,
       ),
@@ -238,7 +240,7 @@ export function oldestUnprocessedQuery(db: Database) {
   return db
     .select({ receivedAt: sql<number | null>`MIN(${livekitEvents.receivedAt})` })
     .from(livekitEvents)
-    .where(and(isNull(livekitEvents.processedAt), isNull(livekitEvents.abandonedAt)));
+    .where(inLine);
 }
 
 /**

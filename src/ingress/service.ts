@@ -4,13 +4,13 @@
  * LiveKit created the ingress; its stream key is kept encrypted (the tenant needs it back to
  * publish) and list/get answer from D1, kept current by webhooks (`events.ts`).
  */
-import { and, eq, exists, isNull, type SQL } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry, auditEntryWhen } from "../audit/record";
-import type { Database } from "../db/client";
 import { tenantOf, type Tenant } from "../authz/access";
 import { checkQuota } from "../billing/quota";
 import { recordOrUndo } from "../db/client";
+import { rowsMatch } from "../db/count-cap";
 import { ingresses } from "../db/schema";
 import type { Deps } from "../deps";
 import { assertPublicDestinations, destinationPolicy } from "../lib/private-address";
@@ -119,16 +119,12 @@ export async function getIngress(deps: Pick<Deps, "db" | "config">, projectId: s
 }
 
 /**
- * The record, still live in the project: the WHERE of a change to it and, through `stillLive`, the
- * guard of the change's audit entry (before it, in the same batch). A record deleted meanwhile (a
- * second delete, the deleted project's teardown) is neither changed nor audited again.
+ * The record, still live in the project: the WHERE of a change to it and (`rowsMatch`) the guard of
+ * the change's audit entry, before it in the same batch. A record deleted meanwhile (a second
+ * delete, the deleted project's teardown) is neither changed nor audited again.
  */
 function liveIngress(projectId: string, id: string): SQL {
   return and(eq(ingresses.id, id), eq(ingresses.projectId, projectId), isNull(ingresses.deletedAt))!;
-}
-
-function stillLive(db: Database, projectId: string, id: string): SQL {
-  return exists(db.select({ id: ingresses.id }).from(ingresses).where(liveIngress(projectId, id)));
 }
 
 /** Deletes the ingress in LiveKit (it stops accepting streams), then the record. */
@@ -153,7 +149,7 @@ export async function deleteIngress(deps: Pick<Deps, "db" | "config" | "logger">
         ...tenantOf(tenant),
         metadata: { ingress_id: row.ingressId, input_type: row.inputType, room: row.room },
       },
-      stillLive(db, tenant.projectId, row.id),
+      rowsMatch(ingresses, liveIngress(tenant.projectId, row.id)),
       at,
     ),
     db.update(ingresses).set({ deletedAt: at, updatedAt: at }).where(liveIngress(tenant.projectId, row.id)),
@@ -200,7 +196,7 @@ export async function updateIngress(
       db,
       actor,
       { action: "ingress.updated", resourceType: "ingress", resourceId: row.id, orgId: tenant.orgId, projectId: tenant.projectId, metadata: { ingress_id: row.ingressId, changed } },
-      stillLive(db, tenant.projectId, row.id),
+      rowsMatch(ingresses, liveIngress(tenant.projectId, row.id)),
       at,
     ),
     db

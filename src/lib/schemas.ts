@@ -4,13 +4,13 @@ import { z } from "@hono/zod-openapi";
 /** A human-facing name: any text (quotes, markup, emoji…), stored and returned byte for byte. */
 export const Name = z.string().min(1).max(200);
 
-/** RFC 3339 timestamp input (`2026-11-28T16:00:00Z`, offsets allowed). */
 /** The first instant RFC 3339 cannot write (its year has four digits). */
 const YEAR_10000 = Date.UTC(10000, 0, 1);
 
 /**
- * An RFC 3339 time with an offset. An offset can carry a time written as 9999-12-31 past the year
- * 9999 in UTC, which Pulse could then only answer as `+010000-…`: refused.
+ * RFC 3339 timestamp input (`2026-11-28T16:00:00Z`, offsets allowed). An offset can carry a time
+ * written as 9999-12-31 past the year 9999 in UTC, which Pulse could then only answer as
+ * `+010000-…`: refused.
  */
 export const Timestamp = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) < YEAR_10000, { error: "must be before the year 10000 (UTC)" });
 

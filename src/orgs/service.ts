@@ -1,7 +1,7 @@
 /** Organizations: create (the creator becomes owner), list the caller's, read, rename and delete. */
-import { and, eq, exists, isNull, type SQL } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import { auditEntryWhen, type AuditActor, type UserActor } from "../audit/record";
-import { belowCap, capReached, freeOrgsOwnedBy, insertWhen, rowWritten } from "../db/count-cap";
+import { belowCap, capReached, freeOrgsOwnedBy, insertWhen, rowsMatch, rowWritten } from "../db/count-cap";
 import { invitations, memberships, organizations, projects } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
@@ -53,20 +53,16 @@ export async function findOrg(deps: Pick<Deps, "db">, orgId: string): Promise<Or
   return org;
 }
 
-/** The org, not deleted: the WHERE of a change to it and (as `orgStillLive`) the guard of its audit entry, placed before it. */
+/** The org, not deleted: the WHERE of a change to it and (`rowsMatch`) the guard of its audit entry, placed before it. */
 function liveOrg(orgId: string): SQL {
   return and(eq(organizations.id, orgId), isNull(organizations.deletedAt))!;
-}
-
-function orgStillLive(db: Pick<Deps, "db">["db"], orgId: string): SQL {
-  return exists(db.select({ id: organizations.id }).from(organizations).where(liveOrg(orgId)));
 }
 
 export async function renameOrg(deps: Pick<Deps, "db">, actor: AuditActor, orgId: string, input: { name: string }): Promise<OrgRow> {
   const { db } = deps;
   const at = nowMs();
   const [, updated] = await db.batch([
-    auditEntryWhen(db, actor, { action: "org.updated", resourceType: "org", resourceId: orgId, orgId, metadata: { name: input.name } }, orgStillLive(db, orgId), at),
+    auditEntryWhen(db, actor, { action: "org.updated", resourceType: "org", resourceId: orgId, orgId, metadata: { name: input.name } }, rowsMatch(organizations, liveOrg(orgId)), at),
     db.update(organizations).set({ name: input.name, updatedAt: at }).where(liveOrg(orgId)).returning(),
   ]);
   const org = updated[0];
@@ -88,7 +84,7 @@ export async function deleteOrg(deps: Pick<Deps, "db" | "config" | "logger" | "l
     live.map((p) => p.id),
     at,
     [
-      auditEntryWhen(db, actor, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, orgStillLive(db, orgId), at),
+      auditEntryWhen(db, actor, { action: "org.deleted", resourceType: "org", resourceId: orgId, orgId }, rowsMatch(organizations, liveOrg(orgId)), at),
       db.update(invitations).set({ revokedAt: at }).where(and(eq(invitations.orgId, orgId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt))),
       db.update(organizations).set({ deletedAt: at, updatedAt: at }).where(liveOrg(orgId)),
     ],

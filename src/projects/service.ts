@@ -1,7 +1,7 @@
 /** Projects of an organization: create, list, rename and delete (with its cascade, `retire.ts`). */
-import { and, count, eq, exists, isNull, type SQL } from "drizzle-orm";
+import { and, count, eq, isNull, type SQL } from "drizzle-orm";
 import { auditEntryWhen, type AuditActor } from "../audit/record";
-import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
+import { belowCap, capReached, insertWhen, rowsMatch, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
 import { projects } from "../db/schema";
 import type { Deps } from "../deps";
@@ -40,13 +40,9 @@ export function listProjects(deps: Pick<Deps, "db">, orgId: string, request: Pag
   );
 }
 
-/** The project, not deleted: the WHERE of a change to it and (as `projectStillLive`) the guard of its audit entry, placed before it. */
+/** The project, not deleted: the WHERE of a change to it and (`rowsMatch`) the guard of its audit entry, placed before it. */
 function liveProject(projectId: string): SQL {
   return and(eq(projects.id, projectId), isNull(projects.deletedAt))!;
-}
-
-function projectStillLive(db: Pick<Deps, "db">["db"], projectId: string): SQL {
-  return exists(db.select({ id: projects.id }).from(projects).where(liveProject(projectId)));
 }
 
 export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, tenant: Tenant, input: { name: string }): Promise<ProjectRow> {
@@ -57,7 +53,7 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
       db,
       actor,
       { action: "project.updated", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant), metadata: { name: input.name } },
-      projectStillLive(db, tenant.projectId),
+      rowsMatch(projects, liveProject(tenant.projectId)),
       at,
     ),
     db.update(projects).set({ name: input.name, updatedAt: at }).where(liveProject(tenant.projectId)).returning(),
@@ -71,6 +67,6 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
 export async function retireProject(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, tenant: Tenant): Promise<void> {
   const at = nowMs();
   await retireProjects(deps, { projectId: tenant.projectId }, [tenant.projectId], at, [
-    auditEntryWhen(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, projectStillLive(deps.db, tenant.projectId), at),
+    auditEntryWhen(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, rowsMatch(projects, liveProject(tenant.projectId)), at),
   ]);
 }

@@ -4,11 +4,10 @@
  * one project (the caller has been authorized for it) and writes its audit entry in the same batch
  * as the change.
  */
-import { and, asc, count, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
-import type { Database } from "../db/client";
 import { auditEntry, auditEntryWhen } from "../audit/record";
-import { belowCap, capReached, insertWhen, rowWritten } from "../db/count-cap";
+import { belowCap, capReached, insertWhen, rowsMatch, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
 import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { Deps } from "../deps";
@@ -64,16 +63,12 @@ export async function findEndpoint(deps: Pick<Deps, "db">, projectId: string, en
 }
 
 /**
- * The endpoint, still live in the project: the WHERE of every change to it, and (as `stillLive`)
- * the guard of that change's audit entry, placed before it in the same batch. The endpoint was
- * found live before the batch; one deleted meanwhile is neither changed nor audited.
+ * The endpoint, still live in the project: the WHERE of every change to it, and (`rowsMatch`) the
+ * guard of that change's audit entry, placed before it in the same batch. The endpoint was found
+ * live before the batch; one deleted meanwhile is neither changed nor audited.
  */
 function liveEndpoint(projectId: string, endpointId: string): SQL {
   return and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.projectId, projectId), isNull(webhookEndpoints.deletedAt))!;
-}
-
-function stillLive(db: Database, projectId: string, endpointId: string): SQL {
-  return exists(db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(liveEndpoint(projectId, endpointId)));
 }
 
 async function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
@@ -160,7 +155,7 @@ export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
       db,
       actor,
       { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata },
-      stillLive(db, tenant.projectId, endpointId),
+      rowsMatch(webhookEndpoints, liveEndpoint(tenant.projectId, endpointId)),
       at,
     ),
     db.update(webhookEndpoints).set(changes).where(liveEndpoint(tenant.projectId, endpointId)).returning(),
@@ -179,7 +174,7 @@ export async function deleteEndpoint(deps: Pick<Deps, "db">, actor: AuditActor, 
       db,
       actor,
       { action: "webhook_endpoint.deleted", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { url_origin: urlOrigin(endpoint.url) } },
-      stillLive(db, tenant.projectId, endpointId),
+      rowsMatch(webhookEndpoints, liveEndpoint(tenant.projectId, endpointId)),
       at,
     ),
     db.update(webhookEndpoints).set({ deletedAt: at, enabled: false, updatedAt: at }).where(liveEndpoint(tenant.projectId, endpointId)).returning({ id: webhookEndpoints.id }),
@@ -202,7 +197,7 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "config">, ac
       db,
       actor,
       { action: "webhook_endpoint.secret_rotated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant) },
-      stillLive(db, tenant.projectId, endpointId),
+      rowsMatch(webhookEndpoints, liveEndpoint(tenant.projectId, endpointId)),
       at,
     ),
     db
