@@ -5,8 +5,11 @@
  * Answers are written as LiveKit's server writes them: snake_case field names with defaults.
  */
 import type { z } from "@hono/zod-openapi";
+import type { FieldList } from "@bufbuild/protobuf";
 import { zodIssuesToError } from "../lib/openapi";
+import { unstorableJson, type Unstorable } from "../lib/unstorable";
 import { invalidArgument, TwirpFailure } from "./errors";
+import { unstorableProtobuf } from "./wire-check";
 
 export type Encoding = "json" | "protobuf";
 
@@ -19,6 +22,7 @@ export interface LivekitMessage {
 /** What Pulse needs of a `@livekit/protocol` message class. */
 export interface LivekitMessageType<T extends LivekitMessage> {
   readonly typeName: string;
+  readonly fields: FieldList;
   fromJson(json: never, options?: { ignoreUnknownFields?: boolean }): T;
   fromBinary(bytes: Uint8Array): T;
 }
@@ -65,17 +69,29 @@ function tooLarge() {
 
 /**
  * Decodes a request. Unknown JSON fields are ignored, as LiveKit's server does: a newer SDK may
- * send fields this version does not know, and LiveKit accepts them.
+ * send fields this version does not know, and LiveKit accepts them. What the decoder would not
+ * keep as sent (a map key `__proto__`, text that is not valid Unicode) is refused by its path
+ * first, as the `/v1` API refuses it, instead of reaching LiveKit changed.
  */
 export function decodeRequest<T extends LivekitMessage>(type: LivekitMessageType<T>, encoding: Encoding, bytes: Uint8Array): T {
+  let message: T;
+  let refused: Unstorable | null;
   try {
-    if (encoding === "protobuf") return type.fromBinary(bytes);
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-    return type.fromJson((text.trim() === "" ? {} : JSON.parse(text)) as never, { ignoreUnknownFields: true });
+    if (encoding === "protobuf") {
+      refused = unstorableProtobuf(type as never, bytes);
+      message = type.fromBinary(bytes);
+    } else {
+      const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+      const json: unknown = text.trim() === "" ? {} : JSON.parse(text);
+      refused = unstorableJson(text, json);
+      message = type.fromJson(json as never, { ignoreUnknownFields: true });
+    }
   } catch (error) {
     const reason = error instanceof Error ? error.message.slice(0, 200) : "undecodable";
     throw new TwirpFailure("malformed", `The body is not a valid ${type.typeName} in ${encoding === "json" ? "JSON" : "protobuf"}: ${reason}`);
   }
+  if (refused) throw invalidArgument(`${refused.path}: ${refused.message}`);
+  return message;
 }
 
 export function encodeResponse(message: LivekitMessage, encoding: Encoding): { body: string | Uint8Array; contentType: string } {

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { readBounded } from "../lib/body";
 import { ApiError, validationFailed } from "../lib/errors";
 import { isApiPath } from "../lib/paths";
+import { unstorableJson } from "../lib/unstorable";
 
 /** Largest request body accepted (LiveKit webhooks and 64 KiB token metadata fit comfortably). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -46,41 +47,12 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   } catch {
     throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
-  // A key spelled `__proto__` is written literally or with a \u escape, and a lone surrogate only
-  // with one: only then is the value walked.
-  if (text.includes("__proto__") || text.includes("\\u")) {
-    const refused = unstorable(parsed);
-    if (refused) throw validationFailed(`Invalid request: ${refused.path}: ${refused.message}`, [refused]);
-  }
+  const refused = unstorableJson(text, parsed);
+  if (refused) throw validationFailed(`Invalid request: ${refused.path}: ${refused.message}`, [refused]);
   // Parsed once: validators' `c.req.json()` answers from the cache too.
   cache.json = Promise.resolve(parsed);
   await next();
 };
-
-/** A UTF-16 surrogate without its other half (JSON can carry one escaped, `"\ud800"`). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const PROTO_KEY = "the key __proto__ is not supported (a JavaScript object cannot hold it as data)";
-const NOT_UNICODE = "is not valid Unicode (it holds a lone UTF-16 surrogate, which UTF-8 cannot store)";
-
-/**
- * The first part of a parsed body Pulse could not keep as sent, or null: a `__proto__` key, which
- * JSON.parse keeps as an own key but schema parsing (zod's records) and any copy by assignment
- * drop, so a map such as participant attributes would lose that entry silently; and text with a
- * lone surrogate, which D1 and LiveKit (UTF-8) would store as U+FFFD. Both are refused by path.
- */
-function unstorable(value: unknown, path = ""): { path: string; message: string } | null {
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? { path: path || "(root)", message: NOT_UNICODE } : null;
-  if (value === null || typeof value !== "object") return null;
-  for (const key of Object.keys(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (key === "__proto__") return { path: at, message: PROTO_KEY };
-    if (LONE_SURROGATE.test(key)) return { path: at, message: NOT_UNICODE };
-    const inner = unstorable((value as Record<string, unknown>)[key], at);
-    if (inner) return inner;
-  }
-  return null;
-}
 
 const utf8 = new TextDecoder();
 

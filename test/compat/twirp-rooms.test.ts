@@ -4,7 +4,7 @@
  * every room it hears is namespaced).
  */
 import { env } from "cloudflare:workers";
-import { ListParticipantsRequest, ListParticipantsResponse, RoomCompositeEgressRequest, RoomEgress } from "@livekit/protocol";
+import { ListParticipantsRequest, ListParticipantsResponse, ParticipantInfo, RoomCompositeEgressRequest, RoomEgress, UpdateParticipantRequest } from "@livekit/protocol";
 import { AccessToken, DataPacket_Kind, RoomServiceClient, TrackSource } from "livekit-server-sdk";
 import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
@@ -220,5 +220,61 @@ describe("livekit.RoomService through Pulse with livekit-server-sdk's RoomServic
     const fromProto = ListParticipantsResponse.fromBinary(new Uint8Array(await asProto.arrayBuffer()));
     expect(fromProto.participants.map((p) => p.identity)).toEqual(["alice"]);
     expect(fromProto.equals(fromJson)).toBe(true);
+  });
+
+  it("refuses, by path and before LiveKit, what the decoder would change: a __proto__ map key, text that is not Unicode", async () => {
+    const { lk, project } = await tenantWithRoomClient();
+    await new RoomServiceClient(PULSE_HOST, lk.api_key, lk.api_secret).createRoom({ name: "keep" });
+    fake.join(wire(project.id, "keep"), { identity: "alice" });
+    const at = new AccessToken(lk.api_key, lk.api_secret, { ttl: "10m" });
+    at.addGrant({ roomAdmin: true, room: "keep" });
+    const token = await at.toJwt();
+    fake.calls.length = 0;
+    const update = (contentType: string, body: BodyInit) => twirp("livekit.RoomService/UpdateParticipant", { token, contentType, body });
+
+    // JSON: the key plainly or escaped, and a lone surrogate escaped.
+    for (const [body, path] of [
+      ['{"room":"keep","identity":"alice","attributes":{"seat":"3","__proto__":"x"}}', "attributes.__proto__"],
+      ['{"room":"keep","identity":"alice","attributes":{"\\u005f_proto__":"x"}}', "attributes.__proto__"],
+      ['{"room":"keep","identity":"alice","metadata":"half \\ud800"}', "metadata"],
+    ] as const) {
+      const res = await update("application/json", body);
+      const answer = (await res.json()) as { code: string; msg: string };
+      expect([res.status, answer.code]).toEqual([400, "invalid_argument"]);
+      expect(answer.msg).toContain(path);
+    }
+
+    // Protobuf: a map entry keyed __proto__ (same length as the key written, then swapped in the bytes),
+    // and a string that is not UTF-8, in the request and inside a nested message's map.
+    const bytes = (request: UpdateParticipantRequest, from: string, to: number[]) => {
+      const out = request.toBinary();
+      const needle = new TextEncoder().encode(from);
+      const i = out.findIndex((_, k) => needle.every((b, j) => out[k + j] === b));
+      expect(i).toBeGreaterThanOrEqual(0);
+      out.set(to, i);
+      return out;
+    };
+    const protoKey = [...new TextEncoder().encode("__proto__")];
+    const cases: [Uint8Array, string][] = [
+      [bytes(new UpdateParticipantRequest({ room: "keep", identity: "alice", attributes: { seat: "3", __protX__: "x" } }), "__protX__", protoKey), "attributes.__proto__"],
+      [bytes(new UpdateParticipantRequest({ room: "keep", identity: "alice", metadata: "ok?" }), "ok?", [0x6f, 0x6b, 0xff]), "metadata"],
+      [bytes(new UpdateParticipantRequest({ room: "keep", identity: "alice", attributes: { seat: "A3" } }), "A3", [0xc3, 0x28]), "attributes.seat"],
+    ];
+    for (const [body, path] of cases) {
+      const res = await update("application/protobuf", body);
+      const answer = (await res.json()) as { code: string; msg: string };
+      expect([res.status, answer.code]).toEqual([400, "invalid_argument"]);
+      expect(answer.msg).toContain(path);
+    }
+    expect(fake.callsTo("UpdateParticipant")).toEqual([]);
+
+    // Text that only mentions __proto__, and real non-ASCII, pass through unchanged in both encodings.
+    const fine = new UpdateParticipantRequest({ room: "keep", identity: "alice", metadata: "__proto__ \u00e9 \u{1f600}", attributes: { note: "__proto__" } });
+    const byJson = await update("application/json", fine.toJsonString());
+    const byProto = await update("application/protobuf", fine.toBinary());
+    expect([byJson.status, byProto.status]).toEqual([200, 200]);
+    const answered = ParticipantInfo.fromBinary(new Uint8Array(await byProto.arrayBuffer()));
+    expect([answered.metadata, answered.attributes]).toEqual(["__proto__ \u00e9 \u{1f600}", { note: "__proto__" }]);
+    expect(fake.callsTo("UpdateParticipant").map((c) => c.body.metadata)).toEqual(["__proto__ \u00e9 \u{1f600}", "__proto__ \u00e9 \u{1f600}"]);
   });
 });
