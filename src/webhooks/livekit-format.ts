@@ -19,8 +19,8 @@ const TOKEN_TTL_SECONDS = 300;
 
 /**
  * LiveKit's event as a tenant's LiveKit-format endpoint receives it: every room name the tenant's
- * own, and EgressInfo's echo of the start request (storage credentials, the namespaced room)
- * dropped. null when the event is not a WebhookEvent LiveKit's library can read.
+ * own, EgressInfo's echo of the start request (storage credentials, the namespaced room) and
+ * IngressInfo's stream key dropped. null when the event is not a WebhookEvent LiveKit's library can read.
  */
 export function livekitWebhookBody(raw: Record<string, unknown>, projectId: string): string | null {
   let event: WebhookEvent;
@@ -35,7 +35,12 @@ export function livekitWebhookBody(raw: Record<string, unknown>, projectId: stri
     event.egressInfo.roomName = own(event.egressInfo.roomName);
     event.egressInfo.request = { case: undefined };
   }
-  if (event.ingressInfo) event.ingressInfo.roomName = own(event.ingressInfo.roomName);
+  if (event.ingressInfo) {
+    event.ingressInfo.roomName = own(event.ingressInfo.roomName);
+    // A stream key lets anyone publish into the room: it is shown to admins alone and kept
+    // encrypted, while a message's body is stored as sent and shown in every member's delivery log.
+    event.ingressInfo.streamKey = "";
+  }
   return event.toJsonString();
 }
 

@@ -6,7 +6,7 @@ import { call, expectEnvelope } from "../support/api";
 import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
 import { deliverLivekitEvent } from "../support/livekit-webhook";
-import { auditActions } from "../support/team";
+import { auditActions, joinOrg } from "../support/team";
 import { consume, createEndpoint, fakeReceiver, messageRow, pendingLivekitMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -43,6 +43,31 @@ describe("webhook endpoints in LiveKit's format", () => {
     // Signed with the endpoint's LiveKit key, never the deployment's.
     await expect(new WebhookReceiver(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!).receive(received[0]!.body, received[0]!.headers.authorization)).rejects.toThrow();
     expect((await messageRow(message!.id)).status).toBe("delivered");
+  });
+
+  it("leave out an ingress's stream key: not sent, not stored, not in a viewer's delivery log", async () => {
+    const { project, org, user, lk, host, endpoint } = await livekitEndpoint();
+    const received = fakeReceiver(host, [200]);
+    const streamKey = "sk_publishIntoTheRoom42";
+    await deliverLivekitEvent({
+      event: "ingress_started",
+      ingressInfo: { ingressId: "IN_key1", streamKey, url: "rtmp://ingest.example.com/x", roomName: `${project.id}:stage`, inputType: "RTMP_INPUT", state: { status: "ENDPOINT_PUBLISHING" } },
+    });
+    const [message] = await messagesOf(endpoint.id);
+    expect(message!.event_type).toBe("ingress.started");
+    const stored = await env.DB.prepare("SELECT payload FROM webhook_messages WHERE id = ?").bind(message!.id).first<{ payload: string }>();
+    expect(stored!.payload).not.toContain(streamKey);
+    await consume(message!.id, 1);
+
+    const event = await new WebhookReceiver(lk.api_key, lk.api_secret).receive(received[0]!.body, received[0]!.headers.authorization);
+    expect([event.ingressInfo?.ingressId, event.ingressInfo?.roomName, event.ingressInfo?.url, event.ingressInfo?.streamKey]).toEqual(["IN_key1", "stage", "rtmp://ingest.example.com/x", ""]);
+    expect(received[0]!.body).not.toContain(streamKey);
+
+    const viewer = await joinOrg(user, org.id, "viewer");
+    const log = await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries`, { token: viewer.token });
+    expect(log.status).toBe(200);
+    expect(log.body.data).toHaveLength(1);
+    expect(log.text).not.toContain(streamKey);
   });
 
   it("sign every attempt afresh: a retry carries a new token for the same body, and it verifies", async () => {
