@@ -15,7 +15,7 @@ import { CreateProjectBody } from "../projects/schemas";
 import { retireProject, updateProject } from "../projects/service";
 import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
-import { issueMemberToken } from "../tokens/service";
+import { ADMIN_GRANTS, issueMemberToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
 import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
@@ -256,6 +256,8 @@ const GRANT_LABELS: Record<string, string> = {
 };
 const GRANTS = Object.entries(GRANT_LABELS).map(([value, label]) => ({ value, label }));
 const DEFAULT_GRANTS = ["can_publish", "can_subscribe", "can_publish_data"];
+/** The grants a member below admin may not hand out are not offered to them (the service refuses them too). */
+const grantsFor = (ctx: ProjectPage) => (ctx.may("room:write") ? GRANTS : GRANTS.filter((g) => !(ADMIN_GRANTS as readonly string[]).includes(g.value)));
 
 function PlaygroundPage(p: { c: DashContext; ctx: ProjectPage; values: Record<string, string | string[]>; errors?: FieldErrors; minted?: Minted }) {
   const { c, ctx, values } = p;
@@ -278,7 +280,7 @@ function PlaygroundPage(p: { c: DashContext; ctx: ProjectPage; values: Record<st
                 <Field label="Lifetime (seconds)" name="ttl" type="number" min="60" max="86400" value={text("ttl") ?? "3600"} error={e.ttl} />
               </div>
               <TextArea label="Metadata (optional)" name="metadata" value={text("metadata")} error={e.metadata} rows={2} />
-              <Checkboxes legend="Grants" name="grants" options={GRANTS} checked={list("grants")} error={e.grants} />
+              <Checkboxes legend="Grants" name="grants" options={grantsFor(ctx)} checked={list("grants")} error={e.grants} />
               <Checkboxes
                 legend="Allowed sources"
                 name="sources"
@@ -361,7 +363,7 @@ projectPages.post("/projects/:project_id/playground", async (c) => {
   });
   if (!parsed.ok) return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} errors={parsed.errors} />, 400);
   try {
-    const minted = await issueMemberToken(depsFor(c), ctx.tenant, audit(c), parsed.data);
+    const minted = await issueMemberToken(depsFor(c), { ...ctx.tenant, role: ctx.role }, audit(c), parsed.data);
     return page(c, <PlaygroundPage c={c} ctx={ctx} values={values} minted={minted} />);
   } catch (error) {
     const errors = formErrors(error);

@@ -5,6 +5,8 @@
  */
 import { auditEntry, type AuditActor } from "../audit/record";
 import type { Tenant } from "../authz/access";
+import { can, type Role } from "../authz/permissions";
+import { ApiError } from "../lib/errors";
 import { checkQuota } from "../billing/quota";
 import type { Deps } from "../deps";
 import { countTokenIssued, flushTokenUsage } from "./metering";
@@ -26,10 +28,31 @@ export async function issueToken(deps: Pick<Deps, "db" | "config" | "logger" | "
 }
 
 /**
- * A signed-in member minting a token from the dashboard (the playground): a person, not a server,
- * obtains a credential for a room, so it is audited (room and identity; never the token).
+ * Grants that hand the holder the room powers Pulse reserves for admins (`room:write`): a
+ * `room_admin` token may remove, mute and re-permission anyone in the room through LiveKit
+ * directly, unaudited, and a `hidden` one may listen unseen.
  */
-export async function issueMemberToken(deps: Pick<Deps, "db" | "config" | "logger" | "background">, tenant: Tenant, actor: AuditActor, request: TokenRequest) {
+export const ADMIN_GRANTS = ["room_admin", "hidden"] as const;
+
+/**
+ * A signed-in member minting a token from the dashboard (the playground): a person, not a server,
+ * obtains a credential for a room, so it is audited (room and identity; never the token). Below
+ * admin, the admin-only grants are refused by path (403) rather than handed out.
+ */
+export async function issueMemberToken(
+  deps: Pick<Deps, "db" | "config" | "logger" | "background">,
+  access: Tenant & { role: Role },
+  actor: AuditActor,
+  request: TokenRequest,
+) {
+  const reserved = ADMIN_GRANTS.filter((grant) => request.grants?.[grant] === true);
+  if (reserved.length > 0 && !can(access.role, "room:write")) {
+    const message = "takes the admin role: it gives the room powers (removing, muting, hiding) that admins hold";
+    throw new ApiError("forbidden", `Your role cannot mint ${reserved.join(" or ")} tokens.`, {
+      details: reserved.map((grant) => ({ path: `grants.${grant}`, message })),
+    });
+  }
+  const tenant: Tenant = { projectId: access.projectId, orgId: access.orgId };
   const minted = await issueToken(deps, tenant, request);
   await auditEntry(deps.db, actor, {
     action: "token.minted",

@@ -30,6 +30,14 @@ describe("what each role sees and may do in the dashboard", () => {
     expect(keys.html).not.toContain("/roll");
     const playground = await member.get(`/projects/${project.id}/playground`);
     expect(hasForm(playground.html, `/projects/${project.id}/playground`)).toBe(true);
+    // The admin-only grants are not offered to a member, and a forged one is refused.
+    expect(playground.html).toContain("Publish tracks");
+    expect(playground.html).not.toContain("Admin of this room");
+    expect(playground.html).not.toContain("Hidden participant");
+    const forged = await member.post(`/projects/${project.id}/playground`, { identity: "bob", room: "demo", ttl: "600", grants: ["room_admin"] }, { from: `/projects/${project.id}` });
+    expect(forged.status).toBe(403);
+    const admin = DashboardClient.signedIn((await joinOrg(owner, org.id, "admin")).token);
+    expect((await admin.get(`/projects/${project.id}/playground`)).html).toContain("Admin of this room");
     const minted = await member.post(`/projects/${project.id}/playground`, { identity: "bob", room: "demo", ttl: "600", grants: ["can_subscribe"] }, { from: `/projects/${project.id}` });
     expect(minted.status).toBe(200);
     expect(minted.html).toContain(`&quot;room&quot;: &quot;${project.id}:demo&quot;`);

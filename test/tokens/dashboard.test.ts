@@ -3,6 +3,7 @@ import { TokenVerifier } from "livekit-server-sdk";
 import { describe, expect, it } from "vitest";
 import { call, expectEnvelope } from "../support/api";
 import { createTenant, createUser } from "../support/factories";
+import { joinOrg } from "../support/team";
 
 describe("minting a token from the dashboard", () => {
   it("gives a member a LiveKit token for the project's own room, verified as LiveKit would", async () => {
@@ -29,6 +30,29 @@ describe("minting a token from the dashboard", () => {
     expectEnvelope(await call("POST", `/v1/projects/${project.id}/tokens`, { token: user.token, body: { identity: "x", room: "lobby", extra: 1 } }), 400, "validation_failed");
     const reserved = await call("POST", `/v1/projects/${project.id}/tokens`, { token: user.token, body: { identity: "x", room: "lobby", attributes: { "lk.agent.state": "idle" } } });
     expect(expectEnvelope(reserved, 400, "validation_failed").details).toEqual([{ path: "attributes.lk.agent.state", message: expect.stringContaining("reserved") }]);
+  });
+
+  it("keeps room_admin and hidden tokens to admins: a member is refused by path, nothing minted or audited", async () => {
+    const { user: owner, org, project } = await createTenant();
+    const member = await joinOrg(owner, org.id, "member");
+    const admin = await joinOrg(owner, org.id, "admin");
+    const mint = (token: string, grants: Record<string, boolean>) => call("POST", `/v1/projects/${project.id}/tokens`, { token, body: { identity: "x", room: "lobby", grants } });
+
+    const refused = expectEnvelope(await mint(member.token, { room_admin: true, hidden: true, can_publish: true }), 403, "forbidden");
+    expect(refused.details!.map((d: { path: string }) => d.path)).toEqual(["grants.room_admin", "grants.hidden"]);
+    expect(expectEnvelope(await mint(member.token, { hidden: true }), 403, "forbidden").details!.map((d: { path: string }) => d.path)).toEqual(["grants.hidden"]);
+    const minted = () => env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE project_id = ? AND action = 'token.minted'").bind(project.id).first<{ n: number }>();
+    expect((await minted())!.n).toBe(0);
+
+    // Saying false is not asking for them; admins and owners may.
+    expect((await mint(member.token, { room_admin: false, hidden: false })).status).toBe(201);
+    for (const token of [admin.token, owner.token]) {
+      const res = await mint(token, { room_admin: true, hidden: true });
+      expect(res.status).toBe(201);
+      const claims = await new TokenVerifier(env.LIVEKIT_API_KEY!, env.LIVEKIT_API_SECRET!).verify(res.body.token);
+      expect(claims.video).toMatchObject({ roomAdmin: true, hidden: true, room: `${project.id}:lobby` });
+    }
+    expect((await minted())!.n).toBe(3);
   });
 
   it("counts the token as usage of the project", async () => {
