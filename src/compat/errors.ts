@@ -4,6 +4,7 @@
  * turn into their `TwirpError`. Everything inside Pulse still throws the one `ApiError`; this
  * module maps it once, at the edge, the way `errorBody()` does for `/v1/*`.
  */
+import type { Context } from "hono";
 import { ApiError, type ErrorCode } from "../lib/errors";
 import { TwirpError as UpstreamTwirpError } from "../livekit/twirp";
 
@@ -74,11 +75,16 @@ export function toTwirpFailure(error: ApiError): TwirpFailure {
   return new TwirpFailure(CODE_FOR[error.code], message, headers);
 }
 
-export function twirpErrorResponse(failure: TwirpFailure, requestId: string): Response {
+/**
+ * The failure as the request's answer, through the context so the headers set before it failed
+ * (the project's `RateLimit-Policy`/`RateLimit`) stay on it, as on every limited answer.
+ */
+export function twirpErrorResponse(c: Context, failure: TwirpFailure, requestId: string): Response {
   // LiveKit's SDKs read the body only when the Content-Type is exactly application/json.
-  return new Response(JSON.stringify({ code: failure.code, msg: failure.message, meta: { request_id: requestId } }), {
-    status: TWIRP_STATUS[failure.code],
-    headers: { ...failure.headers, "Content-Type": "application/json", "X-Request-Id": requestId },
+  return c.body(JSON.stringify({ code: failure.code, msg: failure.message, meta: { request_id: requestId } }), TWIRP_STATUS[failure.code], {
+    ...failure.headers,
+    "Content-Type": "application/json",
+    "X-Request-Id": requestId,
   });
 }
 

@@ -65,13 +65,13 @@ twirpRoutes.all("/twirp/*", (c) => {
 
 twirpRoutes.onError((err, c: Context<AppEnv>) => {
   const requestId = c.var.requestId ?? newId("request");
-  if (err instanceof TwirpFailure) return twirpErrorResponse(err, requestId);
-  if (err instanceof ApiError) return twirpErrorResponse(toTwirpFailure(err), requestId);
+  if (err instanceof TwirpFailure) return twirpErrorResponse(c, err, requestId);
+  if (err instanceof ApiError) return twirpErrorResponse(c, toTwirpFailure(err), requestId);
   const logger = c.var.logger ?? createLogger({ request_id: requestId });
   if (err instanceof ConfigError) {
     logger.error("config_invalid", { variable: err.variable, error_message: err.message });
-    return twirpErrorResponse(new TwirpFailure("internal", "The service is misconfigured. The operators have been told."), requestId);
+    return twirpErrorResponse(c, new TwirpFailure("internal", "The service is misconfigured. The operators have been told."), requestId);
   }
   logger.error("unhandled_error", { route: c.req.routePath, ...describeError(err) });
-  return twirpErrorResponse(new TwirpFailure("internal", "Something went wrong on our side. Quote the request id if you contact support."), requestId);
+  return twirpErrorResponse(c, new TwirpFailure("internal", "Something went wrong on our side. Quote the request id if you contact support."), requestId);
 });

@@ -139,12 +139,17 @@ describe("the Twirp API's limits", () => {
     await env.DB.prepare("UPDATE projects SET rate_limit_per_min = 2 WHERE id = ?").bind(project.id).run();
     const lk = await createLivekitKey(user, project.id);
     const token = await tokenFor(lk.api_key, lk.api_secret, { roomRecord: true });
-    const list = () => twirp("livekit.Egress/ListEgress", { token, contentType: "application/json", body: "{}" });
-    expect((await list()).status).toBe(200);
-    expect((await list()).status).toBe(200);
+    const list = (body = "{}") => twirp("livekit.Egress/ListEgress", { token, contentType: "application/json", body });
+    const ok = await list();
+    expect([ok.status, ok.headers.get("RateLimit-Policy"), ok.headers.get("RateLimit")]).toEqual([200, '"project";q=2;w=60', expect.stringMatching(/^"project";r=1;t=\d+$/)]);
+    // A limited request that then fails still says where the caller stands, as on the REST API.
+    const failed = await list('{"roomName": 12}');
+    await expectTwirpError(failed, 400, "malformed");
+    expect([failed.headers.get("RateLimit-Policy"), failed.headers.get("RateLimit")]).toEqual(['"project";q=2;w=60', expect.stringMatching(/^"project";r=0;t=\d+$/)]);
     const limited = await list();
     await expectTwirpError(limited, 429, "resource_exhausted");
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(limited.headers.get("RateLimit-Policy")).toBe('"project";q=2;w=60');
   });
 
   it("applies the plan's quota: resource_exhausted before LiveKit hears of it", async () => {
