@@ -28,7 +28,7 @@ import { egressRoutes } from "./egress/routes";
 import { accountRoutes } from "./identity/account-routes";
 import { identityRoutes } from "./identity/routes";
 import { ingressRoutes } from "./ingress/routes";
-import { mailRoutes } from "./mail/routes";
+import { developmentOnly, mailRoutes } from "./mail/routes";
 import { invitationRoutes } from "./invitations/routes";
 import { memberRoutes } from "./members/routes";
 import { orgRoutes } from "./orgs/routes";
@@ -75,6 +75,8 @@ export function createApp() {
   app.use("*", withConfig);
   app.use("*", cors);
   app.use("*", httpsOnly);
+  // Development helpers do not exist in production: 404 before anything could tell otherwise.
+  app.use("/v1/dev/*", developmentOnly);
   app.use("*", jsonBody);
   app.use("*", methodNotAllowed({
     app,

@@ -1,10 +1,12 @@
 /**
  * `GET /v1/dev/mailbox?to=<email>`: the `log` provider's messages to one address, newest first,
  * so people running Pulse locally (and the tests) can follow verification, reset and invitation
- * links. It exists only with PULSE_ENV=development; in production it answers exactly like an
- * unknown route.
+ * links. It exists only outside production: there `developmentOnly` answers every method on
+ * `/v1/dev/*` exactly like an unknown route, before the query is checked or the method matched,
+ * so nothing tells the route is there.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { mailOutbox } from "../db/schema";
 import { toIso } from "../lib/clock";
@@ -12,8 +14,15 @@ import { normalizeEmail } from "../lib/email";
 import { ApiError } from "../lib/errors";
 import { errorResponses, jsonContent } from "../lib/openapi";
 import { createRouter } from "../router";
+import type { AppEnv } from "../env";
 
 export const mailRoutes = createRouter();
+
+/** Mounted by the app on `/v1/dev/*` ahead of the body rules and the 405 check. */
+export const developmentOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.var.config.isProduction) throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  await next();
+};
 
 const MAILBOX_LIMIT = 50;
 
@@ -34,7 +43,6 @@ mailRoutes.openapi(
     responses: { 200: jsonContent(z.object({ data: z.array(MailSchema) }), "Messages"), 400: errorResponses[400], 404: errorResponses[404] },
   }),
   async (c) => {
-    if (c.var.config.isProduction) throw new ApiError("not_found", `No route for GET ${new URL(c.req.url).pathname}.`);
     const { to } = c.req.valid("query");
     const rows = await c.var.db
       .select()

@@ -121,6 +121,16 @@ describe("the log provider and the dev mailbox", () => {
     const [a, b] = [(await mailbox.json()) as any, (await unknown.json()) as any];
     expect(a.error.code).toBe("not_found");
     expect(a.error.message).toBe(b.error.message.replace("/v1/dev/nothing-here", "/v1/dev/mailbox"));
+    // Nor does a bad query or another method give it away (400 and 405 would).
+    for (const request of [
+      new Request("https://pulse.test/v1/dev/mailbox"),
+      new Request("https://pulse.test/v1/dev/mailbox?to=not-an-address"),
+      new Request("https://pulse.test/v1/dev/mailbox", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }),
+      new Request("https://pulse.test/v1/dev/mailbox", { method: "DELETE" }),
+    ]) {
+      const res = await fetchWithEnv(PRODUCTION, request);
+      expect([request.method, res.status, ((await res.json()) as any).error.code]).toEqual([request.method, 404, "not_found"]);
+    }
   });
 
   it("requires a valid to address", async () => {
