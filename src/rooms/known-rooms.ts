@@ -67,12 +67,12 @@ export function pruneRooms(db: Database, projectId: string, names: string[], see
     .then(() => undefined);
 }
 
-/** Room-list cursors: the last name returned, opaque to clients. */
-export function encodeRoomCursor(name: string): string {
+/** Cursors of lists ordered by a name (rooms, a room's participants by identity): the last one returned, opaque to clients. */
+export function encodeNameCursor(name: string): string {
   return bytesToBase64Url(new TextEncoder().encode(name));
 }
 
-export function decodeRoomCursor(cursor: string): string {
+export function decodeNameCursor(cursor: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlToBytes(cursor));
   } catch {

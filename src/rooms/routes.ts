@@ -137,10 +137,13 @@ function register(router: Router, s: Surface) {
     },
   );
   on(
-    def("get", "/{room}/participants", "A room's live participants", { params: roomParams }, { 200: jsonContent(listOf(ParticipantSchema), "Participants") }),
+    def("get", "/{room}/participants", "A room's live participants, by identity", { params: roomParams, query: ListQuery }, {
+      200: jsonContent(listOf(ParticipantSchema), "Participants"),
+    }),
     async (c) => {
       const { deps, project } = roomContext(c);
-      return c.json({ data: (await rooms.listParticipants(deps, project, room(c))).map(serializeParticipant), next_cursor: null }, 200);
+      const page = await rooms.pageParticipants(deps, project, room(c), query<{ limit: number; cursor?: string }>(c));
+      return c.json({ data: page.participants.map(serializeParticipant), next_cursor: page.next_cursor }, 200);
     },
   );
   on(

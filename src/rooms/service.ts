@@ -22,7 +22,7 @@ import * as livekit from "../livekit/room-service";
 import type { LivekitParticipant, LivekitRoom, LivekitTrack, PermissionRequest } from "../livekit/room-service";
 import { MAX_ROOM_NAME_LENGTH, namespacedRoom, roomOfProject } from "../livekit/rooms";
 import { TwirpError } from "../livekit/twirp";
-import { candidateRooms, decodeRoomCursor, encodeRoomCursor, forgetRoom, pruneRooms, rememberRooms } from "./known-rooms";
+import { candidateRooms, decodeNameCursor, encodeNameCursor, forgetRoom, pruneRooms, rememberRooms } from "./known-rooms";
 import { decodedLength, type CreateRoomBody, type PermissionBody, type SendDataBody, type UpdateParticipantBody } from "./schemas";
 import type { z } from "@hono/zod-openapi";
 
@@ -114,7 +114,7 @@ export async function createRoom(deps: RoomDeps, project: RoomProject, actor: Au
 }
 
 export async function listRooms(deps: RoomDeps, project: RoomProject, query: { limit: number; cursor?: string }): Promise<{ rooms: TenantRoom[]; next_cursor: string | null }> {
-  const after = query.cursor ? decodeRoomCursor(query.cursor) : null;
+  const after = query.cursor ? decodeNameCursor(query.cursor) : null;
   const checkedAt = nowMs();
   const candidates = await candidateRooms(deps.db, project.projectId, after, query.limit + 1);
   const pageNames = candidates.slice(0, query.limit);
@@ -128,7 +128,7 @@ export async function listRooms(deps: RoomDeps, project: RoomProject, query: { l
   const listed = new Set(rooms.map((d) => d.name));
   await pruneRooms(deps.db, project.projectId, pageNames.filter((c) => !listed.has(c.name)).map((c) => c.name), checkedAt - FORGET_AFTER_MS);
   const last = pageNames[pageNames.length - 1];
-  return { rooms, next_cursor: candidates.length > query.limit && last ? encodeRoomCursor(last.name) : null };
+  return { rooms, next_cursor: candidates.length > query.limit && last ? encodeNameCursor(last.name) : null };
 }
 
 export async function getRoom(deps: RoomDeps, project: RoomProject, room: string) {
@@ -149,8 +149,29 @@ export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: Au
   await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, "room.deleted", room, {}, at)]);
 }
 
+/** Every live participant of the room, in LiveKit's order (LiveKit's own ListParticipants does not page). */
 export function listParticipants(deps: RoomDeps, project: RoomProject, room: string): Promise<LivekitParticipant[]> {
   return orNotFound("Room", livekit.listParticipants(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
+}
+
+/**
+ * One page of the room's live participants by identity, as the API's lists page: identities are
+ * unique in a room and stable while a participant stays, so a participant who joins or leaves
+ * between pages never shifts the others.
+ */
+export async function pageParticipants(
+  deps: RoomDeps,
+  project: RoomProject,
+  room: string,
+  query: { limit: number; cursor?: string },
+): Promise<{ participants: LivekitParticipant[]; next_cursor: string | null }> {
+  const after = query.cursor ? decodeNameCursor(query.cursor) : null;
+  const sorted = (await listParticipants(deps, project, room))
+    .filter((p) => after === null || p.identity > after)
+    .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+  const participants = sorted.slice(0, query.limit);
+  const last = participants[participants.length - 1];
+  return { participants, next_cursor: sorted.length > query.limit && last ? encodeNameCursor(last.identity) : null };
 }
 
 export function getParticipant(deps: RoomDeps, project: RoomProject, room: string, identity: string): Promise<LivekitParticipant> {

@@ -62,6 +62,29 @@ describe("rooms through LiveKit's RoomService", () => {
     expectEnvelope(await call("GET", "/v1/rooms?cursor=%%%", { token: t.key.secret }), 400, "validation_failed");
   });
 
+  it("pages a room's participants by identity with ?limit and ?cursor, and refuses limits outside 1..100", async () => {
+    const t = await createTenant();
+    const key = { token: t.key.secret };
+    expect((await call("POST", "/v1/rooms", { ...key, body: { name: "hall" } })).status).toBe(201);
+    const identities = Array.from({ length: 23 }, (_, i) => `p${String(i).padStart(2, "0")}`);
+    for (const identity of [...identities].reverse()) await join(livekit, t.project.id, "hall", { identity });
+
+    const first = await call("GET", "/v1/rooms/hall/participants", key);
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.data.map((p: any) => p.identity)).toEqual(identities.slice(0, 20));
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    // Someone before the cursor leaving does not shift the next page.
+    livekit.rooms.get(wire(t.project.id, "hall"))!.participants.delete("p03");
+    const rest = await call("GET", `/v1/rooms/hall/participants?cursor=${first.body.next_cursor}`, key);
+    expect([rest.body.data.map((p: any) => p.identity), rest.body.next_cursor]).toEqual([identities.slice(20), null]);
+    const small = await call("GET", "/v1/rooms/hall/participants?limit=2", key);
+    expect(small.body.data.map((p: any) => p.identity)).toEqual(["p00", "p01"]);
+
+    for (const bad of ["limit=0", "limit=101", "limit=x", "cursor=%%%"]) {
+      expectEnvelope(await call("GET", `/v1/rooms/hall/participants?${bad}`, key), 400, "validation_failed");
+    }
+  });
+
   it("forgets a full page of rooms LiveKit ended while their room_finished was lost, in one statement D1 accepts", async () => {
     const t = await createTenant();
     // 100 names LiveKit no longer has, last seen an hour ago (a recursive CTE: no bound list).
