@@ -44,6 +44,10 @@ export const CreateWebhookBody = z
   })
   .openapi("CreateWebhookEndpoint");
 
+/**
+ * `format` and `livekit_key_id` are fixed at creation: a waiting message's body was written in the
+ * endpoint's format, and each attempt signs it that way, so switching means a new endpoint.
+ */
 export const UpdateWebhookBody = z
   .strictObject({
     url: Url.optional(),

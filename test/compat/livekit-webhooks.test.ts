@@ -138,5 +138,12 @@ describe("webhook endpoints in LiveKit's format", () => {
     expectEnvelope(await call("POST", path, { token: a.user.token, body: { url, livekit_key_id: theirs.id } }), 400, "validation_failed");
     const standard = await call("POST", path, { token: a.user.token, body: { url } });
     expect(standard.body).toMatchObject({ format: "standard", livekit_key_id: null });
+    // The format is fixed at creation (waiting messages are written in it): a PATCH naming it is refused, nothing changed.
+    const ours = await createLivekitKey(a.user, a.project.id);
+    for (const body of [{ format: "livekit", livekit_key_id: ours.id }, { format: "standard" }]) {
+      const refused = expectEnvelope(await call("PATCH", `${path}/${standard.body.id}`, { token: a.user.token, body }), 400, "validation_failed");
+      expect(refused.message).toContain("format");
+    }
+    expect((await call("GET", `${path}/${standard.body.id}`, { token: a.user.token })).body).toMatchObject({ format: "standard", livekit_key_id: null });
   });
 });
