@@ -10,11 +10,12 @@
  * deletion is announced to the project's rate-limiter object first, which every Twirp request
  * consults, so a deleted key stops working everywhere at once.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { announceRevokedKeys } from "../api-keys/revocation";
 import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import type { Config } from "../config";
 import { runBatch, type Database } from "../db/client";
+import { rowsMatch } from "../db/count-cap";
 import type { Deps } from "../deps";
 import { livekitKeys, organizations, projects, webhookEndpoints } from "../db/schema";
 import { nowMs } from "../lib/clock";
@@ -125,7 +126,9 @@ export async function deleteLivekitKey(
   await announceRevokedKeys(deps, project.projectId, [await livekitKeyCredential(row.apiKey)]);
   forgetLivekitKey(row.apiKey);
   const at = nowMs();
-  const live = sql`EXISTS (SELECT 1 FROM livekit_keys WHERE id = ${row.id} AND deleted_at IS NULL)`;
+  const liveKey = and(eq(livekitKeys.id, row.id), isNull(livekitKeys.deletedAt))!;
+  // Everything in the batch happens only while the key is live: a second delete changes and audits nothing.
+  const live = rowsMatch(livekitKeys, liveKey);
   // Endpoints signing with this key cannot be delivered any more: they are disabled with it.
   const signing = await db
     .select({ id: webhookEndpoints.id })
@@ -168,7 +171,7 @@ export async function deleteLivekitKey(
       live,
       at,
     ),
-    db.update(livekitKeys).set({ deletedAt: at }).where(and(eq(livekitKeys.id, row.id), isNull(livekitKeys.deletedAt))),
+    db.update(livekitKeys).set({ deletedAt: at }).where(liveKey),
   ]);
 }
 
