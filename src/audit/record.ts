@@ -3,6 +3,7 @@
  * change and its record commit or fail together; nothing here writes on its own.
  */
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Context } from "hono";
 import type { BatchItem, Database } from "../db/client";
 import { auditLogs } from "../db/schema";
@@ -82,6 +83,33 @@ function auditRow(actor: AuditActor, event: AuditEvent, at: number): typeof audi
 
 export function auditEntry(db: Database, actor: AuditActor, event: AuditEvent, at = nowMs()): BatchItem {
   return db.insert(auditLogs).values(auditRow(actor, event, at));
+}
+
+/**
+ * One entry per row `rows.where` selects in `rows.table` (INSERT … SELECT … FROM), for a change
+ * that takes a set of rows in one statement, such as a deletion cascade revoking every key of a
+ * project: put it BEFORE that change in the same batch with the same `where`, so each row the
+ * change takes has its own entry, and a row already taken (by an earlier change) has none. The
+ * entry's ids are drawn in SQL (`aud_` + 22 random hex digits, within the ids' alphabet).
+ * `rows.metadata` is SQL building the JSON object; it is not scrubbed, so it must name no secret.
+ */
+export function auditEntriesForRows(
+  db: Database,
+  actor: AuditActor,
+  event: Pick<AuditEvent, "action" | "resourceType">,
+  rows: { table: SQLiteTable; where: SQL; resourceId: SQLiteColumn; orgId: SQLiteColumn; projectId: SQLiteColumn; metadata: SQL },
+  at = nowMs(),
+): BatchItem {
+  const row = auditRow(actor, { ...event, resourceId: null }, at) as Record<string, unknown>;
+  const fromRows: Record<string, SQL> = {
+    id: sql`'aud_' || hex(randomblob(11))`,
+    orgId: sql`${rows.orgId}`,
+    projectId: sql`${rows.projectId}`,
+    resourceId: sql`${rows.resourceId}`,
+    metadata: rows.metadata,
+  };
+  const values = Object.keys(getTableColumns(auditLogs)).map((key) => fromRows[key] ?? sql`${row[key] ?? null}`);
+  return db.insert(auditLogs).select(sql`SELECT ${sql.join(values, sql`, `)} FROM ${rows.table} WHERE ${rows.where}`);
 }
 
 /**

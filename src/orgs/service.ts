@@ -80,6 +80,7 @@ export async function deleteOrg(deps: Pick<Deps, "db" | "config" | "logger" | "l
   const at = nowMs();
   await retireProjects(
     deps,
+    actor,
     { orgId },
     live.map((p) => p.id),
     at,

@@ -66,7 +66,7 @@ export async function updateProject(deps: Pick<Deps, "db">, actor: AuditActor, t
 /** Deletes the project: its keys stop working, its endpoints stop delivering, its LiveKit egresses and ingresses end. */
 export async function retireProject(deps: Pick<Deps, "db" | "config" | "logger" | "limiter" | "background">, actor: AuditActor, tenant: Tenant): Promise<void> {
   const at = nowMs();
-  await retireProjects(deps, { projectId: tenant.projectId }, [tenant.projectId], at, [
+  await retireProjects(deps, actor, { projectId: tenant.projectId }, [tenant.projectId], at, [
     auditEntryWhen(deps.db, actor, { action: "project.deleted", resourceType: "project", resourceId: tenant.projectId, ...tenantOf(tenant) }, rowsMatch(projects, liveProject(tenant.projectId)), at),
   ]);
 }
