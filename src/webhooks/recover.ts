@@ -1,13 +1,14 @@
 /**
  * Recover: re-send every failed message of one endpoint created in [since, until] (until = when
  * recovery was asked for, so messages failing again later are not picked up twice). The request
- * re-queues the first batch itself, audited in the same db.batch() as that change; when there may be
- * more, it hands a continuation (the keyset cursor of the last message re-queued) to the queue,
- * and each continuation re-queues one more bounded batch and hands on the next. The work scales
- * with the backlog, a batch at a time, with no fixed cap and no request that runs long.
+ * re-queues the first batch itself; when there may be more, it hands a continuation (the keyset
+ * cursor of the last message re-queued, and who asked) to the queue, and each continuation
+ * re-queues one more bounded batch and hands on the next. The work scales with the backlog, a
+ * batch at a time, with no fixed cap and no request that runs long. Every step is audited in the
+ * db.batch() of its change, listing the messages it re-queued, as the asker.
  */
 import { and, asc, eq, gt, gte, inArray, isNull, lte, or, sql } from "drizzle-orm";
-import { auditEntry, type AuditActor } from "../audit/record";
+import { auditEntryWhen, SYSTEM_ACTOR, type AuditActor } from "../audit/record";
 import { tenantOf, type Tenant } from "../authz/access";
 import { createDb, type Database } from "../db/client";
 import { webhookEndpoints, webhookMessages } from "../db/schema";
@@ -32,6 +33,8 @@ export interface RecoverJob {
   /** The last message re-queued so far (created_at, id): the next step starts after it. */
   after: { created_at: number; id: string };
   batch_size: number;
+  /** Who asked for the recovery: each continuation's audit entry names them (absent in jobs queued before it was carried). */
+  actor?: AuditActor;
 }
 
 export function isRecoverJob(body: unknown): body is RecoverJob {
@@ -46,10 +49,11 @@ export interface Step {
   until: number;
   after: RecoverJob["after"] | null;
   batchSize: number;
+  actor: AuditActor;
 }
 
 /** The ids of the next batch of failed messages of the step's window, oldest first (the partial index's order). */
-export function nextFailedQuery(db: Database, step: Step) {
+export function nextFailedQuery(db: Database, step: Omit<Step, "actor">) {
   const { after } = step;
   return db
     .select({ id: webhookMessages.id })
@@ -70,15 +74,35 @@ export function nextFailedQuery(db: Database, step: Step) {
 }
 
 /**
- * One statement that puts the next batch back to pending: the batch is chosen inside the UPDATE
- * (no id list, so no bound-parameter limit, and nothing changes between choosing and writing).
+ * One step: the next batch back to pending, and its audit entry placed before it. The batch is
+ * chosen inside the UPDATE (no id list, so no bound-parameter limit, and nothing changes between
+ * choosing and writing), and the entry lists the same pick, so it names exactly the messages the
+ * step re-queued. The request's step is always recorded (a recovery that found nothing was still
+ * asked for); a continuation's only when it re-queued something.
  */
-function requeueNextBatch(db: Database, step: Step, at: number) {
-  return db
-    .update(webhookMessages)
-    .set({ status: "pending", nextAttemptAt: at })
-    .where(and(inArray(webhookMessages.id, nextFailedQuery(db, step)), sql`${webhookMessages.status} = 'failed'`))
-    .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts, createdAt: webhookMessages.createdAt });
+async function requeueNextBatch(db: Database, step: Step, at: number, tenant: Tenant, first: boolean): Promise<Requeued> {
+  const pick = nextFailedQuery(db, step);
+  const [, requeued] = await db.batch([
+    auditEntryWhen(
+      db,
+      step.actor,
+      {
+        action: first ? "webhook_endpoint.recovered" : "webhook_endpoint.recovery_continued",
+        resourceType: "webhook_endpoint",
+        resourceId: step.endpointId,
+        ...tenantOf(tenant),
+      },
+      first ? sql`1` : sql`EXISTS ${pick}`,
+      at,
+      sql`json_object('since', ${toIso(step.since)}, 'until', ${toIso(step.until)}, 'message_ids', (SELECT json_group_array(picked.id) FROM ${pick} AS picked))`,
+    ),
+    db
+      .update(webhookMessages)
+      .set({ status: "pending", nextAttemptAt: at })
+      .where(and(inArray(webhookMessages.id, pick), sql`${webhookMessages.status} = 'failed'`))
+      .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts, createdAt: webhookMessages.createdAt }),
+  ]);
+  return requeued;
 }
 
 type Requeued = { id: string; attempts: number; createdAt: number }[];
@@ -97,6 +121,7 @@ async function handOn(queue: Queue<unknown>, step: Step, requeued: Requeued) {
     until: step.until,
     after: { created_at: last.createdAt, id: last.id },
     batch_size: step.batchSize,
+    actor: step.actor,
   };
   await queue.send(job, { contentType: "json" });
   return true;
@@ -120,17 +145,8 @@ export async function recoverFailedMessages(
   if (Number.isNaN(since) || since > at) {
     throw validationFailed("Invalid request: since: must be a time in the past", [{ path: "since", message: "Must be a time in the past" }]);
   }
-  const { db } = deps;
-  const step: Step = { projectId: tenant.projectId, endpointId, since, until: at, after: null, batchSize: options.batchSize ?? RECOVER_BATCH_SIZE };
-  const [requeued] = await db.batch([
-    requeueNextBatch(db, step, at),
-    auditEntry(
-      db,
-      actor,
-      { action: "webhook_endpoint.recovered", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata: { since: toIso(since), until: toIso(at) } },
-      at,
-    ),
-  ]);
+  const step: Step = { projectId: tenant.projectId, endpointId, since, until: at, after: null, batchSize: options.batchSize ?? RECOVER_BATCH_SIZE, actor };
+  const requeued = await requeueNextBatch(deps.db, step, at, tenant, true);
   const more = await handOn(deps.queue, step, requeued);
   return { endpoint_id: endpointId, since: toIso(since), until: toIso(at), queued: requeued.length, more };
 }
@@ -138,13 +154,22 @@ export async function recoverFailedMessages(
 /** One continuation: the next batch, unless the endpoint was disabled or deleted meanwhile. */
 async function continueRecovery(db: Database, queue: Queue<unknown>, job: RecoverJob): Promise<void> {
   const endpoint = await db
-    .select({ id: webhookEndpoints.id })
+    .select({ orgId: webhookEndpoints.orgId })
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.id, job.endpoint_id), eq(webhookEndpoints.projectId, job.project_id), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
     .get();
   if (!endpoint) return;
-  const step: Step = { projectId: job.project_id, endpointId: job.endpoint_id, since: job.since, until: job.until, after: job.after, batchSize: job.batch_size };
-  await handOn(queue, step, await requeueNextBatch(db, step, nowMs()));
+  const step: Step = {
+    projectId: job.project_id,
+    endpointId: job.endpoint_id,
+    since: job.since,
+    until: job.until,
+    after: job.after,
+    batchSize: job.batch_size,
+    actor: job.actor ?? SYSTEM_ACTOR,
+  };
+  const tenant: Tenant = { projectId: job.project_id, orgId: endpoint.orgId };
+  await handOn(queue, step, await requeueNextBatch(db, step, nowMs(), tenant, false));
 }
 
 /**

@@ -62,6 +62,7 @@ describe("webhook recover", () => {
     const audit = await call("GET", `/v1/orgs/${org.id}/audit-logs?resource_id=${endpoint.id}&action=webhook_endpoint.recovered`, { token: user.token });
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0]).toMatchObject({ actor_id: user.id, metadata: { since: res.body.since, until: res.body.until } });
+    expect([...audit.body.data[0].metadata.message_ids].sort()).toEqual([...recent].sort());
   });
 
   it("works through a backlog larger than one batch by continuing through the queue, up to the time it was asked", async () => {
@@ -82,6 +83,17 @@ describe("webhook recover", () => {
     await waitDelivered(backlog);
     // A message created after the recovery was asked for is not part of it.
     expect(await messageRow(later)).toMatchObject({ status: "failed" });
+
+    // Each step is audited as the asker, listing what it re-queued: together, the backlog once.
+    const { results } = await env.DB.prepare("SELECT action, actor_id, metadata FROM audit_logs WHERE resource_id = ? ORDER BY action = 'webhook_endpoint.recovered' DESC, created_at")
+      .bind(endpoint.id)
+      .all<{ action: string; actor_id: string; metadata: string }>();
+    const steps = results.filter((r) => r.action.startsWith("webhook_endpoint.recover"));
+    expect(steps.map((r) => r.action)).toEqual(["webhook_endpoint.recovered", ...Array(3).fill("webhook_endpoint.recovery_continued")]);
+    expect(steps.every((r) => r.actor_id === user.id)).toBe(true);
+    const listed = steps.flatMap((r) => JSON.parse(r.metadata).message_ids as string[]);
+    expect(listed.sort()).toEqual([...backlog].sort());
+    expect(steps.map((r) => (JSON.parse(r.metadata).message_ids as string[]).length)).toEqual([2, 2, 2, 1]);
   });
 
   it("re-sends a backlog of 130 failed messages through the route: 100 at once, the rest by continuations", async () => {
