@@ -100,16 +100,23 @@ export function auditEntriesForRows(
   rows: { table: SQLiteTable; where: SQL; resourceId: SQLiteColumn; orgId: SQLiteColumn; projectId: SQLiteColumn; metadata: SQL },
   at = nowMs(),
 ): BatchItem {
-  const row = auditRow(actor, { ...event, resourceId: null }, at) as Record<string, unknown>;
-  const fromRows: Record<string, SQL> = {
+  const values = selectedValues(auditRow(actor, { ...event, resourceId: null }, at), {
     id: sql`'aud_' || hex(randomblob(11))`,
     orgId: sql`${rows.orgId}`,
     projectId: sql`${rows.projectId}`,
     resourceId: sql`${rows.resourceId}`,
     metadata: rows.metadata,
-  };
-  const values = Object.keys(getTableColumns(auditLogs)).map((key) => fromRows[key] ?? sql`${row[key] ?? null}`);
-  return db.insert(auditLogs).select(sql`SELECT ${sql.join(values, sql`, `)} FROM ${rows.table} WHERE ${rows.where}`);
+  });
+  return db.insert(auditLogs).select(sql`SELECT ${values} FROM ${rows.table} WHERE ${rows.where}`);
+}
+
+/**
+ * The SELECT list of an INSERT … SELECT into the audit log: `row`'s values, with `computed` SQL in
+ * place of some. drizzle lists every column in definition order; the SELECT must match it.
+ */
+function selectedValues(row: typeof auditLogs.$inferInsert, computed: Partial<Record<keyof typeof auditLogs.$inferInsert, SQL>>): SQL {
+  const values = (Object.keys(getTableColumns(auditLogs)) as (keyof typeof auditLogs.$inferInsert)[]).map((key) => computed[key] ?? sql`${row[key] ?? null}`);
+  return sql.join(values, sql`, `);
 }
 
 /**
@@ -123,8 +130,6 @@ export function auditEntriesForRows(
  * exactly the rows the change then takes. It is not scrubbed: it must name no secret.
  */
 export function auditEntryWhen(db: Database, actor: AuditActor, event: AuditEvent, condition: SQL, at = nowMs(), metadataFrom?: SQL): BatchItem {
-  const row = auditRow(actor, event, at) as Record<string, unknown>;
-  // drizzle's INSERT … SELECT lists every column in definition order; the SELECT must match it.
-  const values = Object.keys(getTableColumns(auditLogs)).map((key) => (key === "metadata" && metadataFrom ? metadataFrom : sql`${row[key] ?? null}`));
-  return db.insert(auditLogs).select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`);
+  const values = selectedValues(auditRow(actor, event, at), metadataFrom ? { metadata: metadataFrom } : {});
+  return db.insert(auditLogs).select(sql`SELECT ${values} WHERE ${condition}`);
 }

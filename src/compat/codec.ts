@@ -78,7 +78,7 @@ export function decodeRequest<T extends LivekitMessage>(type: LivekitMessageType
   let refused: Unstorable | null;
   try {
     if (encoding === "protobuf") {
-      refused = unstorableProtobuf(type as never, bytes);
+      refused = unstorableProtobuf(type, bytes);
       message = type.fromBinary(bytes);
     } else {
       const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);

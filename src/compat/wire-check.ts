@@ -5,14 +5,14 @@
  * to U+FFFD, where LiveKit's own server refuses it). The bytes are walked with the message's own
  * field descriptors before decoding, so nothing is guessed from the bytes' text.
  */
-import { BinaryReader, ScalarType, WireType, type MessageType } from "@bufbuild/protobuf";
+import { BinaryReader, ScalarType, WireType, type FieldList, type MessageType } from "@bufbuild/protobuf";
 import { PROTO_KEY, type Unstorable } from "../lib/unstorable";
 
 const NOT_UTF8 = "is not valid UTF-8";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The first unkeepable field of `bytes` as a `type`, by its proto field path, or null. */
-export function unstorableProtobuf(type: MessageType, bytes: Uint8Array, path = ""): Unstorable | null {
+export function unstorableProtobuf(type: { readonly fields: FieldList }, bytes: Uint8Array, path = ""): Unstorable | null {
   const reader = new BinaryReader(bytes);
   while (reader.pos < reader.len) {
     const [no, wireType] = reader.tag();
