@@ -11,17 +11,15 @@
  * - Waits for late usage: a month is invoiced only `graceMs` after it ends (usage can be recorded
  *   late, e.g. sessions closed by the stale-session job), and the job rolls up that month's hours
  *   still waiting for their rollup before pricing it, so it never depends on the order of cron jobs.
- * - Plans: the month is split into segments at each plan change (from the `org.plan_changed`
- *   audit trail) and each segment is priced with its plan, prorated by seconds: its base fee, its
- *   included quantities and its share of the month's usage all scale with the segment's length.
- *   So moving from pro to free on the last day still pays for the pro days. A month on one plan
- *   prices exactly as before (one segment, nothing scaled).
+ * - Plans: the month is priced segment by segment between plan changes (segments.ts): each
+ *   segment's fee and allowances prorated by its length, its own usage at its own plan's rates.
+ *   Each segment gets its own lines; a month on one plan has one segment and nothing prorated.
  */
 import { and, asc, eq, exists, gt, gte, isNull, lt, not, or } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import { isUniqueViolation, runBatch, type Database } from "../db/client";
 import { insertRows } from "../db/json-rows";
-import { auditLogs, invoiceLines, invoices, organizations } from "../db/schema";
+import { invoiceLines, invoices, organizations } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { describeError, type Logger } from "../lib/logger";
@@ -29,14 +27,11 @@ import { afterCursor, newestFirst } from "../lib/pagination";
 import { currentMonth } from "../usage/service";
 import { METER_NAMES, METERS } from "../usage/meters";
 import { rollUpDirtyHours } from "../usage/rollup";
-import { findPlan, type Plan } from "./plans";
-import { MICROS_PER_CENT, priceUsage } from "./pricing";
-import { orgUsageTotals } from "./usage-totals";
+import { MICROS_PER_CENT } from "./pricing";
+import { priceSegments } from "./segments";
 
 export const INVOICE_BATCH_SIZE = 25;
 export const INVOICE_MAX_BATCHES = 8;
-
-export const PLAN_CHANGED_ACTION = "org.plan_changed";
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
@@ -50,53 +45,6 @@ function monthName(start: number): string {
   return new Date(start).toLocaleString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
 }
 
-/** The org's plan at `at`: the `from` of the first plan change at or after it, else its plan now. */
-async function planAt(db: Database, orgId: string, currentPlanId: string, at: number): Promise<string> {
-  const change = await db
-    .select({ metadata: auditLogs.metadata })
-    .from(auditLogs)
-    .where(and(eq(auditLogs.orgId, orgId), eq(auditLogs.action, PLAN_CHANGED_ACTION), gte(auditLogs.createdAt, at)))
-    .orderBy(asc(auditLogs.createdAt), asc(auditLogs.id))
-    .limit(1)
-    .get();
-  if (!change) return currentPlanId;
-  const from = (JSON.parse(change.metadata) as { from?: unknown }).from;
-  return typeof from === "string" ? from : currentPlanId;
-}
-
-/** The plans in force during [since, until), in order: split at each `org.plan_changed`. */
-export async function planSegments(db: Database, orgId: string, currentPlanId: string, since: number, until: number): Promise<PlanSegment[]> {
-  const changes = await db
-    .select({ metadata: auditLogs.metadata, createdAt: auditLogs.createdAt })
-    .from(auditLogs)
-    .where(and(eq(auditLogs.orgId, orgId), eq(auditLogs.action, PLAN_CHANGED_ACTION), gte(auditLogs.createdAt, since), lt(auditLogs.createdAt, until)))
-    .orderBy(asc(auditLogs.createdAt), asc(auditLogs.id))
-    .all();
-  const segments: PlanSegment[] = [];
-  let planId = await planAt(db, orgId, currentPlanId, since);
-  let start = since;
-  for (const change of changes) {
-    const to = (JSON.parse(change.metadata) as { to?: unknown }).to;
-    if (typeof to !== "string") continue;
-    if (change.createdAt > start) segments.push({ planId, since: start, until: change.createdAt });
-    planId = to;
-    start = change.createdAt;
-  }
-  segments.push({ planId, since: start, until });
-  return segments;
-}
-
-export interface PlanSegment {
-  planId: string;
-  since: number;
-  until: number;
-}
-
-/** `value × part / whole`, rounded half up, in integers. */
-function prorate(value: number, part: number, whole: number): number {
-  return Number((BigInt(value) * BigInt(part) * 2n + BigInt(whole)) / (BigInt(whole) * 2n));
-}
-
 function dayName(at: number): string {
   return new Date(at).toLocaleString("en-US", { month: "long", day: "numeric", timeZone: "UTC" });
 }
@@ -108,35 +56,19 @@ export async function invoiceOrg(
   period: { since: number; until: number },
   at: number,
 ): Promise<boolean> {
-  const segments = await planSegments(db, org.id, org.planId, period.since, period.until);
-  const used = await orgUsageTotals(db, org.id, period.since, period.until);
-  const length = period.until - period.since;
-
+  const segments = await priceSegments(db, org, period);
   const invoiceId = newId("invoice");
   const line = (l: Omit<typeof invoiceLines.$inferInsert, "id" | "invoiceId" | "createdAt">) => ({ id: newId("invoiceLine"), invoiceId, createdAt: at, ...l });
   const lines: ReturnType<typeof line>[] = [];
-  let plan: Plan | null = null;
-  for (const segment of segments) {
-    plan = await findPlan(db, segment.planId);
-    if (!plan) throw new Error(`plan ${segment.planId} of org ${org.id} does not exist`);
-    const part = segment.until - segment.since;
-    const whole = part === length;
-    // The segment's share of the month: its plan's fee and allowances, and of the usage.
-    const share = (n: number) => (whole ? n : prorate(Math.ceil(n), part, length));
-    const segmentPlan: Plan = {
-      ...plan,
-      monthlyPriceCents: share(plan.monthlyPriceCents),
-      included: Object.fromEntries(METER_NAMES.map((m) => [m, share(plan!.included[m])])) as Plan["included"],
-    };
-    const priced = priceUsage(segmentPlan, Object.fromEntries(METER_NAMES.map((m) => [m, share(used[m])])) as typeof used);
-    const when = whole ? monthName(period.since) : `${dayName(segment.since)} to ${dayName(segment.until - 1)} (prorated)`;
+  for (const { plan, whole, priced, since, until } of segments) {
+    const when = whole ? monthName(period.since) : `${dayName(since)} to ${dayName(until - 1)} (prorated)`;
     lines.push(
       line({
         kind: "plan",
         description: `${plan.name} plan, ${when}`,
         quantity: 1,
         includedQuantity: 0,
-        unitPriceMicros: Number(BigInt(segmentPlan.monthlyPriceCents) * MICROS_PER_CENT),
+        unitPriceMicros: Number(BigInt(priced.baseFeeCents) * MICROS_PER_CENT),
         amountCents: priced.baseFeeCents,
       }),
     );
@@ -155,8 +87,8 @@ export async function invoiceOrg(
       );
     }
   }
-  // The invoice names the plan in force at the period's end, as before.
-  plan = plan!;
+  // The invoice names the plan in force at the period's end.
+  const plan = segments[segments.length - 1]!.plan;
   const totalCents = lines.reduce((sum, l) => sum + l.amountCents, 0);
   try {
     await runBatch(db, [

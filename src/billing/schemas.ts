@@ -5,6 +5,7 @@ import { METER_NAMES, perMeter, type Meter } from "../usage/meters";
 import type { InvoiceLineRow, InvoiceRow } from "./invoices";
 import type { Plan } from "./plans";
 import type { MeterCharge as PricedMeter, PricedUsage } from "./pricing";
+import type { PricedSegment } from "./segments";
 
 const CONCURRENT_EGRESS_DESCRIPTION = "Egresses an organization may have starting, active or ending at once; one more is refused with 402 quota_exceeded. Null: no cap.";
 
@@ -28,34 +29,48 @@ export const PlanSchema = z
 
 export const ChangePlanBody = z.strictObject({ plan: z.string().min(1).max(64) }).openapi("ChangePlan");
 
-const MeterCharge = z.object({
+const SegmentCharge = z.object({
   used: z.number().int(),
   included: z.number().int(),
   overage_units: z.number().int(),
   overage_unit_price_micros: z.number().int().nullable().openapi({ description: "Null: this meter's overage is not billed on this plan" }),
   overage_cents: z.number().int(),
+});
+
+const MeterCharge = SegmentCharge.extend({
   exhausted: z.boolean().openapi({ description: "Hard-cap plans: the quota is used up and new usage is refused until next month" }),
+});
+
+const charge = (c: PricedMeter) => ({
+  used: c.used,
+  included: c.included,
+  overage_units: c.overageUnits,
+  overage_unit_price_micros: c.unitPriceMicros,
+  overage_cents: c.amountCents,
 });
 
 /** The API shape of each meter's charge so far (`Billing.meters`). */
 export function serializeMeterCharges(meters: Record<Meter, PricedMeter>) {
-  return perMeter((m) => {
-    const charge = meters[m];
-    return {
-      used: charge.used,
-      included: charge.included,
-      overage_units: charge.overageUnits,
-      overage_unit_price_micros: charge.unitPriceMicros,
-      overage_cents: charge.amountCents,
-      exhausted: charge.exhausted,
-    };
-  });
+  return perMeter((m) => ({ ...charge(meters[m]), exhausted: meters[m].exhausted }));
 }
+
+const PlanRef = z.object({ id: z.string(), name: z.string(), hard_cap: z.boolean() });
+
+const BillSegment = z.object({
+  plan: PlanRef,
+  period_start: z.string(),
+  period_end: z.string(),
+  prorated: z.boolean().openapi({ description: "False only when the plan did not change all period" }),
+  meters: z.object(perMeter(() => SegmentCharge)).openapi({ description: "The usage made during this segment against its prorated allowance" }),
+  base_fee_cents: z.number().int(),
+  overage_cents: z.number().int(),
+  total_cents: z.number().int(),
+});
 
 export const BillingSchema = z
   .object({
     org_id: z.string(),
-    plan: z.object({ id: z.string(), name: z.string(), hard_cap: z.boolean() }),
+    plan: PlanRef.openapi({ description: "The plan in force now" }),
     currency: z.string(),
     period_start: z.string(),
     period_end: z.string(),
@@ -64,6 +79,9 @@ export const BillingSchema = z
     overage_cents: z.number().int(),
     total_cents: z.number().int().openapi({ description: "Base fee plus overage so far this period" }),
     quota_exhausted: z.boolean(),
+    segments: z.array(BillSegment).openapi({
+      description: "The period split at each plan change, oldest first (one segment when the plan did not change); the top-level figures are their sums",
+    }),
   })
   .openapi("Billing");
 
@@ -133,12 +151,14 @@ export const UpdatePlanBody = z
 export type CreatePlanInput = z.infer<typeof CreatePlanBody>;
 export type UpdatePlanInput = z.infer<typeof UpdatePlanBody>;
 
+const planRef = (plan: Plan) => ({ id: plan.id, name: plan.name, hard_cap: plan.hardCap });
+
 /** The current period's bill as `GET /v1/orgs/{org_id}/billing` answers it. */
-export function serializeBill(bill: { orgId: string; plan: Plan; period: { since: number; until: number }; priced: PricedUsage }) {
+export function serializeBill(bill: { orgId: string; plan: Plan; period: { since: number; until: number }; priced: PricedUsage; segments: PricedSegment[] }) {
   const { plan, priced } = bill;
   return {
     org_id: bill.orgId,
-    plan: { id: plan.id, name: plan.name, hard_cap: plan.hardCap },
+    plan: planRef(plan),
     currency: plan.currency,
     period_start: toIso(bill.period.since),
     period_end: toIso(bill.period.until),
@@ -147,6 +167,16 @@ export function serializeBill(bill: { orgId: string; plan: Plan; period: { since
     overage_cents: priced.overageCents,
     total_cents: priced.totalCents,
     quota_exhausted: METER_NAMES.some((m) => priced.meters[m].exhausted),
+    segments: bill.segments.map((s) => ({
+      plan: planRef(s.plan),
+      period_start: toIso(s.since),
+      period_end: toIso(s.until),
+      prorated: !s.whole,
+      meters: perMeter((m) => charge(s.priced.meters[m])),
+      base_fee_cents: s.priced.baseFeeCents,
+      overage_cents: s.priced.overageCents,
+      total_cents: s.priced.totalCents,
+    })),
   };
 }
 

@@ -13,12 +13,11 @@ import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
 import { page, type PageRequest } from "../lib/pagination";
 import { currentMonth } from "../usage/service";
-import { findInvoice, listInvoices, PLAN_CHANGED_ACTION } from "./invoices";
+import { findInvoice, listInvoices } from "./invoices";
 import { findActivePlan, orgPlan, parsePlan, type Plan } from "./plans";
-import { priceUsage } from "./pricing";
 import { forgetQuota } from "./quota";
 import type { CreatePlanInput, UpdatePlanInput } from "./schemas";
-import { orgUsageTotals } from "./usage-totals";
+import { PLAN_CHANGED_ACTION, priceSegments, sumSegments } from "./segments";
 
 type OrgRow = typeof organizations.$inferSelect;
 
@@ -88,13 +87,16 @@ export async function changePlan(deps: Pick<Deps, "db" | "config">, caller: User
   return row;
 }
 
-/** The current billing period (calendar month, UTC): the org's plan, its usage priced so far. */
+/**
+ * The current billing period (calendar month, UTC) priced so far, as its invoice would be: segment
+ * by segment between plan changes, the current plan's fee prorated to the end of the month.
+ */
 export async function currentBill(deps: Pick<Deps, "db">, orgId: string) {
   const plan = await orgPlan(deps.db, orgId);
   if (!plan) throw notFound("Organization");
   const period = currentMonth();
-  const priced = priceUsage(plan, await orgUsageTotals(deps.db, orgId, period.since, period.until));
-  return { orgId, plan, period, priced };
+  const segments = await priceSegments(deps.db, { id: orgId, planId: plan.id }, period);
+  return { orgId, plan, period, segments, priced: sumSegments(segments) };
 }
 
 export async function listOrgInvoices(deps: Pick<Deps, "db">, orgId: string, { limit, cursor }: PageRequest) {

@@ -25,7 +25,7 @@ const money = (cents: number, currency: string) => `${(cents / 100).toLocaleStri
 orgRecordPages.get("/orgs/:org_id/billing", async (c) => {
   const orgId = c.req.param("org_id");
   const ctx = await orgPage(c, orgId, "billing:read");
-  const { plan, period, priced } = await currentBill(depsFor(c), orgId);
+  const { plan, period, priced, segments } = await currentBill(depsFor(c), orgId);
   const invoices = await listOrgInvoices(depsFor(c), orgId, { limit: 24 });
   return page(
     c,
@@ -70,6 +70,27 @@ orgRecordPages.get("/orgs/:org_id/billing", async (c) => {
               })}
             </Table>
           </Card>
+          {segments.length > 1 ? (
+            <Card title="Plans this period" id="segments">
+              <p class="muted">The plan changed this period: each plan is billed for its own days, with its fee and included amounts prorated, and the usage made while it was in force.</p>
+              <Table head={["Plan", "From", "To", "Base fee", "Overage", "Total"]} caption="Plans this period">
+                {segments.map((s) => (
+                  <tr>
+                    <td class="cell-name">{s.plan.name}</td>
+                    <td>
+                      <Time at={s.since} />
+                    </td>
+                    <td>
+                      <Time at={s.until} />
+                    </td>
+                    <td>{money(s.priced.baseFeeCents, plan.currency)}</td>
+                    <td>{money(s.priced.overageCents, plan.currency)}</td>
+                    <td>{money(s.priced.totalCents, plan.currency)}</td>
+                  </tr>
+                ))}
+              </Table>
+            </Card>
+          ) : null}
       </>
       <Card title="Invoices" id="invoices">
         {invoices.rows.length === 0 ? (

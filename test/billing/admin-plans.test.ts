@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { setClock } from "../../src/lib/clock";
 import { call, expectEnvelope } from "../support/api";
 import { createOrg, createUser } from "../support/factories";
 import { rows } from "../support/db";
@@ -73,6 +74,9 @@ describe("platform admin plan management", () => {
   });
 
   it("re-prices and deactivates a plan: gone from the public list and refused for switching, orgs already on it stay", async () => {
+    // On the plan from the month's first milliseconds: its fee, prorated to the rest of the month, rounds to the whole.
+    let now = Date.UTC(2026, 9, 1);
+    setClock(() => now++);
     const id = uniqueId();
     expect((await call("POST", "/v1/admin/plans", { token: ADMIN, body: planBody(id) })).status).toBe(201);
     const owner = await createUser();
@@ -90,7 +94,7 @@ describe("platform admin plan management", () => {
     expect((await call("GET", "/v1/admin/plans", { token: ADMIN })).body.data.find((p: any) => p.id === id)).toMatchObject({ active: false });
     expectEnvelope(await call("PUT", `/v1/orgs/${other.id}/plan`, { token: owner.token, body: { plan: id } }), 400, "validation_failed");
     const billing = await call("GET", `/v1/orgs/${onIt.id}/billing`, { token: owner.token });
-    expect(billing.body).toMatchObject({ plan: { id }, base_fee_cents: 3_000 });
+    expect(billing.body).toMatchObject({ plan: { id }, base_fee_cents: 3_000, segments: [{ plan: { id: "free" } }, { plan: { id }, base_fee_cents: 3_000 }] });
 
     const audit = await rows("SELECT action, metadata FROM audit_logs WHERE resource_type = 'plan' AND resource_id = ? ORDER BY created_at, id", id);
     expect(audit.map((r) => [r.action, JSON.parse(r.metadata)])).toEqual([

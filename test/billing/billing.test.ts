@@ -58,6 +58,12 @@ describe("GET /v1/orgs/{org_id}/billing", () => {
       overage_cents: 102,
       total_cents: 5_102,
       quota_exhausted: false,
+      // Free for the second between the org's creation and its upgrade: Pro's fee and allowances,
+      // prorated to the rest of the month, still round to the whole.
+      segments: [
+        expect.objectContaining({ plan: { id: "free", name: "Free", hard_cap: true }, period_start: "2026-10-01T00:00:00Z", period_end: "2026-10-01T00:00:01Z", prorated: true, total_cents: 0 }),
+        expect.objectContaining({ plan: { id: "pro", name: "Pro", hard_cap: false }, period_start: "2026-10-01T00:00:01Z", period_end: "2026-11-01T00:00:00Z", prorated: true, base_fee_cents: 5_000, total_cents: 5_102 }),
+      ],
     });
   });
 

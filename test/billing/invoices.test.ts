@@ -86,10 +86,11 @@ describe("monthly invoices", () => {
     expect(JSON.parse(audit[0]!.metadata)).toMatchObject({ plan: "pro", total_cents: 5_102, period_start: "2026-06-01T00:00:00Z" });
 
     // July: Pro until the upgrade at 10:00 on July 1st, then Scale, each prorated by time: 5000 × 10/744 h → 67 + 50000 × 734/744 → 49328.
+    // The 7,777 minutes at midnight were Pro's: 50,000 × 10/744 → 672 included, 7,105 over × 500 micros → 355.
     setClock(() => at(8, 2, 3, 7));
     await runCron("7 * * * *");
     const page1 = await call("GET", `/v1/orgs/${pro.orgId}/invoices?limit=1`, { token: alice.token });
-    expect(page1.body.data.map((i: any) => [i.period_start, i.plan, i.total_cents])).toEqual([["2026-07-01T00:00:00Z", "scale", 49_395]]);
+    expect(page1.body.data.map((i: any) => [i.period_start, i.plan, i.total_cents])).toEqual([["2026-07-01T00:00:00Z", "scale", 49_750]]);
     expect(page1.body.next_cursor).toEqual(expect.any(String));
     const page2 = await call("GET", `/v1/orgs/${pro.orgId}/invoices?limit=1&cursor=${page1.body.next_cursor}`, { token: alice.token });
     expect(page2.body.data.map((i: any) => i.id)).toEqual([summary.id]);
