@@ -99,6 +99,20 @@ async function storeEvent(deps: InboundDeps, row: StoredEventRow): Promise<boole
   return (await inserted).has(row.id);
 }
 
+/**
+ * The body as stored: as sent, except an ingress's stream key. The key lets anyone publish into
+ * the room, so Pulse keeps it encrypted (`ingresses.stream_key_encrypted`) and shows it to admins
+ * alone; nothing downstream reads it from the event. Only such a body is re-serialized.
+ */
+function withoutStreamKey(event: LivekitWebhookEvent, rawBody: string): string {
+  const info = event.ingressInfo;
+  if (!info || !(Object.hasOwn(info, "streamKey") || Object.hasOwn(info, "stream_key"))) return rawBody;
+  const body = JSON.parse(rawBody) as { ingressInfo: Record<string, unknown> };
+  delete body.ingressInfo.streamKey;
+  delete body.ingressInfo.stream_key;
+  return JSON.stringify(body);
+}
+
 /** Stores one verified event and enqueues it; a replay (same LiveKit id) stores and enqueues nothing. */
 export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebhookEvent, rawBody: string): Promise<{ duplicate: boolean }> {
   const receivedAt = nowMs();
@@ -108,7 +122,7 @@ export async function receiveLivekitEvent(deps: InboundDeps, event: LivekitWebho
     eventId: event.id,
     event: event.event,
     roomName: eventRoomName(event),
-    payload: rawBody,
+    payload: withoutStreamKey(event, rawBody),
     occurredAt: livekitTimeToMs(event.createdAt) ?? receivedAt,
     receivedAt,
     requeues: 0,

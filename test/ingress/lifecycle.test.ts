@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { deliverLivekitEvent, ns, usageEventsOf } from "../support/livekit-webhook";
+import { deliverLivekitEvent, ns, storedEvents, usageEventsOf } from "../support/livekit-webhook";
 
 const livekit = useFakeLivekit();
 
@@ -24,10 +24,15 @@ describe("ingress lifecycle from LiveKit's webhooks", () => {
     const info = (state: Record<string, unknown>) => ({ ingressId, roomName: wireRoom, inputType: "RTMP_INPUT", participantIdentity: "obs", state });
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 30 * 60_000;
 
-    await deliver({ event: "ingress_started", ingressInfo: info({ status: "ENDPOINT_PUBLISHING", startedAt: ns(t0) }) });
+    // LiveKit's event carries the stream key: processed, but never stored in the clear.
+    const started = { event: "ingress_started", id: `EV_started_${ingressId}`, ingressInfo: { ...info({ status: "ENDPOINT_PUBLISHING", startedAt: ns(t0) }), streamKey: created.body.stream_key } };
+    await deliver(started);
     let got = await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret });
     expect(got.body).toMatchObject({ status: "ENDPOINT_PUBLISHING", started_at: iso(t0), ended_at: null });
     expect(got.body.stream_key).toBe(created.body.stream_key);
+    const [stored] = await storedEvents(started.id);
+    expect(stored!.payload).not.toContain(created.body.stream_key);
+    expect(JSON.parse(stored!.payload)).toMatchObject({ event: "ingress_started", id: started.id, ingressInfo: { ingressId, roomName: wireRoom, state: { startedAt: ns(t0) } } });
 
     // 61 s: 2 minutes. The ended state leaves status at its default (omitted = ENDPOINT_INACTIVE).
     const firstEnd = { event: "ingress_ended", ingressInfo: info({ startedAt: ns(t0), endedAt: ns(t0 + 61_000) }) };
