@@ -132,6 +132,8 @@ export function createApp() {
       // Hono's own validators and helpers: map to the contract's codes.
       if (err.status === 400 && /JSON/i.test(err.message)) return respondWithError(c, new ApiError("invalid_json", "The request body is not valid JSON."));
       if (err.status === 413) return respondWithError(c, new ApiError("payload_too_large", "The request body is too large."));
+      // zod-openapi's media-type gate: stricter than ours about the header's form (`application/json;`).
+      if (err.status === 415) return respondWithError(c, new ApiError("unsupported_media_type", "Request bodies must be JSON (Content-Type: application/json)."));
       if (err.status < 500) return respondWithError(c, new ApiError("validation_failed", err.message || "Invalid request."));
     }
     logger.error("unhandled_error", { route: c.req.routePath, ...describeError(err) });

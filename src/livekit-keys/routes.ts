@@ -6,6 +6,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record";
 import { currentUser, projectAccess } from "../auth/caller";
 import { depsOf } from "../deps";
+import { emptyBodyAsNoFields } from "../middleware/json-body";
 import { bearerSecurity, errorResponses, jsonContent, ListQuery, listOf } from "../lib/openapi";
 import { ProjectParams } from "../lib/params";
 import { createRouter } from "../router";
@@ -24,6 +25,7 @@ livekitKeyRoutes.openapi(
     tags,
     summary: "Create a LiveKit key (admin) for LiveKit's server SDKs; the secret is shown only in this response",
     security: bearerSecurity,
+    middleware: [emptyBodyAsNoFields] as const,
     request: {
       params: ProjectParams,
       body: { required: false, content: { "application/json": { schema: CreateLivekitKeyBody } } },
@@ -32,7 +34,7 @@ livekitKeyRoutes.openapi(
   }),
   async (c) => {
     const { project_id } = c.req.valid("param");
-    const body = (await c.req.text()) === "" ? {} : c.req.valid("json");
+    const body = c.req.valid("json");
     const access = await projectAccess(c, project_id, "key:write");
     const { row, secret } = await createLivekitKey(
       c.var,

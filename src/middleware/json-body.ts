@@ -30,7 +30,7 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await readText(c.req.raw, declared);
+  const { text, utf8 } = await readText(c.req.raw, declared);
   // The stream is consumed now; Hono's body cache serves `c.req.text()`/`json()` from here on.
   const cache = c.req.bodyCache as Record<string, unknown>;
   cache.text = Promise.resolve(text);
@@ -43,31 +43,55 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   let parsed: unknown;
   try {
+    // JSON is UTF-8: bytes that are not would reach storage as U+FFFD, changing the sender's text.
+    if (!utf8) throw new Error("not UTF-8");
     parsed = JSON.parse(text);
   } catch {
     throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
   const refused = unstorableJson(text, parsed);
   if (refused) throw validationFailed(`Invalid request: ${refused.path}: ${refused.message}`, [refused]);
-  // Parsed once: validators' `c.req.json()` answers from the cache too.
-  cache.json = Promise.resolve(parsed);
   await next();
 };
 
-const utf8 = new TextDecoder();
+// A leading BOM is dropped, as `Request.text()` does.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const lenientUtf8 = new TextDecoder();
 
 /**
- * The body as text. With a declared length (at most the limit, checked above) the runtime's HTTP
- * framing delivers exactly that many bytes, so one native read is bounded; a chunked body has no
- * length and is read chunk by chunk, stopping past the limit.
+ * The body as text, and whether its bytes were valid UTF-8 (if not, the text has U+FFFD in their
+ * place; JSON routes refuse it, forms and signed bodies get it as before). With a declared length
+ * (at most the limit, checked above) the runtime's HTTP framing delivers exactly that many bytes,
+ * so one native read is bounded; a chunked body has no length and is read chunk by chunk,
+ * stopping past the limit.
  */
-async function readText(request: Request, declared: number): Promise<string> {
-  if (declared >= 0) return request.text();
-  const body = await readBounded(request.body, MAX_BODY_BYTES);
-  if (!body.complete) throw tooLarge();
-  return utf8.decode(body.bytes);
+async function readText(request: Request, declared: number): Promise<{ text: string; utf8: boolean }> {
+  let bytes: Uint8Array;
+  if (declared >= 0) {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } else {
+    const body = await readBounded(request.body, MAX_BODY_BYTES);
+    if (!body.complete) throw tooLarge();
+    bytes = body.bytes;
+  }
+  try {
+    return { text: strictUtf8.decode(bytes), utf8: true };
+  } catch {
+    return { text: lenientUtf8.decode(bytes), utf8: false };
+  }
 }
 
 function tooLarge() {
   return new ApiError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
 }
+
+/**
+ * For a route whose JSON body is optional (`required: false`): an empty body means "no fields",
+ * also when the client still sends `Content-Type: application/json` (many HTTP clients do), where
+ * the validator would otherwise try to parse "" and answer `invalid_json`.
+ */
+export const emptyBodyAsNoFields: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Hono's `c.req.json()` parses the cached text.
+  if ((await c.req.text()) === "") (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve("{}");
+  await next();
+};

@@ -67,14 +67,14 @@ export function pruneRooms(db: Database, projectId: string, names: string[], see
     .then(() => undefined);
 }
 
-/** Cursors of lists ordered by a name (rooms, a room's participants by identity): the last one returned, opaque to clients. */
+/** Cursors of lists ordered by a name (rooms, a room's participants by identity): the last one returned, opaque to clients. A leading U+FEFF is part of the name (`ignoreBOM`), not stripped. */
 export function encodeNameCursor(name: string): string {
   return bytesToBase64Url(new TextEncoder().encode(name));
 }
 
 export function decodeNameCursor(cursor: string): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlToBytes(cursor));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(base64UrlToBytes(cursor));
   } catch {
     throw new ApiError("validation_failed", "Invalid cursor.", { details: [{ path: "cursor", message: "Invalid cursor" }] });
   }

@@ -94,6 +94,46 @@ describe("malformed requests", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
   });
 
+  it("refuses a JSON body that is not UTF-8 instead of storing U+FFFD, with or without Content-Length", async () => {
+    const user = await createUser();
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"name":"caf'), 0xe9, ...new TextEncoder().encode('"}')]); // Latin-1 é
+    for (const streamed of [false, true]) {
+      const body = streamed
+        ? new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(bytes);
+              controller.close();
+            },
+          })
+        : bytes;
+      const res = await dispatch(
+        new Request(`${BASE}/v1/orgs`, {
+          method: "POST",
+          body,
+          headers: { Authorization: `Bearer ${user.token}`, "Content-Type": "application/json" },
+          // @ts-expect-error workerd accepts duplex for streamed request bodies
+          duplex: "half",
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
+    }
+    expect((await call("GET", "/v1/orgs", { token: user.token })).body.data).toEqual([]);
+    // The same text as UTF-8 is kept byte for byte.
+    expect((await call("POST", "/v1/orgs", { token: user.token, body: { name: "café" } })).body.name).toBe("café");
+  });
+
+  it("answers a Content-Type its JSON parser will not take with 415, and takes an empty body where the body is optional", async () => {
+    const { user, project } = await createTenant();
+    for (const type of ["application/json;", "application/json ; charset=utf-8"]) {
+      const res = await call("POST", `/v1/projects/${project.id}/livekit-keys`, { token: user.token, raw: '{"name":"sdk"}', headers: { "Content-Type": type } });
+      expectEnvelope(res, 415, "unsupported_media_type");
+    }
+    const empty = await call("POST", `/v1/projects/${project.id}/livekit-keys`, { token: user.token, raw: "", headers: { "Content-Type": "application/json" } });
+    expect(empty.status, empty.text).toBe(201);
+    expect(empty.body.api_secret).toEqual(expect.any(String));
+  });
+
   it("answers a non-JSON content type with 415", async () => {
     const user = await createUser();
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {

@@ -85,6 +85,27 @@ describe("rooms through LiveKit's RoomService", () => {
     }
   });
 
+  it("pages names that start with U+FEFF like any other: each once, and the list ends", async () => {
+    const t = await createTenant();
+    const key = { token: t.key.secret };
+    const names = ["\ufeffa", "\ufeffb", "\ufeffc"];
+    for (const name of names) expect((await call("POST", "/v1/rooms", { ...key, body: { name } })).status).toBe(201);
+    for (const identity of names) await join(livekit, t.project.id, names[0]!, { identity });
+    for (const path of ["/v1/rooms", `/v1/rooms/${encodeURIComponent(names[0]!)}/participants`]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 5; pages++) {
+        const res: { status: number; text: string; body: any } = await call("GET", `${path}?limit=1${cursor ? `&cursor=${cursor}` : ""}`, key);
+        expect(res.status, res.text).toBe(200);
+        seen.push(...res.body.data.map((r: any) => ("identity" in r ? r.identity : r.name)));
+        cursor = res.body.next_cursor;
+        if (!cursor) break;
+      }
+      expect(seen, path).toEqual(names);
+      expect(cursor).toBeNull();
+    }
+  });
+
   it("forgets a full page of rooms LiveKit ended while their room_finished was lost, in one statement D1 accepts", async () => {
     const t = await createTenant();
     // 100 names LiveKit no longer has, last seen an hour ago (a recursive CTE: no bound list).
