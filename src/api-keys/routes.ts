@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { currentApiKey, currentUser, projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
-import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { KeyParams, ProjectParams } from "../lib/params";
 import { createRouter } from "../router";
 import { ApiKeySchema, ApiKeyWithSecretSchema, CreateApiKeyBody, serializeApiKey } from "./schemas";
@@ -24,7 +24,7 @@ apiKeyRoutes.openapi(
     summary: "Create an API key (admin); the secret is shown only in this response",
     security: bearerSecurity,
     request: { params: ProjectParams, body: jsonBody(CreateApiKeyBody) },
-    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Created"), ...errorResponses },
+    responses: { 201: jsonContent(ApiKeyWithSecretSchema, "Created"), ...errorResponses, ...conflictResponse("The project has LIMIT_KEYS_PER_PROJECT active keys already") },
   }),
   async (c) => {
     const access = await projectAccess(c, c.req.valid("param").project_id, "key:write");

@@ -5,7 +5,7 @@ import { auditActor } from "../audit/record";
 import { changePlan } from "../billing/service";
 import { ChangePlanBody } from "../billing/schemas";
 import { depsOf } from "../deps";
-import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { OrgParams } from "../lib/params";
 import { createRouter } from "../router";
 import { CreateOrgBody, OrgSchema, serializeOrg, UpdateOrgBody } from "./schemas";
@@ -23,7 +23,7 @@ orgRoutes.openapi(
     summary: "Create an organization; the caller becomes its owner",
     security: bearerSecurity,
     request: { body: jsonBody(CreateOrgBody) },
-    responses: { 201: jsonContent(OrgSchema, "Created"), ...errorResponses },
+    responses: { 201: jsonContent(OrgSchema, "Created"), ...errorResponses, ...conflictResponse("You own LIMIT_FREE_ORGS_PER_USER free-plan organizations already") },
   }),
   async (c) => {
     const caller = { userId: currentUser(c).userId, audit: auditActor(c) };
@@ -104,7 +104,7 @@ orgRoutes.openapi(
     method: "put",
     path: "/v1/orgs/{org_id}/plan",
     tags: ["Billing"],
-    summary: "Switch the organization to another active plan (owner). Takes effect at once; no proration.",
+    summary: "Switch the organization to another active plan (owner). Takes effect at once; the month is billed per plan, prorated by time.",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(ChangePlanBody) },
     responses: { 200: jsonContent(OrgSchema, "The organization on its new plan"), ...errorResponses, ...conflictResponse("The plan changed concurrently") },

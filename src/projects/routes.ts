@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { orgAccess, projectAccess } from "../auth/caller";
 import { auditActor } from "../audit/record";
 import { depsOf } from "../deps";
-import { bearerSecurity, errorResponses, jsonBody, jsonContent, ListQuery, listOf } from "../lib/openapi";
+import { bearerSecurity, conflictResponse, errorResponses, jsonBody, jsonContent, listOf, ListQuery } from "../lib/openapi";
 import { OrgParams, ProjectParams } from "../lib/params";
 import { createRouter } from "../router";
 import { CreateProjectBody, ProjectSchema, serializeProject, UpdateProjectBody } from "./schemas";
@@ -21,7 +21,7 @@ projectRoutes.openapi(
     summary: "Create a project (admin)",
     security: bearerSecurity,
     request: { params: OrgParams, body: jsonBody(CreateProjectBody) },
-    responses: { 201: jsonContent(ProjectSchema, "Created"), ...errorResponses },
+    responses: { 201: jsonContent(ProjectSchema, "Created"), ...errorResponses, ...conflictResponse("The organization has LIMIT_PROJECTS_PER_ORG projects already") },
   }),
   async (c) => {
     const { orgId } = await orgAccess(c, c.req.valid("param").org_id, "project:create");

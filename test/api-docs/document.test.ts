@@ -136,6 +136,11 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(mint.responses["201"].headers)).toEqual(expect.arrayContaining(["X-Request-Id", "RateLimit", "RateLimit-Policy"]));
     expect(mint.responses["429"].headers["Retry-After"]).toEqual({ $ref: "#/components/headers/Retry-After" });
     expect(Object.keys(doc.paths["/v1/rooms"]!.post.responses)).toEqual(expect.arrayContaining(["402", "409", "502"]));
+    // Count caps (LIMIT_FREE_ORGS_PER_USER, LIMIT_PROJECTS_PER_ORG, LIMIT_KEYS_PER_PROJECT) answer 409.
+    for (const path of ["/v1/orgs", "/v1/orgs/{org_id}/projects", "/v1/projects/{project_id}/keys"]) {
+      expect(Object.keys(doc.paths[path]!.post.responses), path).toContain("409");
+    }
+    expect(doc.paths["/v1/orgs/{org_id}/plan"]!.put.summary).toContain("prorated");
     expect(Object.keys(doc.paths["/v1/status"]!.get.responses)).toEqual(expect.arrayContaining(["200", "503"]));
     expect(doc.components.headers).toMatchObject({ RateLimit: {}, "RateLimit-Policy": {}, "Retry-After": {}, "X-Request-Id": {} });
     // The envelope's code is the closed list, nothing else.
