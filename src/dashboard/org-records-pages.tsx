@@ -13,7 +13,7 @@ import { METER_NAMES, METERS } from "../usage/meters";
 import { depsFor, type DashboardEnv } from "./context";
 import { optional, parseWith } from "./forms";
 import { Layout } from "./layout";
-import { page } from "./render";
+import { errorPage, page } from "./render";
 import { orgPage, signedIn } from "./shell";
 import { Badge, Button, Card, Empty, Field, Pager, Table, Time } from "./ui";
 
@@ -142,10 +142,10 @@ orgRecordPages.get("/orgs/:org_id/audit", async (c) => {
   const ctx = await orgPage(c, orgId, "audit:read");
   const query = c.req.query();
   const { raw, parsed } = auditFilters(query);
-  const filters = parsed.ok ? parsed.data : {};
   const errors = parsed.ok ? {} : parsed.errors;
   const cursor = query.cursor || undefined;
-  const entries = await listAuditEntries(depsFor(c), orgId, filters, { limit: 50, cursor });
+  // Filters that do not parse list nothing: the whole log under "filtered" would mislead.
+  const entries = parsed.ok ? await listAuditEntries(depsFor(c), orgId, parsed.data, { limit: 50, cursor }) : { rows: [], nextCursor: null };
   const base = `/orgs/${orgId}/audit`;
   const shown = Object.fromEntries(FILTERS.map((f) => [f, query[f]]));
   return page(
@@ -181,7 +181,7 @@ orgRecordPages.get("/orgs/:org_id/audit", async (c) => {
       </Card>
       <Card title="Entries" id="entries">
         {entries.rows.length === 0 ? (
-          <Empty title="No entries match" />
+          <Empty title={parsed.ok ? "No entries match" : "Correct the filters above"} />
         ) : (
           <Table head={["When", "Action", "Actor", "Resource", "Details"]} caption="Audit entries">
             {entries.rows.map((e) => (
@@ -228,9 +228,12 @@ orgRecordPages.get("/orgs/:org_id/audit/export", async (c) => {
   const orgId = c.req.param("org_id");
   await orgPage(c, orgId, "audit:read");
   const { parsed } = auditFilters(c.req.query());
+  if (!parsed.ok) {
+    const problems = Object.entries(parsed.errors).map(([field, message]) => `${field}: ${message}`);
+    return errorPage(c, 400, `Nothing was exported: the filters do not parse (${problems.join("; ")}). Correct them on the audit log page and export again.`);
+  }
   const format = c.req.query("format") === "csv" ? "csv" : "ndjson";
-  const filters = parsed.ok ? parsed.data : {};
-  return new Response(exportAudit(c.var.db, orgId, filters, format), {
+  return new Response(exportAudit(c.var.db, orgId, parsed.data, format), {
     headers: {
       "Content-Type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
       "Content-Disposition": `attachment; filename="audit-${orgId}.${format}"`,
