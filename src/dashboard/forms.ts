@@ -52,3 +52,17 @@ export function utcFromLocalInput(value: string | undefined): string | undefined
   const ms = Date.parse(`${withSeconds}Z`);
   return Number.isNaN(ms) ? value : toIso(ms);
 }
+
+/**
+ * A name as a person can type it into a text input: browsers strip line breaks from an
+ * `<input type=text>` value, so a name holding one (allowed: names are any text) is compared
+ * without them, on the page (`data-confirm-text`) and on the server alike.
+ */
+export function typeable(name: string): string {
+  return name.replace(/[\r\n]/g, "");
+}
+
+/** Whether a typed confirmation names `name` (see `typeable`). */
+export function confirmsName(typed: string | null, name: string): boolean {
+  return typed !== null && typeable(typed) === typeable(name);
+}

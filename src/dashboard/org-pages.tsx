@@ -17,7 +17,7 @@ import { createProject, listProjects } from "../projects/service";
 import { CreateInvitationBody } from "../invitations/schemas";
 import { ApiError } from "../lib/errors";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, parseWith } from "./forms";
+import { confirmsName, formErrors, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith, verifiedForm } from "./render";
 import { orgAction, orgPage, signedIn, viewerOf, type OrgPage } from "./shell";
@@ -177,7 +177,7 @@ orgPages.post("/orgs/:org_id/delete", async (c) => {
   const { form, ctx } = await orgAction(c, "org:delete");
   const orgId = ctx.orgId;
   const org = await findOrg(depsFor(c), orgId);
-  if ((form.get("confirm") ?? "") !== org.name) {
+  if (!confirmsName(form.get("confirm"), org.name)) {
     return settingsPage(c, orgId, { confirm: "Type the organization's name exactly as shown." }, 400);
   }
   await deleteOrg(depsFor(c), audit(c), orgId);

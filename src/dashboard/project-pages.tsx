@@ -17,7 +17,7 @@ import { PUBLISH_SOURCES } from "../tokens/grants";
 import { CreateTokenBody } from "../tokens/schemas";
 import { ADMIN_GRANTS, issueMemberToken } from "../tokens/service";
 import { asAppContext, depsFor, type DashboardEnv, type DashContext } from "./context";
-import { formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
+import { confirmsName, formErrors, optional, parseWith, utcFromLocalInput } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith } from "./render";
 import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
@@ -96,7 +96,7 @@ projectPages.post("/projects/:project_id/rename", async (c) => {
 projectPages.post("/projects/:project_id/delete", async (c) => {
   const { form, ctx } = await projectAction(c, "project:delete");
   const projectId = ctx.projectId;
-  if ((form.get("confirm") ?? "") !== ctx.project.name) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
+  if (!confirmsName(form.get("confirm"), ctx.project.name)) return overviewPage(c, projectId, { confirm: "Type the project's name exactly as shown." }, 400);
   await retireProject(depsFor(c), audit(c), ctx.tenant);
   return redirectWith(c, `/orgs/${ctx.orgId}`, { notice: `Project “${ctx.project.name}” deleted.` });
 });

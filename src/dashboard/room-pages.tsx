@@ -14,7 +14,7 @@ import { SessionListQuery, type SessionDetailSchema, type SessionSchema } from "
 import { getSession, listSessions } from "../sessions/service";
 import type { z } from "@hono/zod-openapi";
 import { asAppContext, type DashboardEnv, type DashContext } from "./context";
-import { parseWith } from "./forms";
+import { confirmsName, parseWith } from "./forms";
 import { Layout } from "./layout";
 import { page, redirectWith } from "./render";
 import { projectAction, projectPage, signedIn, type ProjectPage } from "./shell";
@@ -253,7 +253,7 @@ roomPages.post("/projects/:project_id/rooms/:room/participants/:identity/remove"
 roomPages.post("/projects/:project_id/rooms/:room/end", async (c) => {
   const { form, ctx } = await projectAction(c, "room:write");
   const room = c.req.param("room");
-  if ((form.get("confirm") ?? "") !== room) return roomPage(c, ctx.projectId, room, { confirm: "Type the room's name exactly as shown." }, 400);
+  if (!confirmsName(form.get("confirm"), room)) return roomPage(c, ctx.projectId, room, { confirm: "Type the room's name exactly as shown." }, 400);
   try {
     await deleteRoom(roomDeps(c), ctx.tenant, auditActor(asAppContext(c)), room);
   } catch (error) {

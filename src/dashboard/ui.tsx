@@ -5,6 +5,7 @@
  * text is shown exactly as stored and can never become markup.
  */
 import type { Child, PropsWithChildren } from "hono/jsx";
+import { typeable } from "./forms";
 import { CSRF_FIELD } from "./session";
 
 export type FieldErrors = Record<string, string | undefined>;
@@ -330,10 +331,10 @@ export function DangerZone(p: {
             error={p.typed.error}
             required
             autocomplete="off"
-            confirmText={p.typed.value}
+            confirmText={typeable(p.typed.value)}
             hint={
               <>
-                Exactly: <code>{p.typed.value}</code>
+                Exactly: <code>{typeable(p.typed.value)}</code>
               </>
             }
           />

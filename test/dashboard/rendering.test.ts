@@ -62,4 +62,18 @@ describe("what the dashboard renders", () => {
     expect(chart).toMatch(/<title>[^<]*: 3 tokens \(running total 3\)<\/title>/);
     expect(page.html).toContain("3 of 100,000 tokens included per month");
   });
+
+  it("deletes a project whose name holds line breaks by the name as a text input lets one type it", async () => {
+    const { user, org } = await createTenant();
+    const project = await createProject(user, org.id, "line\nbreak\r\nname");
+    const client = DashboardClient.signedIn(user.token);
+    const page = await client.get(`/projects/${project.id}`);
+    // Browsers strip CR and LF from an <input type=text>: the page asks for the name without them.
+    expect(page.html).toContain('data-confirm-text="linebreakname"');
+    const mistyped = await client.post(`/projects/${project.id}/delete`, { confirm: "line break name" }, { from: `/projects/${project.id}` });
+    expect(mistyped.status).toBe(400);
+    const typed = await client.post(`/projects/${project.id}/delete`, { confirm: "linebreakname" }, { from: `/projects/${project.id}` });
+    expect(typed.status, typed.html.slice(0, 300)).toBe(303);
+    expect((await call("GET", `/v1/projects/${project.id}`, { token: user.token })).status).toBe(404);
+  });
 });
