@@ -12,7 +12,8 @@
  * up yet from raw events), so it agrees with `GET …/usage`. Only the hours a plan changed in are
  * read event by event and split at the change; if those events no longer add up to the hour's
  * rollup (raw events are kept USAGE_EVENT_RETENTION_DAYS, 35 by default, so an older hour may be
- * gone), that hour's quantity is split by time instead.
+ * gone), or the hour holds more changes than one statement can bind (about 88), that hour's
+ * quantity is split by time instead.
  *
  * Invoices and the current period's bill both price through `priceSegments`, so the bill read on
  * the last day of a month shows what its invoice will say.
@@ -131,11 +132,15 @@ async function rawUsageBySegment(db: Database, orgId: string, hours: number[], b
   let params = 0;
   for (const hour of hours) {
     const cost = 2 + boundaries.filter((b) => b > hour && b < hour + HOUR_MS).length;
-    if (chunk.length > 0 && params + cost > MAX_SPLIT_PARAMS) {
+    // An hour with more plan changes than one statement can bind is split by time (below); no
+    // chunk spans it, or the chunk would bind its boundaries.
+    const tooMany = cost > MAX_SPLIT_PARAMS;
+    if (chunk.length > 0 && (tooMany || params + cost > MAX_SPLIT_PARAMS)) {
       chunks.push(chunk);
       chunk = [];
       params = 0;
     }
+    if (tooMany) continue;
     chunk.push(hour);
     params += cost;
   }
@@ -206,7 +211,8 @@ export async function segmentUsage(db: Database, orgId: string, segments: PlanSe
         for (const [segment, q] of parts) totals[segment]![m] += q;
         continue;
       }
-      // The raw events no longer match the hour (pruned, or recorded after its rollup): by time.
+      // The raw events no longer match the hour (pruned, or recorded after its rollup), or the
+      // hour held too many changes to read them: by time.
       const overlapping = segments.flatMap((s, i) => {
         const ms = Math.min(s.until, hour + HOUR_MS) - Math.max(s.since, hour);
         return ms > 0 ? [{ i, ms }] : [];

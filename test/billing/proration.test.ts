@@ -155,6 +155,34 @@ describe("plan changes within a month", () => {
     expect(bill.body.meters.participant_minutes.used).toBe((101 * 102) / 2);
   });
 
+  it("splits by time an hour with more plan changes than one statement can bind, the parts adding up", async () => {
+    const owner = await createUser();
+    setClock(() => at(11, 1));
+    const org = await orgOnPlan(owner, "pro", "Flapping fast");
+    const second = (s: number) => at(11, 16, 10) + s * 1000;
+    await addUsage(org, "participant_minutes", 10_007, second(1));
+    for (let k = 0; k < 95; k++) {
+      setClock(() => second(30 + k * 30));
+      expect((await call("PUT", `/v1/orgs/${org.orgId}/plan`, { token: owner.token, body: { plan: k % 2 === 0 ? "scale" : "pro" } })).status).toBe(200);
+    }
+    setClock(() => at(11, 20));
+    await rollUpDirtyHours(db());
+
+    const bill = await call("GET", `/v1/orgs/${org.orgId}/billing`, { token: owner.token });
+    expect(bill.status, bill.text).toBe(200);
+    expect(bill.body.segments).toHaveLength(96);
+    const used = bill.body.segments.map((s: any) => s.meters.participant_minutes.used);
+    expect(used.reduce((a: number, b: number) => a + b, 0)).toBe(10_007);
+    // 30 s each (83.4 minutes' worth), the last 750 s (2,084.8): floors add up to 9,969, and the 38
+    // units left go to the largest remainders, the last segment's and then the earliest 37.
+    expect(used[0]).toBe(84);
+    expect(used[36]).toBe(84);
+    expect(used[37]).toBe(83);
+    expect(used[95]).toBe(2085);
+    await createMonthlyInvoices(db(), { now: at(12, 2), graceMs: 0 });
+    expect((await invoiceFor(org.orgId)).lines.filter((l) => l.kind === "plan")).toHaveLength(96);
+  });
+
   it("invoices an org that changed plan every day of a fortnight: a line per segment, none lost", async () => {
     const owner = await createUser();
     setClock(() => at(6, 1));
