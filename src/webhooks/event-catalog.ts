@@ -7,7 +7,7 @@
  * Each example is the whole delivered body (`{type, timestamp, data}`). Rooms are the tenant's own
  * names. Times are RFC 3339; a field LiveKit did not report is null.
  */
-import type { WebhookEventType } from "./event-types";
+import { TEST_EVENT_TYPE, type WebhookEventType } from "./event-types";
 
 export interface WebhookEventTypeEntry {
   type: WebhookEventType;
@@ -96,7 +96,7 @@ export const WEBHOOK_EVENT_CATALOG: readonly WebhookEventTypeEntry[] = [
       },
     },
   ),
-  entry("webhook.test", "Sent by the endpoint's `test` action, to check that a receiver works and verifies signatures. Never sent otherwise.", {
+  entry(TEST_EVENT_TYPE, "Sent by the endpoint's `test` action, to check that a receiver works and verifies signatures. Never sent otherwise.", {
     endpoint_id: "whk_2fR8mQx4Lk9Tz1Vb",
     message: "This is a test event from Pulse.",
   }),

@@ -25,7 +25,16 @@ export const WEBHOOK_EVENT_TYPES = [
   "recording.completed",
 ] as const;
 
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | "webhook.test";
+export const TEST_EVENT_TYPE = "webhook.test";
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number] | typeof TEST_EVENT_TYPE;
+
+/**
+ * What an endpoint's `events` may list: every type the catalog shows. `webhook.test` is accepted
+ * so a list built from `GET /v1/webhook-event-types` is valid, and changes nothing: the test
+ * action sends it whatever the list says, and nothing else ever does.
+ */
+export const SUBSCRIBABLE_EVENT_TYPES = [...WEBHOOK_EVENT_TYPES, TEST_EVENT_TYPE] as const;
 
 /** LiveKit event name → tenant event type. `participant_connection_aborted` is a leave to tenants. */
 const TYPE_OF: Record<string, Exclude<(typeof WEBHOOK_EVENT_TYPES)[number], "recording.completed">> = {

@@ -128,6 +128,7 @@ function register(router: Router, s: Surface) {
 
   on(def("patch", "/{whk_id}", "webhook:write", "Update a webhook endpoint: url, events, rooms, description, enabled", { params: endpointParams, body: jsonBody(UpdateWebhookBody) }, {
     200: jsonContent(WebhookEndpointSchema, "Updated"),
+    ...conflictResponse("Enabling a LiveKit-format endpoint whose LiveKit key was deleted"),
   }), "webhook:write", async (c, { tenant }) => {
     const endpoint = await updateEndpoint(depsOf(c), auditActor(c), tenant, whk(c), json<z.infer<typeof UpdateWebhookBody>>(c));
     return c.json(serializeEndpoint(endpoint, nowMs(), "full"), 200);

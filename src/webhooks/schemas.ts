@@ -2,16 +2,16 @@ import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import { toIso } from "../lib/clock";
 import { urlOrigin } from "./delivery";
-import { WEBHOOK_EVENT_TYPES } from "./event-types";
+import { SUBSCRIBABLE_EVENT_TYPES } from "./event-types";
 import { MAX_ROOM_PATTERN_LENGTH, MAX_ROOM_PATTERNS } from "./room-filter";
 import { MAX_URL_LENGTH } from "./url";
 
-const EventType = z.enum(WEBHOOK_EVENT_TYPES);
+const EventType = z.enum(SUBSCRIBABLE_EVENT_TYPES);
 const EventList = z
   .array(EventType)
   .min(1)
   .refine((e) => new Set(e).size === e.length, "Event types must not repeat")
-  .openapi({ description: "Event types to receive; omit (or null) for all." });
+  .openapi({ description: "Event types to receive; omit (or null) for all. `webhook.test` is always sent by the test action, listed or not." });
 const Url = z.string().min(1).max(MAX_URL_LENGTH).openapi({ example: "https://example.com/webhooks/pulse" });
 const Description = z.string().max(500);
 const RoomPatterns = z

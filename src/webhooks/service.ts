@@ -4,12 +4,12 @@
  * one project (the caller has been authorized for it) and writes its audit entry in the same batch
  * as the change.
  */
-import { and, asc, count, eq, inArray, isNull, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry, auditEntryWhen } from "../audit/record";
 import { belowCap, capReached, insertWhen, rowsMatch, rowWritten } from "../db/count-cap";
 import { tenantOf, type Tenant } from "../authz/access";
-import { webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
+import { livekitKeys, webhookAttempts, webhookEndpoints, webhookMessages } from "../db/schema";
 import type { Deps } from "../deps";
 import { nowMs } from "../lib/clock";
 import { conflict, notFound, validationFailed } from "../lib/errors";
@@ -18,6 +18,7 @@ import { newestFirstPage, type PageRequest } from "../lib/pagination";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 import { sealedAt } from "../db/sealed";
 import { urlOrigin } from "./delivery";
+import { TEST_EVENT_TYPE } from "./event-types";
 import { enqueueDeliveries, singleMessage } from "./messages";
 import { LIVEKIT_TEST_ROOM, livekitTestBody } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
@@ -149,19 +150,34 @@ export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
     if (input.enabled) changes.failingSince = null;
   }
   const { db } = deps;
+  // A LiveKit-format endpoint signs with its LiveKit key: deleting the key disabled it, and it
+  // cannot be enabled again without one (checked in the write, so a deletion meanwhile counts).
+  const needsKey = changes.enabled === true && endpoint.format === "livekit";
+  const keyLive = needsKey
+    ? exists(
+        db
+          .select({ id: livekitKeys.id })
+          .from(livekitKeys)
+          .where(and(eq(livekitKeys.id, endpoint.livekitKeyId ?? ""), eq(livekitKeys.projectId, tenant.projectId), isNull(livekitKeys.deletedAt))),
+      )
+    : undefined;
+  const guard = and(liveEndpoint(tenant.projectId, endpointId), keyLive)!;
   const metadata = { changed: Object.keys(input), ...input, ...(input.url !== undefined ? { url: undefined, url_origin: urlOrigin(input.url) } : {}) };
   const [, updated] = await db.batch([
     auditEntryWhen(
       db,
       actor,
       { action: "webhook_endpoint.updated", resourceType: "webhook_endpoint", resourceId: endpointId, ...tenantOf(tenant), metadata },
-      rowsMatch(webhookEndpoints, liveEndpoint(tenant.projectId, endpointId)),
+      rowsMatch(webhookEndpoints, guard),
       at,
     ),
-    db.update(webhookEndpoints).set(changes).where(liveEndpoint(tenant.projectId, endpointId)).returning(),
+    db.update(webhookEndpoints).set(changes).where(guard).returning(),
   ]);
-  if (!updated[0]) throw notFound("Webhook endpoint");
-  return updated[0];
+  if (updated[0]) return updated[0];
+  if (needsKey && (await findEndpoint(deps, tenant.projectId, endpointId))) {
+    throw conflict("This endpoint's LiveKit key was deleted, so it cannot sign deliveries; create an endpoint with another LiveKit key.");
+  }
+  throw notFound("Webhook endpoint");
 }
 
 /** Soft-deletes the endpoint; its pending deliveries are not sent. */
@@ -235,7 +251,7 @@ export async function sendTestEvent(deps: Pick<Deps, "db" | "queue">, actor: Aud
           db,
           tenant.projectId,
           endpointId,
-          { type: "webhook.test", occurredAt: at, data: { endpoint_id: endpointId, message: "This is a test event from Pulse." } },
+          { type: TEST_EVENT_TYPE, occurredAt: at, data: { endpoint_id: endpointId, message: "This is a test event from Pulse." } },
           sourceId,
         );
   await db.batch([

@@ -117,14 +117,17 @@ describe("webhook endpoints in LiveKit's format", () => {
     await consume(message.id, 1);
     expect(received).toEqual([]);
     expect((await messageRow(message.id)).status).toBe("failed");
-    // Re-enabled by hand, it still cannot sign: the attempt is recorded, nothing is sent.
-    expect((await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { enabled: true } })).status).toBe(200);
+    // It cannot be enabled again without a key to sign with: 409, nothing changed or audited.
+    const reenabled = await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { enabled: true } });
+    expectEnvelope(reenabled, 409, "conflict");
+    expect(reenabled.body.error.message).toContain("LiveKit key was deleted");
+    expect((await call("GET", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token })).body).toMatchObject({ enabled: false, disabled_reason: "Its LiveKit key was deleted." });
+    expect((await auditActions(org.id, endpoint.id)).map((a) => a.action)).toEqual(["webhook_endpoint.created", "webhook_endpoint.disabled"]);
+    // Its other fields can still change.
+    expect((await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { description: "retired" } })).status).toBe(200);
     await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_3", name: `${project.id}:standup` } });
-    const later = (await messagesOf(endpoint.id)).at(-1)!;
-    await consume(later.id, 1);
+    expect((await messagesOf(endpoint.id)).map((m) => m.id)).toEqual([message.id]);
     expect(received).toEqual([]);
-    const attempts = await env.DB.prepare("SELECT error FROM webhook_attempts WHERE message_id = ?").bind(later.id).all<{ error: string }>();
-    expect(attempts.results[0]!.error).toContain("LiveKit key was deleted");
   });
 
   it("need a LiveKit key of their own project", async () => {

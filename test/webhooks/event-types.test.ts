@@ -43,6 +43,14 @@ describe("the webhook event catalog", () => {
     expect(res.body.data).toEqual(JSON.parse(JSON.stringify(WEBHOOK_EVENT_CATALOG)));
   });
 
+  it("accepts, as an endpoint's events, every type the list shows (webhook.test included)", async () => {
+    const { user, project } = await createTenant();
+    const types = (await call("GET", "/v1/webhook-event-types")).body.data.map((e: { type: string }) => e.type);
+    const created = await call("POST", `/v1/projects/${project.id}/webhooks`, { token: user.token, body: { url: "https://hooks.example.com/all", events: types } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.events).toEqual(types);
+  });
+
   it("has an example of the same shape as a real delivered body, for every type", async () => {
     const { user, project, key } = await createTenant();
     const host = receiverHost();
