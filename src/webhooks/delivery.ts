@@ -30,8 +30,14 @@ import { postWebhook, type AttemptOutcome } from "./send";
 import { livekitWebhookHeaders } from "./livekit-format";
 import { livekitKeyPair } from "../livekit-keys/service";
 import type { LivekitKeyPair } from "../livekit/jwt";
+import { runPooled } from "../lib/pool";
 import { webhookHeaders } from "./signing";
 import { webhookUrlProblem } from "./url";
+
+/** Deliveries in flight at once per consumer invocation (Workers allow six open connections). */
+export const DELIVERY_CONCURRENCY = 6;
+/** …and to any one endpoint. */
+export const DELIVERY_CONCURRENCY_PER_ENDPOINT = 2;
 
 /**
  * Delay before retry n+1 after attempt n fails (seconds): 5 s, 1 min, 5 min, 30 min, 2 h, 5 h,
@@ -358,8 +364,13 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
   // Secrets and LiveKit keys read and decrypted once per endpoint, not per message.
   const credentials = batchCredentials(db, config, at);
   const disabled = new Set<string>();
-  const recorded = await Promise.all(
-    claims.map(async (claim) => {
+  // Sent DELIVERY_CONCURRENCY at a time (a Worker holds six connections; a request queued behind
+  // them would time out unsent) and at most two to any one endpoint, so a hanging receiver slows
+  // only its own messages.
+  const recorded = await runPooled(
+    claims,
+    { limit: DELIVERY_CONCURRENCY, perKey: DELIVERY_CONCURRENCY_PER_ENDPOINT, key: (claim) => claim.message.endpointId },
+    async (claim) => {
       const endpoint = endpoints.get(claim.message.endpointId);
       if (!endpoint || endpoint.deletedAt !== null || !endpoint.enabled) {
         const outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Endpoint is disabled or deleted; not sent." };
@@ -375,7 +386,7 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
         outcome = { statusCode: null, durationMs: 0, responseBody: null, error: "Not sent: internal error." };
       }
       return { claim, recorded: recordOutcome(db, claim, endpoint, outcome, nowMs(), disabled) };
-    }),
+    },
   );
   if (recorded.length === 0) return;
   try {
