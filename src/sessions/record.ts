@@ -8,9 +8,9 @@
  * counters recomputed here see the batch's own changes. Counters are recomputed from the
  * participant sessions, never incremented, so a replayed or reordered event changes nothing twice.
  */
-import { and, desc, eq, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import { runBatch, type BatchItem, type Database } from "../db/client";
-import { insertRows, jsonTable } from "../db/json-rows";
+import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
 import { participantSessions, roomSessions } from "../db/schema";
 import type { ParticipantSession } from "../usage/participant-sessions";
 import { nowMs } from "../lib/clock";
@@ -56,6 +56,12 @@ function recount(db: Database, ref: RoomSessionRef, joinedAt: number | null): Ba
     .update(roomSessions)
     .set(counters(joinedAt === null ? sql`0` : concurrentAt(joinedAt)))
     .where(ref.where);
+}
+
+/** Recounts these room sessions (participant sessions of theirs closed outside an event: the timeout). */
+export function recountRoomSessions(db: Database, ids: readonly string[]): BatchItem[] {
+  if (ids.length === 0) return [];
+  return [db.update(roomSessions).set(counters(sql`0`)).where(inArray(roomSessions.id, jsonValues([...new Set(ids)])))];
 }
 
 /**

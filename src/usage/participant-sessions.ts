@@ -16,6 +16,7 @@ import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { namespacedRoom } from "../livekit/rooms";
 import { yieldToOtherWork } from "../lib/yield";
+import { recountRoomSessions } from "../sessions/record";
 import { billableMinutes } from "./record";
 
 export interface ProjectRef {
@@ -48,6 +49,26 @@ export interface SessionClose {
   session: Pick<SessionRow, "projectId" | "orgId" | "participantSid" | "joinedAt" | "room" | "identity">;
   leftAt: number;
   reason: EndReason;
+  /**
+   * Set when this close is the real end of a session the stale-session job already closed: the
+   * timeout's end and minutes, which this one replaces (`realEndOfTimedOut`). Minutes already
+   * metered are never taken back.
+   */
+  replacesTimeout?: { leftAt: number; minutes: number };
+}
+
+/** The source id of the minutes a real end adds to a session first closed by the timeout. */
+export const afterTimeoutSource = (participantSid: string) => `${participantSid}:after-timeout`;
+
+/**
+ * The real end of a session the timeout closed: it ends then if that is later (metering the
+ * difference); an earlier real end only records the reason, the timeout's end and minutes standing
+ * (they are metered). Either way the session is no longer the timeout's, so no later event, such
+ * as its room's `room_finished`, extends it again.
+ */
+function realEndOfTimedOut(session: SessionRow, leftAt: number, reason: EndReason): SessionClose[] {
+  if (session.endReason !== "timeout" || reason === "timeout" || session.leftAt === null) return [];
+  return [{ session, leftAt: Math.max(leftAt, session.leftAt), reason, replacesTimeout: { leftAt: session.leftAt, minutes: session.minutes ?? 0 } }];
 }
 
 export const noSessionChanges = (): SessionChanges => ({ opens: [], closes: [] });
@@ -75,8 +96,17 @@ export function sessionStatements(db: Database, changes: readonly SessionChanges
     closes.push(close);
   }
   const statements: BatchItem[] = insertRows(db, participantSessions, opens).map((insert) => insert.onConflictDoNothing({ target: participantSessions.participantSid }));
-  if (closes.length === 0) return statements;
   const at = nowMs();
+  const late = closes.filter((c) => c.replacesTimeout);
+  if (late.length > 0) statements.push(...realEndStatements(db, late, at));
+  const open = closes.filter((c) => !c.replacesTimeout);
+  if (open.length === 0) return statements;
+  return [...statements, ...closeStatements(db, open, at)];
+}
+
+/** Closes open sessions (`left_at IS NULL`) and meters each once by its sid. */
+function closeStatements(db: Database, closes: SessionClose[], at: number): BatchItem[] {
+  const statements: BatchItem[] = [];
   const closed = closes.map((c) => ({
     projectId: c.session.projectId,
     participantSid: c.session.participantSid,
@@ -111,6 +141,45 @@ export function sessionStatements(db: Database, changes: readonly SessionChanges
 }
 
 /**
+ * Real ends of sessions the timeout closed: the session takes its real end and minutes (guarded
+ * by the timeout's end, so two of them racing apply once), and the minutes beyond what the
+ * timeout metered are metered once more, under `afterTimeoutSource`.
+ */
+function realEndStatements(db: Database, closes: SessionClose[], at: number): BatchItem[] {
+  const rows = closes.map((c) => ({
+    projectId: c.session.projectId,
+    participantSid: c.session.participantSid,
+    timeoutLeftAt: c.replacesTimeout!.leftAt,
+    leftAt: c.leftAt,
+    minutes: billableMinutes(c.session.joinedAt, c.leftAt),
+    reason: c.reason,
+  }));
+  const ended = jsonTable("ended", ["projectId", "participantSid", "timeoutLeftAt", "leftAt", "minutes", "reason"], rows);
+  const statements: BatchItem[] = [
+    db
+      .update(participantSessions)
+      .set({ leftAt: sql`${ended.columns.leftAt}`, minutes: sql`${ended.columns.minutes}`, endReason: sql`${ended.columns.reason}`, updatedAt: at })
+      .from(ended.source)
+      .where(
+        and(
+          eq(participantSessions.participantSid, ended.columns.participantSid),
+          eq(participantSessions.projectId, ended.columns.projectId),
+          eq(participantSessions.endReason, "timeout"),
+          eq(participantSessions.leftAt, ended.columns.timeoutLeftAt),
+        ),
+      ),
+  ];
+  const metered = closes.flatMap((c, i) => {
+    const more = rows[i]!.minutes - c.replacesTimeout!.minutes;
+    if (more <= 0) return [];
+    const { projectId, orgId, participantSid, room, identity } = c.session;
+    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity: more, occurredAt: c.leftAt, sourceId: afterTimeoutSource(participantSid), room, identity, createdAt: at }];
+  });
+  statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing({ target: [usageEvents.meter, usageEvents.sourceId] })));
+  return statements;
+}
+
+/**
  * Closes one participant's session. A leave whose join was lost still meters, from the
  * participant's own `joinedAt` when LiveKit sent it (else the session has no known length).
  */
@@ -131,7 +200,7 @@ export async function closeSession(
           .from(participantSessions)
           .where(and(eq(participantSessions.participantSid, p.participantSid), eq(participantSessions.projectId, project.projectId)))
           .get();
-  if (existing) return { opens: [], closes: existing.leftAt === null ? [{ session: existing, leftAt: at.leftAt, reason }] : [] };
+  if (existing) return { opens: [], closes: existing.leftAt === null ? [{ session: existing, leftAt: at.leftAt, reason }] : realEndOfTimedOut(existing, at.leftAt, reason) };
   const opened = openSession(project, p, at.joinedAt ?? at.leftAt);
   return { opens: opened.opens, closes: [{ session: opened.opens[0]!, leftAt: at.leftAt, reason }] };
 }
@@ -166,10 +235,29 @@ export function openSessionsInRoomQuery(db: Database, project: ProjectRef, room:
     );
 }
 
-/** `room_finished`: every session still open in that room ends with it. */
+/**
+ * `room_finished`: every session still open in that room ends with it, and so do the sessions of
+ * this instance of the room (by its sid) that the stale-session job closed too early.
+ */
 export async function closeRoomSessions(db: Database, project: ProjectRef, room: { room: string; roomSid: string | null }, leftAt: number): Promise<SessionChanges> {
-  const open = await openSessionsInRoomQuery(db, project, room).all();
-  return { opens: [], closes: open.map((s) => ({ session: s, leftAt: Math.max(leftAt, s.joinedAt), reason: "room_finished" as const })) };
+  const openQuery = openSessionsInRoomQuery(db, project, room);
+  // Both reads in one round trip.
+  const [open, timedOut] = room.roomSid
+    ? await db.batch([
+        openQuery,
+        db
+          .select()
+          .from(participantSessions)
+          .where(and(eq(participantSessions.roomSid, room.roomSid), eq(participantSessions.projectId, project.projectId), eq(participantSessions.endReason, "timeout"))),
+      ])
+    : [await openQuery.all(), []];
+  return {
+    opens: [],
+    closes: [
+      ...open.map((s) => ({ session: s, leftAt: Math.max(leftAt, s.joinedAt), reason: "room_finished" as const })),
+      ...timedOut.flatMap((s) => realEndOfTimedOut(s, leftAt, "room_finished")),
+    ],
+  };
 }
 
 /**
@@ -210,7 +298,9 @@ export async function closeStaleSessions(db: Database, timeoutHours: number, opt
       const last = lastSeen[i]?.[0]?.at ?? s.joinedAt;
       return { session: s, leftAt: Math.min(Math.max(last, s.joinedAt), s.joinedAt + timeoutMs), reason: "timeout" };
     });
-    await runBatch(db, sessionStatements(db, [{ opens: [], closes }]));
+    // Their room sessions' minutes follow (in the same batch, after the closes).
+    const rooms = stale.flatMap((s) => (s.roomSessionId ? [s.roomSessionId] : []));
+    await runBatch(db, [...sessionStatements(db, [{ opens: [], closes }]), ...recountRoomSessions(db, rooms)]);
     closed += stale.length;
     if (stale.length < pageSize) break;
     await yieldToOtherWork();

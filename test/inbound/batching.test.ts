@@ -234,8 +234,8 @@ describe("the inbound consumer on a batch", () => {
     expect((await consume([finished.id], db)).retriedIds).toEqual([]);
     // Close and meter (2), the room session's upsert, end of earlier lifetimes, its end and recount,
     // the room name forgotten (5), the processed mark (1): none of them per participant. Before
-    // it, the look-ups' batch.
-    expect(counter.batchSizes).toEqual([3, 8]);
+    // it, the look-ups' batch, and the room's sessions (open ones, and ones the timeout closed) read together.
+    expect(counter.batchSizes).toEqual([3, 2, 8]);
     const usage = await usageOf(project.id);
     expect(new Map(usage.map((u) => [u.source_id, u.quantity]))).toEqual(new Map(who.map((w, p) => [w.sid, minutes(T0 + p * 1000, end)])));
     const expected = who.reduce((sum, _, p) => sum + minutes(T0 + p * 1000, end), 0);

@@ -50,6 +50,56 @@ describe("scheduled jobs", () => {
     expect((await rows("SELECT quantity FROM usage_events WHERE project_id = ? AND source_id = 'PA_stale'", project.id))[0]).toEqual({ quantity: 60 });
   });
 
+  it("gives a session the timeout closed its real end when that arrives later, metering only the minutes beyond", async () => {
+    const { project, key } = await createTenant();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const room = { sid: `RM_long${tag}`, name: `${project.id}:long` };
+    const joined = Date.now() - 30 * HOUR;
+    const agent = participant(`PA_agent${tag}`, "agent", joined);
+    const guest = participant(`PA_guest${tag}`, "guest", joined);
+    const early = participant(`PA_early${tag}`, "early", joined);
+    for (const p of [agent, guest, early]) await sendEvent({ event: "participant_joined", createdAt: secs(joined), room, participant: p });
+    await sendEvent({ event: "track_published", createdAt: secs(joined + HOUR), room, participant: agent, track: { sid: `TR_${tag}` } });
+
+    await runCron("*/5 * * * *");
+    const timedOut = await sessionsOf(project.id);
+    expect(timedOut.map((s) => [s.identity, s.end_reason, s.minutes])).toEqual([
+      ["agent", "timeout", 60],
+      ["guest", "timeout", 60],
+      ["early", "timeout", 60],
+    ]);
+    // The room session's minutes follow the timeout's closes.
+    const roomSession = async () => (await call("GET", "/v1/sessions?room=long", { token: key.secret })).body.data[0];
+    expect((await roomSession()).participant_minutes).toBe(180);
+
+    // The agent really leaves 29½ h after joining; the room ends at 29¾ h, ending the guest; the
+    // early one's real leave (half an hour in) is earlier than the timeout's end: it keeps the metered
+    // end, takes the real reason, and the room's end no longer extends it.
+    const leave = { event: "participant_left", createdAt: secs(joined + 29.5 * HOUR), room, participant: agent };
+    await sendEvent(leave);
+    await sendEvent({ ...leave, id: undefined, createdAt: secs(joined + 29.5 * HOUR) }); // a second copy under another id
+    await sendEvent({ event: "participant_left", createdAt: secs(joined + HOUR / 2), room, participant: early });
+    await sendEvent({ event: "room_finished", createdAt: secs(joined + 29.75 * HOUR), room });
+
+    const ended = await sessionsOf(project.id);
+    expect(ended.map((s) => [s.identity, s.end_reason, s.minutes])).toEqual([
+      ["agent", "left", 1770],
+      ["guest", "room_finished", 1785],
+      ["early", "left", 60],
+    ]);
+    const metered = await rows<{ source_id: string; quantity: number }>("SELECT source_id, quantity FROM usage_events WHERE project_id = ? ORDER BY source_id", project.id);
+    expect(metered).toEqual(
+      [
+        { source_id: agent.sid, quantity: 60 },
+        { source_id: `${agent.sid}:after-timeout`, quantity: 1710 },
+        { source_id: early.sid, quantity: 60 },
+        { source_id: guest.sid, quantity: 60 },
+        { source_id: `${guest.sid}:after-timeout`, quantity: 1725 },
+      ].sort((a, b) => (a.source_id < b.source_id ? -1 : 1)),
+    );
+    expect((await roomSession()).participant_minutes).toBe(1770 + 1785 + 60);
+  });
+
   it("re-enqueues an event that was stored but never processed, and the inbound consumer finishes it", async () => {
     const { project } = await createTenant();
     const id = eventId();
