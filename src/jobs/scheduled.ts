@@ -11,7 +11,7 @@ import { tearDownDeletedProjects } from "../projects/livekit-teardown";
 import { createLogger, describeError, logLevelOf } from "../lib/logger";
 import { requeueStoredEvents } from "../inbound/service";
 import { closeStaleRoomSessions } from "../sessions/record";
-import { closeStaleSessions } from "../usage/participant-sessions";
+import { closeStaleSessions } from "../sessions/timeouts";
 import { HOUR_MS, rollUpDirtyHours } from "../usage/rollup";
 import { disableFailingEndpoints, requeueOverdueMessages } from "../webhooks/delivery";
 import { requeueOverdueMail } from "../mail/outbox";

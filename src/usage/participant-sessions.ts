@@ -8,15 +8,12 @@
  * the caller's batch, a few for any number of events; a close is guarded by `left_at IS NULL`, and
  * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, gte, inArray, isNull, lt, max, sql } from "drizzle-orm";
-import { runBatch, type BatchItem, type BatchRead, type Database } from "../db/client";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { type BatchItem, type BatchRead, type Database } from "../db/client";
 import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
-import { livekitEvents, participantSessions, usageEvents } from "../db/schema";
+import { participantSessions, usageEvents } from "../db/schema";
 import { nowMs } from "../lib/clock";
 import { newId } from "../lib/ids";
-import { namespacedRoom } from "../livekit/rooms";
-import { yieldToOtherWork } from "../lib/yield";
-import { recountRoomSessions } from "../sessions/record";
 import { billableMinutes } from "./record";
 
 export interface ProjectRef {
@@ -97,83 +94,49 @@ export function sessionStatements(db: Database, changes: readonly SessionChanges
   }
   const statements: BatchItem[] = insertRows(db, participantSessions, opens).map((insert) => insert.onConflictDoNothing({ target: participantSessions.participantSid }));
   const at = nowMs();
-  const late = closes.filter((c) => c.replacesTimeout);
-  if (late.length > 0) statements.push(...realEndStatements(db, late, at));
+  // Open sessions close on `left_at IS NULL`; the timeout's closes are replaced on their own end.
   const open = closes.filter((c) => !c.replacesTimeout);
-  if (open.length === 0) return statements;
-  return [...statements, ...closeStatements(db, open, at)];
-}
-
-/** Closes open sessions (`left_at IS NULL`) and meters each once by its sid. */
-function closeStatements(db: Database, closes: SessionClose[], at: number): BatchItem[] {
-  const statements: BatchItem[] = [];
-  const closed = closes.map((c) => ({
-    projectId: c.session.projectId,
-    participantSid: c.session.participantSid,
-    leftAt: c.leftAt,
-    minutes: billableMinutes(c.session.joinedAt, c.leftAt),
-    reason: c.reason,
-  }));
-  const close = jsonTable("close", ["projectId", "participantSid", "leftAt", "minutes", "reason"], closed);
-  statements.push(
-    db
-      .update(participantSessions)
-      .set({ leftAt: sql`${close.columns.leftAt}`, minutes: sql`${close.columns.minutes}`, endReason: sql`${close.columns.reason}`, updatedAt: at })
-      .from(close.source)
-      .where(
-        and(
-          eq(participantSessions.participantSid, close.columns.participantSid),
-          eq(participantSessions.projectId, close.columns.projectId),
-          // Not from `participant_sessions_open_idx`, which lists every tenant's open sessions:
-          // without statistics SQLite prefers it to the sid index (a unary `+` rules an index out).
-          sql.raw("+participant_sessions.left_at IS NULL"),
-        ),
-      ),
-  );
-  const metered = closes.flatMap((c, i) => {
-    const minutes = closed[i]!.minutes;
-    if (minutes === 0) return [];
-    const { projectId, orgId, participantSid, room, identity } = c.session;
-    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity: minutes, occurredAt: c.leftAt, sourceId: participantSid, room, identity, createdAt: at }];
-  });
-  statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing({ target: [usageEvents.meter, usageEvents.sourceId] })));
+  const late = closes.filter((c) => c.replacesTimeout);
+  if (open.length > 0) statements.push(...endStatements(db, open, at, "open"));
+  if (late.length > 0) statements.push(...endStatements(db, late, at, "timed_out"));
   return statements;
 }
 
 /**
- * Real ends of sessions the timeout closed: the session takes its real end and minutes (guarded
- * by the timeout's end, so two of them racing apply once), and the minutes beyond what the
- * timeout metered are metered once more, under `afterTimeoutSource`.
+ * Ends sessions and meters them, set-based: each session takes its end, minutes and reason, and
+ * its minutes are metered once by source id (the participant sid). `open`: sessions not ended yet.
+ * `timed_out`: sessions the timeout ended, guarded by that end (so two real ends racing apply
+ * once), metering only the minutes beyond what the timeout metered, under `afterTimeoutSource`.
  */
-function realEndStatements(db: Database, closes: SessionClose[], at: number): BatchItem[] {
+function endStatements(db: Database, closes: SessionClose[], at: number, which: "open" | "timed_out"): BatchItem[] {
   const rows = closes.map((c) => ({
     projectId: c.session.projectId,
     participantSid: c.session.participantSid,
-    timeoutLeftAt: c.replacesTimeout!.leftAt,
+    timeoutLeftAt: c.replacesTimeout?.leftAt ?? null,
     leftAt: c.leftAt,
     minutes: billableMinutes(c.session.joinedAt, c.leftAt),
     reason: c.reason,
   }));
-  const ended = jsonTable("ended", ["projectId", "participantSid", "timeoutLeftAt", "leftAt", "minutes", "reason"], rows);
+  const end = jsonTable("session_end", ["projectId", "participantSid", "timeoutLeftAt", "leftAt", "minutes", "reason"], rows);
+  const still =
+    which === "open"
+      ? // Not from `participant_sessions_open_idx`, which lists every tenant's open sessions:
+        // without statistics SQLite prefers it to the sid index (a unary `+` rules an index out).
+        sql.raw("+participant_sessions.left_at IS NULL")
+      : and(eq(participantSessions.endReason, "timeout"), eq(participantSessions.leftAt, end.columns.timeoutLeftAt));
   const statements: BatchItem[] = [
     db
       .update(participantSessions)
-      .set({ leftAt: sql`${ended.columns.leftAt}`, minutes: sql`${ended.columns.minutes}`, endReason: sql`${ended.columns.reason}`, updatedAt: at })
-      .from(ended.source)
-      .where(
-        and(
-          eq(participantSessions.participantSid, ended.columns.participantSid),
-          eq(participantSessions.projectId, ended.columns.projectId),
-          eq(participantSessions.endReason, "timeout"),
-          eq(participantSessions.leftAt, ended.columns.timeoutLeftAt),
-        ),
-      ),
+      .set({ leftAt: sql`${end.columns.leftAt}`, minutes: sql`${end.columns.minutes}`, endReason: sql`${end.columns.reason}`, updatedAt: at })
+      .from(end.source)
+      .where(and(eq(participantSessions.participantSid, end.columns.participantSid), eq(participantSessions.projectId, end.columns.projectId), still)),
   ];
   const metered = closes.flatMap((c, i) => {
-    const more = rows[i]!.minutes - c.replacesTimeout!.minutes;
-    if (more <= 0) return [];
+    const quantity = rows[i]!.minutes - (c.replacesTimeout?.minutes ?? 0);
+    if (quantity <= 0) return [];
     const { projectId, orgId, participantSid, room, identity } = c.session;
-    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity: more, occurredAt: c.leftAt, sourceId: afterTimeoutSource(participantSid), room, identity, createdAt: at }];
+    const sourceId = c.replacesTimeout ? afterTimeoutSource(participantSid) : participantSid;
+    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity, occurredAt: c.leftAt, sourceId, room, identity, createdAt: at }];
   });
   statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing({ target: [usageEvents.meter, usageEvents.sourceId] })));
   return statements;
@@ -258,52 +221,4 @@ export async function closeRoomSessions(db: Database, project: ProjectRef, room:
       ...timedOut.flatMap((s) => realEndOfTimedOut(s, leftAt, "room_finished")),
     ],
   };
-}
-
-/**
- * Closes sessions open longer than `timeoutHours` (their leave and the room's end were lost).
- * They end at the last sign of life Pulse saw for their room (the newest LiveKit event for it),
- * never at "now": billing a tenant for hours of our missing events would be wrong.
- *
- * Scales with its backlog: pages of `pageSize` stale sessions (oldest first, on the open-sessions
- * index), each page's "newest event of the room" reads sent as one batch (each one index seek on
- * (room_name, occurred_at)) and its closes written as one batch, until none is left or the
- * wall-clock budget is spent.
- */
-export async function closeStaleSessions(db: Database, timeoutHours: number, opts: { pageSize?: number; budgetMs?: number } = {}): Promise<number> {
-  const pageSize = opts.pageSize ?? 200;
-  const deadline = Date.now() + (opts.budgetMs ?? 20_000);
-  const timeoutMs = timeoutHours * 3600_000;
-  const cutoff = nowMs() - timeoutMs;
-  let closed = 0;
-  while (Date.now() < deadline) {
-    const stale = await db
-      .select()
-      .from(participantSessions)
-      .where(and(isNull(participantSessions.leftAt), lt(participantSessions.joinedAt, cutoff)))
-      .orderBy(participantSessions.leftAt, participantSessions.joinedAt)
-      .limit(pageSize)
-      .all();
-    if (stale.length === 0) break;
-    const lastSeen = (await runBatch(
-      db,
-      stale.map((s) =>
-        db
-          .select({ at: max(livekitEvents.occurredAt) })
-          .from(livekitEvents)
-          .where(and(eq(livekitEvents.roomName, namespacedRoom(s.projectId, s.room)), gte(livekitEvents.occurredAt, s.joinedAt))),
-      ),
-    )) as { at: number | null }[][];
-    const closes = stale.map((s, i): SessionClose => {
-      const last = lastSeen[i]?.[0]?.at ?? s.joinedAt;
-      return { session: s, leftAt: Math.min(Math.max(last, s.joinedAt), s.joinedAt + timeoutMs), reason: "timeout" };
-    });
-    // Their room sessions' minutes follow (in the same batch, after the closes).
-    const rooms = stale.flatMap((s) => (s.roomSessionId ? [s.roomSessionId] : []));
-    await runBatch(db, [...sessionStatements(db, [{ opens: [], closes }]), ...recountRoomSessions(db, rooms)]);
-    closed += stale.length;
-    if (stale.length < pageSize) break;
-    await yieldToOtherWork();
-  }
-  return closed;
 }
