@@ -65,7 +65,8 @@ export function TextArea(p: Omit<FieldProps, "type"> & { rows?: number }) {
     <div class={p.error ? "field has-error" : "field"}>
       <label for={id}>{p.label}</label>
       <textarea id={id} name={p.name} rows={p.rows ?? 3} aria-invalid={p.error ? "true" : undefined} aria-describedby={p.error ? `${id}-error` : undefined}>
-        {p.value ?? ""}
+        {/* The HTML parser drops one newline right after <textarea>: this one, not the value's own. */}
+        {"\n" + (p.value ?? "")}
       </textarea>
       {p.hint ? <p class="hint">{p.hint}</p> : null}
       {p.error ? <p class="error" id={`${id}-error`} role="alert">{p.error}</p> : null}

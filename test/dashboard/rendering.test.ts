@@ -29,6 +29,19 @@ describe("what the dashboard renders", () => {
     expect(api.body.name).toBe(name);
   });
 
+  it("gives a form's text area back byte for byte after a rejected submit, a leading newline included", async () => {
+    const { user, project } = await createTenant();
+    const client = DashboardClient.signedIn(user.token);
+    const metadata = '\n\n{"note":"a & <b>"}\n';
+    const page = await client.post(`/projects/${project.id}/playground`, { identity: "alice", room: "r", metadata, ttl: "5" }, { from: `/projects/${project.id}/playground` });
+    expect(page.status).toBe(400);
+    const raw = /<textarea[^>]*name="metadata"[^>]*>([\s\S]*?)<\/textarea>/.exec(page.html)?.[1];
+    expect(raw).toBeDefined();
+    // What a browser puts in the field: one newline right after the tag is dropped, entities decoded.
+    const shown = raw!.replace(/^\n/, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+    expect(shown).toBe(metadata);
+  });
+
   it("shows a new key's secret once: on the page after creating it, never again", async () => {
     const { user, project } = await createTenant();
     const client = DashboardClient.signedIn(user.token);
