@@ -2,8 +2,8 @@
  * Which project each LiveKit event of a batch belongs to: by its namespaced room
  * (`<project_id>:<room>`), or, for web egress without a room, by our own egress/ingress record of
  * the LiveKit id; then by the state of that project, read for the whole batch in one statement
- * that the consumer sends with its other look-ups. Rooms outside any live project attribute to
- * null (the event is stored and ignored).
+ * that the consumer sends with its other look-ups. Rooms outside any project attribute to null
+ * (the event is stored and ignored); a deleted project's events to it, not live (`outlivesProject`).
  */
 import { eq, inArray, sql } from "drizzle-orm";
 import { chunks, type BatchRead, type Database } from "../db/client";
@@ -17,7 +17,24 @@ import type { ProjectRef } from "../usage/participant-sessions";
 export interface Attribution extends ProjectRef {
   /** The tenant's own room name, when the event names one. */
   room: string | null;
+  /** False for a deleted project (or one of a deleted org): only what outlives it takes effect (`outlivesProject`). */
+  live: boolean;
 }
+
+/**
+ * The events of a deleted project that still take effect. Its egresses, ingresses and rooms outlive
+ * it by a moment: deleting it stops them (projects/livekit-teardown.ts), and their final events
+ * must still close the records and sessions and meter their minutes. Its webhook endpoints are gone
+ * with it, so nothing is delivered. Anything else of it (a join with a token minted before the
+ * deletion, a room LiveKit created for it) opens and meters nothing; its room is only remembered,
+ * so the teardown deletes it in LiveKit.
+ */
+export function outlivesProject(event: Pick<LivekitWebhookEvent, "event">): boolean {
+  return event.event.startsWith("egress_") || event.event.startsWith("ingress_") || LEAVES.has(event.event) || event.event === "room_finished";
+}
+
+/** The events that end a participant's session. */
+export const LEAVES: ReadonlySet<string> = new Set(["participant_left", "participant_connection_aborted"]);
 
 export interface ProjectState extends ProjectRef {
   live: boolean;
@@ -83,12 +100,7 @@ export function attributionsOf(events: readonly LivekitWebhookEvent[], named: re
   return events.map((event, i) => {
     const state = named[i] ? states.get(named[i]!) : undefined;
     if (!state) return null;
-    // Egress and ingress outlive their project by a moment: deleting it stops them (projects/
-    // livekit-teardown.ts), and their final events must still close the record and meter its
-    // minutes. Its webhook endpoints are gone with it, so nothing is delivered.
-    const finishing = event.event.startsWith("egress_") || event.event.startsWith("ingress_");
-    if (!state.live && !finishing) return null;
     const name = eventRoomName(event);
-    return { projectId: state.projectId, orgId: state.orgId, room: name ? (parseNamespacedRoom(name)?.room ?? null) : null };
+    return { projectId: state.projectId, orgId: state.orgId, room: name ? (parseNamespacedRoom(name)?.room ?? null) : null, live: state.live };
   });
 }

@@ -51,7 +51,7 @@ import {
 } from "../usage/participant-sessions";
 import { tenantEventFor } from "../webhooks/event-types";
 import { enabledEndpointsRead, enqueueDeliveries, fanOutInserts, fanOutRows, unsentMessagesOf, type FanOutEndpoint, type MessageInsert } from "../webhooks/messages";
-import { attributionsOf, projectStatesRead, projectsNamed, type Attribution } from "./attribution";
+import { attributionsOf, LEAVES, outlivesProject, projectStatesRead, projectsNamed, type Attribution } from "./attribution";
 
 export interface ProcessDeps {
   db: Database;
@@ -70,8 +70,6 @@ interface Item {
   reads: string[];
   writes: string[];
 }
-
-const LEAVES = new Set(["participant_left", "participant_connection_aborted"]);
 
 /** Within one second of `createdAt` (LiveKit's resolution), what happens first. */
 const ORDER_IN_SECOND: Record<string, number> = {
@@ -205,13 +203,19 @@ interface Planned {
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, readSessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
   if (!project) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
+  // A leave's session was read before the wave (`readSessions`), found by sid: only this project's counts.
+  const read = event.participant?.sid ? readSessions.get(event.participant.sid) : undefined;
+  const known = read?.projectId === project.projectId ? read : null;
+  if (!project.live && !outlivesProject(event)) {
+    const seen = project.room === null ? null : { projectId: project.projectId, name: project.room, lastSeenAt: row.occurredAt };
+    return { item, sessions: noSessionChanges(), effects: [], touch: null, seen, messages: [] };
+  }
+  // A deleted project's leave counts only for a session opened while the project lived.
+  if (!project.live && LEAVES.has(event.event) && !known) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })
     : null;
-  // A leave's session was read before the wave (`readSessions`), found by sid: only this project's counts.
-  const read = event.participant?.sid ? readSessions.get(event.participant.sid) : undefined;
-  const known = read?.projectId === project.projectId ? read : null;
   const sessions = await sessionChanges(db, event, project, row.occurredAt, known);
   const ingress = event.event === "ingress_started" || event.event === "ingress_ended";
   const effects =

@@ -1,9 +1,12 @@
 /**
  * What a deleted project still has running on the shared LiveKit deployment: active egresses keep
- * recording and ingress stream keys keep letting anyone who holds one publish into its rooms. After a
- * project (or its org) is deleted, this stops every active egress and deletes every ingress in
- * LiveKit. It runs right after the delete (waitUntil) and again from the five-minute cron, which
- * picks up whatever LiveKit could not be reached for, so nothing of a deleted tenant stays live.
+ * recording, ingress stream keys keep letting anyone who holds one publish into its rooms, and its
+ * rooms keep their participants (and take new ones: a token it minted stays valid until it expires,
+ * and LiveKit creates a room on a join). After a project (or its org) is deleted, this stops every
+ * active egress, deletes every ingress and deletes every room Pulse knows of in LiveKit; a room
+ * started or joined later is remembered by the inbound processor and deleted by the next run. It
+ * runs right after the delete (waitUntil) and again from the five-minute cron, which picks up
+ * whatever LiveKit could not be reached for, so nothing of a deleted tenant stays live.
  */
 import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
@@ -18,6 +21,8 @@ import { deleteIngress } from "../ingress/livekit";
 import { nowMs } from "../lib/clock";
 import type { Logger } from "../lib/logger";
 import { TwirpError } from "../livekit/twirp";
+import { roomsOfDeletedProjects } from "../rooms/known-rooms";
+import { deleteRoomOfDeletedProject } from "../rooms/service";
 
 const ACTIVE_EGRESS = ["EGRESS_STARTING", "EGRESS_ACTIVE"];
 /** Per run, so one sweep stays well inside a Worker's subrequest and time limits. */
@@ -33,9 +38,9 @@ export async function tearDownDeletedProjects(
   livekit: Config["livekit"],
   logger: Logger,
   projectIds?: string[],
-): Promise<{ egressesStopped: number; ingressesDeleted: number; failures: number }> {
+): Promise<{ egressesStopped: number; ingressesDeleted: number; roomsDeleted: number; failures: number }> {
   const deletedProject = and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined);
-  const [liveEgresses, liveIngresses] = await Promise.all([
+  const [liveEgresses, liveIngresses, liveRooms] = await Promise.all([
     db
       .select({ egress: egresses })
       .from(egresses)
@@ -50,6 +55,7 @@ export async function tearDownDeletedProjects(
       .where(and(deletedProject, isNull(ingresses.deletedAt)))
       .limit(TEARDOWN_BATCH)
       .all(),
+    roomsOfDeletedProjects(db, TEARDOWN_BATCH, projectIds),
   ]);
   let egressesStopped = 0;
   let ingressesDeleted = 0;
@@ -100,5 +106,17 @@ export async function tearDownDeletedProjects(
     ]);
     ingressesDeleted++;
   }
-  return { egressesStopped, ingressesDeleted, failures };
+
+  // Rooms last: their egresses are stopped first, so a recording ends as stopped, not as its room's end.
+  let roomsDeleted = 0;
+  for (const room of liveRooms) {
+    try {
+      const outcome = await deleteRoomOfDeletedProject({ db, livekit, logger }, room, room.name, room.lastSeenAt);
+      if (outcome === "deleted") roomsDeleted++;
+    } catch (error) {
+      failures++;
+      logger.warn("teardown_room_failed", { project_id: room.projectId, error_message: (error as Error).message });
+    }
+  }
+  return { egressesStopped, ingressesDeleted, roomsDeleted, failures };
 }

@@ -3,10 +3,10 @@
  * calls and `room_started` events, forgotten when the room finishes or is deleted. `GET /v1/rooms`
  * asks LiveKit's `ListRooms` for exactly these names, so no answer can carry another tenant's room.
  */
-import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
 import { insertRows, jsonValues } from "../db/json-rows";
-import { knownRooms } from "../db/schema";
+import { knownRooms, projects } from "../db/schema";
 import { base64UrlToBytes, bytesToBase64Url } from "../lib/base64";
 import { ApiError } from "../lib/errors";
 
@@ -44,6 +44,21 @@ export function forgetRoom(db: Database, projectId: string, name: string, seenBe
   return db
     .delete(knownRooms)
     .where(and(eq(knownRooms.projectId, projectId), eq(knownRooms.name, name), lt(knownRooms.lastSeenAt, seenBefore + 1)));
+}
+
+/**
+ * Up to `limit` names still remembered for deleted projects (all of them, or of `projectIds`): the
+ * rooms their teardown has yet to delete in LiveKit. From the deleted projects (a partial index
+ * of them) to their names, never through the names of live projects.
+ */
+export function roomsOfDeletedProjects(db: Database, limit: number, projectIds?: readonly string[]) {
+  return db
+    .select({ projectId: knownRooms.projectId, orgId: projects.orgId, name: knownRooms.name, lastSeenAt: knownRooms.lastSeenAt })
+    .from(projects)
+    .innerJoin(knownRooms, eq(knownRooms.projectId, projects.id))
+    .where(and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined))
+    .limit(limit)
+    .all();
 }
 
 /** Names after `after` (ascending), at most `limit`. */

@@ -11,7 +11,7 @@
  * serialize them (`schemas.ts`), the Twirp API (`compat/rooms.ts`) hands them on as LiveKit's messages.
  */
 import type { AuditActor } from "../audit/record";
-import { auditEntry } from "../audit/record";
+import { auditEntry, SYSTEM_ACTOR } from "../audit/record";
 import { checkQuota } from "../billing/quota";
 import type { Config } from "../config";
 import { runBatch, type Database } from "../db/client";
@@ -147,6 +147,24 @@ export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: Au
   await orNotFound("Room", livekit.deleteRoom(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
   const at = nowMs();
   await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, "room.deleted", room, {}, at)]);
+}
+
+/**
+ * Deletes a room of a deleted project in LiveKit (for its teardown, `projects/livekit-teardown.ts`),
+ * audited by the system with the reason. A room LiveKit no longer has is only forgotten. The name
+ * stays remembered when it was seen again after `seenAt` (a join since), for the next sweep.
+ */
+export async function deleteRoomOfDeletedProject(deps: RoomDeps, project: RoomProject, room: string, seenAt: number): Promise<"deleted" | "gone"> {
+  try {
+    await livekit.deleteRoom(deps.livekit, namespacedRoom(project.projectId, room), deps.logger);
+  } catch (error) {
+    if (!(error instanceof TwirpError && error.code === "not_found")) throw error;
+    await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenAt)]);
+    return "gone";
+  }
+  const at = nowMs();
+  await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenAt), audit(deps, SYSTEM_ACTOR, project, "room.deleted", room, { reason: "project_deleted" }, at)]);
+  return "deleted";
 }
 
 /** Every live participant of the room, in LiveKit's order (LiveKit's own ListParticipants does not page). */

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createTenant } from "../support/factories";
 import { participant, replay, secs, sendEvent, sessionsOf, storedEvents, usageOf } from "../support/livekit-webhook";
@@ -78,7 +79,7 @@ describe("LiveKit events → participant sessions and minutes", () => {
     expect((await sessionsOf(project.id))[0]).toMatchObject({ minutes: 3, end_reason: "connection_aborted" });
   });
 
-  it("stores and ignores events for rooms outside any project, or of a deleted project", async () => {
+  it("stores and ignores events for rooms outside any project; of a deleted project's join, keeps only its room, for the teardown", async () => {
     const { user, project } = await createTenant();
     const foreign = await sendEvent({ event: "participant_joined", room: { name: "plain-room" }, participant: participant("PA_x", "x") });
     expect(foreign.res.status).toBe(200);
@@ -90,10 +91,12 @@ describe("LiveKit events → participant sessions and minutes", () => {
     expect(deleted.res.status).toBe(200);
     for (const sent of [foreign, unknownProject, deleted]) {
       const [row] = await storedEvents(JSON.parse(sent.body).id);
-      expect(row).toMatchObject({ project_id: null });
+      expect(row).toMatchObject({ project_id: sent === deleted ? project.id : null });
       expect(row!.processed_at).not.toBeNull();
     }
     expect(await sessionsOf(project.id)).toHaveLength(0);
+    const known = await env.DB.prepare("SELECT name FROM known_rooms WHERE project_id = ?").bind(project.id).all();
+    expect(known.results).toEqual([{ name: "r" }]);
   });
 
   it("accepts fields it does not know (LiveKit adds fields) and protojson's omitted defaults", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { useFakeLivekit } from "../support/fake-livekit";
-import { deliverLivekitEvent, ns, usageEventsOf } from "../support/livekit-webhook";
+import { deliverLivekitEvent, ns, participant, secs, sessionsOf, usageEventsOf } from "../support/livekit-webhook";
 import { fetchWithEnv } from "../support/worker-env";
 import { rows } from "../support/db";
 import { runCron } from "../support/cron";
@@ -101,13 +101,93 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
     expect(livekit.calls.length).toBe(before);
   });
 
-  it("leaves other projects' egress and ingress alone", async () => {
+  it("deletes its rooms in LiveKit, audited, and meters the minutes of those still in them to the room's end", async () => {
+    const t = await createTenant();
+    expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name: "standup" } })).status).toBe(201);
+    const wireRoom = `${t.project.id}:standup`;
+    expect(livekit.rooms.has(wireRoom)).toBe(true);
+    const joinedAt = Date.now() - 125_000;
+    await deliverLivekitEvent({ event: "participant_joined", room: { sid: "RM_standup", name: wireRoom }, participant: participant("PA_stay", "stay", joinedAt) });
+    await deliverLivekitEvent({ event: "participant_joined", room: { sid: "RM_standup", name: wireRoom }, participant: participant("PA_go", "go", joinedAt) });
+
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+
+    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([wireRoom]);
+    expect(livekit.rooms.has(wireRoom)).toBe(false);
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
+    const audit = await rows("SELECT action, resource_id, metadata FROM audit_logs WHERE project_id = ? AND actor_type = 'system'", t.project.id);
+    expect(audit.map((a) => [a.action, a.resource_id, JSON.parse(a.metadata as string)])).toEqual([["room.deleted", "standup", { room: "standup", reason: "project_deleted" }]]);
+
+    // LiveKit's answer to the deletion: one leave, then the room's end. Both still close what they close.
+    const leftAt = joinedAt + 61_000;
+    const endedAt = joinedAt + 121_000;
+    await deliverLivekitEvent({ event: "participant_left", createdAt: secs(leftAt), room: { sid: "RM_standup", name: wireRoom }, participant: participant("PA_go", "go", joinedAt) });
+    await deliverLivekitEvent({ event: "room_finished", createdAt: secs(endedAt), room: { sid: "RM_standup", name: wireRoom } });
+    const sessions = await sessionsOf(t.project.id);
+    expect(sessions.map((s) => [s.participant_sid, s.end_reason, s.minutes]).sort()).toEqual([
+      ["PA_go", "left", 2],
+      ["PA_stay", "room_finished", 3],
+    ]);
+    expect((await usageEventsOf(t.project.id, "participant_minutes")).map((u) => u.quantity).sort()).toEqual([2, 3]);
+  });
+
+  it("deletes a room a still-valid token started after the deletion, at the next run, metering nobody in it", async () => {
+    const t = await createTenant();
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+    expect(livekit.callsTo("DeleteRoom")).toEqual([]);
+    // A token minted before the deletion joins: LiveKit creates the room and reports it.
+    const wireRoom = `${t.project.id}:after-hours`;
+    livekit.rooms.set(wireRoom, { sid: "RM_late", name: wireRoom, empty_timeout: 300, departure_timeout: 20, max_participants: 0, metadata: "", creation_time: secs(Date.now()), participants: new Map(), data: [] });
+    await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_late", name: wireRoom } });
+    await deliverLivekitEvent({ event: "participant_joined", room: { sid: "RM_late", name: wireRoom }, participant: participant("PA_late", "late", Date.now() - 60_000) });
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([{ name: "after-hours" }]);
+
+    await runCron("*/5 * * * *");
+
+    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([wireRoom]);
+    expect(livekit.rooms.has(wireRoom)).toBe(false);
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
+    // Its participant's leave finds no session of the live project: nothing opens, nothing is metered.
+    await deliverLivekitEvent({ event: "participant_left", room: { sid: "RM_late", name: wireRoom }, participant: participant("PA_late", "late", Date.now() - 60_000) });
+    expect(await sessionsOf(t.project.id)).toEqual([]);
+    expect(await usageEventsOf(t.project.id, "participant_minutes")).toEqual([]);
+    expect(await rows("SELECT id FROM room_sessions WHERE project_id = ?", t.project.id)).toEqual([]);
+    // Nothing left: the next run asks LiveKit nothing.
+    const before = livekit.calls.length;
+    await runCron("*/5 * * * *");
+    expect(livekit.calls.length).toBe(before);
+  });
+
+  it("forgets a room LiveKit no longer has and retries one LiveKit could not be reached for", async () => {
+    const t = await createTenant();
+    for (const name of ["gone", "kept"]) expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name } })).status).toBe(201);
+    livekit.rooms.delete(`${t.project.id}:gone`);
+    livekit.failNext({ kind: "status", status: 503 });
+    livekit.failNext({ kind: "status", status: 503 });
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+    const left = await rows("SELECT name FROM known_rooms WHERE project_id = ? ORDER BY name", t.project.id);
+    expect(left.length).toBeGreaterThan(0);
+
+    await runCron("*/5 * * * *");
+
+    expect(livekit.rooms.has(`${t.project.id}:kept`)).toBe(false);
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
+    // Only the room LiveKit had is audited as deleted.
+    const audit = await rows("SELECT resource_id FROM audit_logs WHERE project_id = ? AND action = 'room.deleted'", t.project.id);
+    expect(audit).toEqual([{ resource_id: "kept" }]);
+  });
+
+  it("leaves other projects' egress, ingress and rooms alone", async () => {
     const a = await createTenant();
     const b = await createTenant();
     const bRunning = await startBoth(b.key.secret);
     await startBoth(a.key.secret);
+    for (const t of [a, b]) expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name: "live" } })).status).toBe(201);
     await deleteAndWait(`/v1/projects/${a.project.id}`, a.user.token);
     await runCron("*/5 * * * *");
+    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([`${a.project.id}:live`]);
+    expect(livekit.rooms.has(`${b.project.id}:live`)).toBe(true);
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", b.project.id)).toEqual([{ name: "live" }]);
     expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).not.toContain(bRunning.egress.egress_id);
     expect(livekit.ingresses.has(bRunning.ingress.ingress_id)).toBe(true);
   });

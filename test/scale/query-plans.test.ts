@@ -60,6 +60,7 @@ async function seedOtherTenant() {
     q(`INSERT INTO mail_outbox (id, to_address, to_normalized, template, subject, text, status, created_at) ${series}
        SELECT 'mail_o' || i, 'o' || i || '@x.test', 'o' || i || '@x.test', 'invitation', 's', 't', 'sent', ?3 - i * 1000 FROM n`),
     q(`INSERT INTO livekit_keys (id, project_id, org_id, api_key, secret_encrypted, created_at) ${series} SELECT 'lkk_o' || i, ?2, ?1, 'APIo' || i || ?4, 'v1.x.y', ?3 - i FROM n`),
+    q(`INSERT INTO known_rooms (project_id, name, last_seen_at) ${series} SELECT 'prj_o' || (i % 100 + 3), 'r' || i, ?3 - i FROM n`),
     q(`INSERT INTO room_sessions (id, project_id, org_id, room, room_sid, started_at, ended_at, created_at, updated_at) ${series}
        SELECT 'rs_o' || i, ?2, ?1, 'r' || (i % 20), 'RM_o' || i || ?4, ?3 - i * 60000, ?3 - i * 60000 + 30000, ?3, ?3 FROM n`),
   ]);
@@ -234,6 +235,11 @@ describe("cron jobs", () => {
       const statements = await planCron(cron);
       expect(statements.length, cron).toBeGreaterThan(0);
       expect(fullScans(statements), cron).toEqual([]);
+      if (cron === "*/5 * * * *") {
+        // The teardown finds rooms left to delete from the deleted projects, not from every tenant's rooms.
+        const teardown = statements.find((s) => /from "projects" inner join "known_rooms"/i.test(s.sql));
+        expect(teardown?.plan.join("\n")).toMatch(/SEARCH projects USING INDEX projects_deleted_at_idx[\s\S]*SEARCH known_rooms USING (COVERING )?INDEX sqlite_autoindex_known_rooms_1 \(project_id=\?\)/);
+      }
       if (cron === "7 * * * *") {
         // The rollup read one hour of raw events and one day of hour buckets, each from its covering index.
         const plans = statements.map((s) => s.plan.join("\n")).join("\n");
