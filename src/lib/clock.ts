@@ -13,6 +13,10 @@ export function now(): Date {
   return new Date(nowMs());
 }
 
+/** The instants RFC 3339 can write in UTC: its year has four digits, 0000 to 9999 (the end is exclusive). */
+export const RFC3339_FIRST_MS = Date.parse("0000-01-01T00:00:00Z");
+export const RFC3339_END_MS = Date.parse("+010000-01-01T00:00:00Z");
+
 /** RFC 3339 UTC without milliseconds, the contract's time format. */
 export function toIso(date: Date | number): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");

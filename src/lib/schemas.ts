@@ -1,18 +1,19 @@
 /** Small zod building blocks shared by several resources. */
 import { z } from "@hono/zod-openapi";
+import { RFC3339_END_MS, RFC3339_FIRST_MS } from "./clock";
 
 /** A human-facing name: any text (quotes, markup, emoji…), stored and returned byte for byte. */
 export const Name = z.string().min(1).max(200);
 
-/** The first instant RFC 3339 cannot write (its year has four digits). */
-const YEAR_10000 = Date.UTC(10000, 0, 1);
-
 /**
  * RFC 3339 timestamp input (`2026-11-28T16:00:00Z`, offsets allowed). An offset can carry a time
- * written as 9999-12-31 past the year 9999 in UTC, which Pulse could then only answer as
- * `+010000-…`: refused.
+ * written in 9999 past the year in UTC, or one written in 0000 before it, which Pulse could then
+ * only answer as `+010000-…` or `-000001-…`: refused.
  */
-export const Timestamp = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) < YEAR_10000, { error: "must be before the year 10000 (UTC)" });
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((s) => Date.parse(s) < RFC3339_END_MS, { error: "must be before the year 10000 (UTC)" })
+  .refine((s) => Date.parse(s) >= RFC3339_FIRST_MS, { error: "must not be before the year 0000 (UTC)" });
 
 /** A path parameter holding an id with the given prefix. */
 export function idParam(name: string, prefix: string) {

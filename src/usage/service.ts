@@ -7,7 +7,7 @@
 import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageDirtyHours, usageEvents, usageRollups } from "../db/schema";
-import { nowMs, toIso } from "../lib/clock";
+import { nowMs, RFC3339_END_MS, toIso } from "../lib/clock";
 import { validationFailed } from "../lib/errors";
 import { isMeter, METER_NAMES, perMeter, type Meter } from "./meters";
 import { DAY_MS, floorTo, HOUR_MS } from "./rollup";
@@ -35,6 +35,8 @@ export function usageRange(query: { since?: string; until?: string; granularity:
   if (!(rawUntil > rawSince)) throw validationFailed("until must be after since.", [{ path: "until", message: "Must be after since" }]);
   const since = floorTo(rawSince, unit);
   const until = floorTo(rawUntil - 1, unit) + unit;
+  // Rounded up, the last bucket of 9999 ends in the year 10000, which RFC 3339 cannot write.
+  if (until >= RFC3339_END_MS) throw validationFailed("The last bucket must end before the year 10000 (UTC).", [{ path: "until", message: "The last bucket must end before the year 10000 (UTC)" }]);
   if ((until - since) / unit > MAX_BUCKETS[query.granularity]) {
     const message = `At most ${MAX_BUCKETS[query.granularity]} ${query.granularity} buckets per request`;
     throw validationFailed(message + ".", [{ path: "since", message }]);

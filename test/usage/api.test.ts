@@ -64,4 +64,23 @@ describe("usage API", () => {
     expect(res.body).toMatchObject({ since: "2026-11-28T10:00:00Z", until: "2026-11-28T13:00:00Z" });
     expect(res.body.series.map((s: any) => s.start)).toEqual(["2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z", "2026-11-28T12:00:00Z"]);
   });
+
+  it("keeps every time it answers within what RFC 3339 can write, refusing ranges whose buckets would leave it", async () => {
+    const { key } = await createTenant();
+    // The first instants RFC 3339 writes are fine, rounded as usual.
+    const first = await call("GET", "/v1/usage?granularity=hour&since=0000-01-01T00:30:00Z&until=0000-01-01T01:00:00Z", { token: key.secret });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ since: "0000-01-01T00:00:00Z", until: "0000-01-01T01:00:00Z" });
+    const last = await call("GET", "/v1/usage?granularity=hour&since=9999-12-31T21:10:00Z&until=9999-12-31T23:00:00Z", { token: key.secret });
+    expect(last.status, last.text).toBe(200);
+    expect(last.body.series.map((s: any) => s.start)).toEqual(["9999-12-31T21:00:00Z", "9999-12-31T22:00:00Z"]);
+    // 0000-01-01 at +01:00 is the year -1 in UTC.
+    const before = expectEnvelope(await call("GET", "/v1/usage?since=0000-01-01T00:00:00%2B01:00&until=0000-01-02T00:00:00Z", { token: key.secret }), 400, "validation_failed");
+    expect(before.details).toEqual([{ path: "query.since", message: "must not be before the year 0000 (UTC)" }]);
+    // The last day of 9999, rounded up, ends at the first instant of 10000.
+    for (const q of ["granularity=day&since=9999-12-30T00:00:00Z&until=9999-12-31T12:00:00Z", "granularity=hour&since=9999-12-31T22:00:00Z&until=9999-12-31T23:00:01Z"]) {
+      const after = expectEnvelope(await call("GET", `/v1/usage?${q}`, { token: key.secret }), 400, "validation_failed");
+      expect(after.details, q).toEqual([{ path: "until", message: "The last bucket must end before the year 10000 (UTC)" }]);
+    }
+  });
 });
