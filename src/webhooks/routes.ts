@@ -161,7 +161,7 @@ function register(router: Router, s: Surface) {
 
   on(def("post", "/{whk_id}/deliveries/{msg_id}/retry", "webhook:write", "Resend a message now, whatever its status; it keeps its id", { params: messageParams }, {
     202: jsonContent(MessageSchema, "Queued"),
-    ...disabled,
+    ...conflictResponse("The endpoint is disabled, or attempts kept landing while the retry was written"),
   }), "webhook:write", async (c, { tenant }) => {
     await rateLimitWebhookSends(c, tenant.projectId, whk(c));
     const { message, attempts } = await retryMessage(depsOf(c), auditActor(c), tenant, whk(c), c.req.param("msg_id") ?? "");

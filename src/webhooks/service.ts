@@ -288,18 +288,32 @@ export async function listDeliveries(
 export async function retryMessage(deps: Pick<Deps, "db" | "queue">, actor: AuditActor, tenant: Tenant, endpointId: string, messageId: string) {
   await enabledEndpoint(deps, tenant.projectId, endpointId, "retrying");
   const { db } = deps;
-  const message = await db
-    .select()
-    .from(webhookMessages)
-    .where(and(eq(webhookMessages.id, messageId), eq(webhookMessages.endpointId, endpointId), eq(webhookMessages.projectId, tenant.projectId)))
-    .get();
-  if (!message) throw notFound("Message");
-  const at = nowMs();
-  const [updated] = await db.batch([
-    db.update(webhookMessages).set({ status: "pending", nextAttemptAt: at }).where(eq(webhookMessages.id, messageId)).returning(),
-    auditEntry(db, actor, { action: "webhook_message.retried", resourceType: "webhook_message", resourceId: messageId, ...tenantOf(tenant), metadata: { endpoint_id: endpointId } }, at),
-  ]);
-  await enqueueDeliveries(deps.queue, [{ message_id: messageId, base_attempts: message.attempts }]);
-  const attempts = await db.select().from(webhookAttempts).where(eq(webhookAttempts.messageId, messageId)).orderBy(asc(webhookAttempts.attempt)).all();
-  return { message: updated[0]!, attempts };
+  const mine = and(eq(webhookMessages.id, messageId), eq(webhookMessages.endpointId, endpointId), eq(webhookMessages.projectId, tenant.projectId));
+  // The retry is the attempt after the last one made, so the change is guarded on that count: an
+  // attempt made between the read and the write (a scheduled retry claiming the message) is seen
+  // and the retry built on it, rather than being superseded by it or reopening what it delivered.
+  for (let tries = 0; tries < RETRY_TRIES; tries++) {
+    const message = await db.select().from(webhookMessages).where(mine).get();
+    if (!message) throw notFound("Message");
+    const at = nowMs();
+    const unchanged = and(mine, eq(webhookMessages.attempts, message.attempts))!;
+    const [, updated] = await db.batch([
+      auditEntryWhen(
+        db,
+        actor,
+        { action: "webhook_message.retried", resourceType: "webhook_message", resourceId: messageId, ...tenantOf(tenant), metadata: { endpoint_id: endpointId } },
+        exists(db.select({ id: webhookMessages.id }).from(webhookMessages).where(unchanged)),
+        at,
+      ),
+      db.update(webhookMessages).set({ status: "pending", nextAttemptAt: at }).where(unchanged).returning(),
+    ]);
+    if (updated.length === 0) continue;
+    await enqueueDeliveries(deps.queue, [{ message_id: messageId, base_attempts: message.attempts }]);
+    const attempts = await db.select().from(webhookAttempts).where(eq(webhookAttempts.messageId, messageId)).orderBy(asc(webhookAttempts.attempt)).all();
+    return { message: updated[0]!, attempts };
+  }
+  throw conflict("The message is being attempted right now; retry it again in a moment.");
 }
+
+/** How often a retry reads the message again when attempts keep landing between its read and its write. */
+const RETRY_TRIES = 3;

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { RESPONSE_BODY_LIMIT } from "../../src/webhooks/send";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
+import { fetchWithEnv } from "../support/worker-env";
 import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => {
@@ -135,6 +136,63 @@ describe("webhook delivery consumer", () => {
     const attempt = await env.DB.prepare("SELECT response_body FROM webhook_attempts WHERE message_id = ?").bind(msg.id).first<{ response_body: string }>();
     expect(attempt!.response_body.length).toBeLessThanOrEqual(RESPONSE_BODY_LIMIT);
     expect(attempt!.response_body.startsWith("éé")).toBe(true);
+  });
+
+  it("builds a retry on an attempt that lands between its read and its write, instead of being superseded by it", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [200]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    // A scheduled attempt claims and delivers the message just before the retry's write (the batch
+    // that changes the message's status).
+    let interleaved = false;
+    const sqlOf = new WeakMap<D1PreparedStatement, string>();
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            const bind = statement.bind.bind(statement);
+            statement.bind = (...values: unknown[]) => {
+              const bound = bind(...values);
+              sqlOf.set(bound, query);
+              return bound;
+            };
+            sqlOf.set(statement, query);
+            return statement;
+          };
+        }
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            if (!interleaved && statements.some((st) => /^update "webhook_messages" set "status"/.test(sqlOf.get(st) ?? ""))) {
+              interleaved = true;
+              await target.prepare("UPDATE webhook_messages SET attempts = attempts + 1, status = 'delivered', delivered_at = ? WHERE id = ?").bind(Date.now(), msg.id).run();
+            }
+            return target.batch(statements);
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const jobs: unknown[] = [];
+    const queue = {
+      send: (body: unknown) => (jobs.push(body), Promise.resolve()),
+      sendBatch: (messages: { body: unknown }[]) => (jobs.push(...messages.map((m) => m.body)), Promise.resolve()),
+    };
+    const res = await fetchWithEnv(
+      { DB: db, WEBHOOK_QUEUE: queue },
+      new Request(`https://pulse.test/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` } }),
+    );
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(interleaved).toBe(true);
+    // The job counts the attempt made meanwhile, so it is the next attempt, not that one again.
+    expect(jobs).toEqual([{ kind: "webhook", message_id: msg.id, base_attempts: 1 }]);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "pending", attempts: 1 });
+    await consume(msg.id, 1, { base: 1 });
+    expect(received).toHaveLength(1);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "delivered", attempts: 2 });
+    const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE resource_id = ? AND action = 'webhook_message.retried'").bind(msg.id).first<{ n: number }>();
+    expect(audit!.n).toBe(1);
   });
 
   it("sends an attempt once even when Queues delivers its message twice", async () => {
