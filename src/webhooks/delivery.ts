@@ -379,7 +379,9 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
       }
       let outcome: AttemptOutcome;
       try {
-        outcome = await attemptDelivery(config, claim.message, endpoint, credentials, at);
+        // Signed when it goes out, not when the batch began: a message may wait minutes behind a
+        // slow receiver, and receivers refuse a `webhook-timestamp` older than five minutes.
+        outcome = await attemptDelivery(config, claim.message, endpoint, credentials, nowMs());
       } catch (error) {
         // Ours (a secret that does not decrypt…), not the receiver's: logged, and recorded as a failed attempt.
         logger.error("webhook_attempt_error", { message_id: claim.message.id, ...describeError(error) });

@@ -8,6 +8,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { setClock } from "../../src/lib/clock";
 import { runPooled } from "../../src/lib/pool";
 import { DELIVERY_CONCURRENCY, DELIVERY_CONCURRENCY_PER_ENDPOINT } from "../../src/webhooks/delivery";
 import { createTenant } from "../support/factories";
@@ -68,6 +69,42 @@ describe("deliveries in flight", () => {
     expect(maxPerHost).toBe(DELIVERY_CONCURRENCY_PER_ENDPOINT);
     expect(result.explicitAcks.length).toBe(all.length);
     for (const m of all) expect((await messageRow(m.id)).status).toBe("delivered");
+  });
+
+  it("signs each message when it goes out, so one that waited behind a slow receiver is not stale on arrival", async () => {
+    const tenant = await createTenant();
+    const host = receiverHost();
+    const endpoint = await createEndpoint(tenant.user.token, tenant.project.id, { url: `https://${host}/hook` });
+    const messages = [];
+    for (let i = 0; i < DELIVERY_CONCURRENCY_PER_ENDPOINT + 1; i++) messages.push(await pendingMessage(tenant.project.id, endpoint.id));
+    // Each answer takes four minutes (of the clock Pulse reads).
+    let clock = Date.now();
+    setClock(() => clock);
+    const stamps: { sent: number; stamp: number }[] = [];
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input as RequestInfo, init);
+      if (new URL(request.url).host !== host) return original(input as RequestInfo, init);
+      stamps.push({ sent: clock, stamp: Number(request.headers.get("webhook-timestamp")) * 1000 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      clock += 4 * 60_000;
+      return new Response("ok", { status: 200 });
+    });
+    try {
+      const batch = createMessageBatch(
+        "pulse-webhooks",
+        messages.map((m, i) => ({ id: `qm-stamp-${i}-${m.id}`, timestamp: new Date(), attempts: 1, body: { message_id: m.id, base_attempts: 0 } })),
+      );
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      await getQueueResult(batch, ctx);
+    } finally {
+      setClock(null);
+    }
+    expect(stamps).toHaveLength(messages.length);
+    // The last one went out after the first two had taken their minutes, and says so.
+    expect(Math.max(...stamps.map((s) => s.sent)) - Math.min(...stamps.map((s) => s.sent))).toBeGreaterThanOrEqual(4 * 60_000);
+    for (const s of stamps) expect(Math.abs(s.stamp - s.sent)).toBeLessThan(1000);
   });
 });
 
