@@ -17,12 +17,12 @@ import type { ProjectRef } from "../usage/participant-sessions";
 export interface Attribution extends ProjectRef {
   /** The tenant's own room name, when the event names one. */
   room: string | null;
-  /** False for a deleted project (or one of a deleted org): only what outlives it takes effect (`outlivesProject`). */
+  /** False for an event after its project's (or org's) deletion: only what outlives it takes effect (`outlivesProject`). */
   live: boolean;
 }
 
 /**
- * The events of a deleted project that still take effect. Its egresses, ingresses and rooms outlive
+ * The events after a project's deletion that still take effect. Its egresses, ingresses and rooms outlive
  * it by a moment: deleting it stops them (projects/livekit-teardown.ts), and their final events
  * must still close the records and sessions and meter their minutes. Its webhook endpoints are gone
  * with it, so nothing is delivered. Anything else of it (a join with a token minted before the
@@ -37,26 +37,30 @@ export function outlivesProject(event: Pick<LivekitWebhookEvent, "event">): bool
 export const LEAVES: ReadonlySet<string> = new Set(["participant_left", "participant_connection_aborted"]);
 
 export interface ProjectState extends ProjectRef {
-  live: boolean;
+  /** When the project (or its org) was deleted; null while it lives. */
+  deletedAt: number | null;
 }
 
 /** The states of projects `ids` (one statement however many: the ids travel as one JSON parameter). */
 export function projectStatesRead(db: Database, ids: readonly string[]): BatchRead<Map<string, ProjectState>> {
   return {
-    // Liveness in SQL, under its own name: a batch's rows come back keyed by column name, so two
-    // `deleted_at`s would collapse into one. The organization by a correlated look-up on its key,
-    // not a join: joined, the planner may scan both tables rather than search by the ids.
+    // The deletion in SQL, under its own name: a batch's rows come back keyed by column name, so
+    // two `deleted_at`s would collapse into one (an org's deletion sets its projects' as well, so
+    // the project's comes first). The organization by a correlated look-up on its key, not a
+    // join: joined, the planner may scan both tables rather than search by the ids.
     statement: db
       .select({
         projectId: projects.id,
         orgId: projects.orgId,
-        live: sql<number>`(${projects.deletedAt} IS NULL AND (SELECT ${organizations.deletedAt} FROM ${organizations} WHERE ${organizations.id} = ${projects.orgId}) IS NULL)`.as("live"),
+        deletedAt: sql<number | null>`COALESCE(${projects.deletedAt}, (SELECT ${organizations.deletedAt} FROM ${organizations} WHERE ${organizations.id} = ${projects.orgId}))`.as(
+          "deleted_since",
+        ),
       })
       .from(projects)
       .where(inArray(projects.id, jsonValues([...new Set(ids)]))),
     read(rows) {
       const states = new Map<string, ProjectState>();
-      for (const r of rows as { projectId: string; orgId: string; live: number }[]) states.set(r.projectId, { projectId: r.projectId, orgId: r.orgId, live: r.live === 1 });
+      for (const r of rows as { projectId: string; orgId: string; deletedAt: number | null }[]) states.set(r.projectId, { projectId: r.projectId, orgId: r.orgId, deletedAt: r.deletedAt });
       return states;
     },
   };
@@ -95,12 +99,22 @@ export async function projectsNamed(db: Database, events: readonly LivekitWebhoo
   });
 }
 
-/** Attributions in the order of `events`, from `projectsNamed` and the states of those projects (`projectStatesRead`). */
-export function attributionsOf(events: readonly LivekitWebhookEvent[], named: readonly (string | null)[], states: Map<string, ProjectState>): (Attribution | null)[] {
-  return events.map((event, i) => {
+/**
+ * Attributions in the order of `events` (which happened at `occurredAt`), from `projectsNamed` and
+ * the states of those projects (`projectStatesRead`). An event is the live project's when it
+ * happened before the deletion, however late it is processed (a join just before it still meters).
+ */
+export function attributionsOf(
+  events: readonly { event: LivekitWebhookEvent; occurredAt: number }[],
+  named: readonly (string | null)[],
+  states: Map<string, ProjectState>,
+): (Attribution | null)[] {
+  return events.map(({ event, occurredAt }, i) => {
     const state = named[i] ? states.get(named[i]!) : undefined;
     if (!state) return null;
     const name = eventRoomName(event);
-    return { projectId: state.projectId, orgId: state.orgId, room: name ? (parseNamespacedRoom(name)?.room ?? null) : null, live: state.live };
+    // LiveKit's times are whole seconds: an event in the deletion's own second counts as after it.
+    const live = state.deletedAt === null || occurredAt < Math.floor(state.deletedAt / 1000) * 1000;
+    return { projectId: state.projectId, orgId: state.orgId, room: name ? (parseNamespacedRoom(name)?.room ?? null) : null, live };
   });
 }

@@ -377,7 +377,11 @@ export async function processStoredEvents(deps: ProcessDeps, ids: string[]): Pro
     enabledEndpointsRead(db, candidates),
     sessionsBySidRead(db, leaveSids(items)),
   ] as const);
-  const attributions = attributionsOf(events, named, states);
+  const attributions = attributionsOf(
+    items.map((i) => ({ event: i.event, occurredAt: i.row.occurredAt })),
+    named,
+    states,
+  );
   items.forEach((item, i) => {
     item.project = attributions[i]!;
     Object.assign(item, access(item.event, item.project));

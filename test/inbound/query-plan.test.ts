@@ -196,7 +196,7 @@ describe("the inbound path's query plans", () => {
     }
     // What each makes of its rows: ours only, the repeated id once.
     const [found, ourEndpoints, leaving] = await readTogether(db, [states, endpoints, sessions] as const);
-    expect([...found.values()]).toEqual([{ ...ours, live: true }]);
+    expect([...found.values()]).toEqual([{ ...ours, deletedAt: null }]);
     expect([...ourEndpoints.keys()]).toEqual([ours.projectId]);
     expect(ourEndpoints.get(ours.projectId)!.map((e) => e.id)).toEqual([quietEndpointId]);
     expect([...leaving.keys()].sort()).toEqual(["PA_planbusy1", "PA_planbusy2"]);

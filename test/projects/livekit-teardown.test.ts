@@ -9,6 +9,9 @@ import { runCron } from "../support/cron";
 
 const livekit = useFakeLivekit();
 
+/** The rooms of one project that DeleteRoom was called for (other tests' deleted projects are swept by the same cron). */
+const deletedRoomsOf = (projectId: string) => livekit.callsTo("DeleteRoom").map((c) => String(c.body.room)).filter((room) => room.startsWith(`${projectId}:`));
+
 /** A DELETE through the Worker, waiting for the work it hands to waitUntil. */
 const deleteAndWait = (path: string, token: string) =>
   fetchWithEnv({}, new Request(`https://pulse.test${path}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }));
@@ -112,7 +115,7 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
 
     expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
 
-    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([wireRoom]);
+    expect(deletedRoomsOf(t.project.id)).toEqual([wireRoom]);
     expect(livekit.rooms.has(wireRoom)).toBe(false);
     expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
     const audit = await rows("SELECT action, resource_id, metadata FROM audit_logs WHERE project_id = ? AND actor_type = 'system'", t.project.id);
@@ -131,10 +134,28 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
     expect((await usageEventsOf(t.project.id, "participant_minutes")).map((u) => u.quantity).sort()).toEqual([2, 3]);
   });
 
+  it("meters a join that happened before the deletion, however late it is processed", async () => {
+    const t = await createTenant();
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+    const [{ deleted_at }] = (await rows("SELECT deleted_at FROM projects WHERE id = ?", t.project.id)) as [{ deleted_at: number }];
+    const wireRoom = `${t.project.id}:standup`;
+    // LiveKit's webhook of a join two minutes before the deletion arrives only now (a retry, a backlog).
+    const joinedAt = deleted_at - 119_000;
+    await deliverLivekitEvent({ event: "participant_joined", createdAt: secs(joinedAt), room: { sid: "RM_before", name: wireRoom }, participant: participant("PA_before", "early", joinedAt) });
+    await deliverLivekitEvent({ event: "participant_left", createdAt: secs(joinedAt + 121_000), room: { sid: "RM_before", name: wireRoom }, participant: participant("PA_before", "early", joinedAt) });
+    expect((await sessionsOf(t.project.id)).map((s) => [s.participant_sid, s.end_reason, s.minutes])).toEqual([["PA_before", "left", 3]]);
+    expect((await usageEventsOf(t.project.id, "participant_minutes")).map((u) => u.quantity)).toEqual([3]);
+    // Its room, learnt from the join, is the teardown's to delete (LiveKit no longer has it: forgotten).
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([{ name: "standup" }]);
+    await runCron("*/5 * * * *");
+    expect(deletedRoomsOf(t.project.id)).toEqual([wireRoom]);
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
+  });
+
   it("deletes a room a still-valid token started after the deletion, at the next run, metering nobody in it", async () => {
     const t = await createTenant();
     expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
-    expect(livekit.callsTo("DeleteRoom")).toEqual([]);
+    expect(deletedRoomsOf(t.project.id)).toEqual([]);
     // A token minted before the deletion joins: LiveKit creates the room and reports it.
     const wireRoom = `${t.project.id}:after-hours`;
     livekit.rooms.set(wireRoom, { sid: "RM_late", name: wireRoom, empty_timeout: 300, departure_timeout: 20, max_participants: 0, metadata: "", creation_time: secs(Date.now()), participants: new Map(), data: [] });
@@ -144,7 +165,7 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
 
     await runCron("*/5 * * * *");
 
-    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([wireRoom]);
+    expect(deletedRoomsOf(t.project.id)).toEqual([wireRoom]);
     expect(livekit.rooms.has(wireRoom)).toBe(false);
     expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
     // Its participant's leave finds no session of the live project: nothing opens, nothing is metered.
@@ -185,7 +206,8 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
     for (const t of [a, b]) expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name: "live" } })).status).toBe(201);
     await deleteAndWait(`/v1/projects/${a.project.id}`, a.user.token);
     await runCron("*/5 * * * *");
-    expect(livekit.callsTo("DeleteRoom").map((c) => c.body.room)).toEqual([`${a.project.id}:live`]);
+    expect(deletedRoomsOf(a.project.id)).toEqual([`${a.project.id}:live`]);
+    expect(deletedRoomsOf(b.project.id)).toEqual([]);
     expect(livekit.rooms.has(`${b.project.id}:live`)).toBe(true);
     expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", b.project.id)).toEqual([{ name: "live" }]);
     expect(livekit.callsTo("StopEgress").map((c) => c.body.egressId)).not.toContain(bRunning.egress.egress_id);
