@@ -136,18 +136,23 @@ interface MessageChange {
   nextAttemptAt: number | null;
 }
 
-/** Every message change of a batch in one UPDATE … FROM. */
+/**
+ * Every message change of a batch in one UPDATE … FROM. The claim left `next_attempt_at` null; a
+ * manual retry while the attempt was out set it again (and queued the next attempt), so then the
+ * message stays `pending` at the retry's time whatever this attempt's outcome: the retry is sent.
+ */
 function messageUpdates(db: Database, changes: MessageChange[]): BatchItem[] {
   if (changes.length === 0) return [];
   const change = jsonTable("change", ["id", "status", "deliveredAt", "nextAttemptAt"], changes);
   const { status, deliveredAt, nextAttemptAt } = change.columns;
+  const retriedMeanwhile = sql`${webhookMessages.nextAttemptAt} IS NOT NULL`;
   return [
     db
       .update(webhookMessages)
       .set({
-        status: sql`coalesce(${status}, ${webhookMessages.status})`,
+        status: sql`CASE WHEN ${retriedMeanwhile} THEN ${webhookMessages.status} ELSE coalesce(${status}, ${webhookMessages.status}) END`,
         deliveredAt: sql`coalesce(${deliveredAt}, ${webhookMessages.deliveredAt})`,
-        nextAttemptAt: sql`coalesce(${nextAttemptAt}, ${webhookMessages.nextAttemptAt})`,
+        nextAttemptAt: sql`coalesce(${webhookMessages.nextAttemptAt}, ${nextAttemptAt})`,
       })
       .from(change.source)
       .where(eq(webhookMessages.id, change.columns.id)),
@@ -409,7 +414,11 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Bin
   }
 }
 
-/** Dead-letter consumer: the message exhausted its attempts; record it failed (unless delivered meanwhile). */
+/**
+ * Dead-letter consumer: the message exhausted its attempts; record it failed, unless delivered
+ * meanwhile or retried by hand since its last attempt (a retry sets `next_attempt_at`, which the
+ * last attempt's claim had cleared).
+ */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const db = createDb(env.DB);
   const logger = createLogger({ queue: batch.queue }, logLevelOf(env.LOG_LEVEL));
@@ -419,7 +428,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Bind
       await db
         .update(webhookMessages)
         .set({ status: "failed", nextAttemptAt: null })
-        .where(and(eq(webhookMessages.id, job.message_id), eq(webhookMessages.status, "pending")));
+        .where(and(eq(webhookMessages.id, job.message_id), eq(webhookMessages.status, "pending"), isNull(webhookMessages.nextAttemptAt)));
       logger.warn("webhook_message_dead_lettered", { message_id: job.message_id });
     }
     m.ack();

@@ -195,6 +195,47 @@ describe("webhook delivery consumer", () => {
     expect(audit!.n).toBe(1);
   });
 
+  it("sends a retry asked for while an attempt was out, whatever that attempt's outcome", async () => {
+    for (const answer of [200, 410]) {
+      const { user, project, host, endpoint } = await setup();
+      const msg = await pendingMessage(project.id, endpoint.id);
+      const retryPath = `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`;
+      let received = 0;
+      const original = globalThis.fetch;
+      const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input as RequestInfo, init);
+        if (new URL(request.url).host !== host) return original(input as RequestInfo, init);
+        // The user asks for a resend while the first attempt waits for its answer.
+        if (++received === 1) expect((await call("POST", retryPath, { token: user.token })).status).toBe(202);
+        return new Response("ok", { status: received === 1 ? answer : 200 });
+      });
+      await consume(msg.id, 1);
+      // The first attempt's outcome is recorded, and the message waits for the retry.
+      expect(await messageRow(msg.id), String(answer)).toMatchObject({ status: "pending", attempts: 1, delivered_at: answer === 200 ? expect.any(Number) : null });
+      expect((await messageRow(msg.id)).next_attempt_at).not.toBeNull();
+      // The retry's job (base_attempts 1, what the retry read) sends it. (A 410 disabled the endpoint: enabled again first.)
+      if (answer === 410) expect((await call("PATCH", `/v1/projects/${project.id}/webhooks/${endpoint.id}`, { token: user.token, body: { enabled: true } })).status).toBe(200);
+      await consume(msg.id, 1, { base: 1 });
+      expect(received).toBe(2);
+      expect(await messageRow(msg.id)).toMatchObject({ status: "delivered", attempts: 2 });
+      spy.mockRestore();
+    }
+  });
+
+  it("leaves a message retried by hand after its last attempt to the retry, not to the dead-letter consumer", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [200]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    // Its ninth attempt failed and Queues is dead-lettering it.
+    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9, next_attempt_at = NULL WHERE id = ?").bind(msg.id).run();
+    expect((await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { token: user.token })).status).toBe(202);
+    await consume(msg.id, 1, { queue: "pulse-webhooks-dlq" });
+    expect(await messageRow(msg.id)).toMatchObject({ status: "pending" });
+    await consume(msg.id, 1, { base: 9 });
+    expect(received).toHaveLength(1);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "delivered", attempts: 10 });
+  });
+
   it("sends an attempt once even when Queues delivers its message twice", async () => {
     const { project, host, endpoint } = await setup();
     const received = fakeReceiver(host, [500]);
