@@ -10,18 +10,20 @@ import { conflict } from "../lib/errors";
 import type { Database } from "./client";
 import { memberships, organizations } from "./schema";
 
-/** `INSERT INTO table SELECT <row> WHERE condition`, returning the row when it was written. */
-export function insertWhen<T extends SQLiteTable>(db: Database, table: T, row: T["$inferSelect"], condition: SQL) {
+/** `SELECT <row> WHERE condition`, for `INSERT INTO table SELECT …`: the row, only when `condition` holds. */
+export function rowWhen<T extends SQLiteTable>(table: T, row: T["$inferInsert"], condition: SQL): SQL {
   const values = Object.entries(getTableColumns(table)).map(([key, column]) => {
     const value = (row as Record<string, unknown>)[key];
     // drizzle's INSERT … SELECT lists every column in definition order; the SELECT matches it,
     // each value encoded the way its column stores it (booleans as 0/1, and so on).
     return value === null || value === undefined ? sql`NULL` : sql`${sql.param(value, column)}`;
   });
-  return db
-    .insert(table)
-    .select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`)
-    .returning();
+  return sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`;
+}
+
+/** `INSERT INTO table SELECT <row> WHERE condition`, returning the row when it was written. */
+export function insertWhen<T extends SQLiteTable>(db: Database, table: T, row: T["$inferSelect"], condition: SQL) {
+  return db.insert(table).select(rowWhen(table, row, condition)).returning();
 }
 
 /** True (as SQL) while `countQuery` (a `SELECT count(*) …`) is below `cap`. */

@@ -8,7 +8,8 @@
  * the caller's batch, a few for any number of events; a close is guarded by `left_at IS NULL`, and
  * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, exists, inArray, isNull, sql } from "drizzle-orm";
+import { rowWhen } from "../db/count-cap";
 import { type BatchItem, type BatchRead, type Database } from "../db/client";
 import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
 import { participantSessions, usageEvents } from "../db/schema";
@@ -138,7 +139,33 @@ function endStatements(db: Database, closes: SessionClose[], at: number, which: 
     const sourceId = c.replacesTimeout ? afterTimeoutSource(participantSid) : participantSid;
     return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity, occurredAt: c.leftAt, sourceId, room, identity, createdAt: at }];
   });
-  statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing({ target: [usageEvents.meter, usageEvents.sourceId] })));
+  const once = { target: [usageEvents.meter, usageEvents.sourceId] };
+  if (which === "open") {
+    // A session's minutes once, by its sid: a repeated or racing close meters nothing more.
+    statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing(once)));
+    return statements;
+  }
+  // The minutes beyond the timeout's, only when the session took this end: of two real ends racing
+  // in concurrent batches (a late leave and its room's end), the one whose update lost meters
+  // nothing. Rare (sessions the timeout closed), so a statement each.
+  closes.forEach((c, i) => {
+    const usage = metered.find((m) => m.sourceId === afterTimeoutSource(c.session.participantSid));
+    if (!usage) return;
+    const tookThisEnd = exists(
+      db
+        .select({ id: participantSessions.id })
+        .from(participantSessions)
+        .where(
+          and(
+            eq(participantSessions.participantSid, c.session.participantSid),
+            eq(participantSessions.projectId, c.session.projectId),
+            eq(participantSessions.leftAt, rows[i]!.leftAt),
+            eq(participantSessions.endReason, c.reason),
+          ),
+        ),
+    );
+    statements.push(db.insert(usageEvents).select(rowWhen(usageEvents, usage, tookThisEnd)).onConflictDoNothing(once));
+  });
   return statements;
 }
 

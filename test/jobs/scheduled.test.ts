@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { eq } from "drizzle-orm";
+import { createDb, runBatch } from "../../src/db/client";
+import { participantSessions } from "../../src/db/schema";
 import { CRON_JOBS } from "../../src/jobs/scheduled";
+import { closeSession, sessionStatements } from "../../src/usage/participant-sessions";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
 import { eventId, participant, processedEvent, secs, sendEvent, sessionsOf } from "../support/livekit-webhook";
@@ -98,6 +102,31 @@ describe("scheduled jobs", () => {
       ].sort((a, b) => (a.source_id < b.source_id ? -1 : 1)),
     );
     expect((await roomSession()).participant_minutes).toBe(1770 + 1785 + 60);
+  });
+
+  it("meters a timed-out session's real end once when two race (a late leave and its room's end, read before either committed)", async () => {
+    const { project, org } = await createTenant();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const room = { sid: `RM_race${tag}`, name: `${project.id}:race` };
+    const joined = Date.now() - 30 * HOUR;
+    const p = participant(`PA_race${tag}`, "racer", joined);
+    await sendEvent({ event: "participant_joined", createdAt: secs(joined), room, participant: p });
+    await sendEvent({ event: "track_published", createdAt: secs(joined + HOUR), room, participant: p, track: { sid: `TR_${tag}` } });
+    await runCron("*/5 * * * *");
+    const db = createDb(env.DB);
+    const timedOut = (await db.select().from(participantSessions).where(eq(participantSessions.participantSid, p.sid)).get())!;
+    expect(timedOut).toMatchObject({ endReason: "timeout", minutes: 60 });
+    // Two batches read the timed-out session, then commit one after the other: a leave before the
+    // timeout's end (it only takes the reason), then the room's end hours later (its update finds
+    // the session no longer the timeout's).
+    const ref = { projectId: project.id, orgId: org.id };
+    const who = { room: "race", roomSid: room.sid, participantSid: p.sid, identity: "racer" };
+    const leave = await closeSession(db, ref, who, { joinedAt: joined, leftAt: joined + HOUR / 2 }, "left", timedOut);
+    const roomEnd = await closeSession(db, ref, who, { joinedAt: joined, leftAt: joined + 29 * HOUR }, "room_finished", timedOut);
+    await runBatch(db, sessionStatements(db, [leave]));
+    await runBatch(db, sessionStatements(db, [roomEnd]));
+    expect((await sessionsOf(project.id)).map((s) => [s.end_reason, s.minutes])).toEqual([["left", 60]]);
+    expect(await rows("SELECT source_id, quantity FROM usage_events WHERE project_id = ?", project.id)).toEqual([{ source_id: p.sid, quantity: 60 }]);
   });
 
   it("re-enqueues an event that was stored but never processed, and the inbound consumer finishes it", async () => {
