@@ -27,6 +27,8 @@ import { deleteRoomOfDeletedProject } from "../rooms/service";
 const ACTIVE_EGRESS = ["EGRESS_STARTING", "EGRESS_ACTIVE"];
 /** Per run, so one sweep stays well inside a Worker's subrequest and time limits. */
 export const TEARDOWN_BATCH = 25;
+/** Rooms are many and each is one quick call: up to this many per run, in pages of TEARDOWN_BATCH. */
+export const TEARDOWN_ROOM_CALLS = 200;
 
 /** LiveKit no longer has it, or it already ended: nothing left to stop. */
 function alreadyGone(error: unknown): boolean {
@@ -40,7 +42,7 @@ export async function tearDownDeletedProjects(
   projectIds?: string[],
 ): Promise<{ egressesStopped: number; ingressesDeleted: number; roomsDeleted: number; failures: number }> {
   const deletedProject = and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined);
-  const [liveEgresses, liveIngresses, liveRooms] = await Promise.all([
+  const [liveEgresses, liveIngresses] = await Promise.all([
     db
       .select({ egress: egresses })
       .from(egresses)
@@ -55,7 +57,6 @@ export async function tearDownDeletedProjects(
       .where(and(deletedProject, isNull(ingresses.deletedAt)))
       .limit(TEARDOWN_BATCH)
       .all(),
-    roomsOfDeletedProjects(db, TEARDOWN_BATCH, projectIds),
   ]);
   let egressesStopped = 0;
   let ingressesDeleted = 0;
@@ -107,16 +108,24 @@ export async function tearDownDeletedProjects(
     ingressesDeleted++;
   }
 
-  // Rooms last: their egresses are stopped first, so a recording ends as stopped, not as its room's end.
+  // Rooms last: their egresses are stopped first, so a recording ends as stopped, not as its room's
+  // end. Page after page (a room that keeps failing does not hold back the rest), up to a bound.
   let roomsDeleted = 0;
-  for (const room of liveRooms) {
-    try {
-      const outcome = await deleteRoomOfDeletedProject({ db, livekit, logger }, room, room.name, room.lastSeenAt);
-      if (outcome === "deleted") roomsDeleted++;
-    } catch (error) {
-      failures++;
-      logger.warn("teardown_room_failed", { project_id: room.projectId, error_message: (error as Error).message });
+  let after: { projectId: string; name: string } | undefined;
+  for (let calls = 0; calls < TEARDOWN_ROOM_CALLS; ) {
+    const page = await roomsOfDeletedProjects(db, TEARDOWN_BATCH, { projectIds, after });
+    for (const room of page) {
+      calls++;
+      try {
+        const outcome = await deleteRoomOfDeletedProject({ db, livekit, logger }, room, room.name, room.lastSeenAt);
+        if (outcome === "deleted") roomsDeleted++;
+      } catch (error) {
+        failures++;
+        logger.warn("teardown_room_failed", { project_id: room.projectId, error_message: (error as Error).message });
+      }
     }
+    if (page.length < TEARDOWN_BATCH) break;
+    after = page[page.length - 1]!;
   }
   return { egressesStopped, ingressesDeleted, roomsDeleted, failures };
 }

@@ -3,7 +3,7 @@
  * calls and `room_started` events, forgotten when the room finishes or is deleted. `GET /v1/rooms`
  * asks LiveKit's `ListRooms` for exactly these names, so no answer can carry another tenant's room.
  */
-import { and, asc, eq, gt, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
 import { insertRows, jsonValues } from "../db/json-rows";
 import { knownRooms, projects } from "../db/schema";
@@ -47,16 +47,25 @@ export function forgetRoom(db: Database, projectId: string, name: string, seenBe
 }
 
 /**
- * Up to `limit` names still remembered for deleted projects (all of them, or of `projectIds`): the
- * rooms their teardown has yet to delete in LiveKit. From the deleted projects (a partial index
- * of them) to their names, never through the names of live projects.
+ * Up to `limit` names still remembered for deleted projects (all of them, or of `projectIds`),
+ * after `after` in (project, name) order: the rooms their teardown has yet to delete in LiveKit.
+ * From the deleted projects (a partial index of them) to their names, never through the names of
+ * live projects.
  */
-export function roomsOfDeletedProjects(db: Database, limit: number, projectIds?: readonly string[]) {
+export function roomsOfDeletedProjects(db: Database, limit: number, opts: { projectIds?: readonly string[]; after?: { projectId: string; name: string } } = {}) {
+  const { projectIds, after } = opts;
   return db
     .select({ projectId: knownRooms.projectId, orgId: projects.orgId, name: knownRooms.name, lastSeenAt: knownRooms.lastSeenAt })
     .from(projects)
     .innerJoin(knownRooms, eq(knownRooms.projectId, projects.id))
-    .where(and(isNotNull(projects.deletedAt), projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined))
+    .where(
+      and(
+        isNotNull(projects.deletedAt),
+        projectIds ? inArray(projects.id, jsonValues(projectIds)) : undefined,
+        after ? or(gt(knownRooms.projectId, after.projectId), and(eq(knownRooms.projectId, after.projectId), gt(knownRooms.name, after.name))) : undefined,
+      ),
+    )
+    .orderBy(asc(knownRooms.projectId), asc(knownRooms.name))
     .limit(limit)
     .all();
 }

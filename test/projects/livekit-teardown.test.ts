@@ -6,6 +6,7 @@ import { deliverLivekitEvent, ns, participant, secs, sessionsOf, usageEventsOf }
 import { fetchWithEnv } from "../support/worker-env";
 import { rows } from "../support/db";
 import { runCron } from "../support/cron";
+import { TEARDOWN_BATCH } from "../../src/projects/livekit-teardown";
 
 const livekit = useFakeLivekit();
 
@@ -177,6 +178,15 @@ describe("deleting a project tears down what it has running on LiveKit", () => {
     const before = livekit.calls.length;
     await runCron("*/5 * * * *");
     expect(livekit.calls.length).toBe(before);
+  });
+
+  it("deletes more rooms than one page at once", async () => {
+    const t = await createTenant();
+    const names = Array.from({ length: TEARDOWN_BATCH + 5 }, (_, i) => `room-${String(i).padStart(2, "0")}`);
+    for (const name of names) expect((await call("POST", "/v1/rooms", { token: t.key.secret, body: { name } })).status).toBe(201);
+    expect((await deleteAndWait(`/v1/projects/${t.project.id}`, t.user.token)).status).toBe(204);
+    expect(deletedRoomsOf(t.project.id).sort()).toEqual(names.map((n) => `${t.project.id}:${n}`));
+    expect(await rows("SELECT name FROM known_rooms WHERE project_id = ?", t.project.id)).toEqual([]);
   });
 
   it("forgets a room LiveKit no longer has and retries one LiveKit could not be reached for", async () => {
