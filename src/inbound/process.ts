@@ -206,11 +206,13 @@ async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpo
   // A leave's session was read before the wave (`readSessions`), found by sid: only this project's counts.
   const read = event.participant?.sid ? readSessions.get(event.participant.sid) : undefined;
   const known = read?.projectId === project.projectId ? read : null;
+  // After its project's deletion, a join or a start opens nothing: its room is only remembered,
+  // for the teardown to delete (`outlivesProject`).
   if (!project.live && !outlivesProject(event)) {
     const seen = project.room === null ? null : { projectId: project.projectId, name: project.room, lastSeenAt: row.occurredAt };
     return { item, sessions: noSessionChanges(), effects: [], touch: null, seen, messages: [] };
   }
-  // A deleted project's leave counts only for a session opened while the project lived.
+  // A leave after the deletion closes only a session opened before it.
   if (!project.live && LEAVES.has(event.event) && !known) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
