@@ -21,6 +21,9 @@ export interface Attribution extends ProjectRef {
   live: boolean;
 }
 
+/** The events that end a participant's session. */
+export const LEAVES: ReadonlySet<string> = new Set(["participant_left", "participant_connection_aborted"]);
+
 /**
  * The events after a project's deletion that still take effect. Its egresses, ingresses and rooms outlive
  * it by a moment: deleting it stops them (projects/livekit-teardown.ts), and their final events
@@ -32,9 +35,6 @@ export interface Attribution extends ProjectRef {
 export function outlivesProject(event: Pick<LivekitWebhookEvent, "event">): boolean {
   return event.event.startsWith("egress_") || event.event.startsWith("ingress_") || LEAVES.has(event.event) || event.event === "room_finished";
 }
-
-/** The events that end a participant's session. */
-export const LEAVES: ReadonlySet<string> = new Set(["participant_left", "participant_connection_aborted"]);
 
 export interface ProjectState extends ProjectRef {
   /** When the project (or its org) was deleted; null while it lives. */

@@ -202,18 +202,18 @@ interface Planned {
 
 async function plan(db: Database, item: Item, endpoints: Map<string, FanOutEndpoint[]>, readSessions: Map<string, ParticipantSession>): Promise<Planned> {
   const { row, event, project } = item;
-  if (!project) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
+  const nothing = (seen: SeenRoom | null = null): Planned => ({ item, sessions: noSessionChanges(), effects: [], touch: null, seen, messages: [] });
+  if (!project) return nothing();
   // A leave's session was read before the wave (`readSessions`), found by sid: only this project's counts.
   const read = event.participant?.sid ? readSessions.get(event.participant.sid) : undefined;
   const known = read?.projectId === project.projectId ? read : null;
   // After its project's deletion, a join or a start opens nothing: its room is only remembered,
   // for the teardown to delete (`outlivesProject`).
   if (!project.live && !outlivesProject(event)) {
-    const seen = project.room === null ? null : { projectId: project.projectId, name: project.room, lastSeenAt: row.occurredAt };
-    return { item, sessions: noSessionChanges(), effects: [], touch: null, seen, messages: [] };
+    return nothing(project.room === null ? null : { projectId: project.projectId, name: project.room, lastSeenAt: row.occurredAt });
   }
   // A leave after the deletion closes only a session opened before it.
-  if (!project.live && LEAVES.has(event.event) && !known) return { item, sessions: noSessionChanges(), effects: [], touch: null, seen: null, messages: [] };
+  if (!project.live && LEAVES.has(event.event) && !known) return nothing();
   // An egress event's effects and its `recording.completed` come from one read of the record.
   const egress = event.event.startsWith("egress_")
     ? await egressEventEffects(db, project, { event: event.event, id: event.id, createdAt: row.occurredAt, egressInfo: event.egressInfo ?? {} })

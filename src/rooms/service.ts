@@ -144,9 +144,7 @@ export async function updateRoomMetadata(deps: RoomDeps, project: RoomProject, a
 }
 
 export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string) {
-  await orNotFound("Room", livekit.deleteRoom(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
-  const at = nowMs();
-  await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, at), audit(deps, actor, project, "room.deleted", room, {}, at)]);
+  if (!(await removeRoom(deps, project, actor, room, {}))) throw notFound("Room");
 }
 
 /**
@@ -155,16 +153,25 @@ export async function deleteRoom(deps: RoomDeps, project: RoomProject, actor: Au
  * stays remembered when it was seen again after `seenAt` (a join since), for the next sweep.
  */
 export async function deleteRoomOfDeletedProject(deps: RoomDeps, project: RoomProject, room: string, seenAt: number): Promise<"deleted" | "gone"> {
+  if (await removeRoom(deps, project, SYSTEM_ACTOR, room, { reason: "project_deleted" }, seenAt)) return "deleted";
+  await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenAt)]);
+  return "gone";
+}
+
+/**
+ * Deletes the room in LiveKit, then forgets its name (unless seen after `seenBefore`, default now)
+ * with its audit entry. False when LiveKit did not have it: nothing is changed or audited.
+ */
+async function removeRoom(deps: RoomDeps, project: RoomProject, actor: AuditActor, room: string, metadata: Record<string, unknown>, seenBefore?: number): Promise<boolean> {
   try {
     await livekit.deleteRoom(deps.livekit, namespacedRoom(project.projectId, room), deps.logger);
   } catch (error) {
-    if (!(error instanceof TwirpError && error.code === "not_found")) throw error;
-    await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenAt)]);
-    return "gone";
+    if (error instanceof TwirpError && error.code === "not_found") return false;
+    throw error;
   }
   const at = nowMs();
-  await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenAt), audit(deps, SYSTEM_ACTOR, project, "room.deleted", room, { reason: "project_deleted" }, at)]);
-  return "deleted";
+  await runBatch(deps.db, [forgetRoom(deps.db, project.projectId, room, seenBefore ?? at), audit(deps, actor, project, "room.deleted", room, metadata, at)]);
+  return true;
 }
 
 /** Every live participant of the room, in LiveKit's order (LiveKit's own ListParticipants does not page). */

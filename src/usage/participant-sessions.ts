@@ -8,8 +8,8 @@
  * the caller's batch, a few for any number of events; a close is guarded by `left_at IS NULL`, and
  * the usage insert is idempotent, so a duplicate or racing close meters nothing twice.
  */
-import { and, eq, exists, inArray, isNull, sql } from "drizzle-orm";
-import { rowWhen } from "../db/count-cap";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { rowsMatch, rowWhen } from "../db/count-cap";
 import { type BatchItem, type BatchRead, type Database } from "../db/client";
 import { insertRows, jsonTable, jsonValues } from "../db/json-rows";
 import { participantSessions, usageEvents } from "../db/schema";
@@ -137,35 +137,30 @@ function endStatements(db: Database, closes: SessionClose[], at: number, which: 
     if (quantity <= 0) return [];
     const { projectId, orgId, participantSid, room, identity } = c.session;
     const sourceId = c.replacesTimeout ? afterTimeoutSource(participantSid) : participantSid;
-    return [{ id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity, occurredAt: c.leftAt, sourceId, room, identity, createdAt: at }];
+    const usage = { id: newId("usageEvent"), projectId, orgId, meter: "participant_minutes", quantity, occurredAt: c.leftAt, sourceId, room, identity, createdAt: at };
+    return [{ close: c, usage }];
   });
   const once = { target: [usageEvents.meter, usageEvents.sourceId] };
   if (which === "open") {
     // A session's minutes once, by its sid: a repeated or racing close meters nothing more.
-    statements.push(...insertRows(db, usageEvents, metered).map((insert) => insert.onConflictDoNothing(once)));
+    statements.push(...insertRows(db, usageEvents, metered.map((m) => m.usage)).map((insert) => insert.onConflictDoNothing(once)));
     return statements;
   }
   // The minutes beyond the timeout's, only when the session took this end: of two real ends racing
   // in concurrent batches (a late leave and its room's end), the one whose update lost meters
   // nothing. Rare (sessions the timeout closed), so a statement each.
-  closes.forEach((c, i) => {
-    const usage = metered.find((m) => m.sourceId === afterTimeoutSource(c.session.participantSid));
-    if (!usage) return;
-    const tookThisEnd = exists(
-      db
-        .select({ id: participantSessions.id })
-        .from(participantSessions)
-        .where(
-          and(
-            eq(participantSessions.participantSid, c.session.participantSid),
-            eq(participantSessions.projectId, c.session.projectId),
-            eq(participantSessions.leftAt, rows[i]!.leftAt),
-            eq(participantSessions.endReason, c.reason),
-          ),
-        ),
+  for (const { close, usage } of metered) {
+    const tookThisEnd = rowsMatch(
+      participantSessions,
+      and(
+        eq(participantSessions.participantSid, close.session.participantSid),
+        eq(participantSessions.projectId, close.session.projectId),
+        eq(participantSessions.leftAt, close.leftAt),
+        eq(participantSessions.endReason, close.reason),
+      )!,
     );
     statements.push(db.insert(usageEvents).select(rowWhen(usageEvents, usage, tookThisEnd)).onConflictDoNothing(once));
-  });
+  }
   return statements;
 }
 

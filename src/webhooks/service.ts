@@ -302,7 +302,7 @@ export async function retryMessage(deps: Pick<Deps, "db" | "queue">, actor: Audi
         db,
         actor,
         { action: "webhook_message.retried", resourceType: "webhook_message", resourceId: messageId, ...tenantOf(tenant), metadata: { endpoint_id: endpointId } },
-        exists(db.select({ id: webhookMessages.id }).from(webhookMessages).where(unchanged)),
+        rowsMatch(webhookMessages, unchanged),
         at,
       ),
       db.update(webhookMessages).set({ status: "pending", nextAttemptAt: at }).where(unchanged).returning(),
