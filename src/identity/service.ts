@@ -8,7 +8,7 @@ import { normalizeEmail } from "../lib/email";
 import { conflict, unauthenticated } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from "../lib/secrets";
-import { sendStaged, stageMail } from "../mail/mailer";
+import { sendStaged, stageMail, unstageMail } from "../mail/mailer";
 import { verificationEmail } from "../mail/templates";
 import type { AccountDeps } from "./deps";
 import { reserveLoginAttempt } from "./login-throttle";
@@ -32,7 +32,8 @@ export async function verificationMail(deps: AccountDeps, user: { id: string; em
 
 /**
  * Creates the account (email unverified) and its first session, and mails a verification link.
- * The mail is throttled per address like every other; a throttled one is simply not sent (resend).
+ * The mail is throttled per address like every other; a throttled one is simply not sent (resend),
+ * and a signup refused (the email is taken) gives its mail's slot back.
  */
 export async function signup(deps: AccountDeps, actor: AuditActor, input: { email: string; password: string; name: string }) {
   const { db } = deps;
@@ -59,6 +60,7 @@ export async function signup(deps: AccountDeps, actor: AuditActor, input: { emai
       ...(verification.mail.ok ? [verification.mail.insert] : []),
     ]);
   } catch (error) {
+    await unstageMail(deps, [verification.mail]);
     if (isUniqueViolation(error)) throw conflict("An account with this email already exists.");
     throw error;
   }

@@ -25,7 +25,7 @@ import { conflict, forbidden, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { afterCursor, newestFirst, page } from "../lib/pagination";
 import { findMember, type TeamActor } from "../members/service";
-import { sendStaged, stageMail, type MailDeps } from "../mail/mailer";
+import { sendStaged, stageMail, unstageMail, type MailDeps } from "../mail/mailer";
 import { invitationEmail } from "../mail/templates";
 import { acceptUrl, hashInvitationToken, newInvitationToken } from "./token";
 
@@ -141,14 +141,22 @@ export async function createInvitation(
       at,
     ),
   );
-  const results = await runBatch(db, writes);
+  // The mail's row is written in the same batch only if the invitation is, so a refused invite
+  // never sends a link (and gives its throttle slot back below).
+  const staged = mail ? await stageInvitationMail(db, mail, invitation, token) : null;
+  if (staged?.ok) writes.push(staged.insert);
+  let results;
+  try {
+    results = await runBatch(db, writes);
+  } catch (error) {
+    if (mail && staged) await unstageMail(mail.deps, [staged]);
+    throw error;
+  }
   // At the cap nothing was revoked either: a re-invite frees its own place before the count.
   if ((results[writes.indexOf(inserted)] as unknown[]).length === 0) {
+    if (mail && staged) await unstageMail(mail.deps, [staged]);
     throw capReached("pending invitations in this organization", cap, "LIMIT_PENDING_INVITATIONS_PER_ORG");
   }
-  // Mailed once the invitation surely exists, so a refused invite never sends a link.
-  const staged = mail ? await stageInvitationMail(db, mail, invitation, token) : null;
-  if (staged?.ok) await staged.insert;
   if (mail && staged) await sendStaged(mail.deps, [staged]);
   return { invitation, token };
 }
@@ -156,7 +164,8 @@ export async function createInvitation(
 async function stageInvitationMail(db: Database, mail: { deps: MailDeps; publicUrl: string }, invitation: Invitation, token: string) {
   const org = await db.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, invitation.orgId)).get();
   const link = acceptUrl(mail.publicUrl, token);
-  return stageMail(mail.deps, invitationEmail(invitation.email, org?.name ?? "an organization", invitation.role, link, toIso(invitation.expiresAt)), invitation.createdAt);
+  const message = invitationEmail(invitation.email, org?.name ?? "an organization", invitation.role, link, toIso(invitation.expiresAt));
+  return stageMail(mail.deps, message, invitation.createdAt, rowWritten(invitations.id, invitation.id));
 }
 
 export async function listPendingInvitations(db: Database, orgId: string, opts: { limit: number; cursor?: string }) {

@@ -4,8 +4,9 @@
  * its cause and no cause is committed without its mail; the queue then carries only the row's id.
  * A queue send lost after the commit is picked up by the cron (`requeueOverdueMail`).
  */
-import { and, eq, lt } from "drizzle-orm";
+import { and, eq, lt, type SQL } from "drizzle-orm";
 import type { BatchItem, Database } from "../db/client";
+import { insertWhen } from "../db/count-cap";
 import { mailOutbox } from "../db/schema";
 import { normalizeEmail } from "../lib/email";
 import { nowMs } from "../lib/clock";
@@ -36,18 +37,26 @@ export function isMailJob(body: unknown): boolean {
   return (body as { kind?: unknown } | null)?.kind === "mail";
 }
 
-export function outboxInsert(db: Database, mail: OutgoingMail, at = nowMs()): { id: string; insert: BatchItem } {
-  const id = newId("mail");
-  const insert = db.insert(mailOutbox).values({
-    id,
+/**
+ * The outbox row of `mail`, as a batch statement. With `when`, the row is written only if that
+ * condition holds when the batch runs (an invitation refused at its cap mails nothing).
+ */
+export function outboxInsert(db: Database, mail: OutgoingMail, at = nowMs(), when?: SQL): { id: string; insert: BatchItem } {
+  const row: typeof mailOutbox.$inferSelect = {
+    id: newId("mail"),
     toAddress: mail.to,
     toNormalized: normalizeEmail(mail.to),
     template: mail.template,
     subject: mail.subject,
     text: mail.text,
+    status: "pending",
+    attempts: 0,
+    provider: null,
+    lastError: null,
     createdAt: at,
-  });
-  return { id, insert };
+    sentAt: null,
+  };
+  return { id: row.id, insert: when ? insertWhen(db, mailOutbox, row, when) : db.insert(mailOutbox).values(row) };
 }
 
 export async function enqueueMail(queue: Queue<unknown>, ids: string[]): Promise<void> {

@@ -94,6 +94,18 @@ describe("email verification", () => {
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(await mailbox(email)).toHaveLength(5);
   });
+
+  it("counts no mail for a signup refused because the email is taken, so strangers cannot use up its 5", async () => {
+    const email = uniqueEmail("taken");
+    const signup = await signUp(email); // mail 1
+    for (let i = 0; i < 6; i++) {
+      const again = await call("POST", "/v1/auth/signup", { body: { email, password: PASSWORD, name: "Squatter" }, ip: freshIp() });
+      expectEnvelope(again, 409, "conflict");
+    }
+    for (let i = 0; i < 4; i++) expect((await call("POST", "/v1/auth/verify-email/resend", { token: signup.token })).status).toBe(202);
+    expectEnvelope(await call("POST", "/v1/auth/verify-email/resend", { token: signup.token }), 429, "rate_limited");
+    expect(await mailbox(email)).toHaveLength(5);
+  });
 });
 
 describe("invitations need a verified email", () => {

@@ -125,6 +125,20 @@ describe("count caps", () => {
     expect(pending.body.data.map((i: { email: string }) => i.email).sort()).toEqual(["a@example.com", "c@example.com"]);
   });
 
+  it("counts no mail against the address of an invitation refused at the cap", async () => {
+    const vars = { LIMIT_PENDING_INVITATIONS_PER_ORG: "1" };
+    const { user, org } = await createTenant();
+    const email = `capped-${crypto.randomUUID()}@example.com`;
+    const invite = (to: string) => callWith(vars, "POST", `/v1/orgs/${org.id}/invitations`, user.token, { email: to, role: "member" });
+    const first = await invite("holder@example.com");
+    expect(first.status).toBe(201);
+    for (let i = 0; i < 6; i++) expectCap(await invite(email), "LIMIT_PENDING_INVITATIONS_PER_ORG");
+    expect((await call("DELETE", `/v1/orgs/${org.id}/invitations/${first.body.id}`, { token: user.token })).status).toBe(204);
+    // All five of the address's mails are still there: each re-invite replaces the last and is mailed.
+    for (let i = 0; i < 5; i++) expect((await invite(email)).status).toBe(201);
+    expect(await count("SELECT count(*) AS n FROM mail_outbox WHERE to_normalized = ?", email)).toBe(5);
+  });
+
   it("applies the default of two free orgs per user when nothing is configured", async () => {
     const owner = await createUser();
     expect((await call("POST", "/v1/orgs", { token: owner.token, body: { name: "A" } })).status).toBe(201);
