@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
 /**
- * Signing up, in and out. Sign-up and sign-in are limited per client IP like the API's; both put
- * the new session in the `pulse_session` cookie and continue to `next` (same-site paths only).
+ * Signing up, in and out, and confirming an email address. Sign-up, sign-in and confirming are
+ * limited per client IP like the API's; the first two put the new session in the `pulse_session`
+ * cookie and continue to `next` (same-site paths only).
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { auditActor } from "../audit/record";
@@ -14,11 +15,11 @@ import { formErrors, parseWith, safeNext } from "./forms";
 import { AuthLayout } from "./layout";
 import { page, redirectWith, verifiedForm } from "./render";
 import { clearSessionCookie, setSessionCookie } from "./session";
-import { Button, Field, PostForm, type FieldErrors } from "./ui";
+import { Button, Field, LinkToken, PostForm, type FieldErrors } from "./ui";
 
 export const authPages = new Hono<DashboardEnv>();
 
-// The API's per-IP limiter, on the dashboard's forms that check credentials or create accounts.
+// The API's per-IP limiter, on the dashboard's forms that check credentials, tokens or create accounts.
 export const limited = rateLimitByIp as unknown as MiddlewareHandler<DashboardEnv>;
 
 function nextQuery(next: string) {
@@ -126,7 +127,7 @@ function VerifyEmailPage(p: { c: DashContext; token: string; errors?: FieldError
     <AuthLayout c={p.c} title="Confirm your email address" subtitle="One click and your account can join organizations.">
       <PostForm action="/verify-email" csrf={p.c.var.csrfToken}>
         {e.token || e._form ? <p class="error" role="alert">{e.token ?? e._form}</p> : null}
-        <input type="hidden" name="token" value={p.token} />
+        <LinkToken token={p.token} missing="This link has no confirmation token. Open the link from the email again." />
         <Button>Confirm email</Button>
       </PostForm>
     </AuthLayout>
@@ -135,7 +136,7 @@ function VerifyEmailPage(p: { c: DashContext; token: string; errors?: FieldError
 
 authPages.get("/verify-email", (c) => page(c, <VerifyEmailPage c={c} token={c.req.query("token") ?? ""} />));
 
-authPages.post("/verify-email", async (c) => {
+authPages.post("/verify-email", limited, async (c) => {
   const form = await verifiedForm(c);
   const token = form.get("token") ?? "";
   try {

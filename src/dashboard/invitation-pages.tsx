@@ -3,17 +3,19 @@
  * `/invitations/accept`: where an invitation's `accept_url` lands. The token comes in the
  * fragment (`#token=`, which browsers never send to servers; the page's script moves it into
  * the form) or the query. A signed-out invitee chooses to sign in or create an account: the token
- * waits in a short-lived HttpOnly cookie and the page comes back after, ready to accept.
+ * waits in a short-lived HttpOnly cookie and the page comes back after, ready to accept. Accepting
+ * is limited per client IP, like the API's route, since it checks a secret.
  */
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { auditActor } from "../audit/record";
 import { acceptInvitation } from "../invitations/service";
 import { ApiError } from "../lib/errors";
+import { limited } from "./auth-pages";
 import { asAppContext, type DashboardEnv, type DashContext } from "./context";
 import { AuthLayout } from "./layout";
 import { page, redirectWith, verifiedForm } from "./render";
-import { Button, PostForm } from "./ui";
+import { Button, LinkToken, PostForm } from "./ui";
 
 export const invitationPages = new Hono<DashboardEnv>();
 
@@ -21,16 +23,7 @@ const PENDING_COOKIE = "pulse_invitation";
 const PATH = "/invitations/accept";
 
 function TokenField(p: { token: string }) {
-  return (
-    <>
-      <input type="hidden" name="token" value={p.token} data-fragment-token="" />
-      {p.token ? null : (
-        <p class="error" data-fragment-hint="">
-          This link has no invitation token. Open the link from your invitation email again.
-        </p>
-      )}
-    </>
-  );
+  return <LinkToken token={p.token} missing="This link has no invitation token. Open the link from your invitation email again." />;
 }
 
 function AcceptPage(p: { c: DashContext; token: string; error?: string }) {
@@ -80,7 +73,7 @@ invitationPages.post(`${PATH}/continue`, async (c) => {
   return c.redirect(`${to}?next=${encodeURIComponent(PATH)}`, 303);
 });
 
-invitationPages.post(PATH, async (c) => {
+invitationPages.post(PATH, limited, async (c) => {
   const form = await verifiedForm(c);
   const token = form.get("token") || getCookie(c, PENDING_COOKIE) || "";
   const viewer = c.var.viewer;

@@ -16,7 +16,7 @@ import { formErrors, parseWith } from "./forms";
 import { AuthLayout } from "./layout";
 import { page, redirectWith, verifiedForm } from "./render";
 import { clearSessionCookie } from "./session";
-import { Button, Field, FormError, PostForm, type FieldErrors } from "./ui";
+import { Button, Field, FormError, LinkToken, PostForm, type FieldErrors } from "./ui";
 
 export const passwordPages = new Hono<DashboardEnv>();
 
@@ -58,12 +58,7 @@ function ResetPage(p: { c: DashContext; token: string; errors?: FieldErrors }) {
             {tokenError} <a href="/forgot-password">Ask for a new link.</a>
           </p>
         ) : null}
-        <input type="hidden" name="token" value={p.token} data-fragment-token="" />
-        {p.token ? null : (
-          <p class="error" data-fragment-hint="">
-            This link has no reset token. Open the link from the email again.
-          </p>
-        )}
+        <LinkToken token={p.token} missing="This link has no reset token. Open the link from the email again." />
         <Field label="New password" name="password" type="password" error={e.password} required autocomplete="new-password" minlength={10} hint="At least 10 characters." autofocus />
         <Button>Set new password</Button>
       </PostForm>

@@ -347,6 +347,24 @@ export function DangerZone(p: {
 }
 
 /** The one error of a form that belongs to no single field. */
+/**
+ * The token of an emailed link, from `?token=` (rendered here) or `#token=` (browsers never send
+ * the fragment; the page's script moves it into this field and hides the hint). `missing` says
+ * what to do when neither brought one.
+ */
+export function LinkToken(p: { token: string; missing: string }) {
+  return (
+    <>
+      <input type="hidden" name="token" value={p.token} data-fragment-token="" />
+      {p.token ? null : (
+        <p class="error" data-fragment-hint="">
+          {p.missing}
+        </p>
+      )}
+    </>
+  );
+}
+
 export function FormError(p: { errors: FieldErrors }) {
   return p.errors._form ? (
     <p class="error" role="alert">

@@ -57,6 +57,40 @@ describe("signing in to the dashboard", () => {
   });
 });
 
+describe("emailed-link pages", () => {
+  it("limits confirming an email and accepting an invitation per client IP, like the API, since each checks a secret", async () => {
+    const limit = Number(env.RATE_LIMIT_IP_PER_MIN);
+    const user = await createUser();
+    for (const [path, client] of [
+      ["/verify-email", new DashboardClient()],
+      ["/invitations/accept", DashboardClient.signedIn(user.token)],
+    ] as const) {
+      const csrf = await client.csrf(path);
+      const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+      const guess = (i: number) => client.request("POST", path, new URLSearchParams({ _csrf: csrf, token: `guess-${i}` }), { "CF-Connecting-IP": ip });
+      for (let i = 0; i < limit; i++) {
+        const res = await guess(i);
+        if (res.status === 429) throw new Error(`${path}: limited after ${i} guesses`);
+      }
+      const limited = await guess(limit);
+      expect(limited.status, path).toBe(429);
+      expect(Number(limited.headers.get("Retry-After")), path).toBeGreaterThan(0);
+    }
+  });
+
+  it("reads the token from the query and marks the field the page script fills from a #token= fragment", async () => {
+    const client = new DashboardClient();
+    for (const path of ["/verify-email", "/reset-password", "/invitations/accept"]) {
+      const withQuery = await client.get(`${path}?token=tok_from_query`);
+      expect(withQuery.html, path).toMatch(/<input type="hidden" name="token" value="tok_from_query" data-fragment-token=""\/>/);
+      expect(withQuery.html, path).not.toContain("data-fragment-hint");
+      const bare = await client.get(path);
+      expect(bare.html, path).toMatch(/<input type="hidden" name="token" value="" data-fragment-token=""\/>/);
+      expect(bare.html, path).toContain("data-fragment-hint");
+    }
+  });
+});
+
 describe("CSRF", () => {
   it("refuses a state-changing form without a token or with a wrong one, and changes nothing", async () => {
     const user = await createUser();
