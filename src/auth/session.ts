@@ -1,6 +1,6 @@
 /** Authenticating people by dashboard session: an opaque bearer token stored only as SHA-256. */
 import { and, eq, gt, isNull, lte, or } from "drizzle-orm";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "../db/client";
 import { sessions, users } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -33,8 +33,7 @@ export async function findLiveSession(db: Database, token: string, at = nowMs())
 
 /**
  * Requires a live (not expired, not signed out) session; sets `c.var.caller` to its user and counts
- * the request against the user's limit (RATE_LIMIT_USER_PER_MIN, fail-open like API-key routes: a
- * limiter outage must not lock everyone out of the dashboard).
+ * the request (`sessionRequest`).
  */
 export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
@@ -44,6 +43,17 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const row = await findLiveSession(c.var.db, token, at);
   if (!row) throw unauthenticated("The session is invalid, expired or signed out.");
   c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
+  await sessionRequest(c, row, at);
+  await next();
+};
+
+/**
+ * What every request of a live session does, bearer token or dashboard cookie alike: refreshes its
+ * `last_used_at` behind the answer (at most once per LAST_USED_RESOLUTION_MS) and counts against
+ * the user's limit (RATE_LIMIT_USER_PER_MIN; a 429 throws). The limit fails open like API-key
+ * routes: a limiter outage must not lock everyone out of the dashboard.
+ */
+export async function sessionRequest(c: Context<AppEnv>, row: { sessionId: string; userId: string; lastUsedAt: number | null }, at: number) {
   if (row.lastUsedAt === null || row.lastUsedAt <= at - LAST_USED_RESOLUTION_MS) {
     const touch = touchSession(c.var.db, row.sessionId, at).catch((error) =>
       c.var.logger.warn("session_touch_failed", { error_message: errorMessage(error) }),
@@ -51,8 +61,7 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.executionCtx.waitUntil(touch);
   }
   await enforceRateLimit(c, { policy: "user", key: `user:${row.userId}`, limit: c.var.config.rateLimits.userPerMinute, failMode: "open" });
-  await next();
-};
+}
 
 /** Guarded so that concurrent requests of one session write it once per resolution step. */
 function touchSession(db: Database, sessionId: string, at: number) {

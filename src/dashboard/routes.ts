@@ -30,9 +30,10 @@ export const dashboardRoutes = new Hono<DashboardEnv>({ strict: true });
 dashboardRoutes.route("/", assetRoutes);
 /**
  * The dashboard's own paths, and only those: a wildcard would also match the API's requests (and
- * become the route template in their log lines).
+ * become the route template in their log lines). `/account/*` matches `/account` too, and the
+ * session middleware must run once per request (it counts the request against the user's limit).
  */
-const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/verify-email", "/account", "/account/*", "/orgs/*", "/projects/*", "/invitations/*", "/forgot-password", "/reset-password"];
+const PAGE_PATHS = ["/", "/login", "/signup", "/logout", "/verify-email", "/account/*", "/orgs/*", "/projects/*", "/invitations/*", "/forgot-password", "/reset-password"];
 for (const path of PAGE_PATHS) dashboardRoutes.use(path, dashboardSession);
 dashboardRoutes.route("/", authPages);
 dashboardRoutes.route("/", passwordPages);

@@ -12,12 +12,13 @@
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_TOKEN_PREFIX } from "../auth/credentials";
-import { findLiveSession } from "../auth/session";
+import { findLiveSession, sessionRequest } from "../auth/session";
+import { nowMs } from "../lib/clock";
 import { ApiError } from "../lib/errors";
 import { bytesToBase64 } from "../lib/base64";
 import { decryptSecret, encryptSecret, generateSecret, hmacSha256Hex, timingSafeEqual } from "../lib/secrets";
 import { randomBytes } from "../lib/ids";
-import type { DashboardEnv, DashContext, Flash } from "./context";
+import { asAppContext, type DashboardEnv, type DashContext, type Flash } from "./context";
 
 export const SESSION_COOKIE = "pulse_session";
 const CSRF_COOKIE = "pulse_csrf";
@@ -53,10 +54,13 @@ export const dashboardSession: MiddlewareHandler<DashboardEnv> = async (c, next)
   const token = getCookie(c, SESSION_COOKIE);
   let viewer = null;
   if (token?.startsWith(SESSION_TOKEN_PREFIX)) {
-    const row = await findLiveSession(c.var.db, token);
+    const at = nowMs();
+    const row = await findLiveSession(c.var.db, token, at);
     if (row) {
       viewer = { userId: row.userId, sessionId: row.sessionId, email: row.email, name: row.name, emailVerified: row.emailVerifiedAt !== null };
       c.set("caller", { kind: "user", userId: row.userId, sessionId: row.sessionId, email: row.email });
+      // Pages count as the session's use and against the user's limit, like the API's routes.
+      await sessionRequest(asAppContext(c), row, at);
     }
   }
   c.set("viewer", viewer);

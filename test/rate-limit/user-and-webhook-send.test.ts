@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { setClock } from "../../src/lib/clock";
 import { createTenant, createUser } from "../support/factories";
 import { BASE } from "../support/api";
 import { fetchWithEnv } from "../support/worker-env";
@@ -33,6 +35,38 @@ describe("per-user limit on session routes", () => {
     expect(body.error.code).toBe("rate_limited");
     expect(Number(last!.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await send(vars, "GET", "/v1/me", b.token)).status).toBe(200);
+  });
+});
+
+describe("dashboard pages of a session", () => {
+  const page = (vars: Record<string, string>, path: string, token: string) =>
+    fetchWithEnv(vars, new Request(`${BASE}${path}`, { headers: { Accept: "text/html", Cookie: `pulse_session=${token}`, "CF-Connecting-IP": "203.0.113.10" } }));
+
+  it("count against the same per-user limit as the API: a page past it is a 429 page, and the budget is shared", async () => {
+    const vars = { RATE_LIMIT_USER_PER_MIN: "3" };
+    const user = await createUser();
+    expect((await page(vars, "/account", user.token)).status).toBe(200);
+    expect((await send(vars, "GET", "/v1/me", user.token)).status).toBe(200);
+    expect((await page(vars, "/account", user.token)).status).toBe(200);
+    const limited = await page(vars, "/account", user.token);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Content-Type")).toContain("text/html");
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await limited.text()).toContain("Slow down");
+    expect((await send(vars, "GET", "/v1/me", user.token)).status).toBe(429);
+  });
+
+  it("refresh the session's last_used_at, at most once a minute", async () => {
+    const user = await createUser();
+    const stored = async () =>
+      (await env.DB.prepare("SELECT last_used_at FROM sessions WHERE user_id = ?").bind(user.id).first<{ last_used_at: number | null }>())!.last_used_at;
+    const t0 = Date.now();
+    setClock(() => t0 + 61_000);
+    expect((await page({}, "/account", user.token)).status).toBe(200);
+    expect(await stored()).toBe(t0 + 61_000);
+    setClock(() => t0 + 90_000);
+    await page({}, "/account", user.token);
+    expect(await stored()).toBe(t0 + 61_000);
   });
 });
 
