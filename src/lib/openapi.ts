@@ -96,7 +96,8 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 /** `?limit=&cursor=` shared by every list endpoint. */
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "1..100, default 20" }),
-  cursor: z.string().min(1).max(512).optional(),
+  // 1,024: the longest a list's cursor gets, base64url of a 256-unit identity in UTF-8 (768 bytes).
+  cursor: z.string().min(1).max(1024).optional(),
 });
 
 export function listOf<T extends z.ZodType>(item: T) {

@@ -174,9 +174,15 @@ async function removeRoom(deps: RoomDeps, project: RoomProject, actor: AuditActo
   return true;
 }
 
-/** Every live participant of the room, in LiveKit's order (LiveKit's own ListParticipants does not page). */
-export function listParticipants(deps: RoomDeps, project: RoomProject, room: string): Promise<LivekitParticipant[]> {
-  return orNotFound("Room", livekit.listParticipants(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
+/**
+ * Every live participant of the room, in LiveKit's order (LiveKit's own ListParticipants does not
+ * page). LiveKit answers an empty list for a room it does not have, so an empty answer is checked
+ * against the room itself: a room that is not live (another project's name included) is a 404.
+ */
+export async function listParticipants(deps: RoomDeps, project: RoomProject, room: string): Promise<LivekitParticipant[]> {
+  const participants = await orNotFound("Room", livekit.listParticipants(deps.livekit, namespacedRoom(project.projectId, room), deps.logger));
+  if (participants.length === 0 && !(await liveRoom(deps, project, room))) throw notFound("Room");
+  return participants;
 }
 
 /**

@@ -169,7 +169,11 @@ describe("livekit.RoomService through Pulse with livekit-server-sdk's RoomServic
       body: JSON.stringify({ room: theirs }),
     });
     expect(res.status).toBe(404);
-    expect(fake.calls.map((c) => c.body.room)).toEqual([`${project.id}:${theirs}`]);
+    // LiveKit listed no one there, so Pulse asked whether the room is live: in the same namespace.
+    expect(fake.calls.map((c) => [c.method, c.body.room ?? c.body.names])).toEqual([
+      ["ListParticipants", `${project.id}:${theirs}`],
+      ["ListRooms", [`${project.id}:${theirs}`]],
+    ]);
   });
 
   it("refuses what Pulse does not support by name, and what the REST API refuses, as invalid_argument", async () => {

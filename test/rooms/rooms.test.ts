@@ -106,6 +106,25 @@ describe("rooms through LiveKit's RoomService", () => {
     }
   });
 
+  it("pages through the longest identities, whatever their script: a cursor it hands out is one it takes", async () => {
+    const t = await createTenant();
+    const key = { token: t.key.secret };
+    expect((await call("POST", "/v1/rooms", { ...key, body: { name: "wide" } })).status).toBe(201);
+    // 256 UTF-16 units each: three bytes a unit in UTF-8 for kana, two units of four bytes for emoji.
+    const identities = ["あ".repeat(255) + "a", "あ".repeat(255) + "b", "😀".repeat(128)];
+    for (const identity of identities) await join(livekit, t.project.id, "wide", { identity });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 5; pages++) {
+      const res: { status: number; text: string; body: any } = await call("GET", `/v1/rooms/wide/participants?limit=1${cursor ? `&cursor=${cursor}` : ""}`, key);
+      expect(res.status, res.text).toBe(200);
+      seen.push(...res.body.data.map((p: any) => p.identity));
+      cursor = res.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(identities);
+  });
+
   it("forgets a full page of rooms LiveKit ended while their room_finished was lost, in one statement D1 accepts", async () => {
     const t = await createTenant();
     // 100 names LiveKit no longer has, last seen an hour ago (a recursive CTE: no bound list).

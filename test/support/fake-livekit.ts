@@ -501,6 +501,8 @@ export class FakeLivekit {
       return json(200, { rooms: [...this.rooms.values()].filter((r) => names.includes(r.name)).map((r) => this.roomInfo(r)) });
     }
     const room = this.rooms.get(String(body.room));
+    // LiveKit's room store lists no participants for a room it does not have, without an error.
+    if (!room && method === "ListParticipants") return json(200, { participants: [] });
     if (!room) return twirpError(404, "not_found", "requested room does not exist");
     switch (method) {
       case "DeleteRoom":
