@@ -31,13 +31,16 @@ export const CreateIngressBody = z
   .openapi("CreateIngress");
 export type CreateIngressBody = z.infer<typeof CreateIngressBody>;
 
+/** LiveKit's UpdateIngress leaves a field sent empty as it was, so an update cannot empty one. */
+const NOT_EMPTIED = { message: "cannot be emptied (LiveKit keeps a field sent empty); omit it to leave it as it is" };
+
 export const UpdateIngressBody = z
   .strictObject({
-    name: z.string().max(200).optional(),
+    name: z.string().min(1, NOT_EMPTIED).max(200).optional(),
     room: z.string().min(1).max(MAX_ROOM_NAME_LENGTH).optional().openapi({ description: "Your own room name (namespaced on the wire)." }),
     participant_identity: z.string().min(1).max(256).optional(),
-    participant_name: z.string().max(256).optional(),
-    participant_metadata: z.string().max(64 * 1024).optional(),
+    participant_name: z.string().min(1, NOT_EMPTIED).max(256).optional(),
+    participant_metadata: z.string().min(1, NOT_EMPTIED).max(64 * 1024).optional(),
     enabled: z.boolean().optional(),
   })
   .openapi("UpdateIngress");

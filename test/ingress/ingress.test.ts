@@ -88,12 +88,55 @@ describe("POST /v1/ingress", () => {
       ["POST", "/v1/ingress"],
       ["GET", "/v1/ingress"],
       ["GET", `/v1/ingress/${created.body.id}`],
+      ["PATCH", `/v1/ingress/${created.body.id}`],
       ["DELETE", `/v1/ingress/${created.body.id}`],
     ] as const) {
-      const body = method === "POST" ? { input_type: "rtmp", room: "r", participant_identity: "p" } : undefined;
+      const body = method === "POST" ? { input_type: "rtmp", room: "r", participant_identity: "p" } : method === "PATCH" ? { name: "n" } : undefined;
       expectEnvelope(await call(method, path, { token: narrow.secret, body }), 403, "forbidden");
     }
     expect(livekit.calls).toHaveLength(1);
+  });
+});
+
+describe("PATCH /v1/ingress/{ing_id}", () => {
+  it("changes only the fields given, in LiveKit (the room namespaced) and in the record, and audits which", async () => {
+    const t = await createTenant();
+    const created = await call("POST", "/v1/ingress", { token: t.key.secret, body: { input_type: "rtmp", room: "stage", participant_identity: "obs", name: "Main" } });
+    const res = await call("PATCH", `/v1/ingress/${created.body.id}`, {
+      token: t.key.secret,
+      body: { name: "Backup «cam» 🎥", room: "green room", participant_name: "OBS 2", enabled: false },
+    });
+    expect(res.status, res.text).toBe(200);
+    const [sent] = livekit.callsTo("UpdateIngress");
+    expect(sent!.claims!.video).toEqual({ ingressAdmin: true });
+    expect(sent!.body).toEqual({
+      ingressId: created.body.ingress_id,
+      name: "Backup «cam» 🎥",
+      roomName: `${t.project.id}:green room`,
+      participantName: "OBS 2",
+      enabled: false,
+    });
+    expect(res.body).toMatchObject({ id: created.body.id, name: "Backup «cam» 🎥", room: "green room", participant_identity: "obs", stream_key: created.body.stream_key });
+    expect((await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret })).body).toEqual(res.body);
+    expect(livekit.ingresses.get(created.body.ingress_id)).toMatchObject({ name: "Backup «cam» 🎥", room_name: `${t.project.id}:green room` });
+    const audit = await call("GET", `/v1/orgs/${t.org.id}/audit-logs?action=ingress.updated`, { token: t.user.token });
+    expect(audit.body.data.map((e: any) => [e.resource_id, e.metadata.changed])).toEqual([[created.body.id, ["name", "room", "participant_name", "enabled"]]]);
+  });
+
+  it.each([
+    ["an emptied name", { name: "" }],
+    ["an emptied participant name", { participant_name: "" }],
+    ["emptied participant metadata", { participant_metadata: "" }],
+    ["an empty room", { room: "" }],
+    ["an unknown field", { enable_transcoding: true }],
+    ["a wrong type", { enabled: "no" }],
+  ])("refuses %s with 400 before LiveKit hears of it, and changes nothing", async (_what, body) => {
+    const t = await createTenant();
+    const created = await call("POST", "/v1/ingress", { token: t.key.secret, body: { input_type: "rtmp", room: "stage", participant_identity: "obs", name: "Main" } });
+    const res = await call("PATCH", `/v1/ingress/${created.body.id}`, { token: t.key.secret, body });
+    expectEnvelope(res, 400, "validation_failed");
+    expect(livekit.callsTo("UpdateIngress")).toHaveLength(0);
+    expect((await call("GET", `/v1/ingress/${created.body.id}`, { token: t.key.secret })).body).toEqual(created.body);
   });
 });
 

@@ -18,6 +18,7 @@ describe("ingress tenant isolation", () => {
     for (const key of [b.key.secret, siblingKey.secret]) {
       for (const id of [ingress.body.id, ingress.body.ingress_id, "ing_doesnotexist"]) {
         expectEnvelope(await call("GET", `/v1/ingress/${id}`, { token: key }), 404, "not_found");
+        expectEnvelope(await call("PATCH", `/v1/ingress/${id}`, { token: key, body: { name: "taken over" } }), 404, "not_found");
         expectEnvelope(await call("DELETE", `/v1/ingress/${id}`, { token: key }), 404, "not_found");
       }
       const list = await call("GET", "/v1/ingress", { token: key });
