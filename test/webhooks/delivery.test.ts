@@ -236,6 +236,18 @@ describe("webhook delivery consumer", () => {
     expect(await messageRow(msg.id)).toMatchObject({ status: "delivered", attempts: 10 });
   });
 
+  it("gives a message that used its whole schedule one more attempt by hand: a miss leaves it failed, with nothing scheduled", async () => {
+    const { user, project, host, endpoint } = await setup();
+    const received = fakeReceiver(host, [500]);
+    const msg = await pendingMessage(project.id, endpoint.id);
+    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9, status = 'failed', next_attempt_at = NULL WHERE id = ?").bind(msg.id).run();
+    expect((await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { token: user.token })).status).toBe(202);
+    const result = await consume(msg.id, 1, { base: 9 });
+    expect(received).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(await messageRow(msg.id)).toMatchObject({ status: "failed", attempts: 10, next_attempt_at: null });
+  });
+
   it("sends an attempt once even when Queues delivers its message twice", async () => {
     const { project, host, endpoint } = await setup();
     const received = fakeReceiver(host, [500]);
