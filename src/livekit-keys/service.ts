@@ -10,9 +10,9 @@
  * deletion is announced to the project's rate-limiter object first, which every Twirp request
  * consults, so a deleted key stops working everywhere at once.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { announceRevokedKeys } from "../api-keys/revocation";
-import { auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
+import { auditEntriesForRows, auditEntry, auditEntryWhen, type AuditActor } from "../audit/record";
 import type { Config } from "../config";
 import { runBatch, type Database } from "../db/client";
 import { rowsMatch } from "../db/count-cap";
@@ -129,32 +129,26 @@ export async function deleteLivekitKey(
   const liveKey = and(eq(livekitKeys.id, row.id), isNull(livekitKeys.deletedAt))!;
   // Everything in the batch happens only while the key is live: a second delete changes and audits nothing.
   const live = rowsMatch(livekitKeys, liveKey);
-  // Endpoints signing with this key cannot be delivered any more: they are disabled with it.
-  const signing = await db
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.livekitKeyId, row.id), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt)))
-    .all();
-  const disabled = signing.flatMap((e) => [
-    db
-      .update(webhookEndpoints)
-      .set({ enabled: false, disabledReason: "Its LiveKit key was deleted.", updatedAt: at })
-      .where(and(eq(webhookEndpoints.id, e.id), live)),
-    auditEntryWhen(
+  // Endpoints signing with this key cannot be delivered any more: they are disabled with it, picked
+  // in the batch itself, so one created while this deletion was on its way is disabled too.
+  const signing = and(eq(webhookEndpoints.livekitKeyId, row.id), eq(webhookEndpoints.enabled, true), isNull(webhookEndpoints.deletedAt), live)!;
+  const disabled = [
+    auditEntriesForRows(
       db,
       actor.audit,
+      { action: "webhook_endpoint.disabled", resourceType: "webhook_endpoint" },
       {
-        action: "webhook_endpoint.disabled",
-        resourceType: "webhook_endpoint",
-        resourceId: e.id,
-        orgId: project.orgId,
-        projectId: project.projectId,
-        metadata: { reason: "livekit_key_deleted", livekit_key_id: row.id },
+        table: webhookEndpoints,
+        where: signing,
+        resourceId: webhookEndpoints.id,
+        orgId: webhookEndpoints.orgId,
+        projectId: webhookEndpoints.projectId,
+        metadata: sql`json_object('reason', 'livekit_key_deleted', 'livekit_key_id', ${row.id})`,
       },
-      live,
       at,
     ),
-  ]);
+    db.update(webhookEndpoints).set({ enabled: false, disabledReason: "Its LiveKit key was deleted.", updatedAt: at }).where(signing),
+  ];
   await runBatch(db, [
     ...disabled,
     auditEntryWhen(

@@ -4,7 +4,7 @@
  * one project (the caller has been authorized for it) and writes its audit entry in the same batch
  * as the change.
  */
-import { and, asc, count, eq, exists, inArray, isNull, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../audit/record";
 import { auditEntry, auditEntryWhen } from "../audit/record";
 import { belowCap, capReached, insertWhen, rowsMatch, rowWritten } from "../db/count-cap";
@@ -79,13 +79,23 @@ async function assertDeliverableUrl(deps: Pick<Deps, "config">, url: string) {
   await assertPublicDestinations([{ path: "url", url }], destinationPolicy(deps.config));
 }
 
-/** At most LIMIT_WEBHOOKS_PER_PROJECT live endpoints per project, counted inside the INSERT. */
+/** True (as SQL) while the project's LiveKit key `keyId` is live: the guard of a write that will sign with it. */
+function livekitKeyLive(projectId: string, keyId: string): SQL {
+  return rowsMatch(livekitKeys, and(eq(livekitKeys.id, keyId), eq(livekitKeys.projectId, projectId), isNull(livekitKeys.deletedAt))!);
+}
+
+const NO_SUCH_LIVEKIT_KEY = "No such LiveKit key in this project";
+const noSuchLivekitKey = () => validationFailed(`Invalid request: livekit_key_id: ${NO_SUCH_LIVEKIT_KEY}`, [{ path: "livekit_key_id", message: NO_SUCH_LIVEKIT_KEY }]);
+
+/**
+ * At most LIMIT_WEBHOOKS_PER_PROJECT live endpoints per project, counted inside the INSERT. A
+ * LiveKit-format endpoint's key is checked inside it too: one deleted meanwhile (whose deletion
+ * disables the endpoints it finds) is never signed with by a new endpoint.
+ */
 export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: AuditActor, tenant: Tenant, input: EndpointInput) {
   await assertDeliverableUrl(deps, input.url);
   const format = input.format ?? "standard";
-  if (format === "livekit" && !(await livekitKeyPair(deps, tenant.projectId, input.livekit_key_id ?? ""))) {
-    throw validationFailed("Invalid request: livekit_key_id: No such LiveKit key in this project", [{ path: "livekit_key_id", message: "No such LiveKit key in this project" }]);
-  }
+  if (format === "livekit" && !(await livekitKeyPair(deps, tenant.projectId, input.livekit_key_id ?? ""))) throw noSuchLivekitKey();
   const { db } = deps;
   const at = nowMs();
   const secret = generateWebhookSecret();
@@ -113,8 +123,9 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   const cap = deps.config.limits.webhooksPerProject;
   const live = db.select({ n: count() }).from(webhookEndpoints).where(and(eq(webhookEndpoints.projectId, tenant.projectId), isNull(webhookEndpoints.deletedAt)));
   const metadata = { url_origin: urlOrigin(input.url), events: input.events ?? null, rooms: input.rooms ?? null, format, livekit_key_id: endpoint.livekitKeyId };
+  const keyLive = endpoint.livekitKeyId === null ? [] : [livekitKeyLive(tenant.projectId, endpoint.livekitKeyId)];
   const [inserted] = await db.batch([
-    insertWhen(db, webhookEndpoints, endpoint, belowCap(live, cap)),
+    insertWhen(db, webhookEndpoints, endpoint, and(belowCap(live, cap), ...keyLive)!),
     auditEntryWhen(
       db,
       actor,
@@ -123,7 +134,10 @@ export async function createEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
       at,
     ),
   ]);
-  if (inserted.length === 0) throw capReached("webhook endpoints in this project", cap, "LIMIT_WEBHOOKS_PER_PROJECT");
+  if (inserted.length === 0) {
+    if (endpoint.livekitKeyId !== null && !(await livekitKeyPair(deps, tenant.projectId, endpoint.livekitKeyId))) throw noSuchLivekitKey();
+    throw capReached("webhook endpoints in this project", cap, "LIMIT_WEBHOOKS_PER_PROJECT");
+  }
   return { endpoint, secret };
 }
 
@@ -153,14 +167,7 @@ export async function updateEndpoint(deps: Pick<Deps, "db" | "config">, actor: A
   // A LiveKit-format endpoint signs with its LiveKit key: deleting the key disabled it, and it
   // cannot be enabled again without one (checked in the write, so a deletion meanwhile counts).
   const needsKey = changes.enabled === true && endpoint.format === "livekit";
-  const keyLive = needsKey
-    ? exists(
-        db
-          .select({ id: livekitKeys.id })
-          .from(livekitKeys)
-          .where(and(eq(livekitKeys.id, endpoint.livekitKeyId ?? ""), eq(livekitKeys.projectId, tenant.projectId), isNull(livekitKeys.deletedAt))),
-      )
-    : undefined;
+  const keyLive = needsKey ? livekitKeyLive(tenant.projectId, endpoint.livekitKeyId ?? "") : undefined;
   const guard = and(liveEndpoint(tenant.projectId, endpointId), keyLive)!;
   const metadata = { changed: Object.keys(input), ...input, ...(input.url !== undefined ? { url: undefined, url_origin: urlOrigin(input.url) } : {}) };
   const [, updated] = await db.batch([

@@ -2,11 +2,13 @@ import { env } from "cloudflare:workers";
 import { WebhookReceiver } from "livekit-server-sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setClock } from "../../src/lib/clock";
-import { call, expectEnvelope } from "../support/api";
+import { BASE, call, expectEnvelope, readResponse } from "../support/api";
 import { createTenant } from "../support/factories";
 import { createLivekitKey } from "../support/livekit-keys";
 import { deliverLivekitEvent } from "../support/livekit-webhook";
+import { interleavedD1 } from "../support/interleaved-d1";
 import { auditActions, joinOrg } from "../support/team";
+import { fetchWithEnv } from "../support/worker-env";
 import { consume, createEndpoint, fakeReceiver, messageRow, pendingLivekitMessage, receiverHost } from "../support/webhook-receiver";
 
 afterEach(() => vi.restoreAllMocks());
@@ -128,6 +130,43 @@ describe("webhook endpoints in LiveKit's format", () => {
     await deliverLivekitEvent({ event: "room_started", room: { sid: "RM_3", name: `${project.id}:standup` } });
     expect((await messagesOf(endpoint.id)).map((m) => m.id)).toEqual([message.id]);
     expect(received).toEqual([]);
+  });
+
+  it("are not created signing with a key deleted between the create's check and its write", async () => {
+    const { user, project, lk } = await livekitEndpoint();
+    const url = `https://${receiverHost()}/late`;
+    const { db, ran } = interleavedD1(env.DB, /^insert into "webhook_endpoints"/, async () => {
+      expect((await call("DELETE", `/v1/projects/${project.id}/livekit-keys/${lk.id}`, { token: user.token })).status).toBe(204);
+    });
+    const res = await fetchWithEnv(
+      { DB: db },
+      new Request(`${BASE}/v1/projects/${project.id}/webhooks`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${user.token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ url, format: "livekit", livekit_key_id: lk.id }),
+      }),
+    );
+    expect(ran()).toBe(true);
+    const error = expectEnvelope(await readResponse(res), 400, "validation_failed");
+    expect(error.message).toContain("livekit_key_id");
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_endpoints WHERE url = ?").bind(url).first<{ n: number }>()).toEqual({ n: 0 });
+  });
+
+  it("are disabled with their key when created between the deletion's read and its write, audited", async () => {
+    const { user, org, project, lk } = await livekitEndpoint();
+    let late: { id: string } | undefined;
+    const { db, ran } = interleavedD1(env.DB, /^update "livekit_keys"/, async () => {
+      late = await createEndpoint(user.token, project.id, { url: `https://${receiverHost()}/late`, format: "livekit", livekit_key_id: lk.id });
+    });
+    const res = await fetchWithEnv({ DB: db }, new Request(`${BASE}/v1/projects/${project.id}/livekit-keys/${lk.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${user.token}` } }));
+    expect(res.status).toBe(204);
+    expect(ran()).toBe(true);
+    const shown = await call("GET", `/v1/projects/${project.id}/webhooks/${late!.id}`, { token: user.token });
+    expect(shown.body).toMatchObject({ enabled: false, disabled_reason: "Its LiveKit key was deleted." });
+    const audited = await auditActions(org.id, late!.id);
+    expect(audited.map((a) => a.action).sort()).toEqual(["webhook_endpoint.created", "webhook_endpoint.disabled"]);
+    const disabled = audited.find((a) => a.action === "webhook_endpoint.disabled")!;
+    expect([disabled.actor_id, JSON.parse(disabled.metadata)]).toEqual([user.id, { reason: "livekit_key_deleted", livekit_key_id: lk.id }]);
   });
 
   it("need a LiveKit key of their own project", async () => {

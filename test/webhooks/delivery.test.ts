@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { RESPONSE_BODY_LIMIT } from "../../src/webhooks/send";
 import { call } from "../support/api";
 import { createTenant } from "../support/factories";
+import { interleavedD1 } from "../support/interleaved-d1";
 import { fetchWithEnv } from "../support/worker-env";
 import { consume, createEndpoint, fakeReceiver, messageRow, pendingMessage, receiverHost } from "../support/webhook-receiver";
 
@@ -144,36 +145,9 @@ describe("webhook delivery consumer", () => {
     const msg = await pendingMessage(project.id, endpoint.id);
     // A scheduled attempt claims and delivers the message just before the retry's write (the batch
     // that changes the message's status).
-    let interleaved = false;
-    const sqlOf = new WeakMap<D1PreparedStatement, string>();
-    const db = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "prepare") {
-          return (query: string) => {
-            const statement = target.prepare(query);
-            const bind = statement.bind.bind(statement);
-            statement.bind = (...values: unknown[]) => {
-              const bound = bind(...values);
-              sqlOf.set(bound, query);
-              return bound;
-            };
-            sqlOf.set(statement, query);
-            return statement;
-          };
-        }
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            if (!interleaved && statements.some((st) => /^update "webhook_messages" set "status"/.test(sqlOf.get(st) ?? ""))) {
-              interleaved = true;
-              await target.prepare("UPDATE webhook_messages SET attempts = attempts + 1, status = 'delivered', delivered_at = ? WHERE id = ?").bind(Date.now(), msg.id).run();
-            }
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { db, ran: interleaved } = interleavedD1(env.DB, /^update "webhook_messages" set "status"/, () =>
+      env.DB.prepare("UPDATE webhook_messages SET attempts = attempts + 1, status = 'delivered', delivered_at = ? WHERE id = ?").bind(Date.now(), msg.id).run(),
+    );
     const jobs: unknown[] = [];
     const queue = {
       send: (body: unknown) => (jobs.push(body), Promise.resolve()),
@@ -184,7 +158,7 @@ describe("webhook delivery consumer", () => {
       new Request(`https://pulse.test/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` } }),
     );
     expect(res.status, await res.clone().text()).toBe(202);
-    expect(interleaved).toBe(true);
+    expect(interleaved()).toBe(true);
     // The job counts the attempt made meanwhile, so it is the next attempt, not that one again.
     expect(jobs).toEqual([{ kind: "webhook", message_id: msg.id, base_attempts: 1 }]);
     expect(await messageRow(msg.id)).toMatchObject({ status: "pending", attempts: 1 });
