@@ -231,7 +231,9 @@ export async function segmentUsage(db: Database, orgId: string, segments: PlanSe
 export async function priceSegments(db: Database, org: { id: string; planId: string }, period: { since: number; until: number }): Promise<PricedSegment[]> {
   const segments = await planSegments(db, org.id, org.planId, period.since, period.until);
   const used = await segmentUsage(db, org.id, segments);
-  const length = period.until - period.since;
+  // Prorated by whole seconds in each plan: a change's time as the API shows it (to the second).
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  const length = seconds(period.until) - seconds(period.since);
   const plans = new Map<string, Plan>();
   const priced: PricedSegment[] = [];
   for (const [i, segment] of segments.entries()) {
@@ -241,7 +243,7 @@ export async function priceSegments(db: Database, org: { id: string; planId: str
       if (!found) throw new Error(`plan ${segment.planId} of org ${org.id} does not exist`);
       plans.set(found.id, (plan = found));
     }
-    const part = segment.until - segment.since;
+    const part = seconds(segment.until) - seconds(segment.since);
     const whole = part === length;
     const share = (n: number) => (whole ? n : prorate(Math.ceil(n), part, length));
     const segmentPlan: Plan = { ...plan, monthlyPriceCents: share(plan.monthlyPriceCents), included: perMeter((m) => share(plan.included[m])) };

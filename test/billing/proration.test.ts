@@ -94,6 +94,26 @@ describe("plan changes within a month", () => {
     expect(lines.filter((l) => l.kind === "participant_minutes")).toEqual([expect.objectContaining({ quantity: 60_000, included_quantity: 25_000, amount_cents: 1750 })]);
   });
 
+  it("prorates by the whole seconds each plan was in force, as the change's time reads in the API", async () => {
+    const owner = await createUser();
+    setClock(() => at(9, 1));
+    const org = await orgOnPlan(owner, "pro", "Seconds");
+    // Nine days and 1.999 s on Pro: 777,601 whole seconds of September's 2,592,000.
+    const change = at(9, 10) + 1_999;
+    setClock(() => change);
+    expect((await call("PUT", `/v1/orgs/${org.orgId}/plan`, { token: owner.token, body: { plan: "scale" } })).status).toBe(200);
+    setClock(() => at(9, 20));
+    const bill = await call("GET", `/v1/orgs/${org.orgId}/billing`, { token: owner.token });
+    const [pro, scale] = bill.body.segments;
+    expect(pro.period_end).toBe("2026-09-10T00:00:01Z");
+    const secondsOnPro = (Date.parse(pro.period_end) - Date.parse(pro.period_start)) / 1000;
+    const secondsInMonth = (at(10, 1) - at(9, 1)) / 1000;
+    // 1,000,000 × 777,601 / 2,592,000 = 300,000.39 → 300,000 (by milliseconds it was 300,000.77 → 300,001).
+    expect(pro.meters.tokens_issued.included).toBe(Math.round((1_000_000 * secondsOnPro) / secondsInMonth));
+    expect(pro.meters.tokens_issued.included).toBe(300_000);
+    expect(scale.meters.tokens_issued.included).toBeGreaterThan(0);
+  });
+
   it("splits the hour a plan changed in at the change, event by event", async () => {
     const owner = await createUser();
     setClock(() => at(11, 1));
