@@ -52,7 +52,7 @@ export interface Step {
   actor: AuditActor;
 }
 
-/** The ids of the next batch of failed messages of the step's window, oldest first (the partial index's order). */
+/** The ids of the next batch of failed messages of the step's window, oldest first (the order of `webhook_messages_endpoint_status_idx`). */
 export function nextFailedQuery(db: Database, step: Omit<Step, "actor">) {
   const { after } = step;
   return db
@@ -62,7 +62,7 @@ export function nextFailedQuery(db: Database, step: Omit<Step, "actor">) {
       and(
         eq(webhookMessages.endpointId, step.endpointId),
         eq(webhookMessages.projectId, step.projectId),
-        // A literal, not a parameter, so SQLite can use the partial index on failed messages.
+        // Endpoint, then status, then time: the index's columns, so the walk reads only this endpoint's failed messages.
         sql`${webhookMessages.status} = 'failed'`,
         gte(webhookMessages.createdAt, step.since),
         lte(webhookMessages.createdAt, step.until),
