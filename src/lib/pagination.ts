@@ -32,7 +32,8 @@ export function decodeCursor(cursor: string): CursorPosition {
   try {
     const json = new TextDecoder().decode(base64UrlToBytes(cursor));
     const value = JSON.parse(json) as CursorPosition;
-    if (typeof value.t === "number" && typeof value.id === "string") return value;
+    // Positions are row times in whole milliseconds: anything else is a forged cursor.
+    if (Number.isSafeInteger(value.t) && typeof value.id === "string") return value;
   } catch {
     // fall through
   }

@@ -170,6 +170,14 @@ describe("malformed requests", () => {
     }
   });
 
+  it("answers a forged cursor whose position is not a whole millisecond with 400, never a 500", async () => {
+    const user = await createUser();
+    const forge = (json: string) => btoa(json).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    for (const json of ['{"t":1e400,"id":"x"}', '{"t":-1e400,"id":"x"}', '{"t":1.5,"id":"x"}', '{"t":9007199254740993,"id":"x"}', '{"t":"1","id":"x"}']) {
+      expectEnvelope(await call("GET", `/v1/orgs?cursor=${forge(json)}`, { token: user.token }), 400, "validation_failed");
+    }
+  });
+
   it("never answers 500 to hostile ids in paths", async () => {
     const { user } = await createTenant();
     for (const id of ["'; DROP TABLE projects; --", "%00", "proj_" + "a".repeat(60), "..%2F..%2Fetc", "{$where:1}"]) {
