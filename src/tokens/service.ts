@@ -47,10 +47,9 @@ export async function issueMemberToken(
 ) {
   const reserved = ADMIN_GRANTS.filter((grant) => request.grants?.[grant] === true);
   if (reserved.length > 0 && !can(access.role, "room:write")) {
-    const message = "takes the admin role: it gives the room powers (removing, muting, hiding) that admins hold";
-    throw new ApiError("forbidden", `Your role cannot mint ${reserved.join(" or ")} tokens.`, {
-      details: reserved.map((grant) => ({ path: `grants.${grant}`, message })),
-    });
+    // `details` belong to validation errors alone: the message names the grants instead.
+    const named = reserved.map((grant) => `grants.${grant}`).join(" and ");
+    throw new ApiError("forbidden", `Your role cannot mint tokens with ${named}: they give the room powers (removing, muting, hiding) that admins hold.`);
   }
   const tenant: Tenant = { projectId: access.projectId, orgId: access.orgId };
   const minted = await issueToken(deps, tenant, request);
