@@ -3,7 +3,7 @@
  * trailing slashes, and sharing the hook that turns a failed zod schema into the contract's
  * `validation_failed` envelope.
  *
- * A POST, PUT or PATCH route that declares no body (`…/stop`, `…/roll`, `…/test`) refuses one with
+ * A POST, PUT, PATCH or DELETE route that declares no body (`…/stop`, `…/roll`, any delete) refuses one with
  * fields: the contract rejects unknown body fields rather than ignoring them, and with no schema
  * nothing else would look. An empty body or `{}` is fine (clients often send one).
  */
@@ -14,7 +14,7 @@ import { validationFailed } from "./lib/errors";
 import { validationHook } from "./lib/openapi";
 import { SIGNED_BODY_PATHS } from "./middleware/json-body";
 
-const BODY_METHODS = new Set(["post", "put", "patch"]);
+const BODY_METHODS = new Set(["post", "put", "patch", "delete"]);
 
 /** Runs after `jsonBody`, which has parsed (and cached) any JSON body of an API path. */
 const refuseBody: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -61,6 +61,17 @@ describe("malformed requests", () => {
     expect((await call("POST", "/v1/auth/logout", { token: user.token })).status).toBe(204);
   });
 
+  it("refuses a DELETE sent with fields instead of ignoring them, and deletes with none or {}", async () => {
+    const { user, project, key } = await createTenant();
+    const path = `/v1/projects/${project.id}/keys/${key.id}`;
+    const refused = expectEnvelope(await call("DELETE", path, { token: user.token, body: { force: true } }), 400, "validation_failed");
+    expect(refused.details).toEqual([{ path: "(root)", message: "this operation takes no request body" }]);
+    expectEnvelope(await call("DELETE", path, { token: user.token, raw: "force", headers: { "Content-Type": "text/plain" } }), 415, "unsupported_media_type");
+    expect((await call("GET", "/v1/api-key", { token: key.secret })).status).toBe(200);
+    expect((await call("DELETE", path, { token: user.token, body: {} })).status).toBe(204);
+    expectEnvelope(await call("GET", "/v1/api-key", { token: key.secret }), 401, "unauthenticated");
+  });
+
   it("rejects a missing body on a route that needs one", async () => {
     const user = await createUser();
     expectEnvelope(await call("POST", "/v1/orgs", { token: user.token }), 400, "validation_failed");
