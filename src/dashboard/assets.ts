@@ -130,7 +130,7 @@ pre{background:#14142b;color:#e8e8ff;padding:1rem;border-radius:8px;overflow:aut
 .legend{display:flex;gap:1rem;font-size:.82rem;color:var(--muted);margin:.5rem 0 0;flex-wrap:wrap}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:3px;background:#7b7be6;vertical-align:-1px;margin-right:.3rem}
 .swatch-quota{background:none;border-top:2px dashed #c4283c;height:0;width:1rem;vertical-align:3px}
-.auth{background:radial-gradient(1200px 500px at 50% -10%,#e4e4ff,transparent),var(--bg)}
+.auth{background:radial-gradient(1200px 500px at 50% -10%,#e4e4ff,transparent) no-repeat,var(--bg)}
 .auth-main{max-width:27rem;margin:0 auto;padding:3.5rem 1.25rem}
 .auth-card{background:var(--panel);border:1px solid var(--line);border-radius:14px;box-shadow:0 10px 40px rgba(20,20,60,.08);padding:1.75rem}
 .auth-card h1{margin-bottom:.35rem}
