@@ -346,7 +346,6 @@ export function DangerZone(p: {
   );
 }
 
-/** The one error of a form that belongs to no single field. */
 /**
  * The token of an emailed link, from `?token=` (rendered here) or `#token=` (browsers never send
  * the fragment; the page's script moves it into this field and hides the hint). `missing` says
@@ -365,6 +364,7 @@ export function LinkToken(p: { token: string; missing: string }) {
   );
 }
 
+/** The one error of a form that belongs to no single field. */
 export function FormError(p: { errors: FieldErrors }) {
   return p.errors._form ? (
     <p class="error" role="alert">

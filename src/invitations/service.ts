@@ -143,21 +143,21 @@ export async function createInvitation(
   );
   // The mail's row is written in the same batch only if the invitation is, so a refused invite
   // never sends a link (and gives its throttle slot back below).
-  const staged = mail ? await stageInvitationMail(db, mail, invitation, token) : null;
-  if (staged?.ok) writes.push(staged.insert);
+  const staged = mail ? [await stageInvitationMail(db, mail, invitation, token)] : [];
+  for (const s of staged) if (s.ok) writes.push(s.insert);
   let results;
   try {
     results = await runBatch(db, writes);
   } catch (error) {
-    if (mail && staged) await unstageMail(mail.deps, [staged]);
+    if (mail) await unstageMail(mail.deps, staged);
     throw error;
   }
   // At the cap nothing was revoked either: a re-invite frees its own place before the count.
   if ((results[writes.indexOf(inserted)] as unknown[]).length === 0) {
-    if (mail && staged) await unstageMail(mail.deps, [staged]);
+    if (mail) await unstageMail(mail.deps, staged);
     throw capReached("pending invitations in this organization", cap, "LIMIT_PENDING_INVITATIONS_PER_ORG");
   }
-  if (mail && staged) await sendStaged(mail.deps, [staged]);
+  if (mail) await sendStaged(mail.deps, staged);
   return { invitation, token };
 }
 

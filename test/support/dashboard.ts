@@ -2,7 +2,7 @@
  * Driving the dashboard from workerd tests like a browser would: HTML requests with cookies, the
  * CSRF token read from the page's forms, urlencoded POSTs that are not followed.
  */
-import { BASE, dispatch } from "./api";
+import { BASE, dispatch, freshIp } from "./api";
 
 export interface PageResponse {
   status: number;
@@ -13,6 +13,8 @@ export interface PageResponse {
 
 export class DashboardClient {
   readonly cookies = new Map<string, string>();
+  /** Each client browses from an address of its own, so the per-IP limit of one test's forms never reaches another's. */
+  readonly ip = freshIp();
 
   /** A client signed in with an existing session token (from the API's signup or login). */
   static signedIn(sessionToken: string): DashboardClient {
@@ -43,7 +45,7 @@ export class DashboardClient {
         redirect: "manual",
         headers: {
           Accept: "text/html,application/xhtml+xml",
-          "CF-Connecting-IP": "203.0.113.77",
+          "CF-Connecting-IP": this.ip,
           ...(this.cookies.size ? { Cookie: this.cookieHeader() } : {}),
           ...(body ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
           ...headers,

@@ -196,13 +196,19 @@ describe("webhook delivery consumer", () => {
     }
   });
 
-  it("leaves a message retried by hand after its last attempt to the retry, not to the dead-letter consumer", async () => {
+  /** A message whose nine attempts are used up (left `status` by the last one), retried by hand, and its receiver. */
+  async function retriedAfterLastAttempt(answers: number[], status: "pending" | "failed") {
     const { user, project, host, endpoint } = await setup();
-    const received = fakeReceiver(host, [200]);
+    const received = fakeReceiver(host, answers);
     const msg = await pendingMessage(project.id, endpoint.id);
-    // Its ninth attempt failed and Queues is dead-lettering it.
-    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9, next_attempt_at = NULL WHERE id = ?").bind(msg.id).run();
+    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9, status = ?, next_attempt_at = NULL WHERE id = ?").bind(status, msg.id).run();
     expect((await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { token: user.token })).status).toBe(202);
+    return { msg, received };
+  }
+
+  it("leaves a message retried by hand after its last attempt to the retry, not to the dead-letter consumer", async () => {
+    // Its ninth attempt failed and Queues is dead-lettering it.
+    const { msg, received } = await retriedAfterLastAttempt([200], "pending");
     await consume(msg.id, 1, { queue: "pulse-webhooks-dlq" });
     expect(await messageRow(msg.id)).toMatchObject({ status: "pending" });
     await consume(msg.id, 1, { base: 9 });
@@ -211,11 +217,7 @@ describe("webhook delivery consumer", () => {
   });
 
   it("gives a message that used its whole schedule one more attempt by hand: a miss leaves it failed, with nothing scheduled", async () => {
-    const { user, project, host, endpoint } = await setup();
-    const received = fakeReceiver(host, [500]);
-    const msg = await pendingMessage(project.id, endpoint.id);
-    await env.DB.prepare("UPDATE webhook_messages SET attempts = 9, status = 'failed', next_attempt_at = NULL WHERE id = ?").bind(msg.id).run();
-    expect((await call("POST", `/v1/projects/${project.id}/webhooks/${endpoint.id}/deliveries/${msg.id}/retry`, { token: user.token })).status).toBe(202);
+    const { msg, received } = await retriedAfterLastAttempt([500], "failed");
     const result = await consume(msg.id, 1, { base: 9 });
     expect(received).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
